@@ -1,0 +1,1 @@
+//! Yew user interface: the only layer that touches the DOM, timers, the URL and storage.
