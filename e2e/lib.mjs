@@ -1,0 +1,96 @@
+// Shared pieces for the browser tests: a static file server on 127.0.0.1 and a headless Chromium.
+import { createServer } from 'node:http';
+import { readFile, stat, mkdtemp } from 'node:fs/promises';
+import { extname, join, normalize, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { chromium } from 'playwright-core';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
+};
+
+/** Serves `dir` on 127.0.0.1 (port 0 = any free port). Resolves to { url, close }. */
+export async function serveDir(dir, { port = 0, headers = {} } = {}) {
+  const root = resolve(dir);
+  const server = createServer(async (req, res) => {
+    try {
+      const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      let file = normalize(join(root, path));
+      if (!file.startsWith(root)) {
+        res.writeHead(403).end();
+        return;
+      }
+      if ((await stat(file).catch(() => null))?.isDirectory()) file = join(file, 'index.html');
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...headers });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  });
+  await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
+  const { port: actual } = server.address();
+  return { url: `http://127.0.0.1:${actual}/`, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Headless Debian Chromium with the flags this machine needs (see ../shared/TOOLCHAIN.md). */
+export async function launchChromium() {
+  const userDataDir = await mkdtemp(join(tmpdir(), 'switchboard-chromium-'));
+  const args = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ];
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args,
+    viewport: { width: 1280, height: 800 },
+  });
+}
+
+/** Collects console errors and uncaught page errors so a test can assert there were none. */
+export function watchErrors(page) {
+  const errors = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  return errors;
+}
+
+let failures = 0;
+let passes = 0;
+
+/** Runs one named check, printing ok/FAIL; the process exit code reflects every check. */
+export async function check(name, fn) {
+  try {
+    await fn();
+    passes += 1;
+    console.log(`ok   ${name}`);
+  } catch (err) {
+    failures += 1;
+    console.log(`FAIL ${name}\n     ${String(err?.stack ?? err).split('\n').join('\n     ')}`);
+  }
+}
+
+export function summary(suite) {
+  console.log(`e2e ${suite}: ${passes} passed; ${failures} failed`);
+  process.exitCode = failures === 0 ? 0 : 1;
+}
+
+export function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}

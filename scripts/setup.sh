@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Installs what Switchboard's build and tests need on a fresh Debian machine of this kind (see
+# ../shared/TOOLCHAIN.md for what installs here and what does not). Sourced by serve.sh and test.sh.
+# Idempotent: each tool is checked first and skipped when the right version is already there.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TRUNK_VERSION=0.21.14
+MDBOOK_VERSION=0.4.52
+export PATH="$HOME/.cargo/bin:$ROOT/e2e/node_modules/.bin:$PATH"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+have() { printf '    %s\n' "$*"; }
+fail() {
+  printf '\n\033[31merror:\033[0m %s\n' "$1" >&2
+  [ -n "${2:-}" ] && printf '       what to do: %s\n' "$2" >&2
+  exit 1
+}
+
+# The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+wasm_bindgen_lock_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    fail "'$*' needs root" "run this script as root or install sudo"
+  fi
+}
+
+ensure_wasm_target() {
+  if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    have "rust target wasm32-unknown-unknown: installed"
+  else
+    step "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown ||
+      fail "could not add the wasm32-unknown-unknown target" "check that rustup can reach its dist server"
+  fi
+}
+
+ensure_trunk() {
+  if trunk --version 2>/dev/null | grep -q "trunk $TRUNK_VERSION\$"; then
+    have "trunk $TRUNK_VERSION: installed"
+  else
+    step "cargo install --locked trunk --version $TRUNK_VERSION (about 7 minutes on 2 cores)"
+    cargo install --locked trunk --version "$TRUNK_VERSION" ||
+      fail "installing trunk $TRUNK_VERSION failed" "newer Trunk needs a newer rustc; keep $TRUNK_VERSION and retry (crates.io must be reachable)"
+  fi
+}
+
+ensure_wasm_bindgen() {
+  local want
+  want=$(wasm_bindgen_lock_version)
+  [ -n "$want" ] || fail "no wasm-bindgen in Cargo.lock" "run 'cargo generate-lockfile' in $ROOT"
+  if wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $want\$" &&
+    command -v wasm-bindgen-test-runner >/dev/null; then
+    have "wasm-bindgen-cli $want: installed"
+  else
+    # Not --locked: the crate's own lockfile names a webpki-roots the registry no longer has.
+    step "cargo install wasm-bindgen-cli --version $want (about 2 minutes)"
+    cargo install --force wasm-bindgen-cli --version "$want" ||
+      fail "installing wasm-bindgen-cli $want failed" "the CLI must equal the wasm-bindgen crate version in Cargo.lock ($want)"
+  fi
+}
+
+# binaryen (wasm-opt for Trunk) and playwright-core come from e2e/package-lock.json.
+ensure_node_tools() {
+  local stamp="$ROOT/e2e/node_modules/.switchboard-lock"
+  local want
+  want=$(sha256sum "$ROOT/e2e/package-lock.json" | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$ROOT/e2e/node_modules/.bin/wasm-opt" ]; then
+    have "npm tools (binaryen, playwright-core): installed"
+  else
+    command -v npm >/dev/null || fail "npm is missing" "install Node.js 20 and npm"
+    step "npm ci in e2e/ (binaryen for wasm-opt, playwright-core)"
+    (cd "$ROOT/e2e" && npm ci --no-audit --no-fund --loglevel=error) ||
+      fail "npm ci failed in e2e/" "check that registry.npmjs.org is reachable; e2e/package-lock.json pins the versions"
+    echo "$want" >"$stamp"
+  fi
+  wasm-opt --version | grep -q 'version 132' ||
+    fail "wasm-opt on PATH is not binaryen 132" "Debian's binaryen (108) cannot parse rustc 1.95 output; remove it or fix PATH"
+}
+
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    have "chromium + chromedriver: installed ($(/usr/bin/chromium --version 2>/dev/null | tr -s ' ' | cut -d' ' -f2))"
+  else
+    step "apt-get install chromium chromium-driver"
+    as_root apt-get update -qq || fail "apt-get update failed" "check that the Debian mirrors are reachable"
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver ||
+      fail "installing Debian chromium + chromium-driver failed" "Playwright's own browser download does not work here; Debian's package is required"
+  fi
+}
+
+ensure_build_tools() {
+  step "Checking build tools"
+  command -v cargo >/dev/null || fail "cargo is missing" "install Rust with rustup"
+  ensure_wasm_target
+  ensure_node_tools
+  ensure_wasm_bindgen
+  ensure_trunk
+}
+
+ensure_test_tools() {
+  ensure_build_tools
+  step "Checking test tools"
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+  ensure_chromium
+}

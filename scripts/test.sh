@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs every Switchboard check, installing what is missing first; stops at the first failure.
+# Order: fmt, clippy (native + wasm32), native tests, fidelity (optimized), browser tests
+# (wasm-bindgen-test in headless Chromium), then the end-to-end test of the release bundle.
+set -euo pipefail
+source "$(dirname "$0")/setup.sh"
+cd "$ROOT"
+ensure_test_tools
+
+LOGS="$ROOT/target/test-logs"
+mkdir -p "$LOGS"
+rm -f "$LOGS"/*.log
+SUMMARY=()
+T0=$SECONDS
+
+# run_step NAME CMD...: runs CMD with its output shown and kept in $LOGS/NAME.log.
+run_step() {
+  local name=$1 start=$SECONDS status
+  shift
+  step "$name: $*"
+  set +e
+  "$@" 2>&1 | tee "$LOGS/$name.log"
+  status=${PIPESTATUS[0]}
+  set -e
+  if [ "$status" -ne 0 ]; then
+    print_summary
+    fail "step '$name' failed (exit $status)" "its full output is in $LOGS/$name.log"
+  fi
+  SUMMARY+=("$(printf 'ok   %-12s %4ds' "$name" $((SECONDS - start)))")
+}
+
+print_summary() {
+  printf '\n\033[1m==> Summary\033[0m\n'
+  printf '%s\n' "${SUMMARY[@]}"
+  # The runners' own summary lines, step by step.
+  for log in "$LOGS"/*.log; do
+    [ -f "$log" ] || continue
+    grep -hE '^(test result:|e2e [a-z-]+:|wasm tests:)' "$log" | sed "s|^|$(basename "$log" .log): |" || true
+  done
+  printf 'total %ds\n' $((SECONDS - T0))
+}
+
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+WASM=wasm32-unknown-unknown
+WASM_TESTS=(--test web_dom --test web_sim)
+
+run_step fmt cargo fmt --all --check
+run_step clippy cargo clippy --locked --all-targets -- -D warnings
+run_step clippy-wasm cargo clippy --locked --target $WASM --lib --bins "${WASM_TESTS[@]}" -- -D warnings
+run_step test cargo test --locked
+# Fidelity against queueing theory needs optimized code: the `bench` profile (opt-level 3, no LTO).
+run_step fidelity cargo test --locked --profile bench --test fidelity
+
+# Browser tests: wasm-bindgen-test-runner drives /usr/bin/chromium through chromedriver.
+WEBDRIVER_JSON="$ROOT/target/webdriver.json"
+cat >"$WEBDRIVER_JSON" <<'JSON'
+{ "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] } }
+JSON
+export CHROMEDRIVER=/usr/bin/chromedriver
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$WEBDRIVER_JSON"
+export WASM_BINDGEN_TEST_TIMEOUT=120
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+run_step wasm-test cargo test --locked --target $WASM "${WASM_TESTS[@]}"
+
+run_step build trunk build --release
+run_step e2e node e2e/smoke.mjs dist
+
+print_summary
