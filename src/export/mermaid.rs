@@ -1,0 +1,97 @@
+//! Mermaid `sequenceDiagram` of the first N messages of a run.
+//!
+//! Participants are declared with aliases (`participant P0 as payments-q`) so any node name is
+//! safe as a label; message text is stripped of the characters Mermaid treats as syntax.
+//! Arrows: `->>` request, `-->>` response, `-)` asynchronous (queue, pub/sub, ack), `-x` lost.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::hops;
+use crate::sim::trace::Names;
+use crate::sim::{Kind, NodeId, Outcome, Sim};
+
+/// How many messages the diagram shows unless asked otherwise.
+pub const MERMAID_DEFAULT_MESSAGES: usize = 50;
+
+/// Message text made safe for a Mermaid message: no line breaks, no `;` (statement separator),
+/// no `#` (entity codes), no `%` (comments/directives), no `<>` (HTML labels), no `:`.
+fn text(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            ';' | '#' | '%' | '<' | '>' | ':' | '{' | '}' => ' ',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// A `sequenceDiagram` of the first `n` message hops (requests, responses, deliveries, acks).
+pub fn mermaid_sequence(sim: &Sim, n: usize) -> String {
+    let msgs: Vec<_> = hops(sim).take(n).collect();
+    // Participants in order of first appearance, so the diagram reads left to right like the flow.
+    let mut alias: BTreeMap<NodeId, usize> = BTreeMap::new();
+    let mut order: Vec<NodeId> = Vec::new();
+    for r in &msgs {
+        for node in [r.from, r.to] {
+            if !alias.contains_key(&node) {
+                alias.insert(node, order.len());
+                order.push(node);
+            }
+        }
+    }
+    let mut out = String::from("sequenceDiagram\n");
+    for (i, node) in order.iter().enumerate() {
+        let name = text(sim.node_name(*node));
+        let name = if name.is_empty() { format!("node{i}") } else { name };
+        let _ = writeln!(out, "    participant P{i} as {name}");
+    }
+    for r in msgs {
+        let arrow = match (r.kind, r.outcome) {
+            (_, Outcome::Dropped(_)) => "-x",
+            (Kind::RestResponse | Kind::RpcResponse, _) => "-->>",
+            (Kind::RestRequest | Kind::RpcRequest, _) => "->>",
+            (
+                Kind::Enqueue
+                | Kind::QueueDeliver
+                | Kind::Publish
+                | Kind::SubscriptionDeliver
+                | Kind::Ack
+                | Kind::Nack
+                | Kind::Fanout
+                | Kind::Work
+                | Kind::Timeout
+                | Kind::DeadLetter
+                | Kind::Discard
+                | Kind::Breaker
+                | Kind::FaultStart
+                | Kind::FaultEnd,
+                _,
+            ) => "-)",
+        };
+        let mut label = String::from(r.kind.as_str());
+        for part in [sim.name(r.name), sim.name(r.label)] {
+            if !part.is_empty() {
+                label.push(' ');
+                label.push_str(part);
+            }
+        }
+        let _ = write!(label, " {}", r.outcome);
+        if r.attempt > 1 {
+            let _ = write!(label, " attempt {}", r.attempt);
+        }
+        if r.late {
+            label.push_str(" late");
+        }
+        let _ = writeln!(
+            out,
+            "    P{}{arrow}P{}: {}",
+            alias[&r.from],
+            alias[&r.to],
+            text(&label)
+        );
+    }
+    out
+}
