@@ -80,7 +80,12 @@ fn every_source_file_starts_with_a_module_doc_line() {
     let bad: Vec<String> = rust_files(&root().join("src"))
         .into_iter()
         .filter(|p| missing_header(&fs::read_to_string(p).expect("read source")))
-        .map(|p| format!("{}: first line must be a `//!` line saying what the file owns", rel(&p)))
+        .map(|p| {
+            format!(
+                "{}: first line must be a `//!` line saying what the file owns",
+                rel(&p)
+            )
+        })
         .collect();
     assert!(bad.is_empty(), "\n{}", bad.join("\n"));
 }
@@ -101,8 +106,19 @@ fn core_layers_never_mention_web_crates_clocks_or_unordered_maps() {
 fn layers_depend_only_downward() {
     // sim knows nothing above it; scenario and export may use sim but not each other or ui.
     let rules: [(&str, &[&str]); 3] = [
-        ("sim", &["crate::scenario", "crate::export", "crate::ui", "switchboard::"]),
-        ("scenario", &["crate::ui", "crate::export", "switchboard::ui"]),
+        (
+            "sim",
+            &[
+                "crate::scenario",
+                "crate::export",
+                "crate::ui",
+                "switchboard::",
+            ],
+        ),
+        (
+            "scenario",
+            &["crate::ui", "crate::export", "switchboard::ui"],
+        ),
         ("export", &["crate::ui", "crate::scenario", "switchboard::"]),
     ];
     let mut bad = Vec::new();
@@ -112,7 +128,11 @@ fn layers_depend_only_downward() {
             for (n, line) in text.lines().enumerate() {
                 for a in above {
                     if line.contains(a) {
-                        bad.push(format!("{}:{}: `{layer}` must not use `{a}`", rel(&p), n + 1));
+                        bad.push(format!(
+                            "{}:{}: `{layer}` must not use `{a}`",
+                            rel(&p),
+                            n + 1
+                        ));
                     }
                 }
             }

@@ -90,8 +90,10 @@ fn json_log_has_one_object_per_record_with_resolved_names() {
             None => assert!(json["cause"].is_null()),
         }
     }
-    let mechanisms: std::collections::BTreeSet<&str> =
-        records.iter().filter_map(|r| r["mechanism"].as_str()).collect();
+    let mechanisms: std::collections::BTreeSet<&str> = records
+        .iter()
+        .filter_map(|r| r["mechanism"].as_str())
+        .collect();
     for m in ["rest", "rpc", "queue", "pubsub"] {
         assert!(mechanisms.contains(m), "reference run has {m} records");
     }
@@ -104,7 +106,10 @@ fn csv_log_has_header_and_every_column_on_every_row() {
     assert_eq!(rows[0][0], "id");
     assert_eq!(rows[0].len(), 16);
     assert_eq!(rows.len(), sim.trace().len() + 1);
-    assert!(rows.iter().all(|r| r.len() == 16), "every row has 16 fields");
+    assert!(
+        rows.iter().all(|r| r.len() == 16),
+        "every row has 16 fields"
+    );
 }
 
 #[test]
@@ -128,13 +133,23 @@ fn chrome_trace_events_have_documented_fields_and_paired_flows() {
             }
             "X" => {
                 complete += 1;
-                assert!(e["ts"].is_u64() && e["dur"].is_u64(), "X needs ts and dur: {e}");
+                assert!(
+                    e["ts"].is_u64() && e["dur"].is_u64(),
+                    "X needs ts and dur: {e}"
+                );
             }
             "s" | "f" => {
                 let id = e["id"].as_u64().expect("flow id");
                 let ts = e["ts"].as_u64().expect("flow ts");
-                let map = if ph == "s" { &mut flow_starts } else { &mut flow_ends };
-                assert!(map.insert(id, ts).is_none(), "flow id {id} used once per phase");
+                let map = if ph == "s" {
+                    &mut flow_starts
+                } else {
+                    &mut flow_ends
+                };
+                assert!(
+                    map.insert(id, ts).is_none(),
+                    "flow id {id} used once per phase"
+                );
                 if ph == "f" {
                     assert_eq!(e["bp"], "e", "flow end binds to the enclosing slice");
                 }
@@ -174,9 +189,15 @@ fn mermaid_declares_participants_and_caps_messages() {
         messages += 1;
         let (arrow, text) = line.split_once(": ").expect("message has text");
         assert!(!text.contains([';', '#', '\n']), "unsafe text {text}");
-        let parts: Vec<&str> = arrow.split(['-', '>', ')', 'x']).filter(|s| !s.is_empty()).collect();
+        let parts: Vec<&str> = arrow
+            .split(['-', '>', ')', 'x'])
+            .filter(|s| !s.is_empty())
+            .collect();
         assert_eq!(parts.len(), 2, "two participants in {arrow}");
-        assert!(parts.iter().all(|p| declared.contains(*p)), "declared: {arrow}");
+        assert!(
+            parts.iter().all(|p| declared.contains(*p)),
+            "declared: {arrow}"
+        );
     }
     assert_eq!(messages, 50);
 }
@@ -188,16 +209,28 @@ fn svg_is_well_formed_standalone_xml_with_lanes_and_arrows() {
     let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "svg");
-    assert_eq!(root.tag_name().namespace(), Some("http://www.w3.org/2000/svg"));
-    assert!(root.children().any(|n| n.has_tag_name("style")), "styles are inline");
-    let lines = doc.descendants().filter(|n| n.has_tag_name("line") && n.attribute("marker-end").is_some()).count();
+    assert_eq!(
+        root.tag_name().namespace(),
+        Some("http://www.w3.org/2000/svg")
+    );
+    assert!(
+        root.children().any(|n| n.has_tag_name("style")),
+        "styles are inline"
+    );
+    let lines = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("line") && n.attribute("marker-end").is_some())
+        .count();
     assert!(lines > 100, "message arrows drawn: {lines}");
     let labels: Vec<&str> = doc
         .descendants()
         .filter(|n| n.attribute("class") == Some("lbl"))
         .filter_map(|n| n.text())
         .collect();
-    assert!(labels.contains(&"gateway") && labels.contains(&"payments-q"), "{labels:?}");
+    assert!(
+        labels.contains(&"gateway") && labels.contains(&"payments-q"),
+        "{labels:?}"
+    );
 }
 
 #[test]
@@ -211,7 +244,10 @@ fn svg_window_and_record_cap_are_honoured() {
     };
     let svg = timeline_svg(&sim, opts);
     roxmltree::Document::parse(&svg).expect("well-formed XML");
-    assert!(svg.contains("Showing the first 20 of"), "the cap is said in the file");
+    assert!(
+        svg.contains("Showing the first 20 of"),
+        "the cap is said in the file"
+    );
 }
 
 #[test]
@@ -219,16 +255,31 @@ fn hostile_names_stay_text_in_every_format() {
     let sim = hostile_run();
     let svg = timeline_svg(&sim, SvgOptions::default());
     let doc = roxmltree::Document::parse(&svg).expect("well-formed XML despite the names");
-    assert!(!doc.descendants().any(|n| n.has_tag_name("img") || n.has_tag_name("script")));
-    assert!(doc.descendants().filter_map(|n| n.text()).any(|t| t == HOSTILE));
+    assert!(!doc
+        .descendants()
+        .any(|n| n.has_tag_name("img") || n.has_tag_name("script")));
+    assert!(doc
+        .descendants()
+        .filter_map(|n| n.text())
+        .any(|t| t == HOSTILE));
 
     let json: Value = serde_json::from_str(&log_json(&sim)).expect("valid JSON");
-    assert!(json["records"].as_array().unwrap().iter().any(|r| r["to"] == HOSTILE));
-    assert!(!log_json(&sim).contains("</script>"), "no raw script closer in JSON");
+    assert!(json["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["to"] == HOSTILE));
+    assert!(
+        !log_json(&sim).contains("</script>"),
+        "no raw script closer in JSON"
+    );
 
     let rows = parse_csv(&log_csv(&sim));
     assert!(rows.iter().all(|r| r.len() == 16));
-    assert!(rows.iter().any(|r| r[5] == "web,\"=cmd\""), "quoted field round-trips");
+    assert!(
+        rows.iter().any(|r| r[5] == "web,\"=cmd\""),
+        "quoted field round-trips"
+    );
 
     let chrome: Value = serde_json::from_str(&chrome_trace(&sim)).expect("valid JSON");
     assert!(chrome["traceEvents"].as_array().unwrap().len() > 10);

@@ -73,7 +73,8 @@ pub fn chrome_trace(sim: &Sim) -> String {
         out: String::with_capacity(256 + records.len() * 400),
         first: true,
     };
-    ev.out.push_str("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+    ev.out
+        .push_str("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
     ev.begin();
     let _ = write!(
         ev.out,
@@ -108,7 +109,13 @@ pub fn chrome_trace(sim: &Sim) -> String {
             kind if kind.is_hop() => {
                 let arrives = !matches!(r.outcome, Outcome::Dropped(_));
                 let to_name = sim.node_name(r.to);
-                ev.head(&format!("{name} → {to_name}"), cat, "X", r.send.0, tid(r.from));
+                ev.head(
+                    &format!("{name} → {to_name}"),
+                    cat,
+                    "X",
+                    r.send.0,
+                    tid(r.from),
+                );
                 ev.out.push_str(",\"dur\":1");
                 ev.args(sim, r);
                 ev.out.push('}');
@@ -130,7 +137,13 @@ pub fn chrome_trace(sim: &Sim) -> String {
             }
             _ => {
                 // Markers: timeouts, dead letters, discards, breaker transitions, faults, fan-out.
-                ev.head(&format!("{name} {}", r.outcome), cat, "i", r.recv.0, tid(r.from));
+                ev.head(
+                    &format!("{name} {}", r.outcome),
+                    cat,
+                    "i",
+                    r.recv.0,
+                    tid(r.from),
+                );
                 ev.out.push_str(",\"s\":\"t\"");
                 ev.args(sim, r);
                 ev.out.push('}');

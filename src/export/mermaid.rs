@@ -36,8 +36,8 @@ pub fn mermaid_sequence(sim: &Sim, n: usize) -> String {
     let mut order: Vec<NodeId> = Vec::new();
     for r in &msgs {
         for node in [r.from, r.to] {
-            if !alias.contains_key(&node) {
-                alias.insert(node, order.len());
+            if let std::collections::btree_map::Entry::Vacant(slot) = alias.entry(node) {
+                slot.insert(order.len());
                 order.push(node);
             }
         }
@@ -45,7 +45,11 @@ pub fn mermaid_sequence(sim: &Sim, n: usize) -> String {
     let mut out = String::from("sequenceDiagram\n");
     for (i, node) in order.iter().enumerate() {
         let name = text(sim.node_name(*node));
-        let name = if name.is_empty() { format!("node{i}") } else { name };
+        let name = if name.is_empty() {
+            format!("node{i}")
+        } else {
+            name
+        };
         let _ = writeln!(out, "    participant P{i} as {name}");
     }
     for r in msgs {

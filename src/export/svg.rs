@@ -66,7 +66,7 @@ fn tick_step(span: u64, target: u64) -> u64 {
 fn fmt_time(us: u64) -> String {
     if us == 0 {
         "0".to_string()
-    } else if us >= 1_000_000 && us % 100_000 == 0 {
+    } else if us >= 1_000_000 && us.is_multiple_of(100_000) {
         format!("{}s", us as f64 / 1e6)
     } else if us >= 1_000 {
         format!("{}ms", us as f64 / 1e3)
@@ -179,7 +179,11 @@ pub fn timeline_svg(sim: &Sim, opts: SvgOptions) -> String {
             k if k.is_hop() => {
                 let lost = matches!(r.outcome, Outcome::Dropped(_));
                 let dash = if lost { " lost" } else { "" };
-                let marker = if lost { "" } else { " marker-end=\"url(#arrow)\"" };
+                let marker = if lost {
+                    ""
+                } else {
+                    " marker-end=\"url(#arrow)\""
+                };
                 let _ = write!(
                     s,
                     "<line class=\"m {class}{dash}\" x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\"{marker}>"
@@ -210,12 +214,20 @@ pub fn timeline_svg(sim: &Sim, opts: SvgOptions) -> String {
                 };
                 s.push_str(&shape);
                 push_title(&mut s, sim, r);
-                s.push_str(if shape.starts_with("<circle") { "</circle>\n" } else { "</path>\n" });
+                s.push_str(if shape.starts_with("<circle") {
+                    "</circle>\n"
+                } else {
+                    "</path>\n"
+                });
                 continue;
             }
         }
         push_title(&mut s, sim, r);
-        s.push_str(if r.kind == Kind::Work { "</rect>\n" } else { "</line>\n" });
+        s.push_str(if r.kind == Kind::Work {
+            "</rect>\n"
+        } else {
+            "</line>\n"
+        });
     }
     if shown.len() < total_in_window {
         let _ = writeln!(
