@@ -1,1 +1,712 @@
-fn main() {}
+//! Headless command line: run a scenario natively and print a summary (text or JSON), check a
+//! scenario for errors, format it, and convert between scenario files and share-link fragments.
+//! The only place outside the UI that reads the wall clock (for the "wall time" figure).
+//!
+//! ```text
+//! switchboard-cli run FILE [--seed N] [--until DUR] [--json]
+//! switchboard-cli check FILE
+//! switchboard-cli fmt FILE
+//! switchboard-cli link FILE
+//! switchboard-cli unlink FRAGMENT
+//! switchboard-cli gallery
+//! ```
+//! FILE is a path, `-` for standard input, or `gallery:<id>` for a built-in scenario.
+//! Exit codes: 0 success, 1 scenario errors, 2 usage or I/O errors, 3 the run stopped early
+//! because its event budget ran out.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::process::ExitCode;
+use switchboard::scenario::{self, gallery, link, units, Diagnostic};
+use switchboard::sim::{self, Histogram, NodeKind, Sim, Status, StopReason};
+
+const USAGE: &str = "\
+usage:
+  switchboard-cli run FILE [--seed N] [--until DUR] [--json]
+                               run to the end and print a summary
+  switchboard-cli check FILE   report errors as FILE:LINE:COL: message (exit 1 if any)
+  switchboard-cli fmt FILE     print the canonical text
+  switchboard-cli link FILE    print the share-link fragment (s=1.…)
+  switchboard-cli unlink FRAGMENT
+                               print the scenario text a fragment (or whole URL) carries
+  switchboard-cli gallery      list the built-in scenarios
+
+FILE is a path, `-` for standard input, or `gallery:<id>` (see `gallery`).
+--seed N overrides the scenario's seed; --until DUR (e.g. 10s, 2m) its duration.
+Exit codes: 0 ok, 1 scenario errors, 2 usage or I/O errors, 3 event budget exhausted.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run_cli(&args) {
+        Ok(code) => code,
+        Err(CliError::Usage(msg)) => {
+            eprintln!("error: {msg}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Io(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+enum CliError {
+    Usage(String),
+    Io(String),
+}
+
+fn usage(msg: impl Into<String>) -> CliError {
+    CliError::Usage(msg.into())
+}
+
+fn run_cli(args: &[String]) -> Result<ExitCode, CliError> {
+    let Some(command) = args.first() else {
+        return Err(usage("no command given"));
+    };
+    let rest = &args[1..];
+    match command.as_str() {
+        "run" => cmd_run(rest),
+        "check" => {
+            let (file, text) = read_input(one_arg(rest, "check FILE")?)?;
+            match scenario::compile(&text) {
+                Ok(_) => {
+                    println!("{file}: ok");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(ds) => Ok(report(&file, &ds)),
+            }
+        }
+        "fmt" => {
+            let (file, text) = read_input(one_arg(rest, "fmt FILE")?)?;
+            match scenario::parse(&text) {
+                Ok(m) => {
+                    print!("{}", scenario::format(&m));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(ds) => Ok(report(&file, &ds)),
+            }
+        }
+        "link" => {
+            let (file, text) = read_input(one_arg(rest, "link FILE")?)?;
+            match scenario::compile(&text) {
+                Ok(c) => {
+                    println!("{}", link::encode(&c.scenario));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(ds) => Ok(report(&file, &ds)),
+            }
+        }
+        "unlink" => {
+            let fragment = one_arg(rest, "unlink FRAGMENT")?;
+            match link::decode(fragment) {
+                Ok((text, _)) => {
+                    print!("{text}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(link::LinkError::Invalid { text, diagnostics }) => {
+                    // The text is still printed, so it can be saved and fixed.
+                    print!("{text}");
+                    Ok(report("link", &diagnostics))
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        "gallery" => {
+            if !rest.is_empty() {
+                return Err(usage("`gallery` takes no arguments"));
+            }
+            let width = gallery::GALLERY
+                .iter()
+                .map(|e| e.id.len())
+                .max()
+                .unwrap_or(0);
+            for e in gallery::GALLERY {
+                println!("{:width$}  {}", e.id, e.title);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => Err(usage(format!("unknown command `{other}`"))),
+    }
+}
+
+fn one_arg<'a>(rest: &'a [String], form: &str) -> Result<&'a str, CliError> {
+    match rest {
+        [one] => Ok(one),
+        _ => Err(usage(format!("expected `{form}`"))),
+    }
+}
+
+/// Diagnostics to stderr as `file:line:col: message` (+ hint line); exit code 1.
+fn report(file: &str, ds: &[Diagnostic]) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    for d in ds {
+        let _ = writeln!(err, "{}", d.render(file));
+    }
+    ExitCode::from(1)
+}
+
+/// The display name and text of FILE (`-`, `gallery:<id>`, or a path).
+fn read_input(file: &str) -> Result<(String, String), CliError> {
+    if let Some(id) = file.strip_prefix("gallery:") {
+        return match gallery::find(id) {
+            Some(e) => Ok((file.to_string(), e.text.to_string())),
+            None => {
+                let ids: Vec<&str> = gallery::GALLERY.iter().map(|e| e.id).collect();
+                Err(usage(format!(
+                    "no gallery scenario `{id}`; there are: {}",
+                    ids.join(", ")
+                )))
+            }
+        };
+    }
+    if file == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::Io(format!("reading standard input: {e}")))?;
+        return Ok(("<stdin>".to_string(), text));
+    }
+    let text = std::fs::read_to_string(file).map_err(|e| CliError::Io(format!("{file}: {e}")))?;
+    Ok((file.to_string(), text))
+}
+
+fn cmd_run(rest: &[String]) -> Result<ExitCode, CliError> {
+    let mut file: Option<&str> = None;
+    let mut seed: Option<u64> = None;
+    let mut until: Option<units::Duration> = None;
+    let mut json = false;
+    let mut i = 0;
+    while let Some(arg) = rest.get(i) {
+        let value = |i: usize| {
+            rest.get(i + 1)
+                .ok_or_else(|| usage(format!("`{arg}` needs a value")))
+        };
+        match arg.as_str() {
+            "--seed" => {
+                let v = value(i)?;
+                seed = Some(
+                    v.parse()
+                        .map_err(|_| usage(format!("`--seed {v}`: expected a whole number")))?,
+                );
+                i += 1;
+            }
+            "--until" => {
+                let v = value(i)?;
+                let d =
+                    units::parse_duration(v).map_err(|m| usage(format!("`--until {v}`: {m}")))?;
+                if d.0 == 0 {
+                    return Err(usage("`--until` must be greater than zero"));
+                }
+                until = Some(d);
+                i += 1;
+            }
+            "--json" => json = true,
+            flag if flag.starts_with("--") => {
+                return Err(usage(format!("unknown option `{flag}`")))
+            }
+            path if file.is_none() => file = Some(path),
+            extra => return Err(usage(format!("unexpected argument `{extra}`"))),
+        }
+        i += 1;
+    }
+    let Some(file) = file else {
+        return Err(usage("expected `run FILE`"));
+    };
+    let (name, text) = read_input(file)?;
+    let compiled = match scenario::compile(&text) {
+        Ok(c) => c,
+        Err(ds) => return Ok(report(&name, &ds)),
+    };
+    let seed = seed.unwrap_or(compiled.seed);
+    let mut world = compiled.world;
+    if let Some(d) = until {
+        world.run.duration = sim::SimTime::from_micros(d.as_micros());
+    }
+    let mut sim = match Sim::new(world, seed) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{name}: the engine rejected this scenario: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let started = std::time::Instant::now();
+    let stop = sim.run_to_end();
+    let wall = started.elapsed();
+    let summary = summarize(
+        &compiled.scenario.name,
+        seed,
+        &sim,
+        stop,
+        wall.as_secs_f64() * 1000.0,
+    );
+    let mut out = std::io::stdout().lock();
+    if json {
+        let text =
+            serde_json::to_string_pretty(&summary).map_err(|e| CliError::Io(e.to_string()))?;
+        let _ = writeln!(out, "{text}");
+    } else {
+        let _ = write!(out, "{}", render_text(&summary));
+    }
+    Ok(match stop {
+        StopReason::EventBudgetExhausted { .. } => ExitCode::from(3),
+        StopReason::Finished { .. } | StopReason::Idle { .. } => ExitCode::SUCCESS,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary: the engine's metrics by name, in milliseconds. Field list in docs/cli.md.
+
+#[derive(Serialize)]
+struct Summary {
+    scenario: String,
+    seed: u64,
+    /// `finished`, `event_budget_exhausted` or `idle`.
+    stop: &'static str,
+    stop_message: String,
+    simulated_s: f64,
+    wall_ms: f64,
+    events: u64,
+    messages: u64,
+    records: u64,
+    dropped: u64,
+    requests: u64,
+    trace_hash: String,
+    endpoints: Vec<EndpointSummary>,
+    consumers: Vec<ConsumerSummary>,
+    clients: Vec<ClientSummary>,
+    mailboxes: Vec<MailboxSummary>,
+    services: Vec<ServiceSummary>,
+}
+
+#[derive(Serialize)]
+struct Latency {
+    mean: f64,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    max: f64,
+}
+
+#[derive(Serialize)]
+struct EndpointSummary {
+    name: String,
+    count: u64,
+    errors: u64,
+    rejected: u64,
+    by_status: BTreeMap<String, u64>,
+    latency_ms: Latency,
+}
+
+#[derive(Serialize)]
+struct ConsumerSummary {
+    name: String,
+    delivered: u64,
+    acked: u64,
+    nacked: u64,
+    latency_ms: Latency,
+}
+
+#[derive(Serialize)]
+struct ClientSummary {
+    name: String,
+    sent: u64,
+    completed: u64,
+    errors: u64,
+    timeouts: u64,
+    retries: u64,
+    breaker_rejections: u64,
+    by_status: BTreeMap<String, u64>,
+    latency_ms: Latency,
+}
+
+#[derive(Serialize)]
+struct MailboxSummary {
+    name: String,
+    /// `queue` or `subscription`.
+    kind: &'static str,
+    accepted: u64,
+    rejected: u64,
+    evicted: u64,
+    deliveries: u64,
+    acked: u64,
+    redeliveries: u64,
+    dead_letters: u64,
+    filtered: u64,
+    max_depth: u64,
+    mean_depth: f64,
+}
+
+#[derive(Serialize)]
+struct ServiceSummary {
+    name: String,
+    rejected: u64,
+    lost_to_crash: u64,
+    max_backlog: u64,
+    mean_backlog: f64,
+}
+
+fn ms(t: sim::SimTime) -> f64 {
+    round3(t.as_millis_f64())
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn latency(h: &Histogram) -> Latency {
+    if h.count() == 0 {
+        return Latency {
+            mean: 0.0,
+            p50: 0.0,
+            p95: 0.0,
+            p99: 0.0,
+            max: 0.0,
+        };
+    }
+    Latency {
+        mean: round3(h.mean_micros() / 1000.0),
+        p50: ms(h.p50()),
+        p95: ms(h.p95()),
+        p99: ms(h.p99()),
+        max: ms(h.max()),
+    }
+}
+
+fn status_key(s: &Status) -> String {
+    match s {
+        Status::Http(code) => code.to_string(),
+        Status::Grpc(code) => code.as_str().to_string(),
+    }
+}
+
+fn by_status(m: &BTreeMap<Status, u64>) -> BTreeMap<String, u64> {
+    m.iter().map(|(s, n)| (status_key(s), *n)).collect()
+}
+
+fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f64) -> Summary {
+    let m = sim.metrics();
+    let now = sim.now();
+    let nodes = sim.nodes();
+    let clients: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::Client)
+        .map(|n| n.name.as_str())
+        .collect();
+    let services: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::Service)
+        .map(|n| n.name.as_str())
+        .collect();
+    Summary {
+        scenario: name.to_string(),
+        seed,
+        stop: match stop {
+            StopReason::Finished { .. } => "finished",
+            StopReason::EventBudgetExhausted { .. } => "event_budget_exhausted",
+            StopReason::Idle { .. } => "idle",
+        },
+        stop_message: stop.to_string(),
+        simulated_s: round3(now.as_secs_f64()),
+        wall_ms: round3(wall_ms),
+        events: m.totals.events,
+        messages: m.totals.messages,
+        records: m.totals.records,
+        dropped: m.totals.dropped,
+        requests: m.totals.requests,
+        trace_hash: format!("{:016x}", sim.trace_hash()),
+        endpoints: m
+            .endpoints
+            .iter()
+            .enumerate()
+            .map(|(i, e)| EndpointSummary {
+                name: sim.endpoint_label(i),
+                count: e.requests,
+                errors: e.errors,
+                rejected: e.rejected,
+                by_status: by_status(&e.replies),
+                latency_ms: latency(&e.latency),
+            })
+            .collect(),
+        consumers: m
+            .consumers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ConsumerSummary {
+                name: sim.consumer_label(i),
+                delivered: c.delivered,
+                acked: c.acked,
+                nacked: c.nacked,
+                latency_ms: latency(&c.latency),
+            })
+            .collect(),
+        clients: m
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ClientSummary {
+                name: clients.get(i).copied().unwrap_or("?").to_string(),
+                sent: c.sent,
+                completed: c.completed,
+                errors: c.errors,
+                timeouts: c.timeouts,
+                retries: c.retries,
+                breaker_rejections: c.breaker_rejections,
+                by_status: by_status(&c.outcomes),
+                latency_ms: latency(&c.latency),
+            })
+            .collect(),
+        mailboxes: m
+            .mailboxes
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let node = sim.mailbox_node(i).and_then(|id| nodes.get(id.0 as usize));
+                MailboxSummary {
+                    name: node.map_or_else(|| "?".to_string(), |n| n.name.clone()),
+                    kind: match node.map(|n| n.kind) {
+                        Some(NodeKind::Subscription) => "subscription",
+                        _ => "queue",
+                    },
+                    accepted: b.accepted,
+                    rejected: b.rejected,
+                    evicted: b.evicted,
+                    deliveries: b.deliveries,
+                    acked: b.acked,
+                    redeliveries: b.redeliveries,
+                    dead_letters: b.dead_letters,
+                    filtered: b.filtered,
+                    max_depth: b.max_depth(),
+                    mean_depth: round3(b.mean_depth(now)),
+                }
+            })
+            .collect(),
+        services: m
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ServiceSummary {
+                name: services.get(i).copied().unwrap_or("?").to_string(),
+                rejected: s.rejected,
+                lost_to_crash: s.lost_to_crash,
+                max_backlog: s.max_backlog(),
+                mean_backlog: round3(s.mean_backlog(now)),
+            })
+            .collect(),
+    }
+}
+
+/// Rows of cells, each column padded to its widest cell; the first column left-aligned, and the
+/// last too when `text_last` (a free-text column such as the statuses).
+fn table(out: &mut String, rows: &[Vec<String>], text_last: bool) {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in rows {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            let w = widths.get(c).copied().unwrap_or(0);
+            if c == 0 {
+                line.push_str(&format!("{cell:<w$}"));
+            } else if c + 1 == r.len() && text_last {
+                line.push_str(&format!("  {cell}"));
+            } else {
+                line.push_str(&format!("  {cell:>w$}"));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+fn f1(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+fn statuses(m: &BTreeMap<String, u64>) -> String {
+    m.iter()
+        .map(|(s, n)| format!("{s}×{n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn lat_cells(l: &Latency) -> Vec<String> {
+    vec![f1(l.mean), f1(l.p50), f1(l.p95), f1(l.p99), f1(l.max)]
+}
+
+fn render_text(s: &Summary) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "scenario \"{}\" seed {}: {} (simulated {:.3} s, wall {:.1} ms)\n",
+        s.scenario, s.seed, s.stop_message, s.simulated_s, s.wall_ms
+    ));
+    out.push_str(&format!(
+        "events {}  messages {}  dropped {}  requests {}  trace {}\n",
+        s.events, s.messages, s.dropped, s.requests, s.trace_hash
+    ));
+    let lat_head = ["mean", "p50", "p95", "p99", "max"].map(str::to_string);
+    if !s.endpoints.is_empty() {
+        out.push('\n');
+        let mut rows = vec![[
+            vec![
+                "endpoint".to_string(),
+                "count".into(),
+                "errors".into(),
+                "rejected".into(),
+            ],
+            lat_head.to_vec(),
+            vec!["statuses (latency in ms)".into()],
+        ]
+        .concat()];
+        for e in &s.endpoints {
+            rows.push(
+                [
+                    vec![
+                        e.name.clone(),
+                        e.count.to_string(),
+                        e.errors.to_string(),
+                        e.rejected.to_string(),
+                    ],
+                    lat_cells(&e.latency_ms),
+                    vec![statuses(&e.by_status)],
+                ]
+                .concat(),
+            );
+        }
+        table(&mut out, &rows, true);
+    }
+    if !s.consumers.is_empty() {
+        out.push('\n');
+        let mut rows = vec![[
+            vec![
+                "consumer".to_string(),
+                "delivered".into(),
+                "acked".into(),
+                "nacked".into(),
+            ],
+            lat_head.to_vec(),
+        ]
+        .concat()];
+        for c in &s.consumers {
+            rows.push(
+                [
+                    vec![
+                        c.name.clone(),
+                        c.delivered.to_string(),
+                        c.acked.to_string(),
+                        c.nacked.to_string(),
+                    ],
+                    lat_cells(&c.latency_ms),
+                ]
+                .concat(),
+            );
+        }
+        table(&mut out, &rows, false);
+    }
+    if !s.clients.is_empty() {
+        out.push('\n');
+        let mut rows = vec![[
+            vec![
+                "client".to_string(),
+                "sent".into(),
+                "done".into(),
+                "errors".into(),
+                "timeouts".into(),
+                "retries".into(),
+                "breaker".into(),
+            ],
+            lat_head.to_vec(),
+            vec!["outcomes".into()],
+        ]
+        .concat()];
+        for c in &s.clients {
+            rows.push(
+                [
+                    vec![
+                        c.name.clone(),
+                        c.sent.to_string(),
+                        c.completed.to_string(),
+                        c.errors.to_string(),
+                        c.timeouts.to_string(),
+                        c.retries.to_string(),
+                        c.breaker_rejections.to_string(),
+                    ],
+                    lat_cells(&c.latency_ms),
+                    vec![statuses(&c.by_status)],
+                ]
+                .concat(),
+            );
+        }
+        table(&mut out, &rows, true);
+    }
+    if !s.mailboxes.is_empty() {
+        out.push('\n');
+        let mut rows = vec![[
+            "queue / subscription",
+            "accepted",
+            "rejected",
+            "evicted",
+            "max depth",
+            "mean depth",
+            "redelivered",
+            "dead-lettered",
+            "filtered",
+        ]
+        .map(str::to_string)
+        .to_vec()];
+        for b in &s.mailboxes {
+            rows.push(vec![
+                b.name.clone(),
+                b.accepted.to_string(),
+                b.rejected.to_string(),
+                b.evicted.to_string(),
+                b.max_depth.to_string(),
+                f1(b.mean_depth),
+                b.redeliveries.to_string(),
+                b.dead_letters.to_string(),
+                b.filtered.to_string(),
+            ]);
+        }
+        table(&mut out, &rows, false);
+    }
+    if s.services
+        .iter()
+        .any(|v| v.rejected > 0 || v.lost_to_crash > 0 || v.max_backlog > 0)
+    {
+        out.push('\n');
+        let mut rows = vec![[
+            "service",
+            "rejected",
+            "lost to crash",
+            "max backlog",
+            "mean backlog",
+        ]
+        .map(str::to_string)
+        .to_vec()];
+        for v in &s.services {
+            rows.push(vec![
+                v.name.clone(),
+                v.rejected.to_string(),
+                v.lost_to_crash.to_string(),
+                v.max_backlog.to_string(),
+                f1(v.mean_backlog),
+            ]);
+        }
+        table(&mut out, &rows, false);
+    }
+    out
+}

@@ -1,0 +1,389 @@
+//! The built-in gallery: teaching scenarios as canonical text, each with a title, a one-paragraph
+//! explanation for the UI and a default seed. The first entry is what the app opens with.
+//!
+//! Every entry is canonical (`format(parse(text)) == text`), runs to its duration within the
+//! event budget, and has a test in `tests/gallery.rs` asserting the behaviour it teaches.
+
+/// One gallery scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Example {
+    /// Short stable id, used in `gallery:<id>` (CLI) and links.
+    pub id: &'static str,
+    pub title: &'static str,
+    /// What to watch for, in one paragraph.
+    pub explanation: &'static str,
+    /// The seed written in the text's header.
+    pub seed: u64,
+    /// Canonical scenario text.
+    pub text: &'static str,
+}
+
+/// The entry the app opens with.
+pub fn default_example() -> &'static Example {
+    &GALLERY[0]
+}
+
+/// Find an entry by id.
+pub fn find(id: &str) -> Option<&'static Example> {
+    GALLERY.iter().find(|e| e.id == id)
+}
+
+pub const GALLERY: &[Example] = &[
+    Example {
+        id: "checkout",
+        title: "Checkout: sync front, async back",
+        explanation: "A shopper's checkout is a synchronous chain (gateway → orders over RPC) that answers as soon as the order exists; charging the card and sending the email happen afterwards through a queue and a topic. At 20 s the payments worker loses its connection to the queue, and at 30 s it crashes for 10 s: checkouts keep succeeding while the payments queue fills, unacknowledged charges are redelivered after their visibility timeout (a few that fail three times end in the dead-letter queue), and the backlog drains once payments is back.",
+        seed: 42,
+        text: r#"scenario "checkout" seed 42 duration 60s
+
+network latency 2ms..8ms loss 0.1%
+
+service gateway workers 16
+service orders workers 4 time 20ms±5ms
+service payments workers 2 time exp(40ms)
+service emails workers 1 time 30ms
+
+queue payments-q capacity 1000 visibility 2s max-attempts 3 dlq payments-dlq
+
+topic order-events
+
+client web rate 20/s poisson -> gateway POST /checkout timeout 1s
+
+gateway POST /checkout:
+  call orders.CreateOrder deadline 300ms retries 2 backoff 50ms jitter
+  reply 201
+
+orders rpc CreateOrder:
+  work
+  publish order-events OrderCreated
+  enqueue payments-q Charge
+  reply OK
+
+payments consume payments-q concurrency 2:
+  work
+  fail 5%
+  ack
+
+emails subscribe order-events:
+  work
+
+# The payments worker cannot reach its queue: deliveries time out and come back.
+at 20s partition payments <-> payments-q for 5s
+# Then it crashes; charges wait in the queue.
+at 30s crash payments for 10s
+"#,
+    },
+    Example {
+        id: "rest-chain",
+        title: "A synchronous REST chain",
+        explanation: "Three services call each other over REST, each waiting for the next: the page's latency is the sum of every hop's work and network time. At 20 s the link between catalog and inventory slows down by 100 ms for 10 s; the delay surfaces at the very top, in the page's p99, although the frontend itself did nothing differently.",
+        seed: 7,
+        text: r#"scenario "rest-chain" seed 7 duration 40s
+
+network latency 1ms..3ms
+
+service frontend workers 8 time 5ms
+service catalog workers 8 time 10ms±2ms
+service inventory workers 8 time exp(8ms)
+
+client browser rate 30/s poisson -> frontend GET /page timeout 2s
+
+frontend GET /page:
+  work
+  call catalog GET /items timeout 1s
+  reply 200
+
+catalog GET /items:
+  work
+  call inventory GET /stock timeout 1s
+  reply 200
+
+inventory GET /stock:
+  work
+  reply 200
+
+at 20s slow catalog <-> inventory +100ms for 10s
+"#,
+    },
+    Example {
+        id: "grpc-deadline",
+        title: "gRPC deadlines propagate",
+        explanation: "The client gives quotes.GetQuote a 250 ms deadline. Each RPC passes the remaining budget downstream: pricing asks risk with a 1 s deadline of its own, but the propagated one is shorter and wins. When risk is slow (its times have a long tail), the whole chain gives up together at 250 ms with DEADLINE_EXCEEDED, instead of pricing holding a worker for its full second waiting for an answer nobody wants any more. Risk still finishes its work: deadlines stop the waiting, not the work already started.",
+        seed: 3,
+        text: r#"scenario "grpc-deadline" seed 3 duration 30s
+
+network latency 1ms..2ms
+
+service quotes workers 8 time 5ms
+service pricing workers 8 time 20ms±5ms
+service risk workers 4 time lognormal(80ms, 60ms)
+
+client app rate 20/s -> quotes.GetQuote deadline 250ms
+
+quotes rpc GetQuote:
+  work
+  call pricing.Price deadline 1s
+  reply OK
+
+pricing rpc Price:
+  work
+  call risk.Score deadline 1s
+  reply OK
+
+risk rpc Score:
+  work
+  reply OK
+"#,
+    },
+    Example {
+        id: "queue-burst",
+        title: "A queue absorbs a burst",
+        explanation: "The API accepts jobs and puts them on a queue; three workers compete for them, two at a time each. At 10 s a burst of 600 jobs arrives at once. The API stays quick because it only enqueues; the queue depth jumps to hundreds and then drains at the workers' pace of about 60 jobs a second. The burst costs waiting time in the queue, not errors: every job is done by the end.",
+        seed: 11,
+        text: r#"scenario "queue-burst" seed 11 duration 40s
+
+network latency 1ms
+
+service api workers 32 time 1ms
+service worker-1 time 100ms±20ms
+service worker-2 time 100ms±20ms
+service worker-3 time 100ms±20ms
+
+queue jobs visibility 30s
+
+client uploads rate 20/s poisson -> api POST /jobs timeout 1s
+
+api POST /jobs:
+  work
+  enqueue jobs Resize
+  reply 202
+
+worker-1 consume jobs concurrency 2:
+  work
+
+worker-2 consume jobs concurrency 2:
+  work
+
+worker-3 consume jobs concurrency 2:
+  work
+
+at 10s burst uploads 600
+"#,
+    },
+    Example {
+        id: "pubsub-fanout",
+        title: "Pub/sub fan-out to three subscribers",
+        explanation: "Every order is published once to a topic; each subscription keeps its own copy and its own backlog. Email and analytics see every order; shipping-eu filters on region=eu and sees only European ones. Analytics is slow, so its backlog grows while the others stay empty: one slow subscriber never holds back the rest.",
+        seed: 5,
+        text: r#"scenario "pubsub-fanout" seed 5 duration 30s
+
+network latency 1ms..2ms
+
+service shop workers 8 time 5ms
+service email workers 2 time 10ms
+service analytics time 150ms
+service shipping workers 2 time 20ms
+
+topic orders
+
+client eu-buyers rate 10/s poisson -> shop POST /orders/eu
+client us-buyers rate 10/s poisson -> shop POST /orders/us
+
+shop POST /orders/eu:
+  work
+  publish orders OrderPlaced region=eu
+  reply 201
+
+shop POST /orders/us:
+  work
+  publish orders OrderPlaced region=us
+  reply 201
+
+email subscribe orders concurrency 2:
+  work
+
+analytics subscribe orders:
+  work
+
+shipping subscribe orders as shipping-eu filter region=eu concurrency 2:
+  work
+"#,
+    },
+    Example {
+        id: "sync-vs-async",
+        title: "Sync vs async under a failing dependency",
+        explanation: "Two identical sign-up flows send a welcome email. The left one calls the mailer synchronously; the right one drops a message on a queue. At 15 s both mailers crash for 15 s. The synchronous sign-up fails with them (the failure cascades up to the user), while the asynchronous one keeps answering quickly and the queue holds the emails until the mailer returns.",
+        seed: 21,
+        text: r#"scenario "sync-vs-async" seed 21 duration 50s
+
+network latency 1ms..3ms
+
+service signup-sync workers 8 time 5ms
+service signup-async workers 8 time 5ms
+service mailer-sync workers 4 time 20ms
+service mailer-async workers 4 time 20ms
+
+queue welcome-mails visibility 5s
+
+client users-a rate 20/s poisson -> signup-sync POST /signup timeout 1s
+client users-b rate 20/s poisson -> signup-async POST /signup timeout 1s
+
+signup-sync POST /signup:
+  work
+  call mailer-sync POST /send timeout 200ms
+  reply 201
+
+mailer-sync POST /send:
+  work
+  reply 202
+
+signup-async POST /signup:
+  work
+  enqueue welcome-mails Welcome
+  reply 201
+
+mailer-async consume welcome-mails concurrency 4:
+  work
+
+at 15s crash mailer-sync for 15s
+at 15s crash mailer-async for 15s
+"#,
+    },
+    Example {
+        id: "retry-storm",
+        title: "Retry storm, and how backoff with jitter calms it",
+        explanation: "Two identical backends run at 30% load. For 5 s from t = 10 s the network to both slows down, so every call times out. The naive callers retry at once, up to five times: six times the load lands on a backend that is already behind, its backlog fills with requests whose callers have given up, and it never recovers; every request fails until the end. The careful callers retry at most twice, with exponential backoff and full jitter: the load only triples, their backend keeps up, and requests succeed again as soon as the slowdown ends.",
+        seed: 9,
+        text: r#"scenario "retry-storm" seed 9 duration 40s budget 3000000
+
+network latency 1ms
+
+service naive-api workers 64
+service careful-api workers 64
+service naive-backend workers 4 time 20ms backlog 400
+service careful-backend workers 4 time 20ms backlog 400
+
+client naive-users rate 60/s poisson -> naive-api GET /data timeout 2s
+client careful-users rate 60/s poisson -> careful-api GET /data timeout 2s
+
+naive-api GET /data:
+  call naive-backend GET /data timeout 100ms retries 5 backoff 1ms multiplier 1
+  reply 200
+
+careful-api GET /data:
+  call careful-backend GET /data timeout 100ms retries 2 backoff 100ms max-backoff 1s jitter
+  reply 200
+
+naive-backend GET /data:
+  work
+  reply 200
+
+careful-backend GET /data:
+  work
+  reply 200
+
+at 10s slow naive-api <-> naive-backend +120ms for 5s
+at 10s slow careful-api <-> careful-backend +120ms for 5s
+"#,
+    },
+    Example {
+        id: "poison-message",
+        title: "A poison message ends in the dead-letter queue",
+        explanation: "The importer takes rows from a topic. Good rows import fine; now and then a corrupt row arrives that the importer can never process. Each corrupt row is delivered, fails, and is redelivered until it reaches the subscription's limit of 3 attempts; then it is moved to the dead-letter queue, where a person can look at it. The good rows keep flowing the whole time.",
+        seed: 13,
+        text: r#"scenario "poison-message" seed 13 duration 30s
+
+network latency 1ms
+
+service uploader workers 4 time 2ms
+service importer workers 4 time 10ms
+
+topic rows
+
+client good-files rate 10/s -> uploader POST /rows
+client bad-files rate 0.2/s from 1s -> uploader POST /rows/corrupt
+
+uploader POST /rows:
+  work
+  publish rows Row kind=good
+  reply 202
+
+uploader POST /rows/corrupt:
+  work
+  publish rows Row kind=corrupt
+  reply 202
+
+importer subscribe rows as import filter kind=good concurrency 2:
+  work
+
+# The importer cannot parse these: every delivery fails.
+importer subscribe rows as corrupt filter kind=corrupt ack-deadline 2s max-attempts 3 dlq rows-dlq:
+  work
+  fail 100%
+"#,
+    },
+    Example {
+        id: "circuit-breaker",
+        title: "A circuit breaker protects callers from a slow dependency",
+        explanation: "Two product pages show recommendations from a service that turns very slow at 10 s for 20 s. The plain page waits for its 300 ms timeout on every request and its workers stay tied up. The protected page has a circuit breaker: after enough failures it opens and fails fast, the page shows no recommendations (on-error continue) and stays quick, and every few seconds a probe checks whether recommendations have recovered.",
+        seed: 17,
+        text: r#"scenario "circuit-breaker" seed 17 duration 45s
+
+network latency 1ms..2ms
+
+service page-plain workers 16 time 5ms
+service page-protected workers 16 time 5ms
+service recs-a workers 8 time 20ms
+service recs-b workers 8 time 20ms
+
+client shoppers-a rate 30/s poisson -> page-plain GET /product timeout 2s
+client shoppers-b rate 30/s poisson -> page-protected GET /product timeout 2s
+
+page-plain GET /product:
+  work
+  call recs-a GET /recs timeout 300ms on-error continue
+  reply 200
+
+page-protected GET /product:
+  work
+  call recs-b GET /recs timeout 300ms breaker 50% window 2s min-calls 5 cooldown 3s on-error continue
+  reply 200
+
+recs-a GET /recs:
+  work
+  reply 200
+
+recs-b GET /recs:
+  work
+  reply 200
+
+at 10s slow page-plain <-> recs-a +2s for 20s
+at 10s slow page-protected <-> recs-b +2s for 20s
+"#,
+    },
+    Example {
+        id: "backpressure",
+        title: "Backpressure from a bounded queue",
+        explanation: "Thumbnails are rendered from a queue that holds at most 50 jobs. Uploads arrive faster than the single renderer can keep up with, so the queue fills; from then on the queue refuses new jobs and the API answers 503 at once. That refusal is backpressure: the producer learns right away that the system is full, instead of the backlog (and everyone's waiting time) growing without bound.",
+        seed: 23,
+        text: r#"scenario "backpressure" seed 23 duration 30s
+
+network latency 1ms
+
+service api workers 8 time 2ms
+service renderer workers 2 time 100ms
+
+queue thumbnails capacity 50 overflow reject visibility 10s
+
+client uploads rate 30/s poisson -> api POST /upload timeout 1s
+
+api POST /upload:
+  work
+  enqueue thumbnails Render
+  reply 202
+
+renderer consume thumbnails concurrency 2:
+  work
+"#,
+    },
+];

@@ -1,0 +1,634 @@
+//! The scenario model: what a scenario text says, as plain data (the language's own AST, separate
+//! from the engine's world). Optional settings stay `None` when not written, so the formatter
+//! reproduces exactly what the author specified; defaults are applied only when lowering.
+//! Serializes to JSON for import/export; source positions are never serialized.
+
+use super::diagnostic::Span;
+use super::units::{Dist, Duration, Factor, Percent, Rate};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A name as written (service, queue, topic, client, method, message), with where it was written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Ident {
+    pub name: String,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl Ident {
+    pub fn new(name: impl Into<String>) -> Ident {
+        Ident {
+            name: name.into(),
+            span: Span::default(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Display for Ident {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// Comments attached to a line: full-line `#` comments just above it, and one at its end.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Notes {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub before: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+impl Notes {
+    pub fn is_empty(&self) -> bool {
+        self.before.is_empty() && self.after.is_none()
+    }
+}
+
+/// A whole scenario: the header line, then every other line in the order written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub seed: u64,
+    pub duration: Duration,
+    /// Most events one run may process before it stops with "event budget exhausted".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<u64>,
+    #[serde(default, skip_serializing_if = "Notes::is_empty")]
+    pub notes: Notes,
+    pub items: Vec<Item>,
+    /// Comments after the last line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trailing_comments: Vec<String>,
+}
+
+impl Default for Scenario {
+    fn default() -> Scenario {
+        Scenario {
+            name: DEFAULT_NAME.to_string(),
+            seed: DEFAULT_SEED,
+            duration: Duration::from_secs(DEFAULT_DURATION_S),
+            budget: None,
+            notes: Notes::default(),
+            items: Vec::new(),
+            trailing_comments: Vec::new(),
+        }
+    }
+}
+
+pub const DEFAULT_NAME: &str = "untitled";
+pub const DEFAULT_SEED: u64 = 1;
+pub const DEFAULT_DURATION_S: u64 = 60;
+
+/// One top-level line (a handler line includes its indented steps).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    #[serde(flatten)]
+    pub kind: ItemKind,
+    #[serde(default, skip_serializing_if = "Notes::is_empty")]
+    pub notes: Notes,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl Item {
+    pub fn new(kind: ItemKind) -> Item {
+        Item {
+            kind,
+            notes: Notes::default(),
+            span: Span::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "item", rename_all = "snake_case")]
+pub enum ItemKind {
+    Network(Network),
+    Link(Link),
+    Service(Service),
+    Queue(Queue),
+    Topic(Topic),
+    Client(Client),
+    Handler(Handler),
+    Fault(Fault),
+}
+
+/// `network latency 2ms..8ms loss 0.1%` — defaults for every link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Network {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Dist>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<Percent>,
+}
+
+/// `link orders <-> payments latency 20ms loss 1%` — one pair of nodes (either order).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub a: Ident,
+    pub b: Ident,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Dist>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<Percent>,
+}
+
+/// `service orders workers 4 time 20ms±5ms backlog 100`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub name: Ident,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u32>,
+    /// Default duration of a `work` step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Dist>,
+    /// Requests that may wait for a worker; beyond it they are rejected (503 / RESOURCE_EXHAUSTED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<u32>,
+}
+
+/// What a full queue does with one more message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Overflow {
+    /// The producer's enqueue fails (backpressure).
+    Reject,
+    /// The oldest waiting message is discarded to make room.
+    DropOldest,
+}
+
+impl Overflow {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Overflow::Reject => "reject",
+            Overflow::DropOldest => "drop-oldest",
+        }
+    }
+}
+
+/// `queue jobs capacity 100 overflow reject visibility 5s max-attempts 3 dlq jobs-dlq`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Queue {
+    pub name: Ident,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overflow: Option<Overflow>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// Dead-letter queue; declared implicitly if no `queue` line names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dlq: Option<Ident>,
+}
+
+/// `topic order-events`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topic {
+    pub name: Ident,
+}
+
+/// How a client spaces its requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrival {
+    /// Evenly spaced (the default).
+    Constant,
+    /// Exponential gaps with the same mean rate.
+    Poisson,
+}
+
+/// `client web rate 20/s poisson -> gateway POST /checkout timeout 1s`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    pub name: Ident,
+    /// Requests per unit of time; `0/s` sends only the bursts of `at … burst`.
+    pub rate: Rate,
+    pub arrival: Arrival,
+    /// First request at this time (default: at the start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Duration>,
+    /// No requests from this time on (default: the end of the run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Duration>,
+    pub call: Call,
+}
+
+/// HTTP request methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl HttpMethod {
+    pub const ALL: [HttpMethod; 5] = [
+        HttpMethod::Get,
+        HttpMethod::Post,
+        HttpMethod::Put,
+        HttpMethod::Patch,
+        HttpMethod::Delete,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+
+    pub fn from_keyword(s: &str) -> Option<HttpMethod> {
+        HttpMethod::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+impl fmt::Display for HttpMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// gRPC status codes the language can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum GrpcCode {
+    Ok,
+    Cancelled,
+    Unknown,
+    InvalidArgument,
+    DeadlineExceeded,
+    NotFound,
+    AlreadyExists,
+    PermissionDenied,
+    ResourceExhausted,
+    FailedPrecondition,
+    Aborted,
+    OutOfRange,
+    Unimplemented,
+    Internal,
+    Unavailable,
+    DataLoss,
+    Unauthenticated,
+}
+
+impl GrpcCode {
+    pub const ALL: [GrpcCode; 17] = [
+        GrpcCode::Ok,
+        GrpcCode::Cancelled,
+        GrpcCode::Unknown,
+        GrpcCode::InvalidArgument,
+        GrpcCode::DeadlineExceeded,
+        GrpcCode::NotFound,
+        GrpcCode::AlreadyExists,
+        GrpcCode::PermissionDenied,
+        GrpcCode::ResourceExhausted,
+        GrpcCode::FailedPrecondition,
+        GrpcCode::Aborted,
+        GrpcCode::OutOfRange,
+        GrpcCode::Unimplemented,
+        GrpcCode::Internal,
+        GrpcCode::Unavailable,
+        GrpcCode::DataLoss,
+        GrpcCode::Unauthenticated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrpcCode::Ok => "OK",
+            GrpcCode::Cancelled => "CANCELLED",
+            GrpcCode::Unknown => "UNKNOWN",
+            GrpcCode::InvalidArgument => "INVALID_ARGUMENT",
+            GrpcCode::DeadlineExceeded => "DEADLINE_EXCEEDED",
+            GrpcCode::NotFound => "NOT_FOUND",
+            GrpcCode::AlreadyExists => "ALREADY_EXISTS",
+            GrpcCode::PermissionDenied => "PERMISSION_DENIED",
+            GrpcCode::ResourceExhausted => "RESOURCE_EXHAUSTED",
+            GrpcCode::FailedPrecondition => "FAILED_PRECONDITION",
+            GrpcCode::Aborted => "ABORTED",
+            GrpcCode::OutOfRange => "OUT_OF_RANGE",
+            GrpcCode::Unimplemented => "UNIMPLEMENTED",
+            GrpcCode::Internal => "INTERNAL",
+            GrpcCode::Unavailable => "UNAVAILABLE",
+            GrpcCode::DataLoss => "DATA_LOSS",
+            GrpcCode::Unauthenticated => "UNAUTHENTICATED",
+        }
+    }
+
+    pub fn from_keyword(s: &str) -> Option<GrpcCode> {
+        GrpcCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The numeric code from the gRPC specification.
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+}
+
+/// A reply or failure status: an HTTP code (100–599) for REST, a gRPC code for RPC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Status {
+    Http(u16),
+    Grpc(GrpcCode),
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Http(code) => write!(f, "{code}"),
+            Status::Grpc(code) => f.write_str(code.as_str()),
+        }
+    }
+}
+
+/// Where a call goes: a REST endpoint or an RPC method.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    /// `orders POST /orders`
+    Rest {
+        service: Ident,
+        method: HttpMethod,
+        path: String,
+    },
+    /// `orders.CreateOrder`
+    Rpc { service: Ident, method: Ident },
+}
+
+impl Target {
+    pub fn service(&self) -> &Ident {
+        match self {
+            Target::Rest { service, .. } | Target::Rpc { service, .. } => service,
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Rest {
+                service,
+                method,
+                path,
+            } => write!(f, "{service} {method} {path}"),
+            Target::Rpc { service, method } => write!(f, "{service}.{method}"),
+        }
+    }
+}
+
+/// Options of a call: `timeout 300ms retries 3 backoff 50ms max-backoff 1s jitter breaker 50%`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CallOptions {
+    /// Per attempt: the client timeout (REST, written `timeout`) or the deadline (RPC, written
+    /// `deadline`; it propagates to downstream calls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// Extra attempts after the first fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+    /// Wait before the first retry; doubles each retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<Duration>,
+    /// Growth of the backoff per retry (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiplier: Option<Factor>,
+    /// Cap on the grown backoff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff: Option<Duration>,
+    /// Randomise each backoff: up to this share of it is taken off at random. `jitter` alone is
+    /// 100% ("full jitter": uniform between 0 and the backoff).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<Percent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<Breaker>,
+    /// `on-error continue`: a failed call does not fail the handler; the next step runs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub continue_on_error: bool,
+}
+
+/// Circuit breaker on a call: `breaker 50% window 10s min-calls 5 cooldown 5s probes 1`.
+/// Opens when at least `min_calls` calls ended in the window and the failure share reached the
+/// threshold; after `cooldown`, `probes` calls are let through (half-open).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Breaker {
+    pub threshold: Percent,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_calls: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cooldown: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<u32>,
+}
+
+/// `call orders.CreateOrder deadline 300ms retries 2 backoff 50ms`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Call {
+    pub target: Target,
+    #[serde(default, skip_serializing_if = "is_default_options")]
+    pub options: CallOptions,
+}
+
+fn is_default_options(o: &CallOptions) -> bool {
+    *o == CallOptions::default()
+}
+
+/// What starts a handler.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Trigger {
+    /// `gateway POST /checkout:`
+    Rest { method: HttpMethod, path: String },
+    /// `orders rpc CreateOrder:`
+    Rpc { method: Ident },
+    /// `payments consume payments-q concurrency 2:` — a competing consumer of a queue.
+    Consume {
+        queue: Ident,
+        /// Messages this consumer handles at once (its own slots, apart from the service's
+        /// workers; default 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        concurrency: Option<u32>,
+    },
+    /// `emails subscribe order-events as emails filter kind=OrderCreated ack-deadline 10s:`
+    Subscribe {
+        topic: Ident,
+        /// Subscription name; handlers naming the same subscription compete for its messages.
+        /// Default: the service's name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subscription: Option<Ident>,
+        /// Keep only messages published with this attribute.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filter: Option<Attr>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ack_deadline: Option<Duration>,
+        /// Backlog capacity of the subscription.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        capacity: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        overflow: Option<Overflow>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_attempts: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dlq: Option<Ident>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        concurrency: Option<u32>,
+    },
+}
+
+/// A message attribute `key=value` (published with a message, or matched by a filter).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attr {
+    pub key: Ident,
+    pub value: Ident,
+}
+
+/// `SERVICE TRIGGER:` followed by indented steps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handler {
+    pub service: Ident,
+    pub trigger: Trigger,
+    pub steps: Vec<Step>,
+}
+
+/// One indented line of a handler.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    #[serde(flatten)]
+    pub kind: StepKind,
+    #[serde(default, skip_serializing_if = "Notes::is_empty")]
+    pub notes: Notes,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl Step {
+    pub fn new(kind: StepKind) -> Step {
+        Step {
+            kind,
+            notes: Notes::default(),
+            span: Span::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum StepKind {
+    /// `work` (the service's time) or `work 5ms..10ms`; holds a worker.
+    Work {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        time: Option<Dist>,
+    },
+    /// `call …`; waits for the reply.
+    Call(Call),
+    /// `parallel:` then the calls indented below it; waits for all of them.
+    Parallel { calls: Vec<ParallelCall> },
+    /// `publish order-events OrderCreated region=eu`
+    Publish {
+        topic: Ident,
+        message: Ident,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attrs: Vec<Attr>,
+    },
+    /// `enqueue payments-q Charge`
+    Enqueue { queue: Ident, message: Ident },
+    /// `reply 201` / `reply OK`: the caller gets its answer now; later steps still run.
+    Reply { status: Status },
+    /// `fail 5%` or `fail 5% 503`: with this probability the handler ends in failure here.
+    Fail {
+        probability: Percent,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<Status>,
+    },
+    /// `ack` (consumers; implied at the end).
+    Ack,
+    /// `nack` (consumers): hand the message back for redelivery.
+    Nack,
+}
+
+/// One call under `parallel:`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParallelCall {
+    #[serde(flatten)]
+    pub call: Call,
+    #[serde(default, skip_serializing_if = "Notes::is_empty")]
+    pub notes: Notes,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// `at 20s …` — one entry of the fault schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    pub at: Duration,
+    pub action: FaultAction,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum FaultAction {
+    /// `partition orders <-> payments,emails for 5s` — messages between the two sides are lost.
+    Partition {
+        a: Vec<Ident>,
+        b: Vec<Ident>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasting: Option<Duration>,
+    },
+    /// `crash payments for 10s` — in-flight work lost; restarts after the time (without `for`,
+    /// it stays down).
+    Crash {
+        service: Ident,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasting: Option<Duration>,
+    },
+    /// `slow orders <-> payments +200ms for 10s` — extra latency on a link (or `network`: all).
+    Slow {
+        link: LinkSel,
+        extra: Duration,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasting: Option<Duration>,
+    },
+    /// `loss orders <-> payments 20% for 10s` — extra message loss on a link (or `network`: all).
+    Loss {
+        link: LinkSel,
+        probability: Percent,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasting: Option<Duration>,
+    },
+    /// `errors payments 50% for 10s` — the service's requests fail (500 / INTERNAL; consumers
+    /// nack) with this probability.
+    Errors {
+        service: Ident,
+        probability: Percent,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasting: Option<Duration>,
+    },
+    /// `burst web 200` — the client sends this many extra requests at once.
+    Burst { client: Ident, count: u32 },
+}
+
+/// Which links a network fault touches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkSel {
+    /// `network`: every link.
+    Network,
+    /// `a <-> b`: the link between two nodes, either direction.
+    Between(Ident, Ident),
+}

@@ -1,0 +1,1346 @@
+//! Parser: scenario text → [`Scenario`] model plus syntax problems, recovering at line level so
+//! one pass reports every broken line. Hand-written; one function per kind of line.
+//!
+//! ```text
+//! text ─lex─▶ lines ─┬─ top-level line ─▶ Item
+//!                    └─ `…:` line + indented lines ─▶ Item::Handler { steps }
+//! ```
+//! Nothing here recurses on user input: a handler block is two levels deep at most
+//! (steps, and the calls of a `parallel:` step).
+
+use super::diagnostic::{did_you_mean, Problem, Span};
+use super::lexer::{self, Line, TokKind, Token};
+use super::model::*;
+use super::units::{self, Dist, Duration, Percent};
+
+/// Words that start a top-level line and so cannot name anything.
+pub const TOP_KEYWORDS: [&str; 8] = [
+    "scenario", "network", "link", "service", "queue", "topic", "client", "at",
+];
+/// Words that start a step line.
+pub const STEP_KEYWORDS: [&str; 9] = [
+    "work", "call", "parallel", "publish", "enqueue", "reply", "fail", "ack", "nack",
+];
+/// Words that name a fault after `at TIME`.
+pub const FAULT_KEYWORDS: [&str; 6] = ["partition", "crash", "slow", "loss", "errors", "burst"];
+
+pub const MAX_WORKERS: u32 = 10_000;
+pub const MAX_BACKLOG: u32 = 1_000_000;
+pub const MAX_CAPACITY: u32 = 10_000_000;
+pub const MAX_ATTEMPTS: u32 = 100;
+pub const MAX_RETRIES: u32 = 100;
+pub const MAX_BURST: u32 = 1_000_000;
+
+/// Parse text into a model. Returns the model built from every line that parsed, and the problems.
+pub(crate) fn parse_text(src: &str) -> (Scenario, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let lines = lexer::lex(src, &mut problems);
+    let mut p = Parser {
+        lines: &lines,
+        pos: 0,
+        problems,
+        scenario: Scenario::default(),
+        seen_header: false,
+        seen_item: false,
+        pending: Vec::new(),
+    };
+    p.run();
+    let mut scenario = p.scenario;
+    scenario.trailing_comments = p.pending;
+    (scenario, p.problems)
+}
+
+struct Parser<'l, 'a> {
+    lines: &'l [Line<'a>],
+    pos: usize,
+    problems: Vec<Problem>,
+    scenario: Scenario,
+    seen_header: bool,
+    seen_item: bool,
+    /// Full-line comments waiting for the line they introduce.
+    pending: Vec<String>,
+}
+
+type PResult<T> = Result<T, Problem>;
+
+impl<'l, 'a> Parser<'l, 'a> {
+    fn run(&mut self) {
+        while let Some(line) = self.lines.get(self.pos) {
+            self.pos += 1;
+            if line.is_blank() {
+                continue;
+            }
+            if line.is_comment_only() {
+                if let Some((text, _)) = &line.comment {
+                    self.pending.push(text.clone());
+                }
+                continue;
+            }
+            if line.indent > 0 {
+                self.problems.push(
+                    Problem::new(line.content, "indented line outside a handler")
+                        .hint("steps belong under a line ending in `:`, such as `orders rpc CreateOrder:`; top-level lines start at column 1"),
+                );
+                continue;
+            }
+            self.top_level(line);
+        }
+    }
+
+    fn notes(&mut self, line: &Line<'_>) -> Notes {
+        Notes {
+            before: std::mem::take(&mut self.pending),
+            after: line.comment.as_ref().map(|(t, _)| t.clone()),
+        }
+    }
+
+    fn top_level(&mut self, line: &'l Line<'a>) {
+        let mut cur = Cursor::new(line);
+        let Some(first) = cur.peek() else { return };
+        let is_block = line.tokens.last().is_some_and(|t| t.kind == TokKind::Colon);
+        let keyword = if first.kind == TokKind::Word {
+            first.text
+        } else {
+            ""
+        };
+
+        if keyword == "scenario" {
+            let notes = self.notes(line);
+            if self.seen_header {
+                self.problems.push(
+                    Problem::new(first.span, "a second `scenario` line")
+                        .hint("a text describes one scenario; remove this line"),
+                );
+                return;
+            }
+            if self.seen_item {
+                self.problems.push(
+                    Problem::new(first.span, "the `scenario` line must come first")
+                        .hint("move it to the top of the text"),
+                );
+            }
+            self.seen_header = true;
+            match header(&mut cur, &mut self.scenario) {
+                Ok(()) => self.scenario.notes = notes,
+                Err(p) => self.problems.push(p),
+            }
+            return;
+        }
+
+        // Comments above this line belong to it, not to its first step.
+        let notes = self.notes(line);
+        let result = if is_block && !TOP_KEYWORDS.contains(&keyword) {
+            let header = handler_header(&mut cur);
+            let steps = self.block();
+            header.map(|(service, trigger)| {
+                ItemKind::Handler(Handler {
+                    service,
+                    trigger,
+                    steps,
+                })
+            })
+        } else {
+            let r = match keyword {
+                "network" => network(&mut cur),
+                "link" => link(&mut cur),
+                "service" => service(&mut cur),
+                "queue" => queue(&mut cur),
+                "topic" => topic(&mut cur),
+                "client" => client(&mut cur),
+                "at" => fault(&mut cur),
+                _ => Err(unknown_statement(&cur, first, line)),
+            };
+            // A keyword line cannot open a block; skip any indented lines after it.
+            if is_block {
+                self.skip_block();
+            }
+            r
+        };
+        self.seen_item = true;
+        match result {
+            Ok(kind) => self.scenario.items.push(Item {
+                kind,
+                notes,
+                span: line.content,
+            }),
+            Err(p) => self.problems.push(p),
+        }
+    }
+
+    fn skip_block(&mut self) {
+        while let Some(line) = self.lines.get(self.pos) {
+            if line.indent == 0 && !line.tokens.is_empty() {
+                break;
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// The indented steps after a handler line. Problems are recorded; good steps are kept.
+    fn block(&mut self) -> Vec<Step> {
+        let mut steps: Vec<Step> = Vec::new();
+        let mut base_indent: Option<usize> = None;
+        // Indent of the open `parallel:` step and its index in `steps`.
+        let mut parallel: Option<(usize, usize)> = None;
+        while let Some(line) = self.lines.get(self.pos) {
+            if line.indent == 0 && !line.tokens.is_empty() {
+                break;
+            }
+            self.pos += 1;
+            if line.is_blank() {
+                continue;
+            }
+            if line.is_comment_only() {
+                if let Some((text, _)) = &line.comment {
+                    self.pending.push(text.clone());
+                }
+                continue;
+            }
+            let notes = self.notes(line);
+            if let Some((p_indent, idx)) = parallel {
+                if line.indent > p_indent {
+                    match parallel_call(line) {
+                        Ok(call) => {
+                            if let Some(Step {
+                                kind: StepKind::Parallel { calls },
+                                ..
+                            }) = steps.get_mut(idx)
+                            {
+                                calls.push(ParallelCall {
+                                    call,
+                                    notes,
+                                    span: line.content,
+                                });
+                            }
+                        }
+                        Err(p) => self.problems.push(p),
+                    }
+                    continue;
+                }
+                self.close_parallel(&steps, idx);
+                parallel = None;
+            }
+            let base = *base_indent.get_or_insert(line.indent);
+            if line.indent > base {
+                self.problems.push(
+                    Problem::new(line.content, "unexpected indentation")
+                        .hint("indent every step of a handler the same way; only the calls under `parallel:` go deeper"),
+                );
+                continue;
+            }
+            match step(line) {
+                Ok(kind) => {
+                    let is_parallel = matches!(kind, StepKind::Parallel { .. });
+                    steps.push(Step {
+                        kind,
+                        notes,
+                        span: line.content,
+                    });
+                    if is_parallel {
+                        parallel = Some((line.indent, steps.len() - 1));
+                    }
+                }
+                Err(p) => self.problems.push(p),
+            }
+        }
+        if let Some((_, idx)) = parallel {
+            self.close_parallel(&steps, idx);
+        }
+        steps
+    }
+
+    fn close_parallel(&mut self, steps: &[Step], idx: usize) {
+        if let Some(Step {
+            kind: StepKind::Parallel { calls },
+            span,
+            ..
+        }) = steps.get(idx)
+        {
+            if calls.is_empty() {
+                self.problems.push(
+                    Problem::new(*span, "`parallel:` has no calls")
+                        .hint("indent `call …` lines under it; they run at the same time"),
+                );
+            }
+        }
+    }
+}
+
+fn unknown_statement(cur: &Cursor<'_, '_>, first: Token<'_>, line: &Line<'_>) -> Problem {
+    let text = first.text;
+    // `orders rpc CreateOrder` without the colon.
+    let second = cur.toks.get(1).map_or("", |t| t.text);
+    if HttpMethod::from_keyword(second).is_some()
+        || matches!(second, "rpc" | "consume" | "subscribe")
+    {
+        return Problem::new(
+            Span::new(line.end, line.end),
+            "a handler line must end with `:`",
+        )
+        .hint("add `:` at the end and indent its steps below");
+    }
+    if let Some(kw) = did_you_mean(text, TOP_KEYWORDS) {
+        return Problem::new(first.span, format!("unknown keyword `{text}`"))
+            .hint(format!("did you mean `{kw}`?"));
+    }
+    if STEP_KEYWORDS.contains(&text) {
+        return Problem::new(
+            first.span,
+            format!("`{text}` is a step and must be indented under a handler"),
+        )
+        .hint(
+            "write the handler line first, e.g. `orders rpc CreateOrder:`, then indent the steps",
+        );
+    }
+    Problem::new(first.span, format!("unknown statement `{text}`")).hint(
+        "a line starts with scenario, network, link, service, queue, topic, client, at, \
+         or is a handler such as `orders rpc CreateOrder:`",
+    )
+}
+
+/// Reads the tokens of one line.
+pub(crate) struct Cursor<'t, 'a> {
+    toks: &'t [Token<'a>],
+    pos: usize,
+    end: usize,
+}
+
+impl<'t, 'a> Cursor<'t, 'a> {
+    fn new(line: &'t Line<'a>) -> Cursor<'t, 'a> {
+        Cursor {
+            toks: &line.tokens,
+            pos: 0,
+            end: line.end,
+        }
+    }
+
+    fn peek(&self) -> Option<Token<'a>> {
+        self.toks.get(self.pos).copied()
+    }
+
+    fn peek_kind(&self) -> Option<TokKind> {
+        self.peek().map(|t| t.kind)
+    }
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        let t = self.peek()?;
+        self.pos += 1;
+        Some(t)
+    }
+
+    /// An empty span just after the last token (where something is missing).
+    fn end_span(&self) -> Span {
+        Span::new(self.end, self.end)
+    }
+
+    fn at_end(&self) -> bool {
+        matches!(self.peek_kind(), None | Some(TokKind::Colon))
+    }
+
+    fn eat_word(&mut self, w: &str) -> bool {
+        match self.peek() {
+            Some(t) if t.kind == TokKind::Word && t.text == w => {
+                self.pos += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The next token, which must be a word; `what` names it in the error ("a service name").
+    fn word(&mut self, what: &str) -> PResult<Token<'a>> {
+        match self.peek() {
+            Some(t) if t.kind == TokKind::Word => {
+                self.pos += 1;
+                Ok(t)
+            }
+            Some(t) if t.kind == TokKind::Colon => {
+                Err(Problem::new(t.span, format!("expected {what} before `:`")))
+            }
+            Some(t) => Err(Problem::new(
+                t.span,
+                format!("expected {what}, found `{}`", t.text),
+            )),
+            None => Err(Problem::new(
+                self.end_span(),
+                format!("expected {what} at the end of the line"),
+            )),
+        }
+    }
+
+    fn expect(&mut self, kind: TokKind, shown: &str) -> PResult<Token<'a>> {
+        match self.peek() {
+            Some(t) if t.kind == kind => {
+                self.pos += 1;
+                Ok(t)
+            }
+            Some(t) => Err(Problem::new(
+                t.span,
+                format!("expected `{shown}`, found `{}`", t.text),
+            )),
+            None => Err(Problem::new(
+                self.end_span(),
+                format!("expected `{shown}` at the end of the line"),
+            )),
+        }
+    }
+
+    /// Nothing may follow (but a trailing `:` where `colon` says one is expected).
+    fn finish(&mut self, colon: bool) -> PResult<()> {
+        match self.next() {
+            None if colon => Err(Problem::new(
+                self.end_span(),
+                "expected `:` at the end of the line",
+            )),
+            None => Ok(()),
+            Some(t) if t.kind == TokKind::Colon && colon && self.peek().is_none() => Ok(()),
+            Some(t) if t.kind == TokKind::Colon => Err(Problem::new(t.span, "unexpected `:`")
+                .hint("only handler lines and `parallel:` end with `:`")),
+            Some(t) => Err(Problem::new(t.span, format!("unexpected `{}`", t.text))),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+fn is_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn ident_from(tok: Token<'_>, what: &str) -> PResult<Ident> {
+    if !is_ident(tok.text) {
+        return Err(
+            Problem::new(tok.span, format!("`{}` is not a valid {what}", tok.text))
+                .hint("names start with a letter and use letters, digits, `-` and `_`"),
+        );
+    }
+    Ok(Ident {
+        name: tok.text.to_string(),
+        span: tok.span,
+    })
+}
+
+fn ident(cur: &mut Cursor<'_, '_>, what: &str) -> PResult<Ident> {
+    let tok = cur.word(what)?;
+    ident_from(tok, what)
+}
+
+/// A name that a declaration introduces: also must not be a keyword.
+fn new_name(cur: &mut Cursor<'_, '_>, what: &str) -> PResult<Ident> {
+    let id = ident(cur, what)?;
+    if TOP_KEYWORDS.contains(&id.name.as_str()) {
+        return Err(Problem::new(
+            id.span,
+            format!("`{}` is a keyword and cannot be a {what}", id.name),
+        )
+        .hint("pick another name"));
+    }
+    Ok(id)
+}
+
+fn duration(cur: &mut Cursor<'_, '_>, what: &str) -> PResult<Duration> {
+    let tok = cur.word(what)?;
+    units::parse_duration(tok.text).map_err(|m| {
+        Problem::new(tok.span, m).hint("durations look like `250us`, `20ms`, `1.5s` or `2m`")
+    })
+}
+
+fn positive_duration(cur: &mut Cursor<'_, '_>, what: &str) -> PResult<Duration> {
+    let span = cur.peek().map_or(cur.end_span(), |t| t.span);
+    let d = duration(cur, what)?;
+    if d.0 == 0 {
+        return Err(Problem::new(
+            span,
+            format!("{what} must be greater than zero"),
+        ));
+    }
+    Ok(d)
+}
+
+fn percent(cur: &mut Cursor<'_, '_>, what: &str) -> PResult<Percent> {
+    let tok = cur.word(what)?;
+    units::parse_percent(tok.text).map_err(|m| Problem::new(tok.span, m))
+}
+
+fn number_u64(cur: &mut Cursor<'_, '_>, what: &str) -> PResult<(u64, Span)> {
+    let tok = cur.word(what)?;
+    let text = tok.text;
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(
+            Problem::new(tok.span, format!("expected {what}, found `{text}`"))
+                .hint("write a whole number such as `4`"),
+        );
+    }
+    let mut value: u64 = 0;
+    for b in text.bytes() {
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            .ok_or_else(|| Problem::new(tok.span, format!("`{text}` is too large")))?;
+    }
+    Ok((value, tok.span))
+}
+
+fn bounded(cur: &mut Cursor<'_, '_>, what: &str, min: u32, max: u32) -> PResult<u32> {
+    let (v, span) = number_u64(cur, what)?;
+    if v < u64::from(min) || v > u64::from(max) {
+        return Err(Problem::new(
+            span,
+            format!("{what} must be between {min} and {max}, not {v}"),
+        ));
+    }
+    Ok(v as u32)
+}
+
+/// A distribution: `20ms`, `2ms..8ms`, `2ms .. 8ms`, `20ms±5ms`, `exp(40ms)`, `normal(20ms, 5ms)`,
+/// `lognormal(20ms, 10ms)`. With `plus`, a leading `+` is allowed (`+200ms` extra latency).
+fn dist(cur: &mut Cursor<'_, '_>, what: &str, plus: bool) -> PResult<Dist> {
+    let first = cur.word(what)?;
+    let mut span = first.span;
+    let mut text = first.text;
+    if plus {
+        text = text.strip_prefix('+').unwrap_or(text);
+    }
+    let written = if cur.peek_kind() == Some(TokKind::LParen) {
+        // Function form: collect up to the closing parenthesis.
+        cur.next();
+        let mut args: Vec<&str> = Vec::new();
+        loop {
+            let Some(t) = cur.next() else {
+                return Err(Problem::new(span, format!("missing `)` after `{text}(`")));
+            };
+            span = span.to(t.span);
+            match t.kind {
+                TokKind::RParen => break,
+                TokKind::Comma => {}
+                TokKind::Word => args.push(t.text),
+                _ => {
+                    return Err(Problem::new(
+                        t.span,
+                        format!("unexpected `{}` in `{text}(…)`", t.text),
+                    ))
+                }
+            }
+            if args.len() > 2 {
+                return Err(Problem::new(
+                    span,
+                    format!("too many arguments to `{text}`"),
+                ));
+            }
+        }
+        format!("{text}({})", args.join(", "))
+    } else {
+        // `2ms..8ms` may be written with spaces around the operator.
+        let mut glued = text.to_string();
+        let ops = ["..", "±", "+-"];
+        loop {
+            let open = ops.iter().any(|op| glued.ends_with(op));
+            match cur.peek() {
+                Some(t)
+                    if t.kind == TokKind::Word
+                        && (open || ops.iter().any(|op| t.text.starts_with(op))) =>
+                {
+                    glued.push_str(t.text);
+                    span = span.to(t.span);
+                    cur.next();
+                }
+                _ => break,
+            }
+            if glued.len() > 64 {
+                break;
+            }
+        }
+        glued
+    };
+    written.parse::<Dist>().map_err(|m| {
+        Problem::new(span, m).hint(
+            "distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`",
+        )
+    })
+}
+
+fn status(cur: &mut Cursor<'_, '_>) -> PResult<Status> {
+    let tok = cur.word("a status (an HTTP code such as `201`, or a gRPC code such as `OK`)")?;
+    parse_status(tok)
+}
+
+fn parse_status(tok: Token<'_>) -> PResult<Status> {
+    let text = tok.text;
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return match text.parse::<u16>() {
+            Ok(code) if (100..=599).contains(&code) => Ok(Status::Http(code)),
+            _ => Err(
+                Problem::new(tok.span, format!("`{text}` is not an HTTP status code"))
+                    .hint("HTTP status codes are between 100 and 599"),
+            ),
+        };
+    }
+    if let Some(code) = GrpcCode::from_keyword(text) {
+        return Ok(Status::Grpc(code));
+    }
+    let upper = text.to_ascii_uppercase();
+    let names = GrpcCode::ALL.map(GrpcCode::as_str);
+    let hint = if GrpcCode::from_keyword(&upper).is_some() {
+        format!("gRPC codes are upper case: `{upper}`")
+    } else if let Some(m) = did_you_mean(&upper, names) {
+        format!("did you mean `{m}`?")
+    } else {
+        "use an HTTP code such as `503` or a gRPC code such as `UNAVAILABLE`".to_string()
+    };
+    Err(Problem::new(tok.span, format!("`{text}` is not a status")).hint(hint))
+}
+
+fn attr(cur: &mut Cursor<'_, '_>) -> PResult<Attr> {
+    let key = ident(cur, "an attribute name")?;
+    cur.expect(TokKind::Eq, "=")?;
+    let value = ident(cur, "an attribute value")?;
+    Ok(Attr { key, value })
+}
+
+fn set_once<T>(slot: &mut Option<T>, key: Token<'_>, value: T) -> PResult<()> {
+    if slot.is_some() {
+        return Err(
+            Problem::new(key.span, format!("`{}` is given twice", key.text))
+                .hint("keep one of them"),
+        );
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// The next option keyword; an error names the allowed ones (and the closest).
+fn option_key<'a>(cur: &mut Cursor<'_, 'a>, allowed: &[&str], context: &str) -> PResult<Token<'a>> {
+    let tok = cur.word("an option")?;
+    if allowed.contains(&tok.text) {
+        return Ok(tok);
+    }
+    let list = allowed
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let hint = match did_you_mean(tok.text, allowed.iter().copied()) {
+        Some(m) => format!("did you mean `{m}`? {context} takes {list}"),
+        None => format!("{context} takes {list}"),
+    };
+    Err(Problem::new(
+        tok.span,
+        format!("unknown option `{}` for {context}", tok.text),
+    )
+    .hint(hint))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Top-level lines
+
+fn header(cur: &mut Cursor<'_, '_>, s: &mut Scenario) -> PResult<()> {
+    cur.next(); // `scenario`
+    let tok = cur.next().ok_or_else(|| {
+        Problem::new(cur.end_span(), "expected the scenario's name")
+            .hint("e.g. `scenario \"checkout\" seed 42 duration 60s`")
+    })?;
+    s.name = match tok.kind {
+        TokKind::Str => lexer::unquote(&tok)?,
+        TokKind::Word => tok.text.to_string(),
+        _ => {
+            return Err(Problem::new(
+                tok.span,
+                "expected the scenario's name in quotes",
+            ))
+        }
+    };
+    let (mut seed, mut dur, mut budget) = (None, None, None);
+    while !cur.at_end() {
+        let key = option_key(cur, &["seed", "duration", "budget"], "`scenario`")?;
+        match key.text {
+            "seed" => set_once(&mut seed, key, number_u64(cur, "a seed")?.0)?,
+            "duration" => set_once(&mut dur, key, positive_duration(cur, "the duration")?)?,
+            _ => {
+                let (n, span) = number_u64(cur, "an event budget")?;
+                if n == 0 {
+                    return Err(Problem::new(span, "the event budget must be at least 1"));
+                }
+                set_once(&mut budget, key, n)?
+            }
+        }
+    }
+    cur.finish(false)?;
+    s.seed = seed.unwrap_or(DEFAULT_SEED);
+    s.duration = dur.unwrap_or(Duration::from_secs(DEFAULT_DURATION_S));
+    s.budget = budget;
+    Ok(())
+}
+
+fn latency_loss(
+    cur: &mut Cursor<'_, '_>,
+    context: &str,
+) -> PResult<(Option<Dist>, Option<Percent>)> {
+    let (mut latency, mut loss) = (None, None);
+    while !cur.at_end() {
+        let key = option_key(cur, &["latency", "loss"], context)?;
+        match key.text {
+            "latency" => set_once(&mut latency, key, dist(cur, "a latency", false)?)?,
+            _ => set_once(&mut loss, key, percent(cur, "a loss percentage")?)?,
+        }
+    }
+    cur.finish(false)?;
+    Ok((latency, loss))
+}
+
+fn network(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
+    let kw = cur.next().map_or(cur.end_span(), |t| t.span);
+    let (latency, loss) = latency_loss(cur, "`network`")?;
+    if latency.is_none() && loss.is_none() {
+        return Err(Problem::new(kw, "`network` sets nothing")
+            .hint("e.g. `network latency 2ms..8ms loss 0.1%`"));
+    }
+    Ok(ItemKind::Network(Network { latency, loss }))
+}
+
+fn pair(cur: &mut Cursor<'_, '_>) -> PResult<(Ident, Ident)> {
+    let a = ident(cur, "a name")?;
+    cur.expect(TokKind::BiArrow, "<->")?;
+    let b = ident(cur, "a name")?;
+    Ok((a, b))
+}
+
+fn link(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
+    cur.next();
+    let (a, b) = pair(cur)?;
+    let (latency, loss) = latency_loss(cur, "`link`")?;
+    Ok(ItemKind::Link(Link {
+        a,
+        b,
+        latency,
+        loss,
+    }))
+}
+
+fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
+    cur.next();
+    let name = new_name(cur, "service name")?;
+    let (mut workers, mut time, mut backlog) = (None, None, None);
+    while !cur.at_end() {
+        let key = option_key(cur, &["workers", "time", "backlog"], "`service`")?;
+        match key.text {
+            "workers" => set_once(&mut workers, key, bounded(cur, "workers", 1, MAX_WORKERS)?)?,
+            "time" => set_once(&mut time, key, dist(cur, "a service time", false)?)?,
+            _ => set_once(&mut backlog, key, bounded(cur, "backlog", 0, MAX_BACKLOG)?)?,
+        }
+    }
+    cur.finish(false)?;
+    Ok(ItemKind::Service(Service {
+        name,
+        workers,
+        time,
+        backlog,
+    }))
+}
+
+fn queue(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
+    cur.next();
+    let name = new_name(cur, "queue name")?;
+    let mut q = Queue {
+        name,
+        capacity: None,
+        overflow: None,
+        visibility: None,
+        max_attempts: None,
+        dlq: None,
+    };
+    while !cur.at_end() {
+        let key = option_key(
+            cur,
+            &["capacity", "overflow", "visibility", "max-attempts", "dlq"],
+            "`queue`",
+        )?;
+        match key.text {
+            "capacity" => set_once(
+                &mut q.capacity,
+                key,
+                bounded(cur, "capacity", 1, MAX_CAPACITY)?,
+            )?,
+            "overflow" => set_once(&mut q.overflow, key, overflow(cur)?)?,
+            "visibility" => set_once(
+                &mut q.visibility,
+                key,
+                positive_duration(cur, "the visibility timeout")?,
+            )?,
+            "max-attempts" => set_once(
+                &mut q.max_attempts,
+                key,
+                bounded(cur, "max-attempts", 1, MAX_ATTEMPTS)?,
+            )?,
+            _ => set_once(&mut q.dlq, key, new_name(cur, "dead-letter queue name")?)?,
+        }
+    }
+    cur.finish(false)?;
+    Ok(ItemKind::Queue(q))
+}
+
+fn topic(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
+    cur.next();
+    let name = new_name(cur, "topic name")?;
+    cur.finish(false)?;
+    Ok(ItemKind::Topic(Topic { name }))
+}
+
+fn client(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
+    cur.next();
+    let name = new_name(cur, "client name")?;
+    let (mut rate, mut arrival, mut from, mut until) = (None, None, None, None);
+    while cur.peek_kind() != Some(TokKind::Arrow) {
+        if cur.at_end() {
+            return Err(
+                Problem::new(cur.end_span(), "expected `->` and what the client calls")
+                    .hint("e.g. `client web rate 20/s -> gateway POST /checkout`"),
+            );
+        }
+        let key = option_key(
+            cur,
+            &["rate", "poisson", "constant", "from", "until"],
+            "`client`",
+        )?;
+        match key.text {
+            "rate" => {
+                let tok = cur.word("a rate such as `20/s`")?;
+                let r = units::parse_rate(tok.text).map_err(|m| {
+                    Problem::new(tok.span, m).hint("rates look like `20/s` or `30/m`")
+                })?;
+                set_once(&mut rate, key, r)?
+            }
+            "poisson" => set_once(&mut arrival, key, Arrival::Poisson)?,
+            "constant" => set_once(&mut arrival, key, Arrival::Constant)?,
+            "from" => set_once(&mut from, key, duration(cur, "a start time")?)?,
+            _ => set_once(&mut until, key, positive_duration(cur, "an end time")?)?,
+        }
+    }
+    let arrow = cur.next().map_or(cur.end_span(), |t| t.span);
+    let Some(rate) = rate else {
+        return Err(
+            Problem::new(arrow, "the client has no rate").hint("add `rate 20/s` before `->`")
+        );
+    };
+    let call = call_body(cur)?;
+    cur.finish(false)?;
+    Ok(ItemKind::Client(Client {
+        name,
+        rate,
+        arrival: arrival.unwrap_or(Arrival::Constant),
+        from,
+        until,
+        call,
+    }))
+}
+
+fn sides(cur: &mut Cursor<'_, '_>) -> PResult<Vec<Ident>> {
+    let mut out = vec![ident(cur, "a name")?];
+    while cur.peek_kind() == Some(TokKind::Comma) {
+        cur.next();
+        out.push(ident(cur, "a name")?);
+    }
+    Ok(out)
+}
+
+fn lasting(cur: &mut Cursor<'_, '_>) -> PResult<Option<Duration>> {
+    if cur.eat_word("for") {
+        Ok(Some(positive_duration(cur, "how long it lasts")?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// `network` (every link) or `a <-> b`.
+fn link_sel(cur: &mut Cursor<'_, '_>) -> PResult<LinkSel> {
+    if cur.eat_word("network") {
+        return Ok(LinkSel::Network);
+    }
+    let (a, b) = pair(cur)?;
+    Ok(LinkSel::Between(a, b))
+}
+
+fn fault(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
+    cur.next();
+    let at = duration(cur, "a time such as `20s`")?;
+    let kw = cur.word("a fault (partition, crash, slow, loss, errors, burst)")?;
+    let action = match kw.text {
+        "partition" => {
+            let a = sides(cur)?;
+            cur.expect(TokKind::BiArrow, "<->")?;
+            let b = sides(cur)?;
+            FaultAction::Partition {
+                a,
+                b,
+                lasting: lasting(cur)?,
+            }
+        }
+        "crash" => FaultAction::Crash {
+            service: ident(cur, "a service name")?,
+            lasting: lasting(cur)?,
+        },
+        "slow" => {
+            let link = link_sel(cur)?;
+            let tok = cur.word("the extra latency such as `+200ms`")?;
+            let text = tok.text.strip_prefix('+').unwrap_or(tok.text);
+            let extra = units::parse_duration(text).map_err(|m| {
+                Problem::new(tok.span, m).hint("the extra latency is one duration, e.g. `+200ms`")
+            })?;
+            if extra.0 == 0 {
+                return Err(Problem::new(
+                    tok.span,
+                    "the extra latency must be greater than zero",
+                ));
+            }
+            FaultAction::Slow {
+                link,
+                extra,
+                lasting: lasting(cur)?,
+            }
+        }
+        "loss" => FaultAction::Loss {
+            link: link_sel(cur)?,
+            probability: percent(cur, "a loss percentage")?,
+            lasting: lasting(cur)?,
+        },
+        "errors" => FaultAction::Errors {
+            service: ident(cur, "a service name")?,
+            probability: percent(cur, "an error percentage")?,
+            lasting: lasting(cur)?,
+        },
+        "burst" => FaultAction::Burst {
+            client: ident(cur, "a client name")?,
+            count: bounded(cur, "the burst size", 1, MAX_BURST)?,
+        },
+        other => {
+            let hint = match did_you_mean(other, FAULT_KEYWORDS) {
+                Some(m) => format!("did you mean `{m}`?"),
+                None => "faults are partition, crash, slow, loss, errors and burst".to_string(),
+            };
+            return Err(Problem::new(kw.span, format!("unknown fault `{other}`")).hint(hint));
+        }
+    };
+    cur.finish(false)?;
+    Ok(ItemKind::Fault(Fault { at, action }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers and steps
+
+fn handler_header(cur: &mut Cursor<'_, '_>) -> PResult<(Ident, Trigger)> {
+    let service = ident(cur, "a service name")?;
+    let kind = cur.word("`rpc`, `consume`, `subscribe` or an HTTP method such as `POST`")?;
+    let trigger = if let Some(method) = HttpMethod::from_keyword(kind.text) {
+        let path = path(cur)?;
+        Trigger::Rest { method, path }
+    } else {
+        match kind.text {
+            "rpc" => Trigger::Rpc {
+                method: ident(cur, "a method name")?,
+            },
+            "consume" => {
+                let queue = ident(cur, "a queue name")?;
+                let mut concurrency = None;
+                while !cur.at_end() {
+                    let key = option_key(cur, &["concurrency"], "`consume`")?;
+                    set_once(
+                        &mut concurrency,
+                        key,
+                        bounded(cur, "concurrency", 1, MAX_WORKERS)?,
+                    )?;
+                }
+                Trigger::Consume { queue, concurrency }
+            }
+            "subscribe" => subscribe(cur)?,
+            other => return Err(bad_handler_kind(kind.span, other)),
+        }
+    };
+    cur.finish(true)?;
+    Ok((service, trigger))
+}
+
+fn bad_handler_kind(span: Span, text: &str) -> Problem {
+    let upper = text.to_ascii_uppercase();
+    if HttpMethod::from_keyword(&upper).is_some() {
+        return Problem::new(span, format!("`{text}` is not an HTTP method"))
+            .hint(format!("HTTP methods are upper case: `{upper}`"));
+    }
+    let mut words: Vec<&str> = vec!["rpc", "consume", "subscribe"];
+    words.extend(HttpMethod::ALL.map(HttpMethod::as_str));
+    let hint = match did_you_mean(text, words) {
+        Some(m) => format!("did you mean `{m}`?"),
+        None => "a handler line is `SERVICE rpc METHOD:`, `SERVICE POST /path:`, `SERVICE consume QUEUE:` or `SERVICE subscribe TOPIC:`".to_string(),
+    };
+    Problem::new(
+        span,
+        format!("expected `rpc`, `consume`, `subscribe` or an HTTP method, found `{text}`"),
+    )
+    .hint(hint)
+}
+
+fn path(cur: &mut Cursor<'_, '_>) -> PResult<String> {
+    let tok = cur.word("a path such as `/checkout`")?;
+    if !tok.text.starts_with('/') || tok.text.chars().any(char::is_control) {
+        return Err(
+            Problem::new(tok.span, format!("`{}` is not a path", tok.text))
+                .hint("paths start with `/`, e.g. `/orders`"),
+        );
+    }
+    Ok(tok.text.to_string())
+}
+
+fn overflow(cur: &mut Cursor<'_, '_>) -> PResult<Overflow> {
+    let tok = cur.word("`reject` or `drop-oldest`")?;
+    match tok.text {
+        "reject" => Ok(Overflow::Reject),
+        "drop-oldest" => Ok(Overflow::DropOldest),
+        other => {
+            let hint = match did_you_mean(other, ["reject", "drop-oldest"]) {
+                Some(m) => format!("did you mean `{m}`?"),
+                None => "`reject` (the producer's send fails) or `drop-oldest`".to_string(),
+            };
+            Err(Problem::new(tok.span, format!("unknown overflow policy `{other}`")).hint(hint))
+        }
+    }
+}
+
+fn subscribe(cur: &mut Cursor<'_, '_>) -> PResult<Trigger> {
+    let topic = ident(cur, "a topic name")?;
+    let (mut subscription, mut filter, mut ack_deadline, mut capacity, mut overflow_policy) =
+        (None, None, None, None, None);
+    let (mut max_attempts, mut dlq, mut concurrency) = (None, None, None);
+    while !cur.at_end() {
+        let key = option_key(
+            cur,
+            &[
+                "as",
+                "filter",
+                "ack-deadline",
+                "capacity",
+                "overflow",
+                "max-attempts",
+                "dlq",
+                "concurrency",
+            ],
+            "`subscribe`",
+        )?;
+        match key.text {
+            "as" => set_once(&mut subscription, key, new_name(cur, "subscription name")?)?,
+            "filter" => set_once(&mut filter, key, attr(cur)?)?,
+            "ack-deadline" => set_once(
+                &mut ack_deadline,
+                key,
+                positive_duration(cur, "the ack deadline")?,
+            )?,
+            "capacity" => set_once(
+                &mut capacity,
+                key,
+                bounded(cur, "capacity", 1, MAX_CAPACITY)?,
+            )?,
+            "overflow" => set_once(&mut overflow_policy, key, overflow(cur)?)?,
+            "max-attempts" => set_once(
+                &mut max_attempts,
+                key,
+                bounded(cur, "max-attempts", 1, MAX_ATTEMPTS)?,
+            )?,
+            "dlq" => set_once(&mut dlq, key, new_name(cur, "dead-letter queue name")?)?,
+            _ => set_once(
+                &mut concurrency,
+                key,
+                bounded(cur, "concurrency", 1, MAX_WORKERS)?,
+            )?,
+        }
+    }
+    Ok(Trigger::Subscribe {
+        topic,
+        subscription,
+        filter,
+        ack_deadline,
+        capacity,
+        overflow: overflow_policy,
+        max_attempts,
+        dlq,
+        concurrency,
+    })
+}
+
+/// `orders.CreateOrder` or `orders POST /orders`.
+fn target(cur: &mut Cursor<'_, '_>) -> PResult<Target> {
+    let tok = cur.word("a target: `service.Method` or `service POST /path`")?;
+    if let Some((svc, method)) = tok.text.split_once('.') {
+        let dot = tok.span.start + svc.len();
+        let service = ident_from(
+            Token {
+                text: svc,
+                span: Span::new(tok.span.start, dot),
+                ..tok
+            },
+            "service name",
+        )?;
+        let method = ident_from(
+            Token {
+                text: method,
+                span: Span::new(dot + 1, tok.span.end),
+                ..tok
+            },
+            "method name",
+        )?;
+        return Ok(Target::Rpc { service, method });
+    }
+    let service = ident_from(tok, "service name")?;
+    let m = cur.word("an HTTP method such as `POST` (or write `service.Method` for RPC)")?;
+    let Some(method) = HttpMethod::from_keyword(m.text) else {
+        return Err(bad_handler_kind(m.span, m.text).hint(format!(
+            "a REST call is `{0} POST /path`; an RPC call is `{0}.Method`",
+            service.name
+        )));
+    };
+    let path = path(cur)?;
+    Ok(Target::Rest {
+        service,
+        method,
+        path,
+    })
+}
+
+const CALL_OPTIONS: [&str; 13] = [
+    "timeout",
+    "deadline",
+    "retries",
+    "backoff",
+    "multiplier",
+    "max-backoff",
+    "jitter",
+    "breaker",
+    "window",
+    "min-calls",
+    "cooldown",
+    "probes",
+    "on-error",
+];
+
+/// A target and its options (used by `call` and by clients).
+fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
+    let target = target(cur)?;
+    let mut o = CallOptions::default();
+    let (mut window, mut min_calls, mut cooldown, mut probes) = (None, None, None, None);
+    let mut on_error: Option<bool> = None;
+    let mut breaker_key: Option<Span> = None;
+    while !cur.at_end() {
+        let key = option_key(cur, &CALL_OPTIONS, "a call")?;
+        match key.text {
+            "timeout" | "deadline" => {
+                set_once(&mut o.timeout, key, positive_duration(cur, "the timeout")?)?
+            }
+            "retries" => set_once(
+                &mut o.retries,
+                key,
+                bounded(cur, "retries", 0, MAX_RETRIES)?,
+            )?,
+            "backoff" => set_once(&mut o.backoff, key, positive_duration(cur, "the backoff")?)?,
+            "multiplier" => {
+                let tok = cur.word("a multiplier such as `2`")?;
+                let f = units::parse_factor(tok.text).map_err(|m| Problem::new(tok.span, m))?;
+                set_once(&mut o.multiplier, key, f)?
+            }
+            "max-backoff" => set_once(
+                &mut o.max_backoff,
+                key,
+                positive_duration(cur, "the maximum backoff")?,
+            )?,
+            "jitter" => {
+                // `jitter` alone is full jitter; `jitter 50%` takes off up to half.
+                let share = match cur.peek() {
+                    Some(t) if t.kind == TokKind::Word && t.text.ends_with('%') => {
+                        percent(cur, "the jitter share")?
+                    }
+                    _ => Percent::HUNDRED,
+                };
+                set_once(&mut o.jitter, key, share)?
+            }
+            "breaker" => {
+                let threshold = percent(
+                    cur,
+                    "the failure share that opens the breaker, such as `50%`",
+                )?;
+                if threshold.ppm == 0 {
+                    return Err(Problem::new(
+                        key.span,
+                        "a breaker threshold of 0% would never close",
+                    )
+                    .hint("use e.g. `breaker 50%`"));
+                }
+                if breaker_key.is_some() {
+                    return Err(
+                        Problem::new(key.span, "`breaker` is given twice").hint("keep one of them")
+                    );
+                }
+                breaker_key = Some(key.span);
+                o.breaker = Some(Breaker {
+                    threshold,
+                    window: None,
+                    min_calls: None,
+                    cooldown: None,
+                    probes: None,
+                });
+            }
+            "window" => set_once(
+                &mut window,
+                key,
+                positive_duration(cur, "the breaker window")?,
+            )?,
+            "min-calls" => set_once(
+                &mut min_calls,
+                key,
+                bounded(cur, "min-calls", 1, 1_000_000)?,
+            )?,
+            "cooldown" => set_once(
+                &mut cooldown,
+                key,
+                positive_duration(cur, "the breaker cooldown")?,
+            )?,
+            "probes" => set_once(&mut probes, key, bounded(cur, "probes", 1, 1_000)?)?,
+            _ => {
+                let tok = cur.word("`continue` or `fail`")?;
+                let cont = match tok.text {
+                    "continue" => true,
+                    "fail" => false,
+                    other => {
+                        return Err(Problem::new(tok.span, format!("unknown `on-error` action `{other}`"))
+                            .hint("`on-error continue` runs the next step anyway; `on-error fail` (the default) fails the handler"))
+                    }
+                };
+                set_once(&mut on_error, key, cont)?
+            }
+        }
+    }
+    o.continue_on_error = on_error.unwrap_or(false);
+    match &mut o.breaker {
+        Some(b) => {
+            b.window = window;
+            b.min_calls = min_calls;
+            b.cooldown = cooldown;
+            b.probes = probes;
+        }
+        None if window.is_some()
+            || min_calls.is_some()
+            || cooldown.is_some()
+            || probes.is_some() =>
+        {
+            return Err(Problem::new(
+                cur.end_span(),
+                "`window`, `min-calls`, `cooldown` and `probes` set up a circuit breaker",
+            )
+            .hint("add `breaker 50%` (the failure share that opens it) before them"));
+        }
+        None => {}
+    }
+    if (o.backoff.is_some()
+        || o.multiplier.is_some()
+        || o.max_backoff.is_some()
+        || o.jitter.is_some())
+        && o.retries.is_none()
+    {
+        return Err(Problem::new(
+            cur.end_span(),
+            "backoff, multiplier and jitter only matter with retries",
+        )
+        .hint("add e.g. `retries 3`"));
+    }
+    if let (Some(b), Some(m)) = (o.backoff, o.max_backoff) {
+        if m < b {
+            return Err(Problem::new(
+                cur.end_span(),
+                format!("`max-backoff {m}` is below `backoff {b}`"),
+            ));
+        }
+    }
+    Ok(Call { target, options: o })
+}
+
+fn parallel_call(line: &Line<'_>) -> PResult<Call> {
+    let mut cur = Cursor::new(line);
+    let first = cur.word("`call`")?;
+    if first.text != "call" {
+        return Err(Problem::new(
+            first.span,
+            format!(
+                "only `call` lines go under `parallel:`, found `{}`",
+                first.text
+            ),
+        )
+        .hint("un-indent this line to make it a step after the parallel calls"));
+    }
+    let call = call_body(&mut cur)?;
+    cur.finish(false)?;
+    Ok(call)
+}
+
+fn step(line: &Line<'_>) -> PResult<StepKind> {
+    let mut cur = Cursor::new(line);
+    let kw = cur.word("a step")?;
+    let kind = match kw.text {
+        "work" => StepKind::Work {
+            time: if cur.at_end() {
+                None
+            } else {
+                Some(dist(&mut cur, "a duration", false)?)
+            },
+        },
+        "call" => StepKind::Call(call_body(&mut cur)?),
+        "parallel" => {
+            cur.finish(true)?;
+            return Ok(StepKind::Parallel { calls: Vec::new() });
+        }
+        "publish" => {
+            let topic = ident(&mut cur, "a topic name")?;
+            let message = ident(&mut cur, "a message name such as `OrderCreated`")?;
+            let mut attrs = Vec::new();
+            while !cur.at_end() {
+                attrs.push(attr(&mut cur)?);
+            }
+            StepKind::Publish {
+                topic,
+                message,
+                attrs,
+            }
+        }
+        "enqueue" => StepKind::Enqueue {
+            queue: ident(&mut cur, "a queue name")?,
+            message: ident(&mut cur, "a message name such as `Charge`")?,
+        },
+        "reply" => StepKind::Reply {
+            status: status(&mut cur)?,
+        },
+        "fail" => {
+            let probability = percent(&mut cur, "a probability such as `5%`")?;
+            let status = if cur.at_end() {
+                None
+            } else {
+                Some(status(&mut cur)?)
+            };
+            StepKind::Fail {
+                probability,
+                status,
+            }
+        }
+        "ack" => StepKind::Ack,
+        "nack" => StepKind::Nack,
+        other => {
+            let hint = if TOP_KEYWORDS.contains(&other) {
+                "top-level lines start at column 1; un-indent it".to_string()
+            } else if let Some(m) = did_you_mean(other, STEP_KEYWORDS) {
+                format!("did you mean `{m}`?")
+            } else {
+                format!("steps are {}", STEP_KEYWORDS.join(", "))
+            };
+            return Err(Problem::new(kw.span, format!("unknown step `{other}`")).hint(hint));
+        }
+    };
+    cur.finish(false)?;
+    Ok(kind)
+}

@@ -1,0 +1,347 @@
+//! The headless CLI, run as a real process: `run` (text and JSON summaries, seed and duration
+//! overrides, exit codes), `check` (compiler-style errors), `fmt`, `link`/`unlink`, `gallery`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+const CLI: &str = env!("CARGO_BIN_EXE_switchboard-cli");
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(CLI)
+        .args(args)
+        .output()
+        .expect("runs switchboard-cli")
+}
+
+fn cli_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(CLI)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs switchboard-cli");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A scenario file in the temp directory, unique per test.
+fn file(name: &str, text: &str) -> PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("switchboard-cli-{}-{name}.sb", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const SMALL: &str = "scenario \"small\" seed 5 duration 10s\nservice api workers 2 time 5ms\nqueue q\nclient c rate 10/s -> api POST /x\napi POST /x:\n  work\n  enqueue q Job\n  reply 201\napi consume q:\n  work 1ms\n";
+
+fn json(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", stderr(o));
+    serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+#[test]
+fn run_prints_a_text_summary() {
+    let o = cli(&["run", "gallery:checkout"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for want in [
+        "scenario \"checkout\" seed 42: finished",
+        "trace ",
+        "gateway POST /checkout",
+        "payments <- payments-q",
+        "payments-q",
+        "p99",
+        "dead-lettered",
+        "wall",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in\n{out}");
+    }
+}
+
+#[test]
+fn run_json_has_every_documented_field() {
+    let v = json(&cli(&["run", "gallery:checkout", "--json"]));
+    for key in [
+        "scenario",
+        "seed",
+        "stop",
+        "stop_message",
+        "simulated_s",
+        "wall_ms",
+        "events",
+        "messages",
+        "records",
+        "dropped",
+        "requests",
+        "trace_hash",
+        "endpoints",
+        "consumers",
+        "clients",
+        "mailboxes",
+        "services",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["scenario"], "checkout");
+    assert_eq!(v["seed"], 42);
+    assert_eq!(v["stop"], "finished");
+    assert_eq!(v["simulated_s"], 60.0);
+    assert_eq!(v["trace_hash"].as_str().unwrap().len(), 16);
+    let ep = &v["endpoints"][0];
+    assert_eq!(ep["name"], "gateway POST /checkout");
+    for key in ["count", "errors", "rejected", "by_status", "latency_ms"] {
+        assert!(ep.get(key).is_some(), "endpoint misses {key}");
+    }
+    for key in ["mean", "p50", "p95", "p99", "max"] {
+        assert!(
+            ep["latency_ms"][key].as_f64().is_some(),
+            "latency misses {key}"
+        );
+    }
+    assert!(ep["by_status"]["201"].as_u64().unwrap() > 1000);
+    let q = v["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "payments-q")
+        .unwrap();
+    assert_eq!(q["kind"], "queue");
+    for key in [
+        "accepted",
+        "rejected",
+        "evicted",
+        "deliveries",
+        "acked",
+        "redeliveries",
+        "dead_letters",
+        "filtered",
+        "max_depth",
+        "mean_depth",
+    ] {
+        assert!(q.get(key).is_some(), "mailbox misses {key}");
+    }
+    let sub = v["mailboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "order-events/emails")
+        .unwrap();
+    assert_eq!(sub["kind"], "subscription");
+    let c = &v["consumers"][0];
+    for key in ["name", "delivered", "acked", "nacked", "latency_ms"] {
+        assert!(c.get(key).is_some(), "consumer misses {key}");
+    }
+    let cl = &v["clients"][0];
+    assert_eq!(cl["name"], "web");
+    for key in [
+        "sent",
+        "completed",
+        "errors",
+        "timeouts",
+        "retries",
+        "breaker_rejections",
+        "by_status",
+        "latency_ms",
+    ] {
+        assert!(cl.get(key).is_some(), "client misses {key}");
+    }
+    let s = &v["services"][0];
+    for key in [
+        "name",
+        "rejected",
+        "lost_to_crash",
+        "max_backlog",
+        "mean_backlog",
+    ] {
+        assert!(s.get(key).is_some(), "service misses {key}");
+    }
+}
+
+#[test]
+fn same_seed_same_hash_other_seed_other_hash() {
+    let path = file("seed", SMALL);
+    let p = path.to_str().unwrap();
+    let a = json(&cli(&["run", p, "--json"]));
+    let b = json(&cli(&["run", p, "--json"]));
+    let c = json(&cli(&["run", p, "--json", "--seed", "6"]));
+    assert_eq!(a["trace_hash"], b["trace_hash"]);
+    assert_eq!(a["seed"], 5);
+    assert_eq!(c["seed"], 6);
+    // The small scenario has no randomness in its arrivals, so add some to see the seed matter.
+    let noisy = file("noisy", &SMALL.replace("rate 10/s", "rate 10/s poisson"));
+    let n = noisy.to_str().unwrap();
+    let x = json(&cli(&["run", n, "--json", "--seed", "1"]));
+    let y = json(&cli(&["run", n, "--json", "--seed", "2"]));
+    assert_ne!(x["trace_hash"], y["trace_hash"]);
+}
+
+#[test]
+fn until_overrides_the_duration() {
+    let path = file("until", SMALL);
+    let v = json(&cli(&[
+        "run",
+        path.to_str().unwrap(),
+        "--until",
+        "2.5s",
+        "--json",
+    ]));
+    assert_eq!(v["simulated_s"], 2.5);
+    assert_eq!(v["stop"], "finished");
+    // Requests at 0 s, 0.1 s, …, 2.5 s: the run includes its last instant.
+    assert_eq!(v["clients"][0]["sent"], 26);
+}
+
+#[test]
+fn an_exhausted_budget_exits_3() {
+    let path = file(
+        "budget",
+        &SMALL.replace("duration 10s", "duration 10s budget 50"),
+    );
+    let o = cli(&["run", path.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["stop"], "event_budget_exhausted");
+    assert_eq!(v["events"], 50);
+}
+
+#[test]
+fn check_reports_errors_like_a_compiler() {
+    let path = file(
+        "bad",
+        "service orders\nservce pay\ngateway POST /x:\n  call order.Create\n",
+    );
+    let p = path.to_str().unwrap();
+    let o = cli(&["check", p]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        format!("{p}:2:1: unknown keyword `servce`\n  hint: did you mean `service`?\n")
+    );
+    // Semantic errors, several at once.
+    let path = file(
+        "bad2",
+        "service orders\ngateway POST /x:\n  call order.Create\n",
+    );
+    let p = path.to_str().unwrap();
+    let o = cli(&["check", p]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("{p}:2:1: unknown service `gateway`")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{p}:3:8: unknown service `order`\n  hint: did you mean `orders`?"
+        )),
+        "{err}"
+    );
+    // A good file.
+    let good = file("good", SMALL);
+    let o = cli(&["check", good.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(stdout(&o).ends_with(": ok\n"));
+    assert!(cli(&["check", "gallery:retry-storm"]).status.success());
+}
+
+#[test]
+fn fmt_prints_the_canonical_text() {
+    let o = cli_stdin(&["fmt", "-"], "service   a  workers 2\n");
+    assert!(o.status.success());
+    assert_eq!(
+        stdout(&o),
+        "scenario \"untitled\" seed 1 duration 60s\n\nservice a workers 2\n"
+    );
+}
+
+#[test]
+fn link_and_unlink_round_trip() {
+    let path = file("link", SMALL);
+    let o = cli(&["link", path.to_str().unwrap()]);
+    assert!(o.status.success());
+    let frag = stdout(&o).trim().to_string();
+    assert!(frag.starts_with("s=1."), "{frag}");
+    let o = cli(&["unlink", &format!("https://example.test/#{frag}")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert_eq!(cli_stdin(&["fmt", "-"], SMALL).stdout, text.as_bytes());
+    // Broken links say why and exit 1.
+    let o = cli(&["unlink", "s=9.abc"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("version `9`"), "{}", stderr(&o));
+    let o = cli(&["unlink", "s=1.AAAA"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("damaged"));
+}
+
+#[test]
+fn unlink_of_an_invalid_scenario_still_prints_its_text() {
+    let frag = switchboard::scenario::link::encode_text("servce a\n");
+    let o = cli(&["unlink", &frag]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "servce a\n");
+    assert!(
+        stderr(&o).contains("link:1:1: unknown keyword `servce`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn gallery_lists_every_entry_and_each_runs() {
+    let o = cli(&["gallery"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    for e in switchboard::scenario::gallery::GALLERY {
+        assert!(out.contains(e.id) && out.contains(e.title), "{}", e.id);
+    }
+    let o = cli(&["run", "gallery:nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no gallery scenario `nope`"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &[][..],
+        &["frobnicate"],
+        &["run"],
+        &["run", "x.sb", "--seed"],
+        &["run", "x.sb", "--seed", "abc"],
+        &["run", "x.sb", "--until", "5"],
+        &["run", "x.sb", "--bogus"],
+        &["check"],
+        &["check", "a", "b"],
+    ] {
+        let o = cli(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("usage:"), "{args:?}");
+    }
+    let o = cli(&["run", "/nonexistent/file.sb"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent/file.sb"));
+    assert!(cli(&["help"]).status.success());
+}
+
+#[test]
+fn run_reads_standard_input() {
+    let o = cli_stdin(&["run", "-", "--json"], SMALL);
+    let v = json(&o);
+    assert_eq!(v["scenario"], "small");
+    assert_eq!(v["endpoints"][0]["by_status"]["201"], 100);
+}

@@ -1,0 +1,525 @@
+//! The built-in gallery: every entry parses, is canonical, compiles to a world the engine accepts,
+//! fits in a share link, runs to its duration within the event budget, and shows the behaviour
+//! it teaches.
+
+use switchboard::scenario::{self, gallery, link};
+
+#[test]
+fn there_are_enough_entries_with_unique_ids() {
+    assert!(gallery::GALLERY.len() >= 9);
+    let mut ids: Vec<&str> = gallery::GALLERY.iter().map(|e| e.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), gallery::GALLERY.len());
+    assert_eq!(gallery::default_example().id, "checkout");
+    assert_eq!(
+        gallery::find("backpressure").map(|e| e.id),
+        Some("backpressure")
+    );
+}
+
+#[test]
+fn every_entry_is_canonical_and_compiles() {
+    for e in gallery::GALLERY {
+        let compiled = match scenario::compile(e.text) {
+            Ok(c) => c,
+            Err(ds) => panic!(
+                "{}:\n{}",
+                e.id,
+                ds.iter()
+                    .map(|d| d.render(e.id))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+        };
+        assert_eq!(
+            scenario::format(&compiled.scenario),
+            e.text,
+            "{} is not canonical",
+            e.id
+        );
+        assert_eq!(
+            compiled.seed, e.seed,
+            "{}: header seed differs from the entry's",
+            e.id
+        );
+        assert_eq!(
+            compiled.scenario.name, e.id,
+            "{}: scenario name should be its id",
+            e.id
+        );
+        assert!(!e.title.is_empty() && e.explanation.len() > 80, "{}", e.id);
+    }
+}
+
+#[test]
+fn every_entry_round_trips_through_a_short_link() {
+    let mut longest = (0, "");
+    for e in gallery::GALLERY {
+        let frag = link::encode_text(e.text);
+        let (text, model) = link::decode(&frag).expect(e.id);
+        assert_eq!(text, e.text);
+        assert_eq!(scenario::format(&model), e.text);
+        if frag.len() > longest.0 {
+            longest = (frag.len(), e.id);
+        }
+    }
+    println!("longest gallery link: {} chars ({})", longest.0, longest.1);
+    assert!(longest.0 <= 2000, "{} is {} chars", longest.1, longest.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the gallery: each entry finishes, and shows what it teaches.
+
+use switchboard::sim::{
+    ClientMetrics, ConsumerMetrics, EndpointMetrics, Kind, MailboxMetrics, NodeKind, Outcome,
+    Record, Sim, SimTime, Status, StopReason,
+};
+
+struct Run {
+    sim: Sim,
+    stop: StopReason,
+}
+
+fn run(id: &str) -> Run {
+    let e = gallery::find(id).expect("gallery entry");
+    let c = scenario::compile(e.text).expect("compiles");
+    let mut sim = Sim::new(c.world, e.seed).expect("engine accepts the world");
+    let stop = sim.run_to_end();
+    Run { sim, stop }
+}
+
+const S: u64 = 1_000_000;
+
+impl Run {
+    fn endpoint(&self, label: &str) -> &EndpointMetrics {
+        let m = &self.sim.metrics().endpoints;
+        let i = (0..m.len())
+            .find(|&i| self.sim.endpoint_label(i) == label)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no endpoint {label}; have {:?}",
+                    (0..m.len())
+                        .map(|i| self.sim.endpoint_label(i))
+                        .collect::<Vec<_>>()
+                )
+            });
+        &m[i]
+    }
+    fn consumer(&self, label: &str) -> &ConsumerMetrics {
+        let m = &self.sim.metrics().consumers;
+        let i = (0..m.len())
+            .find(|&i| self.sim.consumer_label(i) == label)
+            .unwrap_or_else(|| panic!("no consumer {label}"));
+        &m[i]
+    }
+    fn nth_of(&self, kind: NodeKind, name: &str) -> usize {
+        let nodes = self.sim.nodes();
+        let node = nodes
+            .iter()
+            .find(|n| n.name == name && n.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} {name}"));
+        node.index as usize
+    }
+    fn client(&self, name: &str) -> &ClientMetrics {
+        &self.sim.metrics().clients[self.nth_of(NodeKind::Client, name)]
+    }
+    fn mailbox(&self, name: &str) -> &MailboxMetrics {
+        let m = &self.sim.metrics().mailboxes;
+        let id = self
+            .sim
+            .node_id(name)
+            .unwrap_or_else(|| panic!("no node {name}"));
+        let i = (0..m.len())
+            .find(|&i| self.sim.mailbox_node(i) == Some(id))
+            .unwrap_or_else(|| panic!("{name} is not a mailbox"));
+        &m[i]
+    }
+    fn final_depth(&self, name: &str) -> u32 {
+        self.mailbox(name)
+            .series
+            .points
+            .last()
+            .map_or(0, |p| p.depth)
+    }
+    fn records(&self) -> &[Record] {
+        self.sim.trace().records()
+    }
+    /// Responses `server → caller` (REST or RPC) as (request sent, latency, outcome).
+    fn responses(&self, server: &str, caller: &str) -> Vec<(SimTime, SimTime, Outcome)> {
+        let (from, to) = (
+            self.sim.node_id(server).unwrap(),
+            self.sim.node_id(caller).unwrap(),
+        );
+        let mut out = Vec::new();
+        for r in self.records() {
+            if matches!(
+                r.kind,
+                Kind::RestResponse | Kind::RpcResponse | Kind::Timeout
+            ) && r.from == from
+                && r.to == to
+                && !r.late
+            {
+                let sent = match r.kind {
+                    Kind::Timeout => r.send,
+                    _ => r
+                        .cause
+                        .and_then(|c| self.sim.trace().get(c))
+                        .map_or(r.send, |q| q.send),
+                };
+                out.push((sent, r.recv - sent, r.outcome));
+            }
+        }
+        out
+    }
+}
+
+/// (successes, total) among responses whose request was sent in `[from, to)` seconds.
+fn success(rs: &[(SimTime, SimTime, Outcome)], from: u64, to: u64) -> (usize, usize) {
+    let window: Vec<_> = rs
+        .iter()
+        .filter(|(s, _, _)| s.0 >= from * S && s.0 < to * S)
+        .collect();
+    (
+        window.iter().filter(|(_, _, o)| o.is_success()).count(),
+        window.len(),
+    )
+}
+
+/// Median latency (ms) of responses whose request was sent in `[from, to)` seconds.
+fn median_ms(rs: &[(SimTime, SimTime, Outcome)], from: u64, to: u64) -> f64 {
+    let mut v: Vec<u64> = rs
+        .iter()
+        .filter(|(s, _, _)| s.0 >= from * S && s.0 < to * S)
+        .map(|(_, l, _)| l.0)
+        .collect();
+    assert!(!v.is_empty(), "no responses in [{from}s, {to}s)");
+    v.sort_unstable();
+    v[v.len() / 2] as f64 / 1000.0
+}
+
+#[test]
+fn every_entry_runs_to_its_duration_within_the_budget() {
+    for e in gallery::GALLERY {
+        let r = run(e.id);
+        let duration = scenario::parse(e.text).unwrap().duration.as_micros();
+        assert_eq!(
+            r.stop,
+            StopReason::Finished {
+                at: SimTime(duration)
+            },
+            "{}",
+            e.id
+        );
+        assert!(r.sim.metrics().totals.requests > 0, "{}", e.id);
+    }
+}
+
+#[test]
+fn the_default_entry_is_deterministic() {
+    let a = run(gallery::default_example().id);
+    let b = run(gallery::default_example().id);
+    assert_eq!(a.sim.trace_hash(), b.sim.trace_hash());
+    assert_eq!(a.sim.trace().len(), b.sim.trace().len());
+}
+
+#[test]
+fn checkout_keeps_answering_while_payments_is_down() {
+    let r = run("checkout");
+    let web = r.client("web");
+    assert!(
+        web.errors * 100 <= web.completed,
+        "checkout errors {} of {}",
+        web.errors,
+        web.completed
+    );
+    // During the payments crash (30–40 s) checkouts still succeed (but for the odd message
+    // lost to the network's 0.1% loss)…
+    let (ok, total) = success(&r.responses("gateway", "web"), 30, 40);
+    assert!(
+        total > 150 && ok * 100 >= total * 97,
+        "{ok}/{total} during the crash"
+    );
+    // …while charges pile up in the queue, come back after their visibility timeout, and drain.
+    let q = r.mailbox("payments-q");
+    assert!(q.max_depth() >= 100, "max depth {}", q.max_depth());
+    assert!(q.redeliveries > 0);
+    assert!(
+        r.final_depth("payments-q") <= 10,
+        "final depth {}",
+        r.final_depth("payments-q")
+    );
+    assert!(
+        r.mailbox("payments-dlq").accepted > 0,
+        "some charges fail three times"
+    );
+    // Every order's event reached the email subscriber.
+    let emails = r.mailbox("order-events/emails");
+    assert_eq!(
+        emails.accepted,
+        r.endpoint("orders CreateOrder")
+            .replies
+            .values()
+            .sum::<u64>()
+    );
+}
+
+#[test]
+fn rest_chain_latency_adds_up_and_a_deep_slowdown_surfaces_at_the_top() {
+    let r = run("rest-chain");
+    let page = r.responses("frontend", "browser");
+    let before = median_ms(&page, 2, 20);
+    let during = median_ms(&page, 21, 29);
+    // Three hops of work (5 + 10 + 8 ms) and six network legs: tens of ms…
+    assert!((23.0..60.0).contains(&before), "median before {before} ms");
+    // …and +100 ms each way between catalog and inventory adds ≥ 200 ms at the top.
+    assert!(
+        during >= before + 200.0,
+        "median during {during} ms vs {before} ms"
+    );
+    assert!(median_ms(&page, 32, 40) < 60.0);
+    assert_eq!(r.endpoint("frontend GET /page").errors, 0);
+}
+
+#[test]
+fn grpc_deadlines_propagate_down_the_chain() {
+    let r = run("grpc-deadline");
+    let (risk, pricing, app) = (
+        r.sim.node_id("risk").unwrap(),
+        r.sim.node_id("pricing").unwrap(),
+        r.sim.node_id("app").unwrap(),
+    );
+    // When each client request started.
+    let mut started = std::collections::BTreeMap::new();
+    for rec in r.records() {
+        if rec.kind == Kind::RpcRequest && rec.from == app {
+            started.entry(rec.trace).or_insert(rec.send);
+        }
+    }
+    // pricing → risk gives up when the client's 250 ms are spent, not after its own 1 s.
+    let mut timeouts = 0;
+    for rec in r
+        .records()
+        .iter()
+        .filter(|x| x.kind == Kind::Timeout && x.from == risk && x.to == pricing)
+    {
+        let start = started[&rec.trace];
+        assert!(
+            rec.recv.0 <= start.0 + 250_000,
+            "deadline not propagated: {}",
+            r.sim.format_record(rec)
+        );
+        assert!(rec.recv - rec.send < SimTime(250_000));
+        timeouts += 1;
+    }
+    assert!(timeouts >= 5, "only {timeouts} propagated deadlines hit");
+    let quotes = r.endpoint("quotes GetQuote");
+    assert!(quotes.errors >= 5);
+    assert!(
+        quotes.latency.max() <= SimTime(251_000),
+        "quotes answered after the deadline"
+    );
+    // Risk still did the work nobody waited for.
+    assert_eq!(r.endpoint("risk Score").errors, 0);
+    assert!(r.endpoint("risk Score").latency.max() > SimTime(250_000));
+}
+
+#[test]
+fn a_queue_absorbs_a_burst() {
+    let r = run("queue-burst");
+    let api = r.endpoint("api POST /jobs");
+    assert_eq!(api.errors, 0);
+    assert!(
+        api.latency.p99() < SimTime(50_000),
+        "api p99 {}",
+        api.latency.p99()
+    );
+    let jobs = r.mailbox("jobs");
+    assert!(jobs.max_depth() >= 400, "max depth {}", jobs.max_depth());
+    assert_eq!(r.final_depth("jobs"), 0, "the burst drains");
+    let acked: u64 = ["worker-1 <- jobs", "worker-2 <- jobs", "worker-3 <- jobs"]
+        .iter()
+        .map(|c| r.consumer(c).acked)
+        .sum();
+    assert!(
+        acked + 6 >= jobs.accepted,
+        "{acked} of {} done",
+        jobs.accepted
+    );
+    // The three workers share the work.
+    for c in ["worker-1 <- jobs", "worker-2 <- jobs", "worker-3 <- jobs"] {
+        assert!(r.consumer(c).acked * 4 >= acked, "{c} did little");
+    }
+}
+
+#[test]
+fn pubsub_fans_out_to_every_subscription_and_filters() {
+    let r = run("pubsub-fanout");
+    let eu = r
+        .endpoint("shop POST /orders/eu")
+        .replies
+        .values()
+        .sum::<u64>();
+    let us = r
+        .endpoint("shop POST /orders/us")
+        .replies
+        .values()
+        .sum::<u64>();
+    assert_eq!(r.mailbox("orders/email").accepted, eu + us);
+    assert_eq!(r.mailbox("orders/analytics").accepted, eu + us);
+    assert_eq!(r.mailbox("orders/shipping-eu").accepted, eu);
+    assert_eq!(r.mailbox("orders/shipping-eu").filtered, us);
+    // The slow subscriber's backlog grows; the others stay empty.
+    assert!(r.mailbox("orders/analytics").max_depth() >= 100);
+    assert!(r.mailbox("orders/email").max_depth() <= 5);
+    assert!(r.mailbox("orders/shipping-eu").max_depth() <= 5);
+}
+
+#[test]
+fn sync_fails_with_its_dependency_async_buffers() {
+    let r = run("sync-vs-async");
+    let sync = r.responses("signup-sync", "users-a");
+    let asyn = r.responses("signup-async", "users-b");
+    // Before the crash both succeed; during it the synchronous sign-up fails…
+    assert_eq!(success(&sync, 0, 14).0, success(&sync, 0, 14).1);
+    let (ok, total) = success(&sync, 16, 29);
+    assert!(
+        ok * 10 < total,
+        "sync: {ok}/{total} succeeded during the crash"
+    );
+    // …while the asynchronous one does not notice, and stays fast.
+    let (ok, total) = success(&asyn, 0, 50);
+    assert_eq!(ok, total);
+    assert!(r.client("users-b").latency.p99() < SimTime(50_000));
+    // The queue held the mails and delivered them once the mailer was back.
+    let q = r.mailbox("welcome-mails");
+    assert!(q.max_depth() >= 200, "max depth {}", q.max_depth());
+    assert_eq!(r.final_depth("welcome-mails"), 0);
+    assert!(r.consumer("mailer-async <- welcome-mails").acked + 4 >= q.accepted);
+}
+
+#[test]
+fn retry_storm_naive_stays_down_careful_recovers() {
+    let r = run("retry-storm");
+    let naive = r.responses("naive-api", "naive-users");
+    let careful = r.responses("careful-api", "careful-users");
+    // Both are healthy before the slowdown.
+    for rs in [&naive, &careful] {
+        let (ok, total) = success(rs, 0, 10);
+        assert!(ok * 100 >= total * 99);
+    }
+    // Long after it ended, the naive side is still failing; the careful side is fine.
+    let (ok, total) = success(&naive, 25, 38);
+    assert!(
+        total > 500 && ok * 10 < total,
+        "naive: {ok}/{total} after the slowdown"
+    );
+    let (ok, total) = success(&careful, 20, 38);
+    assert!(
+        total > 500 && ok == total,
+        "careful: {ok}/{total} after the slowdown"
+    );
+    // The naive backend took several times the requests.
+    let (nb, cb) = (
+        r.endpoint("naive-backend GET /data").requests,
+        r.endpoint("careful-backend GET /data").requests,
+    );
+    assert!(nb > 3 * cb, "naive backend {nb} vs careful {cb}");
+}
+
+#[test]
+fn poison_messages_end_in_the_dead_letter_queue() {
+    let r = run("poison-message");
+    let corrupt = r
+        .endpoint("uploader POST /rows/corrupt")
+        .replies
+        .values()
+        .sum::<u64>();
+    assert!(corrupt >= 5);
+    let bad = r.mailbox("rows/corrupt");
+    assert_eq!(bad.dead_letters, corrupt);
+    assert_eq!(
+        bad.deliveries,
+        3 * corrupt,
+        "each is tried max-attempts = 3 times"
+    );
+    assert_eq!(r.mailbox("rows-dlq").accepted, corrupt);
+    assert_eq!(
+        r.final_depth("rows-dlq") as u64,
+        corrupt,
+        "parked for a person to look at"
+    );
+    // Good rows flow undisturbed.
+    let good = r.mailbox("rows/import");
+    assert_eq!(good.redeliveries, 0);
+    assert_eq!(r.consumer("importer <- rows/import").acked, good.accepted);
+    let dead: Vec<&Record> = r
+        .records()
+        .iter()
+        .filter(|x| x.kind == Kind::DeadLetter)
+        .collect();
+    assert_eq!(dead.len() as u64, corrupt);
+}
+
+#[test]
+fn a_circuit_breaker_fails_fast_and_probes() {
+    let r = run("circuit-breaker");
+    let mut transitions = Vec::new();
+    for rec in r.records().iter().filter(|x| x.kind == Kind::Breaker) {
+        transitions.push((rec.recv.0 / S, rec.outcome.to_string()));
+    }
+    let first_open = transitions
+        .iter()
+        .find(|(_, s)| s == "OPEN")
+        .expect("the breaker opens")
+        .0;
+    assert!((10..14).contains(&first_open), "{transitions:?}");
+    assert!(
+        transitions.iter().any(|(_, s)| s == "HALF-OPEN"),
+        "{transitions:?}"
+    );
+    let (last_t, last_state) = transitions.last().unwrap();
+    assert!(*last_t >= 30 && last_state == "CLOSED", "{transitions:?}");
+    // The protected page stays fast; the plain one waits out its timeouts.
+    let plain = r.endpoint("page-plain GET /product");
+    let protected = r.endpoint("page-protected GET /product");
+    assert!(plain.latency.p95() >= SimTime(300_000));
+    assert!(
+        protected.latency.p95() < SimTime(50_000),
+        "protected p95 {}",
+        protected.latency.p95()
+    );
+    // And the slow dependency is spared most calls while it is sick.
+    assert!(
+        r.endpoint("recs-b GET /recs").requests * 10 < r.endpoint("recs-a GET /recs").requests * 7
+    );
+}
+
+#[test]
+fn a_bounded_queue_pushes_back() {
+    let r = run("backpressure");
+    let q = r.mailbox("thumbnails");
+    let peak = q
+        .series
+        .points
+        .iter()
+        .map(|p| p.depth + p.in_flight)
+        .max()
+        .unwrap_or(0);
+    assert!(
+        peak <= 50 && q.max_depth() <= 50,
+        "stored {peak} > capacity"
+    );
+    assert!(q.max_depth() >= 40, "the queue fills");
+    assert!(q.rejected >= 100, "rejected {}", q.rejected);
+    let api = r.endpoint("api POST /upload");
+    let refused = api.replies.get(&Status::Http(503)).copied().unwrap_or(0);
+    assert_eq!(
+        refused, q.rejected,
+        "each refusal reaches the uploader as a 503"
+    );
+    assert!(
+        api.latency.p99() < SimTime(10_000),
+        "refusals are immediate"
+    );
+}

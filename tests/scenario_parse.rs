@@ -1,0 +1,454 @@
+//! Parser, checker and formatter of the scenario language: data-driven `check(input, expected)`
+//! tests for the accepted forms, the canonical text, and every kind of diagnostic.
+
+use switchboard::scenario::{self, format, parse, Diagnostic};
+
+/// The product brief's sketch, verbatim.
+const SKETCH: &str = r#"scenario "checkout" seed 42 duration 60s
+network latency 2ms..8ms loss 0.1%
+
+service gateway  workers 16
+service orders   workers 4  time 20ms±5ms
+service payments workers 2  time exp(40ms)
+service emails   workers 1  time 100ms
+
+queue payments-q capacity 1000 visibility 5s max-attempts 3 dlq payments-dlq
+topic order-events
+
+client web rate 20/s poisson -> gateway POST /checkout
+
+gateway POST /checkout:
+  call orders.CreateOrder timeout 300ms retries 2 backoff 50ms
+  reply 201
+
+orders rpc CreateOrder:
+  work
+  publish order-events OrderCreated
+  enqueue payments-q Charge
+  reply OK
+
+payments consume payments-q:
+  work
+  fail 5%
+  ack
+
+emails subscribe order-events:
+  work
+
+at 20s partition orders <-> payments for 5s
+at 30s crash payments for 10s
+"#;
+
+/// Its canonical form.
+const SKETCH_CANONICAL: &str = r#"scenario "checkout" seed 42 duration 60s
+
+network latency 2ms..8ms loss 0.1%
+
+service gateway workers 16
+service orders workers 4 time 20ms±5ms
+service payments workers 2 time exp(40ms)
+service emails workers 1 time 100ms
+
+queue payments-q capacity 1000 visibility 5s max-attempts 3 dlq payments-dlq
+
+topic order-events
+
+client web rate 20/s poisson -> gateway POST /checkout
+
+gateway POST /checkout:
+  call orders.CreateOrder deadline 300ms retries 2 backoff 50ms
+  reply 201
+
+orders rpc CreateOrder:
+  work
+  publish order-events OrderCreated
+  enqueue payments-q Charge
+  reply OK
+
+payments consume payments-q:
+  work
+  fail 5%
+  ack
+
+emails subscribe order-events:
+  work
+
+at 20s partition orders <-> payments for 5s
+at 30s crash payments for 10s
+"#;
+
+fn parse_ok(src: &str) -> scenario::Scenario {
+    match parse(src) {
+        Ok(m) => m,
+        Err(ds) => panic!("expected no errors, got:\n{}", render(&ds)),
+    }
+}
+
+fn render(ds: &[Diagnostic]) -> String {
+    ds.iter()
+        .map(|d| d.render("x"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `input` formats to `expected`, which is a fixed point and reads back as the same model.
+fn check_format(input: &str, expected: &str) {
+    let m = parse_ok(input);
+    let text = format(&m);
+    assert_eq!(text, expected, "formatted text differs");
+    let again = parse_ok(&text);
+    assert_eq!(again, m, "parse(format(m)) != m");
+    assert_eq!(format(&again), text, "format is not a fixed point");
+}
+
+/// Errors as `line:col: message [hint]` lines, and the offending text of each.
+fn check_errors(input: &str, expected: &[&str]) {
+    let ds = match parse(input) {
+        Ok(_) => panic!("expected errors for:\n{input}"),
+        Err(ds) => ds,
+    };
+    let got: Vec<String> = ds
+        .iter()
+        .map(|d| match &d.hint {
+            Some(h) => format!("{}:{}: {} [{}] `{}`", d.line, d.col, d.message, h, d.text),
+            None => format!("{}:{}: {} `{}`", d.line, d.col, d.message, d.text),
+        })
+        .collect();
+    assert_eq!(got, expected, "\n{}", got.join("\n"));
+}
+
+/// Wrap lines into a minimal valid scenario (two services with endpoints, a queue, a topic).
+fn world(extra: &str) -> String {
+    format!(
+        "scenario \"t\" seed 1 duration 10s\nservice a\nservice b\nqueue q\ntopic t\n\
+         client c rate 1/s -> a POST /x\n\
+         a POST /x:\n  call b.Get\n\nb rpc Get:\n  work 1ms\n{extra}"
+    )
+}
+
+#[test]
+fn the_product_sketch_parses_and_formats() {
+    check_format(SKETCH, SKETCH_CANONICAL);
+}
+
+#[test]
+fn header_is_optional_and_defaults() {
+    let m = parse_ok("service a\n");
+    assert_eq!(m.name, "untitled");
+    assert_eq!(m.seed, 1);
+    assert_eq!(m.duration.0, 60_000_000);
+    check_format(
+        "service a\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\nservice a\n",
+    );
+}
+
+#[test]
+fn header_forms() {
+    check_format(
+        "scenario \"a \\\"q\\\" b\" duration 1.5s seed 7 budget 1000\n",
+        "scenario \"a \\\"q\\\" b\" seed 7 duration 1500ms budget 1000\n",
+    );
+    check_format("scenario demo\n", "scenario \"demo\" seed 1 duration 60s\n");
+}
+
+#[test]
+fn comments_are_kept() {
+    check_format(
+        "# top\nscenario \"c\" # the name\n\n# services\nservice a   # front\n\n\na rpc X:\n  # first\n  work # w\n  # dangling\n# end\n",
+        "# top\nscenario \"c\" seed 1 duration 60s  # the name\n\n# services\nservice a  # front\n\na rpc X:\n  # first\n  work  # w\n\n# dangling\n# end\n",
+    );
+}
+
+#[test]
+fn every_form_round_trips() {
+    let src = r#"scenario "all" seed 3 duration 2m budget 500000
+network latency 2ms..8ms loss 0.1%
+link a <-> b latency exp(3ms) loss 1%
+link a <-> q latency 1ms
+service a workers 8 time lognormal(20ms, 10ms) backlog 50
+service b time 250us
+service c workers 2 time 10ms±2ms
+queue q capacity 10 overflow drop-oldest visibility 2s max-attempts 4 dlq dead
+queue q2
+topic t
+client c1 rate 0.5/s -> a POST /x
+client c2 rate 30/m poisson from 1s until 50s -> b.Get deadline 1s retries 3 backoff 10ms multiplier 1.5 max-backoff 1s jitter 50% breaker 50% window 5s min-calls 4 cooldown 2s probes 2 on-error continue
+client c3 rate 0/s -> c PUT /items/{id} timeout 200ms retries 1 jitter
+a POST /x:
+  work
+  work 5ms..10ms
+  call b.Get deadline 100ms
+  parallel:
+    call c PUT /items/{id} timeout 50ms
+    # second
+    call b.Get
+  publish t Made kind=big region=eu
+  enqueue q Job
+  fail 0.5% 503
+  reply 201
+b rpc Get:
+  fail 1% UNAVAILABLE
+  reply OK
+c PUT /items/{id}:
+  reply 204
+c consume q concurrency 3:
+  fail 10%
+  nack
+c consume dead:
+  ack
+b subscribe t as audit filter kind=big ack-deadline 3s capacity 100 overflow reject max-attempts 5 dlq t-dead concurrency 2:
+  work 1ms
+c subscribe t:
+  work 1ms
+at 1s partition a,b <-> c for 2s
+at 2s crash c
+at 3s crash b for 1s
+at 4s slow a <-> b +200ms for 1s
+at 4s slow network +5ms
+at 5s loss a <-> b 50% for 1s
+at 5s loss network 1%
+at 6s errors b 25% for 2s
+at 7s burst c1 100
+"#;
+    let m = parse_ok(src);
+    let text = format(&m);
+    let again = parse_ok(&text);
+    assert_eq!(again, m);
+    assert_eq!(format(&again), text);
+    // JSON export/import is exact too.
+    let json = scenario::to_json(&m);
+    let back = scenario::from_json(&json).expect("json reads back");
+    assert_eq!(back, m);
+    assert!(json.contains("\"latency\": \"2ms..8ms\""), "{json}");
+}
+
+#[test]
+fn units_and_distributions() {
+    check_format(
+        "service a time 2ms .. 8ms\nservice b time normal(20ms, 5ms)\nservice c time 20ms +- 5ms\nservice d time 0.25s\nservice e time 1500us\nservice f time constant(3ms)\nservice g time uniform(1ms,2ms)\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\nservice a time 2ms..8ms\nservice b time 20ms±5ms\nservice c time 20ms±5ms\nservice d time 250ms\nservice e time 1500us\nservice f time 3ms\nservice g time 1ms..2ms\n",
+    );
+}
+
+#[test]
+fn syntax_errors_are_all_reported_with_positions() {
+    check_errors(
+        "servce orders workers 4\nservice a workers 0\nservice b time 5\nservice c time 8ms..2ms\nservice d wrkers 2\n",
+        &[
+            "1:1: unknown keyword `servce` [did you mean `service`?] `servce`",
+            "2:19: workers must be between 1 and 10000, not 0 `0`",
+            "3:16: `5` has no unit [distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`] `5`",
+            "4:16: the range `8ms..2ms` is reversed; write the smaller bound first [distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`] `8ms..2ms`",
+            "5:11: unknown option `wrkers` for `service` [did you mean `workers`? `service` takes `workers`, `time`, `backlog`] `wrkers`",
+        ],
+    );
+}
+
+#[test]
+fn columns_count_chars_not_bytes() {
+    // `µ` and `±` are two bytes each; the error is reported at the char column.
+    check_errors(
+        "service a time 1µs±1µs bogus\n",
+        &["1:24: unknown option `bogus` for `service` [`service` takes `workers`, `time`, `backlog`] `bogus`"],
+    );
+}
+
+#[test]
+fn block_errors() {
+    check_errors(
+        "  work\nservice a\na rpc X:\n  wrk\n    work\n  parallel:\n  reply OK\na rpc Y\n",
+        &[
+            "1:3: indented line outside a handler [steps belong under a line ending in `:`, such as `orders rpc CreateOrder:`; top-level lines start at column 1] `work`",
+            "4:3: unknown step `wrk` [did you mean `work`?] `wrk`",
+            "5:5: unexpected indentation [indent every step of a handler the same way; only the calls under `parallel:` go deeper] `work`",
+            "6:3: `parallel:` has no calls [indent `call …` lines under it; they run at the same time] `parallel:`",
+            "8:8: a handler line must end with `:` [add `:` at the end and indent its steps below] ``",
+        ],
+    );
+}
+
+#[test]
+fn semantic_errors_with_suggestions() {
+    check_errors(
+        &world("a rpc Y:\n  call order.Get\n  call b.Gte\n  publish q M\n  enqueue t M\n  call b GET /x\n"),
+        &[
+            "13:8: unknown service `order` [declare it with `service order`, or use one of: `a`, `b`] `order`",
+            "14:10: service `b` has no rpc `Gte` [did you mean `Get`?] `Gte`",
+            "15:11: `q` is a queue, not a topic [to take messages from a queue, use `consume`; to send to it, use `enqueue`] `q`",
+            "16:11: `t` is a topic, not a queue [to take messages from a topic, use `subscribe`; to send to it, use `publish`] `t`",
+            "17:8: service `b` has no endpoint `GET /x` [it serves RPC; call it as `call b.Get`] `b`",
+        ],
+    );
+}
+
+#[test]
+fn did_you_mean_on_names() {
+    let src = "service orders\nservice gateway\ngateway POST /x:\n  call order.Create\norders rpc Create:\n  work\n";
+    check_errors(
+        src,
+        &["4:8: unknown service `order` [did you mean `orders`?] `order`"],
+    );
+}
+
+#[test]
+fn duplicates_and_kinds() {
+    check_errors(
+        "service a\nqueue a\nservice b\nservice b\nb rpc X:\n  work\nb rpc X:\n  work\nc rpc Y:\n  work\nb consume zz:\n  ack\n",
+        &[
+            "2:7: `a` is already a service [first declared on line 1; services, queues, topics and clients share one set of names] `a`",
+            "4:9: duplicate service `b` [first declared on line 3; services, queues, topics and clients share one set of names] `b`",
+            "7:1: duplicate handler `b.X` [already defined on line 5] `b rpc X:`",
+            "9:1: unknown service `c` [declare it with `service c`, or use one of: `a`, `b`] `c`",
+            "11:11: unknown queue `zz` [declare it: `queue zz`] `zz`",
+        ],
+    );
+}
+
+#[test]
+fn synchronous_cycles_are_rejected() {
+    check_errors(
+        "service a\nservice b\na rpc X:\n  call b.Y\nb rpc Y:\n  parallel:\n    call a.X\n",
+        &["7:10: cycle of synchronous calls: a.X → b.Y → a.X [a request would wait for itself; break the cycle with a queue (`enqueue`) or a topic (`publish`)] `a.X`"],
+    );
+    // A call to itself.
+    check_errors(
+        "service a\na GET /r:\n  call a GET /r\n",
+        &["3:8: cycle of synchronous calls: a GET /r → a GET /r [a request would wait for itself; break the cycle with a queue (`enqueue`) or a topic (`publish`)] `a`"],
+    );
+    // Through a queue is fine.
+    parse_ok("service a\nservice b\nqueue q\na rpc X:\n  enqueue q M\nb consume q:\n  call a.X\n");
+}
+
+#[test]
+fn zero_and_out_of_range_values() {
+    check_errors(
+        "scenario \"z\" duration 0s\nqueue q visibility 0ms\nservice a\na rpc X:\n  fail 150%\n  call a.X timeout 0s\n",
+        &[
+            "1:23: the duration must be greater than zero `0s`",
+            "2:20: the visibility timeout must be greater than zero `0ms`",
+            "5:8: `150%` is out of range: a percentage is between 0% and 100% `150%`",
+            "6:20: the timeout must be greater than zero `0s`",
+        ],
+    );
+}
+
+#[test]
+fn status_and_step_fit_the_handler() {
+    // A syntax error hides semantic ones: names are only checked once every line reads.
+    check_errors(
+        &world("a rpc Y:\n  reply 200\na GET /y:\n  reply ok\n"),
+        &["15:9: `ok` is not a status [gRPC codes are upper case: `OK`] `ok`"],
+    );
+    check_errors(
+        &world("a rpc Y:\n  reply 200\na GET /y:\n  reply UNAVAILABLE\n  fail 1% OK\n"),
+        &[
+            "13:3: an RPC method replies with a gRPC code, not `200` [e.g. `reply OK`] `reply 200`",
+            "15:3: a REST endpoint replies with an HTTP status, not `UNAVAILABLE` [e.g. `reply 200`] `reply UNAVAILABLE`",
+            "16:3: a REST endpoint fails with an HTTP status, not `OK` [e.g. `fail 5% 500`] `fail 1% OK`",
+        ],
+    );
+    check_errors(
+        &world("b consume q:\n  reply OK\na PUT /z:\n  ack\n"),
+        &[
+            "13:3: a consumer does not reply [use `ack` (done) or `nack` (redeliver)] `reply OK`",
+            "15:3: `ack` is for consumers [REST endpoints and RPC methods end with `reply`] `ack`",
+        ],
+    );
+}
+
+#[test]
+fn call_option_errors() {
+    check_errors(
+        &world("a rpc Y:\n  call b.Get backoff 10ms\n  call b.Get window 1s\n  call b.Get retries 2 retries 3\n  call b.Get timout 1s\n"),
+        &[
+            "13:26: backoff, multiplier and jitter only matter with retries [add e.g. `retries 3`] ``",
+            "14:23: `window`, `min-calls`, `cooldown` and `probes` set up a circuit breaker [add `breaker 50%` (the failure share that opens it) before them] ``",
+            "15:24: `retries` is given twice [keep one of them] `retries`",
+            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `retries`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `on-error`] `timout`",
+        ],
+    );
+}
+
+#[test]
+fn lexical_errors() {
+    check_errors(
+        "scenario \"open\nservice a\n",
+        &["1:10: unterminated string [close it with `\"` on the same line] `\"open`"],
+    );
+}
+
+#[test]
+fn diagnostics_render_like_a_compiler() {
+    let ds = parse("service a wrkers 2\n").unwrap_err();
+    assert_eq!(
+        ds[0].render("shop.sb"),
+        "shop.sb:1:11: unknown option `wrkers` for `service`\n  hint: did you mean `workers`? `service` takes `workers`, `time`, `backlog`"
+    );
+    assert_eq!((ds[0].end_line, ds[0].end_col), (1, 17));
+}
+
+#[test]
+fn many_errors_are_capped() {
+    let src = "bogus\n".repeat(500);
+    let ds = parse(&src).unwrap_err();
+    assert_eq!(ds.len(), 101);
+    assert_eq!(ds[100].message, "more errors not shown");
+    // The checker stops at the cap too, so thousands of bad references stay cheap.
+    let mut src = String::new();
+    for i in 0..20_000 {
+        src.push_str(&format!("service s{i}\n"));
+    }
+    src.push_str("s0 rpc X:\n");
+    for i in 0..20_000 {
+        src.push_str(&format!("  call t{i}.Y\n"));
+    }
+    let ds = parse(&src).unwrap_err();
+    assert_eq!(ds.len(), 101);
+}
+
+#[test]
+fn a_byte_order_mark_is_white_space() {
+    let m = parse_ok("\u{feff}service a\n");
+    assert_eq!(
+        format(&m),
+        "scenario \"untitled\" seed 1 duration 60s\n\nservice a\n"
+    );
+}
+
+#[test]
+fn crlf_and_tabs() {
+    let m = parse_ok("service a\r\na rpc X:\r\n\twork\r\n");
+    assert_eq!(
+        format(&m),
+        "scenario \"untitled\" seed 1 duration 60s\n\nservice a\n\na rpc X:\n  work\n"
+    );
+}
+
+#[test]
+fn json_that_the_language_cannot_write_is_refused() {
+    let mut m = parse_ok("service a\n");
+    let json = scenario::to_json(&m).replace("\"a\"", "\"a b\"");
+    // The diagnostic points into the canonical text of the model: `service a b`.
+    let ds = scenario::from_json(&json).unwrap_err();
+    assert_eq!(
+        (ds[0].line, ds[0].col, ds[0].text.as_str()),
+        (3, 11, "b"),
+        "{ds:?}"
+    );
+    assert!(scenario::from_json("{").unwrap_err()[0]
+        .message
+        .starts_with("invalid scenario JSON"));
+    // A model built in code is checked like text: here, a name used twice.
+    if let scenario::model::ItemKind::Service(s) = &mut m.items[0].kind {
+        s.workers = Some(3);
+    }
+    assert!(scenario::lower(&m).is_ok());
+    m.items.push(scenario::model::Item::new(
+        scenario::model::ItemKind::Topic(scenario::model::Topic {
+            name: scenario::model::Ident::new("a"),
+        }),
+    ));
+    let ds = scenario::lower(&m).unwrap_err();
+    assert_eq!(ds[0].message, "`a` is already a service");
+}
