@@ -6,6 +6,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TRUNK_VERSION=0.21.14
 MDBOOK_VERSION=0.4.52
+CARGO_FUZZ_VERSION=0.13.2
 export PATH="$HOME/.cargo/bin:$ROOT/e2e/node_modules/.bin:$PATH"
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -91,6 +92,26 @@ ensure_chromium() {
   fi
 }
 
+ensure_cargo_fuzz() {
+  if cargo fuzz --version 2>/dev/null | grep -q "cargo-fuzz $CARGO_FUZZ_VERSION\$"; then
+    have "cargo-fuzz $CARGO_FUZZ_VERSION: installed"
+  else
+    step "cargo install --locked cargo-fuzz --version $CARGO_FUZZ_VERSION (about 2 minutes)"
+    cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" ||
+      fail "installing cargo-fuzz $CARGO_FUZZ_VERSION failed" "check that crates.io is reachable"
+  fi
+}
+
+ensure_mdbook() {
+  if mdbook --version 2>/dev/null | grep -q "mdbook v$MDBOOK_VERSION\$"; then
+    have "mdbook $MDBOOK_VERSION: installed"
+  else
+    step "cargo install --locked mdbook --version $MDBOOK_VERSION (about 3 minutes)"
+    cargo install --locked mdbook --no-default-features --features search --version "$MDBOOK_VERSION" ||
+      fail "installing mdbook $MDBOOK_VERSION failed" "check that crates.io is reachable"
+  fi
+}
+
 ensure_build_tools() {
   step "Checking build tools"
   command -v cargo >/dev/null || fail "cargo is missing" "install Rust with rustup"
@@ -105,4 +126,6 @@ ensure_test_tools() {
   step "Checking test tools"
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
   ensure_chromium
+  ensure_cargo_fuzz
+  ensure_mdbook
 }

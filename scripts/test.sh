@@ -35,7 +35,7 @@ print_summary() {
   # The runners' own summary lines, step by step.
   for log in "$LOGS"/*.log; do
     [ -f "$log" ] || continue
-    grep -hE '^(test result:|e2e [a-z-]+:|wasm tests:)' "$log" | sed "s|^|$(basename "$log" .log): |" || true
+    grep -hE '^(test result:|e2e [a-z-]+:|Done [0-9]+ runs)' "$log" | sed "s|^|$(basename "$log" .log): |" || true
   done
   printf 'total %ds\n' $((SECONDS - T0))
 }
@@ -62,7 +62,25 @@ export WASM_BINDGEN_TEST_TIMEOUT=120
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 run_step wasm-test cargo test --locked --target $WASM "${WASM_TESTS[@]}"
 
+# Exports: every gallery scenario's Mermaid diagram must pass the real Mermaid parser.
+check_mermaid() {
+  local dir="$ROOT/target/exports" cli=(cargo run --quiet --locked --bin switchboard-cli --)
+  rm -rf "$dir" && mkdir -p "$dir"
+  for id in $("${cli[@]}" gallery | awk '{print $1}'); do
+    "${cli[@]}" export --format mermaid "gallery:$id" --out "$dir/$id.mmd" || return 1
+  done
+  node e2e/mermaid-check.mjs "$dir"/*.mmd
+}
+run_step mermaid check_mermaid
+
+# Fuzzing (stable toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass its sanitizer flags).
+# A fixed, small number of inputs per target here; docs/fuzzing.md describes long campaigns.
+FUZZ_RUNS=${FUZZ_RUNS:-200000}
+run_step fuzz-parse env RUSTC_BOOTSTRAP=1 cargo fuzz run parse -- -runs="$FUZZ_RUNS" -max_len=4096
+run_step fuzz-link env RUSTC_BOOTSTRAP=1 cargo fuzz run link_decode -- -runs="$FUZZ_RUNS" -max_len=8192
+
 run_step build trunk build --release
 run_step e2e node e2e/smoke.mjs dist
+run_step budget node e2e/budget.mjs dist
 
 print_summary

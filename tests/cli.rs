@@ -345,3 +345,97 @@ fn run_reads_standard_input() {
     assert_eq!(v["scenario"], "small");
     assert_eq!(v["endpoints"][0]["by_status"]["201"], 100);
 }
+
+#[test]
+fn export_writes_each_format() {
+    let path = file("export", SMALL);
+    let p = path.to_str().unwrap();
+    let log = cli(&["export", "--format", "json", p]);
+    let doc = json(&log);
+    assert_eq!(doc["format"], "switchboard-log/1");
+    assert!(doc["records"].as_array().unwrap().len() > 100);
+
+    let csv = cli(&["export", "--format", "csv", p]);
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    assert!(stdout(&csv).starts_with("id,trace,cause,kind,mechanism,from,to,"));
+
+    let chrome = cli(&["export", "--format", "chrome", p]);
+    assert!(json(&chrome)["traceEvents"].as_array().unwrap().len() > 100);
+
+    let mermaid = cli(&["export", "--format", "mermaid", "--messages", "5", p]);
+    assert!(mermaid.status.success(), "{}", stderr(&mermaid));
+    let text = stdout(&mermaid);
+    assert!(text.starts_with("sequenceDiagram\n"));
+    assert_eq!(text.lines().filter(|l| l.contains(": ")).count(), 5);
+
+    let out = std::env::temp_dir().join(format!("switchboard-cli-{}.svg", std::process::id()));
+    let svg = cli(&[
+        "export",
+        "--format",
+        "svg",
+        "--out",
+        out.to_str().unwrap(),
+        p,
+    ]);
+    assert!(svg.status.success(), "{}", stderr(&svg));
+    assert!(stdout(&svg).is_empty(), "--out writes the file, not stdout");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+}
+
+#[test]
+fn export_rejects_bad_options_with_usage_errors() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["export", "gallery:checkout"], "needs `--format F`"),
+        (
+            &["export", "--format", "png", "gallery:checkout"],
+            "unknown format `png`",
+        ),
+        (
+            &["export", "--format", "svg"],
+            "expected `export --format F FILE`",
+        ),
+        (
+            &[
+                "export",
+                "--format",
+                "svg",
+                "--messages",
+                "3",
+                "gallery:checkout",
+            ],
+            "only applies to `--format mermaid`",
+        ),
+        (
+            &[
+                "export",
+                "--format",
+                "mermaid",
+                "--messages",
+                "0",
+                "gallery:checkout",
+            ],
+            "expected a whole number above zero",
+        ),
+    ];
+    for (args, expected) in cases {
+        let o = cli(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn export_of_invalid_scenario_reports_positions() {
+    let path = file(
+        "export-bad",
+        "scenario \"x\" seed 1 duration 1s\nservice api workerz 2\n",
+    );
+    let o = cli(&["export", "--format", "json", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains(":2:"), "{}", stderr(&o));
+    assert!(
+        stdout(&o).is_empty(),
+        "nothing exported from a broken scenario"
+    );
+}

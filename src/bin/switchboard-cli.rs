@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! switchboard-cli run FILE [--seed N] [--until DUR] [--json]
+//! switchboard-cli export --format svg|json|csv|mermaid|chrome FILE [--seed N] [--until DUR]
+//!                        [--messages N] [--out PATH]
 //! switchboard-cli check FILE
 //! switchboard-cli fmt FILE
 //! switchboard-cli link FILE
@@ -18,6 +20,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::process::ExitCode;
+use switchboard::export;
 use switchboard::scenario::{self, gallery, link, units, Diagnostic};
 use switchboard::sim::{self, Histogram, NodeKind, Sim, Status, StopReason};
 
@@ -25,6 +28,11 @@ const USAGE: &str = "\
 usage:
   switchboard-cli run FILE [--seed N] [--until DUR] [--json]
                                run to the end and print a summary
+  switchboard-cli export --format svg|json|csv|mermaid|chrome FILE
+                    [--seed N] [--until DUR] [--messages N] [--out PATH]
+                               run, then write the timeline SVG, the message log (JSON, CSV),
+                               a Mermaid sequence diagram of the first N messages (default 50)
+                               or Chrome Trace Event JSON (Perfetto) to stdout or PATH
   switchboard-cli check FILE   report errors as FILE:LINE:COL: message (exit 1 if any)
   switchboard-cli fmt FILE     print the canonical text
   switchboard-cli link FILE    print the share-link fragment (s=1.…)
@@ -67,6 +75,7 @@ fn run_cli(args: &[String]) -> Result<ExitCode, CliError> {
     let rest = &args[1..];
     match command.as_str() {
         "run" => cmd_run(rest),
+        "export" => cmd_export(rest),
         "check" => {
             let (file, text) = read_input(one_arg(rest, "check FILE")?)?;
             match scenario::compile(&text) {
@@ -178,87 +187,190 @@ fn read_input(file: &str) -> Result<(String, String), CliError> {
     Ok((file.to_string(), text))
 }
 
-fn cmd_run(rest: &[String]) -> Result<ExitCode, CliError> {
-    let mut file: Option<&str> = None;
-    let mut seed: Option<u64> = None;
-    let mut until: Option<units::Duration> = None;
-    let mut json = false;
+/// Options shared by `run` and `export`; each command says which flags it accepts.
+#[derive(Default)]
+struct RunOpts<'a> {
+    file: Option<&'a str>,
+    seed: Option<u64>,
+    until: Option<units::Duration>,
+    json: bool,
+    format: Option<&'a str>,
+    messages: Option<usize>,
+    out: Option<&'a str>,
+}
+
+fn parse_run_opts<'a>(rest: &'a [String], allowed: &[&str]) -> Result<RunOpts<'a>, CliError> {
+    let mut o = RunOpts::default();
     let mut i = 0;
     while let Some(arg) = rest.get(i) {
-        let value = |i: usize| {
+        let flag = arg.as_str();
+        if flag.starts_with("--") && !allowed.contains(&flag) {
+            return Err(usage(format!("unknown option `{flag}`")));
+        }
+        let value = || {
             rest.get(i + 1)
+                .map(String::as_str)
                 .ok_or_else(|| usage(format!("`{arg}` needs a value")))
         };
-        match arg.as_str() {
+        match flag {
             "--seed" => {
-                let v = value(i)?;
-                seed = Some(
+                let v = value()?;
+                o.seed = Some(
                     v.parse()
                         .map_err(|_| usage(format!("`--seed {v}`: expected a whole number")))?,
                 );
                 i += 1;
             }
             "--until" => {
-                let v = value(i)?;
+                let v = value()?;
                 let d =
                     units::parse_duration(v).map_err(|m| usage(format!("`--until {v}`: {m}")))?;
                 if d.0 == 0 {
                     return Err(usage("`--until` must be greater than zero"));
                 }
-                until = Some(d);
+                o.until = Some(d);
                 i += 1;
             }
-            "--json" => json = true,
-            flag if flag.starts_with("--") => {
-                return Err(usage(format!("unknown option `{flag}`")))
+            "--messages" => {
+                let v = value()?;
+                o.messages = Some(v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    usage(format!(
+                        "`--messages {v}`: expected a whole number above zero"
+                    ))
+                })?);
+                i += 1;
             }
-            path if file.is_none() => file = Some(path),
+            "--format" => {
+                o.format = Some(value()?);
+                i += 1;
+            }
+            "--out" => {
+                o.out = Some(value()?);
+                i += 1;
+            }
+            "--json" => o.json = true,
+            _ if o.file.is_none() => o.file = Some(flag),
             extra => return Err(usage(format!("unexpected argument `{extra}`"))),
         }
         i += 1;
     }
-    let Some(file) = file else {
-        return Err(usage("expected `run FILE`"));
-    };
+    Ok(o)
+}
+
+/// A scenario compiled and run to its end (or `--until`), ready to summarize or export.
+struct Finished {
+    scenario: String,
+    seed: u64,
+    sim: Sim,
+    stop: StopReason,
+    wall_ms: f64,
+}
+
+/// Compiles FILE and runs it; `Err(code)` when the scenario itself is wrong (already reported).
+fn run_file(file: &str, o: &RunOpts) -> Result<Result<Finished, ExitCode>, CliError> {
     let (name, text) = read_input(file)?;
     let compiled = match scenario::compile(&text) {
         Ok(c) => c,
-        Err(ds) => return Ok(report(&name, &ds)),
+        Err(ds) => return Ok(Err(report(&name, &ds))),
     };
-    let seed = seed.unwrap_or(compiled.seed);
+    let seed = o.seed.unwrap_or(compiled.seed);
     let mut world = compiled.world;
-    if let Some(d) = until {
+    if let Some(d) = o.until {
         world.run.duration = sim::SimTime::from_micros(d.as_micros());
     }
     let mut sim = match Sim::new(world, seed) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{name}: the engine rejected this scenario: {e}");
-            return Ok(ExitCode::from(1));
+            return Ok(Err(ExitCode::from(1)));
         }
     };
     let started = std::time::Instant::now();
     let stop = sim.run_to_end();
-    let wall = started.elapsed();
-    let summary = summarize(
-        &compiled.scenario.name,
+    let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(Ok(Finished {
+        scenario: compiled.scenario.name,
         seed,
-        &sim,
+        sim,
         stop,
-        wall.as_secs_f64() * 1000.0,
-    );
+        wall_ms,
+    }))
+}
+
+fn stop_code(stop: StopReason) -> ExitCode {
+    match stop {
+        StopReason::EventBudgetExhausted { .. } => ExitCode::from(3),
+        StopReason::Finished { .. } | StopReason::Idle { .. } => ExitCode::SUCCESS,
+    }
+}
+
+fn cmd_run(rest: &[String]) -> Result<ExitCode, CliError> {
+    let o = parse_run_opts(rest, &["--seed", "--until", "--json"])?;
+    let Some(file) = o.file else {
+        return Err(usage("expected `run FILE`"));
+    };
+    let run = match run_file(file, &o)? {
+        Ok(run) => run,
+        Err(code) => return Ok(code),
+    };
+    let summary = summarize(&run.scenario, run.seed, &run.sim, run.stop, run.wall_ms);
     let mut out = std::io::stdout().lock();
-    if json {
+    if o.json {
         let text =
             serde_json::to_string_pretty(&summary).map_err(|e| CliError::Io(e.to_string()))?;
         let _ = writeln!(out, "{text}");
     } else {
         let _ = write!(out, "{}", render_text(&summary));
     }
-    Ok(match stop {
-        StopReason::EventBudgetExhausted { .. } => ExitCode::from(3),
-        StopReason::Finished { .. } | StopReason::Idle { .. } => ExitCode::SUCCESS,
-    })
+    Ok(stop_code(run.stop))
+}
+
+const EXPORT_FORMATS: &str = "svg, json, csv, mermaid, chrome";
+
+fn cmd_export(rest: &[String]) -> Result<ExitCode, CliError> {
+    let o = parse_run_opts(
+        rest,
+        &["--format", "--seed", "--until", "--messages", "--out"],
+    )?;
+    let Some(format) = o.format else {
+        return Err(usage(format!(
+            "`export` needs `--format F` (one of {EXPORT_FORMATS})"
+        )));
+    };
+    if !EXPORT_FORMATS.split(", ").any(|f| f == format) {
+        return Err(usage(format!(
+            "unknown format `{format}`; expected one of {EXPORT_FORMATS}"
+        )));
+    }
+    if o.messages.is_some() && format != "mermaid" {
+        return Err(usage("`--messages` only applies to `--format mermaid`"));
+    }
+    let Some(file) = o.file else {
+        return Err(usage("expected `export --format F FILE`"));
+    };
+    let run = match run_file(file, &o)? {
+        Ok(run) => run,
+        Err(code) => return Ok(code),
+    };
+    let text = match format {
+        "svg" => export::timeline_svg(&run.sim, export::SvgOptions::default()),
+        "json" => export::log_json(&run.sim),
+        "csv" => export::log_csv(&run.sim),
+        "mermaid" => export::mermaid_sequence(
+            &run.sim,
+            o.messages.unwrap_or(export::MERMAID_DEFAULT_MESSAGES),
+        ),
+        _ => export::chrome_trace(&run.sim),
+    };
+    match o.out {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| CliError::Io(format!("{path}: {e}")))?
+        }
+        None => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+    }
+    Ok(stop_code(run.stop))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,71 @@
+// Budgets for the release bundle in dist/:
+// - first-load bytes: every response the page fetches before its first contentful paint, raw and
+//   gzip -9; fails past 150 KB gzip (deterministic, so a hard failure);
+// - first render: first-contentful-paint on 127.0.0.1 in headless Chromium, median of 5 loads
+//   (reported, not asserted: timing on a shared 2-core machine is noisy).
+import { gzipSync } from 'node:zlib';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, basename } from 'node:path';
+import { serveDir, launchChromium } from './lib.mjs';
+
+const BUDGET_GZIP = 150 * 1024;
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = process.argv[2] ?? join(here, '..', 'dist');
+
+const server = await serveDir(dist);
+const browser = await launchChromium();
+let failed = false;
+try {
+  const paints = [];
+  let fetched = null;
+  for (let i = 0; i < 5; i++) {
+    const page = await browser.newPage();
+    const urls = [];
+    page.on('request', (req) => urls.push({ url: req.url(), at: Date.now() }));
+    await page.route('**/*', (route) => route.continue({ headers: { ...route.request().headers(), 'cache-control': 'no-cache' } }));
+    await page.goto(`${server.url}?budget=${i}`, { waitUntil: 'load' });
+    await page.waitForSelector('[data-testid=app]', { timeout: 15000 });
+    const fcp = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const done = () => {
+            const e = performance.getEntriesByName('first-contentful-paint')[0];
+            if (e) resolve(e.startTime);
+            else requestAnimationFrame(done);
+          };
+          done();
+        }),
+    );
+    paints.push(fcp);
+    fetched ??= urls.map((u) => new URL(u.url).pathname);
+    await page.close();
+  }
+
+  // Sizes of everything the first load fetched, measured from the files served.
+  let raw = 0;
+  let gz = 0;
+  console.log('first-load files (raw / gzip -9):');
+  for (const path of [...new Set(fetched)]) {
+    const file = path.endsWith('/') ? join(dist, path, 'index.html') : join(dist, path);
+    const body = await readFile(file).catch(() => null);
+    if (!body) continue;
+    const g = gzipSync(body, { level: 9 }).length;
+    raw += body.length;
+    gz += g;
+    console.log(`  ${basename(file).padEnd(44)} ${String(body.length).padStart(8)} B ${String(g).padStart(8)} B`);
+  }
+  console.log(`  ${'total'.padEnd(44)} ${String(raw).padStart(8)} B ${String(gz).padStart(8)} B   (budget ${BUDGET_GZIP} B gzip)`);
+  paints.sort((a, b) => a - b);
+  const median = paints[2];
+  console.log(`first contentful paint (ms, 5 loads): ${paints.map((p) => p.toFixed(0)).join(', ')}`);
+  failed = gz > BUDGET_GZIP;
+  console.log(
+    `e2e budget: first load ${(gz / 1024).toFixed(1)} KB gzip of ${BUDGET_GZIP / 1024} KB ${failed ? 'OVER BUDGET' : 'ok'}; ` +
+      `first render median ${median.toFixed(0)} ms (goal ≤ 500 ms)`,
+  );
+} finally {
+  await browser.close();
+  await server.close();
+}
+process.exitCode = failed ? 1 : 0;
