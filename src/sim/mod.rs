@@ -1,2 +1,49 @@
 //! Deterministic simulation engine: simulated time, events, RNG, network, services, REST/RPC/queue/pubsub,
 //! faults, resilience, trace and metrics. Pure Rust: no web crates, no wall clock, no unordered iteration.
+//!
+//! Lifecycle (in the spirit of turmoil and nexosim):
+//!
+//! ```text
+//! World (plain data, world.rs) ──Sim::new(world, seed)──► Sim ──step()/run_until(t)/run_to_end()──►
+//!     trace()   : append-only Vec<Record>, one per message hop / work span (trace.rs)
+//!     metrics() : histograms, counters, time series (metrics.rs)
+//!     in_flight(), mailboxes(), breakers(), crashed(), partitions() : live state for the UI
+//! ```
+//!
+//! Invariants stated as absences: the engine never reads a clock, never iterates an unordered
+//! collection, never draws randomness from anything but the run's single seeded `SimRng`, never
+//! calls the platform's float math (all transcendental functions go through `libm`), and never
+//! panics on anything a world can contain — bad worlds are `WorldError`s from `Sim::new`.
+
+mod calls;
+pub(crate) mod compile;
+pub mod dist;
+mod engine;
+mod mailbox;
+pub mod metrics;
+pub mod reference;
+pub mod time;
+pub mod trace;
+pub mod world;
+
+pub use compile::{NodeInfo, NodeKind, WorldError};
+pub use dist::{Dist, SimRng};
+pub use engine::{
+    BreakerView, EventKind, InFlight, MailboxView, Partition, ServiceView, Sim, StepInfo,
+    StopReason,
+};
+pub use metrics::{
+    throughput, ClientMetrics, ConsumerMetrics, EndpointMetrics, Histogram, MailboxMetrics,
+    Metrics, Series, SeriesPoint, ServiceMetrics, Totals,
+};
+pub use time::SimTime;
+pub use trace::{
+    format_record, BreakerState, DropReason, Kind, Mechanism, NameId, Names, NodeId, Outcome,
+    Record, RecordId, RejectReason, Trace, TraceId,
+};
+pub use world::{
+    Arrival, AttributeFilter, BreakerPolicy, Burst, Call, Client, Consumer, Endpoint, Fault,
+    FaultKind, GrpcCode, Handler, HttpMethod, Link, LinkSelector, Network, OnError, Overflow,
+    Queue, RetryPolicy, Route, RunSettings, Service, Source, Status, Step, Subscription, Target,
+    Topic, World,
+};

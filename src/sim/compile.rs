@@ -1,0 +1,1063 @@
+//! Validation and compilation of a `World` into the engine's flat, interned tables (`Program`):
+//! every name resolved to a small integer id, every reference checked, every parameter range
+//! checked. A bad world is a `WorldError` with a readable location — never a panic.
+
+use crate::sim::dist::Dist;
+use crate::sim::time::SimTime;
+use crate::sim::trace::{NameId, NodeId};
+use crate::sim::world::{
+    Arrival, BreakerPolicy, Burst, Call, FaultKind, Handler, LinkSelector, OnError, Overflow,
+    RetryPolicy, Route, Source, Status, Step, Target, World,
+};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why a world cannot be simulated. `at` fields say where, e.g.
+/// `service gateway, POST /checkout, step 2`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorldError {
+    /// A node name is empty.
+    EmptyName {
+        /// What kind of thing was unnamed.
+        what: &'static str,
+    },
+    /// Two nodes (services, queues, topics, subscriptions `topic/sub`, clients) share a name.
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+    /// A service declares the same route twice.
+    DuplicateEndpoint {
+        /// Service name.
+        service: String,
+        /// `POST /x` or `Method`.
+        route: String,
+    },
+    /// A reference to a service that does not exist.
+    UnknownService {
+        /// The name used.
+        name: String,
+        /// Where it was used.
+        at: String,
+    },
+    /// A call to a route or method the service does not declare.
+    UnknownEndpoint {
+        /// Service name.
+        service: String,
+        /// `POST /x` or `Method`.
+        route: String,
+        /// Where it was used.
+        at: String,
+    },
+    /// A reference to a queue that does not exist.
+    UnknownQueue {
+        /// The name used.
+        name: String,
+        /// Where it was used.
+        at: String,
+    },
+    /// A reference to a topic that does not exist.
+    UnknownTopic {
+        /// The name used.
+        name: String,
+        /// Where it was used.
+        at: String,
+    },
+    /// A reference to a subscription the topic does not have.
+    UnknownSubscription {
+        /// Topic name.
+        topic: String,
+        /// Subscription name.
+        subscription: String,
+        /// Where it was used.
+        at: String,
+    },
+    /// A link or partition names a node that does not exist.
+    UnknownNode {
+        /// The name used.
+        name: String,
+        /// Where it was used.
+        at: String,
+    },
+    /// `ack` / `nack` in a REST or RPC handler.
+    AckOutsideConsumer {
+        /// Where.
+        at: String,
+    },
+    /// A parameter out of range (probability, worker count, distribution, …).
+    Invalid {
+        /// Where.
+        at: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// More of something than the engine's 32-bit ids can address.
+    TooLarge {
+        /// What overflowed.
+        what: &'static str,
+    },
+}
+
+impl fmt::Display for WorldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WorldError::EmptyName { what } => write!(f, "a {what} has an empty name"),
+            WorldError::DuplicateName { name } => write!(f, "the name `{name}` is used twice"),
+            WorldError::DuplicateEndpoint { service, route } => {
+                write!(f, "service `{service}` declares `{route}` twice")
+            }
+            WorldError::UnknownService { name, at } => write!(f, "{at}: unknown service `{name}`"),
+            WorldError::UnknownEndpoint { service, route, at } => {
+                write!(f, "{at}: service `{service}` has no `{route}`")
+            }
+            WorldError::UnknownQueue { name, at } => write!(f, "{at}: unknown queue `{name}`"),
+            WorldError::UnknownTopic { name, at } => write!(f, "{at}: unknown topic `{name}`"),
+            WorldError::UnknownSubscription {
+                topic,
+                subscription,
+                at,
+            } => write!(
+                f,
+                "{at}: topic `{topic}` has no subscription `{subscription}`"
+            ),
+            WorldError::UnknownNode { name, at } => write!(f, "{at}: unknown node `{name}`"),
+            WorldError::AckOutsideConsumer { at } => {
+                write!(
+                    f,
+                    "{at}: ack/nack only make sense in a queue or subscription consumer"
+                )
+            }
+            WorldError::Invalid { at, problem } => write!(f, "{at}: {problem}"),
+            WorldError::TooLarge { what } => write!(f, "too many {what}"),
+        }
+    }
+}
+
+impl std::error::Error for WorldError {}
+
+/// What kind of thing a node is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeKind {
+    /// A service (index into `World::services`).
+    Service,
+    /// A queue.
+    Queue,
+    /// A topic.
+    Topic,
+    /// A subscription, named `topic/subscription`.
+    Subscription,
+    /// A client.
+    Client,
+}
+
+/// A node of the topology: its name, kind, and index among nodes of that kind (services,
+/// queues, topics and clients in world order; subscriptions topic by topic).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// Node name.
+    pub name: String,
+    /// Kind.
+    pub kind: NodeKind,
+    /// Index among nodes of the same kind.
+    pub index: u32,
+}
+
+pub(crate) type StepRange = (u32, u32);
+
+#[derive(Clone, Debug)]
+pub(crate) struct ServiceP {
+    pub node: NodeId,
+    pub workers: u32,
+    pub backlog: u32,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct EndpointP {
+    pub service: u32,
+    pub node: NodeId,
+    pub name: NameId,
+    pub rpc: bool,
+    pub steps: StepRange,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ConsumerP {
+    pub service: u32,
+    pub node: NodeId,
+    pub mailbox: u32,
+    pub concurrency: u32,
+    pub steps: StepRange,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum StepP {
+    Work(Dist),
+    Call(u32),
+    Parallel {
+        first: u32,
+        count: u32,
+    },
+    Publish {
+        topic: u32,
+        label: NameId,
+        attrs: u32,
+    },
+    Enqueue {
+        mailbox: u32,
+        label: NameId,
+    },
+    Reply(Status),
+    Fail {
+        p: f64,
+        status: Option<Status>,
+    },
+    Ack,
+    Nack,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct CallSpec {
+    pub endpoint: u32,
+    pub callee: NodeId,
+    pub rpc: bool,
+    pub name: NameId,
+    pub timeout: SimTime,
+    pub retry: RetryPolicy,
+    pub edge: Option<u32>,
+    pub on_error: OnError,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct EdgeP {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub name: NameId,
+    pub policy: BreakerPolicy,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct MailboxP {
+    pub node: NodeId,
+    pub name: NameId,
+    pub is_subscription: bool,
+    pub capacity: u32,
+    pub overflow: Overflow,
+    pub visibility: SimTime,
+    pub max_attempts: u32,
+    pub dlq: Option<u32>,
+    pub filter: Option<(NameId, NameId)>,
+    pub consumers: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct TopicP {
+    pub node: NodeId,
+    pub name: NameId,
+    pub subscriptions: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ClientP {
+    pub node: NodeId,
+    pub call: u32,
+    pub rate: f64,
+    pub arrival: Arrival,
+    pub start: SimTime,
+    pub stop: SimTime,
+    pub bursts: Vec<Burst>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LinkP {
+    pub latency: Dist,
+    pub loss: f64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct NetworkP {
+    pub latency: Dist,
+    pub loss: f64,
+    pub links: BTreeMap<(u32, u32), LinkP>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum FaultKindP {
+    Crash(u32),
+    LatencySpike {
+        link: Option<(u32, u32)>,
+        extra: SimTime,
+    },
+    ErrorSpike {
+        service: u32,
+        p: f64,
+    },
+    Partition {
+        a: Vec<u32>,
+        b: Vec<u32>,
+    },
+    Loss {
+        link: Option<(u32, u32)>,
+        p: f64,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct FaultP {
+    pub at: SimTime,
+    pub end: SimTime,
+    pub kind: FaultKindP,
+    pub text: NameId,
+}
+
+/// The compiled world: flat tables indexed by small integers.
+#[derive(Clone, Debug)]
+pub(crate) struct Program {
+    pub nodes: Vec<NodeInfo>,
+    pub names: Vec<String>,
+    pub services: Vec<ServiceP>,
+    pub endpoints: Vec<EndpointP>,
+    pub consumers: Vec<ConsumerP>,
+    pub steps: Vec<StepP>,
+    pub calls: Vec<CallSpec>,
+    pub attrs: Vec<Vec<(NameId, NameId)>>,
+    pub mailboxes: Vec<MailboxP>,
+    pub topics: Vec<TopicP>,
+    pub clients: Vec<ClientP>,
+    pub edges: Vec<EdgeP>,
+    pub network: NetworkP,
+    pub faults: Vec<FaultP>,
+    /// Which endpoints each service serves (for metrics/UI).
+    pub service_consumers: Vec<Vec<u32>>,
+}
+
+/// Ordered link key: the unordered pair as (smaller, larger).
+pub(crate) fn link_key(a: u32, b: u32) -> (u32, u32) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+pub(crate) fn validate(world: &World) -> Result<(), WorldError> {
+    compile(world).map(|_| ())
+}
+
+fn route_text(r: &Route) -> String {
+    match r {
+        Route::Rest { method, path } => format!("{} {}", method.as_str(), path),
+        Route::Rpc { method } => method.clone(),
+    }
+}
+
+fn target_route(t: &Target) -> Route {
+    match t {
+        Target::Rest { method, path, .. } => Route::Rest {
+            method: *method,
+            path: path.clone(),
+        },
+        Target::Rpc { method, .. } => Route::Rpc {
+            method: method.clone(),
+        },
+    }
+}
+
+fn check_prob(p: f64, at: &str, what: &str) -> Result<(), WorldError> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(WorldError::Invalid {
+            at: at.to_string(),
+            problem: format!("{what} must be between 0 and 1 (got {p})"),
+        })
+    }
+}
+
+fn check_dist(d: &Dist, at: &str) -> Result<(), WorldError> {
+    match d.problem() {
+        None => Ok(()),
+        Some(p) => Err(WorldError::Invalid {
+            at: at.to_string(),
+            problem: p.to_string(),
+        }),
+    }
+}
+
+fn check_status(s: &Status, at: &str) -> Result<(), WorldError> {
+    match *s {
+        Status::Http(c) if !(100..=599).contains(&c) => Err(WorldError::Invalid {
+            at: at.to_string(),
+            problem: format!("HTTP status {c} is outside 100..=599"),
+        }),
+        Status::Http(_) | Status::Grpc(_) => Ok(()),
+    }
+}
+
+fn invalid(at: &str, problem: impl Into<String>) -> WorldError {
+    WorldError::Invalid {
+        at: at.to_string(),
+        problem: problem.into(),
+    }
+}
+
+fn to_u32(n: usize, what: &'static str) -> Result<u32, WorldError> {
+    u32::try_from(n)
+        .ok()
+        .filter(|&v| v < u32::MAX - 1)
+        .ok_or(WorldError::TooLarge { what })
+}
+
+struct Compiler<'w> {
+    world: &'w World,
+    prog: Program,
+    name_ids: BTreeMap<String, NameId>,
+    node_ids: BTreeMap<String, NodeId>,
+    endpoint_ids: BTreeMap<(u32, Route), u32>,
+    queue_ids: BTreeMap<String, u32>,
+    topic_ids: BTreeMap<String, u32>,
+    /// (topic index, subscription name) → mailbox index.
+    sub_ids: BTreeMap<(u32, String), u32>,
+    service_ids: BTreeMap<String, u32>,
+    /// Breaker edge key (caller node, endpoint) → declared policy (first wins).
+    edge_policies: BTreeMap<(u32, u32), BreakerPolicy>,
+    /// Call spec → its edge key.
+    call_edges: Vec<(u32, u32)>,
+}
+
+pub(crate) fn compile(world: &World) -> Result<Program, WorldError> {
+    let mut c = Compiler {
+        world,
+        prog: Program {
+            nodes: Vec::new(),
+            names: vec![String::new()],
+            services: Vec::new(),
+            endpoints: Vec::new(),
+            consumers: Vec::new(),
+            steps: Vec::new(),
+            calls: Vec::new(),
+            attrs: Vec::new(),
+            mailboxes: Vec::new(),
+            topics: Vec::new(),
+            clients: Vec::new(),
+            edges: Vec::new(),
+            network: NetworkP {
+                latency: world.network.latency,
+                loss: world.network.loss,
+                links: BTreeMap::new(),
+            },
+            faults: Vec::new(),
+            service_consumers: Vec::new(),
+        },
+        name_ids: BTreeMap::new(),
+        node_ids: BTreeMap::new(),
+        endpoint_ids: BTreeMap::new(),
+        queue_ids: BTreeMap::new(),
+        topic_ids: BTreeMap::new(),
+        sub_ids: BTreeMap::new(),
+        service_ids: BTreeMap::new(),
+        edge_policies: BTreeMap::new(),
+        call_edges: Vec::new(),
+    };
+    c.name_ids.insert(String::new(), NameId::EMPTY);
+    c.declare_nodes()?;
+    c.declare_endpoints()?;
+    c.compile_mailboxes()?;
+    c.compile_handlers()?;
+    c.compile_clients()?;
+    c.compile_network()?;
+    c.compile_faults()?;
+    c.resolve_edges()?;
+    Ok(c.prog)
+}
+
+impl<'w> Compiler<'w> {
+    fn intern(&mut self, s: &str) -> Result<NameId, WorldError> {
+        if let Some(&id) = self.name_ids.get(s) {
+            return Ok(id);
+        }
+        let id = NameId(to_u32(self.prog.names.len(), "names")?);
+        self.prog.names.push(s.to_string());
+        self.name_ids.insert(s.to_string(), id);
+        Ok(id)
+    }
+
+    fn add_node(&mut self, name: &str, kind: NodeKind, index: usize) -> Result<NodeId, WorldError> {
+        if name.is_empty() {
+            let what = match kind {
+                NodeKind::Service => "service",
+                NodeKind::Queue => "queue",
+                NodeKind::Topic => "topic",
+                NodeKind::Subscription => "subscription",
+                NodeKind::Client => "client",
+            };
+            return Err(WorldError::EmptyName { what });
+        }
+        if self.node_ids.contains_key(name) {
+            return Err(WorldError::DuplicateName {
+                name: name.to_string(),
+            });
+        }
+        let id = NodeId(to_u32(self.prog.nodes.len(), "nodes")?);
+        self.prog.nodes.push(NodeInfo {
+            name: name.to_string(),
+            kind,
+            index: to_u32(index, "nodes")?,
+        });
+        self.node_ids.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    fn declare_nodes(&mut self) -> Result<(), WorldError> {
+        let w = self.world;
+        for (i, s) in w.services.iter().enumerate() {
+            let node = self.add_node(&s.name, NodeKind::Service, i)?;
+            let at = format!("service {}", s.name);
+            if s.workers == 0 {
+                return Err(invalid(&at, "workers must be at least 1"));
+            }
+            check_dist(&s.service_time, &at)?;
+            self.service_ids.insert(s.name.clone(), i as u32);
+            self.prog.services.push(ServiceP {
+                node,
+                workers: s.workers,
+                backlog: s.backlog,
+            });
+            self.prog.service_consumers.push(Vec::new());
+        }
+        for (i, q) in w.queues.iter().enumerate() {
+            self.add_node(&q.name, NodeKind::Queue, i)?;
+            self.queue_ids.insert(q.name.clone(), to_u32(i, "queues")?);
+        }
+        for (i, t) in w.topics.iter().enumerate() {
+            self.add_node(&t.name, NodeKind::Topic, i)?;
+            self.topic_ids.insert(t.name.clone(), to_u32(i, "topics")?);
+        }
+        let mut sub_index = 0usize;
+        for t in w.topics.iter() {
+            for s in t.subscriptions.iter() {
+                if s.name.is_empty() {
+                    return Err(WorldError::EmptyName {
+                        what: "subscription",
+                    });
+                }
+                self.add_node(
+                    &format!("{}/{}", t.name, s.name),
+                    NodeKind::Subscription,
+                    sub_index,
+                )?;
+                sub_index += 1;
+            }
+        }
+        for (i, c) in w.clients.iter().enumerate() {
+            self.add_node(&c.name, NodeKind::Client, i)?;
+        }
+        Ok(())
+    }
+
+    fn declare_endpoints(&mut self) -> Result<(), WorldError> {
+        let w = self.world;
+        for (si, s) in w.services.iter().enumerate() {
+            for e in s.endpoints.iter() {
+                let key = (si as u32, e.route.clone());
+                let text = route_text(&e.route);
+                if self.endpoint_ids.contains_key(&key) {
+                    return Err(WorldError::DuplicateEndpoint {
+                        service: s.name.clone(),
+                        route: text,
+                    });
+                }
+                let name = self.intern(&text)?;
+                let id = to_u32(self.prog.endpoints.len(), "endpoints")?;
+                self.endpoint_ids.insert(key, id);
+                self.prog.endpoints.push(EndpointP {
+                    service: si as u32,
+                    node: self.prog.services[si].node,
+                    name,
+                    rpc: matches!(e.route, Route::Rpc { .. }),
+                    steps: (0, 0),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn queue_ref(&self, name: &str, at: &str) -> Result<u32, WorldError> {
+        self.queue_ids
+            .get(name)
+            .copied()
+            .ok_or_else(|| WorldError::UnknownQueue {
+                name: name.to_string(),
+                at: at.to_string(),
+            })
+    }
+
+    fn node_ref(&self, name: &str, at: &str) -> Result<u32, WorldError> {
+        self.node_ids
+            .get(name)
+            .map(|n| n.0)
+            .ok_or_else(|| WorldError::UnknownNode {
+                name: name.to_string(),
+                at: at.to_string(),
+            })
+    }
+
+    fn service_ref(&self, name: &str, at: &str) -> Result<u32, WorldError> {
+        self.service_ids
+            .get(name)
+            .copied()
+            .ok_or_else(|| WorldError::UnknownService {
+                name: name.to_string(),
+                at: at.to_string(),
+            })
+    }
+
+    fn compile_mailboxes(&mut self) -> Result<(), WorldError> {
+        let w = self.world;
+        for q in w.queues.iter() {
+            let at = format!("queue {}", q.name);
+            let dlq = match &q.dlq {
+                Some(d) => {
+                    let i = self.queue_ref(d, &at)?;
+                    if d == &q.name {
+                        return Err(invalid(&at, "a queue cannot be its own dead-letter queue"));
+                    }
+                    Some(i)
+                }
+                None => None,
+            };
+            if q.max_attempts == Some(0) {
+                return Err(invalid(&at, "max-attempts must be at least 1"));
+            }
+            let node = NodeId(self.node_ref(&q.name, &at)?);
+            let name = self.intern(&q.name)?;
+            self.prog.mailboxes.push(MailboxP {
+                node,
+                name,
+                is_subscription: false,
+                capacity: q.capacity,
+                overflow: q.overflow,
+                visibility: q.visibility,
+                max_attempts: q.max_attempts.unwrap_or(u32::MAX),
+                dlq,
+                filter: None,
+                consumers: Vec::new(),
+            });
+        }
+        for (ti, t) in w.topics.iter().enumerate() {
+            let tnode = NodeId(self.node_ref(&t.name, "topic")?);
+            let tname = self.intern(&t.name)?;
+            let mut subs = Vec::new();
+            for s in t.subscriptions.iter() {
+                let full = format!("{}/{}", t.name, s.name);
+                let at = format!("subscription {full}");
+                let dlq = match &s.dlq {
+                    Some(d) => Some(self.queue_ref(d, &at)?),
+                    None => None,
+                };
+                if s.max_attempts == Some(0) {
+                    return Err(invalid(&at, "max-attempts must be at least 1"));
+                }
+                let filter = match &s.filter {
+                    Some(f) => Some((self.intern(&f.key)?, self.intern(&f.value)?)),
+                    None => None,
+                };
+                let node = NodeId(self.node_ref(&full, &at)?);
+                let name = self.intern(&full)?;
+                let idx = to_u32(self.prog.mailboxes.len(), "subscriptions")?;
+                self.sub_ids.insert((ti as u32, s.name.clone()), idx);
+                subs.push(idx);
+                self.prog.mailboxes.push(MailboxP {
+                    node,
+                    name,
+                    is_subscription: true,
+                    capacity: s.capacity,
+                    overflow: s.overflow,
+                    visibility: s.ack_deadline,
+                    max_attempts: s.max_attempts.unwrap_or(u32::MAX),
+                    dlq,
+                    filter,
+                    consumers: Vec::new(),
+                });
+            }
+            self.prog.topics.push(TopicP {
+                node: tnode,
+                name: tname,
+                subscriptions: subs,
+            });
+        }
+        Ok(())
+    }
+
+    fn compile_call(&mut self, call: &Call, caller: NodeId, at: &str) -> Result<u32, WorldError> {
+        let svc_name = call.target.service();
+        let svc = self.service_ref(svc_name, at)?;
+        let route = target_route(&call.target);
+        let endpoint = *self
+            .endpoint_ids
+            .get(&(svc, route.clone()))
+            .ok_or_else(|| WorldError::UnknownEndpoint {
+                service: svc_name.to_string(),
+                route: route_text(&route),
+                at: at.to_string(),
+            })?;
+        let retry = match call.retry {
+            Some(r) => {
+                if r.max_attempts == 0 {
+                    return Err(invalid(at, "retry max attempts must be at least 1"));
+                }
+                if !(r.multiplier.is_finite() && r.multiplier >= 0.0) {
+                    return Err(invalid(
+                        at,
+                        "backoff multiplier must be a finite number >= 0",
+                    ));
+                }
+                check_prob(r.jitter, at, "jitter")?;
+                r
+            }
+            None => RetryPolicy {
+                max_attempts: 1,
+                base: SimTime::ZERO,
+                multiplier: 1.0,
+                max_backoff: SimTime::ZERO,
+                jitter: 0.0,
+            },
+        };
+        if let Some(b) = call.breaker {
+            if !(b.failure_ratio > 0.0 && b.failure_ratio <= 1.0) {
+                return Err(invalid(at, "breaker failure ratio must be in (0, 1]"));
+            }
+            if b.half_open_probes == 0 {
+                return Err(invalid(at, "breaker needs at least one half-open probe"));
+            }
+        }
+        let ep = &self.prog.endpoints[endpoint as usize];
+        let spec = CallSpec {
+            endpoint,
+            callee: ep.node,
+            rpc: ep.rpc,
+            name: ep.name,
+            timeout: call.timeout.unwrap_or(SimTime::MAX),
+            retry,
+            edge: None,
+            on_error: call.on_error,
+        };
+        let key = (caller.0, endpoint);
+        if let Some(b) = call.breaker {
+            self.edge_policies.entry(key).or_insert(b);
+        }
+        let id = to_u32(self.prog.calls.len(), "calls")?;
+        self.prog.calls.push(spec);
+        self.call_edges.push(key);
+        Ok(id)
+    }
+
+    fn compile_handler(
+        &mut self,
+        h: &Handler,
+        service: usize,
+        consumer: bool,
+        at: &str,
+    ) -> Result<StepRange, WorldError> {
+        let default_time = self.world.services[service].service_time;
+        let caller = self.prog.services[service].node;
+        let mut out = Vec::with_capacity(h.steps.len());
+        for (i, step) in h.steps.iter().enumerate() {
+            let at = format!("{at}, step {}", i + 1);
+            let s = match step {
+                Step::Work { time } => {
+                    let d = time.unwrap_or(default_time);
+                    check_dist(&d, &at)?;
+                    StepP::Work(d)
+                }
+                Step::Call(c) => StepP::Call(self.compile_call(c, caller, &at)?),
+                Step::Parallel(calls) => {
+                    let first = to_u32(self.prog.calls.len(), "calls")?;
+                    for c in calls {
+                        self.compile_call(c, caller, &at)?;
+                    }
+                    StepP::Parallel {
+                        first,
+                        count: to_u32(calls.len(), "calls")?,
+                    }
+                }
+                Step::Publish {
+                    topic,
+                    message,
+                    attributes,
+                } => {
+                    let t = *self
+                        .topic_ids
+                        .get(topic)
+                        .ok_or_else(|| WorldError::UnknownTopic {
+                            name: topic.clone(),
+                            at: at.clone(),
+                        })?;
+                    let mut attrs = Vec::with_capacity(attributes.len());
+                    for (k, v) in attributes {
+                        attrs.push((self.intern(k)?, self.intern(v)?));
+                    }
+                    let a = to_u32(self.prog.attrs.len(), "attribute sets")?;
+                    self.prog.attrs.push(attrs);
+                    StepP::Publish {
+                        topic: t,
+                        label: self.intern(message)?,
+                        attrs: a,
+                    }
+                }
+                Step::Enqueue { queue, message } => StepP::Enqueue {
+                    mailbox: self.queue_ref(queue, &at)?,
+                    label: self.intern(message)?,
+                },
+                Step::Reply(st) => {
+                    check_status(st, &at)?;
+                    StepP::Reply(*st)
+                }
+                Step::Fail {
+                    probability,
+                    status,
+                } => {
+                    check_prob(*probability, &at, "failure probability")?;
+                    if let Some(st) = status {
+                        check_status(st, &at)?;
+                    }
+                    StepP::Fail {
+                        p: *probability,
+                        status: *status,
+                    }
+                }
+                Step::Ack | Step::Nack if !consumer => {
+                    return Err(WorldError::AckOutsideConsumer { at });
+                }
+                Step::Ack => StepP::Ack,
+                Step::Nack => StepP::Nack,
+            };
+            out.push(s);
+        }
+        let start = to_u32(self.prog.steps.len(), "steps")?;
+        self.prog.steps.extend(out);
+        let end = to_u32(self.prog.steps.len(), "steps")?;
+        Ok((start, end))
+    }
+
+    fn compile_handlers(&mut self) -> Result<(), WorldError> {
+        let w = self.world;
+        let mut ep = 0usize;
+        for (si, s) in w.services.iter().enumerate() {
+            for e in s.endpoints.iter() {
+                let at = format!("service {}, {}", s.name, route_text(&e.route));
+                let range = self.compile_handler(&e.handler, si, false, &at)?;
+                self.prog.endpoints[ep].steps = range;
+                ep += 1;
+            }
+            for c in s.consumers.iter() {
+                let (mailbox, what) = match &c.source {
+                    Source::Queue(q) => {
+                        let at = format!("service {}, consumer of {q}", s.name);
+                        (self.queue_ref(q, &at)?, q.clone())
+                    }
+                    Source::Subscription {
+                        topic,
+                        subscription,
+                    } => {
+                        let at = format!("service {}, subscriber of {topic}", s.name);
+                        let t =
+                            *self
+                                .topic_ids
+                                .get(topic)
+                                .ok_or_else(|| WorldError::UnknownTopic {
+                                    name: topic.clone(),
+                                    at: at.clone(),
+                                })?;
+                        let m = *self
+                            .sub_ids
+                            .get(&(t, subscription.clone()))
+                            .ok_or_else(|| WorldError::UnknownSubscription {
+                                topic: topic.clone(),
+                                subscription: subscription.clone(),
+                                at,
+                            })?;
+                        (m, format!("{topic}/{subscription}"))
+                    }
+                };
+                let at = format!("service {}, consumer of {what}", s.name);
+                if c.concurrency == 0 {
+                    return Err(invalid(&at, "consumer concurrency must be at least 1"));
+                }
+                let steps = self.compile_handler(&c.handler, si, true, &at)?;
+                let id = to_u32(self.prog.consumers.len(), "consumers")?;
+                self.prog.consumers.push(ConsumerP {
+                    service: si as u32,
+                    node: self.prog.services[si].node,
+                    mailbox,
+                    concurrency: c.concurrency,
+                    steps,
+                });
+                self.prog.mailboxes[mailbox as usize].consumers.push(id);
+                self.prog.service_consumers[si].push(id);
+            }
+        }
+        Ok(())
+    }
+
+    fn compile_clients(&mut self) -> Result<(), WorldError> {
+        let w = self.world;
+        for c in w.clients.iter() {
+            let at = format!("client {}", c.name);
+            if !(c.rate.is_finite() && c.rate >= 0.0) {
+                return Err(invalid(&at, "rate must be a finite number >= 0"));
+            }
+            let node = NodeId(self.node_ref(&c.name, &at)?);
+            let call = self.compile_call(&c.call, node, &at)?;
+            let mut bursts = c.bursts.clone();
+            bursts.sort_by_key(|b| b.at);
+            self.prog.clients.push(ClientP {
+                node,
+                call,
+                rate: c.rate,
+                arrival: c.arrival,
+                start: c.start,
+                stop: c.stop.unwrap_or(SimTime::MAX),
+                bursts,
+            });
+        }
+        Ok(())
+    }
+
+    fn compile_network(&mut self) -> Result<(), WorldError> {
+        let n = &self.world.network;
+        check_dist(&n.latency, "network")?;
+        check_prob(n.loss, "network", "loss")?;
+        for l in n.links.iter() {
+            let at = format!("link {} <-> {}", l.a, l.b);
+            let a = self.node_ref(&l.a, &at)?;
+            let b = self.node_ref(&l.b, &at)?;
+            if let Some(d) = &l.latency {
+                check_dist(d, &at)?;
+            }
+            if let Some(p) = l.loss {
+                check_prob(p, &at, "loss")?;
+            }
+            let entry = self
+                .prog
+                .network
+                .links
+                .entry(link_key(a, b))
+                .or_insert(LinkP {
+                    latency: n.latency,
+                    loss: n.loss,
+                });
+            if let Some(d) = l.latency {
+                entry.latency = d;
+            }
+            if let Some(p) = l.loss {
+                entry.loss = p;
+            }
+        }
+        Ok(())
+    }
+
+    fn link_sel(&self, l: &LinkSelector, at: &str) -> Result<Option<(u32, u32)>, WorldError> {
+        match l {
+            LinkSelector::All => Ok(None),
+            LinkSelector::Between(a, b) => {
+                Ok(Some(link_key(self.node_ref(a, at)?, self.node_ref(b, at)?)))
+            }
+        }
+    }
+
+    fn compile_faults(&mut self) -> Result<(), WorldError> {
+        let w = self.world;
+        for (i, f) in w.faults.iter().enumerate() {
+            let at = format!("fault {}", i + 1);
+            let sel_text = |l: &LinkSelector| match l {
+                LinkSelector::All => "all".to_string(),
+                LinkSelector::Between(a, b) => format!("{a} <-> {b}"),
+            };
+            let (kind, text) = match &f.kind {
+                FaultKind::Crash { service } => (
+                    FaultKindP::Crash(self.service_ref(service, &at)?),
+                    format!("crash {service}"),
+                ),
+                FaultKind::LatencySpike { link, extra } => (
+                    FaultKindP::LatencySpike {
+                        link: self.link_sel(link, &at)?,
+                        extra: *extra,
+                    },
+                    format!("latency +{} {}", extra, sel_text(link)),
+                ),
+                FaultKind::ErrorSpike {
+                    service,
+                    probability,
+                } => {
+                    check_prob(*probability, &at, "error probability")?;
+                    (
+                        FaultKindP::ErrorSpike {
+                            service: self.service_ref(service, &at)?,
+                            p: *probability,
+                        },
+                        format!("errors {service} {probability}"),
+                    )
+                }
+                FaultKind::Partition { a, b } => {
+                    if a.is_empty() || b.is_empty() {
+                        return Err(invalid(&at, "both sides of a partition need a node"));
+                    }
+                    let mut sa = Vec::new();
+                    for n in a {
+                        sa.push(self.node_ref(n, &at)?);
+                    }
+                    let mut sb = Vec::new();
+                    for n in b {
+                        sb.push(self.node_ref(n, &at)?);
+                    }
+                    sa.sort_unstable();
+                    sb.sort_unstable();
+                    (
+                        FaultKindP::Partition { a: sa, b: sb },
+                        format!("partition {} <-> {}", a.join(","), b.join(",")),
+                    )
+                }
+                FaultKind::Loss { link, probability } => {
+                    check_prob(*probability, &at, "loss")?;
+                    (
+                        FaultKindP::Loss {
+                            link: self.link_sel(link, &at)?,
+                            p: *probability,
+                        },
+                        format!("loss {} {}", probability, sel_text(link)),
+                    )
+                }
+            };
+            let text = self.intern(&text)?;
+            self.prog.faults.push(FaultP {
+                at: f.at,
+                end: f.at + f.duration,
+                kind,
+                text,
+            });
+        }
+        Ok(())
+    }
+
+    fn resolve_edges(&mut self) -> Result<(), WorldError> {
+        let mut edge_of: BTreeMap<(u32, u32), u32> = BTreeMap::new();
+        for (ci, key) in self.call_edges.iter().enumerate() {
+            let Some(policy) = self.edge_policies.get(key) else {
+                continue;
+            };
+            let next = to_u32(self.prog.edges.len(), "breaker edges")?;
+            let edge = *edge_of.entry(*key).or_insert(next);
+            if edge == next {
+                let ep = &self.prog.endpoints[key.1 as usize];
+                self.prog.edges.push(EdgeP {
+                    from: NodeId(key.0),
+                    to: ep.node,
+                    name: ep.name,
+                    policy: *policy,
+                });
+            }
+            self.prog.calls[ci].edge = Some(edge);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1225 @@
+//! The world model: plain data describing everything a run simulates (services and their
+//! handlers, queues, topics and subscriptions, clients, network, fault schedule, run settings),
+//! with a chainable typed builder. Names are `String`s here; the engine interns them.
+//!
+//! This is the contract the scenario language lowers into. Public names are stable: fields and
+//! variants may be added, never renamed or removed.
+//!
+//! ```text
+//! World
+//! ├── services ── endpoints (REST `POST /x` | RPC `Method`) ── Handler = [Step]
+//! │            └─ consumers (queue | subscription)          ── Handler = [Step]
+//! ├── queues, topics ── subscriptions
+//! ├── clients (rate, constant | poisson, bursts) ── Call
+//! ├── network (default latency + loss, per-link overrides)
+//! ├── faults (at t for d: crash | latency spike | error spike | partition | loss)
+//! └── run (duration, event budget, tracing)
+//! ```
+
+use crate::sim::dist::Dist;
+use crate::sim::time::SimTime;
+use serde::{Deserialize, Serialize};
+
+/// Everything a simulation run needs except the seed. Build it with the chainable methods
+/// (`World::new().service(..).queue(..)`) or fill the public fields directly.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct World {
+    /// Services, each with endpoints (REST/RPC handlers) and message consumers.
+    pub services: Vec<Service>,
+    /// Point-to-point queues.
+    pub queues: Vec<Queue>,
+    /// Pub/sub topics with their subscriptions.
+    pub topics: Vec<Topic>,
+    /// Load generators.
+    pub clients: Vec<Client>,
+    /// Default link behaviour and per-link overrides.
+    pub network: Network,
+    /// Scheduled faults.
+    pub faults: Vec<Fault>,
+    /// Duration, event budget and tracing.
+    pub run: RunSettings,
+}
+
+impl World {
+    /// An empty world with default run settings.
+    pub fn new() -> World {
+        World::default()
+    }
+    /// Add a service.
+    pub fn service(mut self, s: Service) -> World {
+        self.services.push(s);
+        self
+    }
+    /// Add a queue.
+    pub fn queue(mut self, q: Queue) -> World {
+        self.queues.push(q);
+        self
+    }
+    /// Add a topic.
+    pub fn topic(mut self, t: Topic) -> World {
+        self.topics.push(t);
+        self
+    }
+    /// Add a client.
+    pub fn client(mut self, c: Client) -> World {
+        self.clients.push(c);
+        self
+    }
+    /// Replace the network settings.
+    pub fn network(mut self, n: Network) -> World {
+        self.network = n;
+        self
+    }
+    /// Add a per-link override.
+    pub fn link(mut self, l: Link) -> World {
+        self.network.links.push(l);
+        self
+    }
+    /// Schedule a fault.
+    pub fn fault(mut self, f: Fault) -> World {
+        self.faults.push(f);
+        self
+    }
+    /// Set how long the run lasts.
+    pub fn duration(mut self, d: SimTime) -> World {
+        self.run.duration = d;
+        self
+    }
+    /// Set the maximum number of events processed before the run stops.
+    pub fn event_budget(mut self, n: u64) -> World {
+        self.run.event_budget = n;
+        self
+    }
+    /// Turn trace recording on or off (metrics are always kept).
+    pub fn tracing(mut self, on: bool) -> World {
+        self.run.trace = on;
+        self
+    }
+    /// Retain only about the last `n` records (see `RunSettings::trace_limit`).
+    pub fn trace_limit(mut self, n: u32) -> World {
+        self.run.trace_limit = Some(n);
+        self
+    }
+    /// Check every reference and parameter without building a simulation.
+    pub fn validate(&self) -> Result<(), crate::sim::WorldError> {
+        crate::sim::compile::validate(self)
+    }
+}
+
+/// How long a run lasts and what it records.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    /// Events after this time are not processed; the run stops with `StopReason::Finished`.
+    pub duration: SimTime,
+    /// Stop with `StopReason::EventBudgetExhausted` after this many events (guards retry storms).
+    pub event_budget: u64,
+    /// Record the trace (on by default). Metrics are kept either way.
+    pub trace: bool,
+    /// Retain at most about this many most recent records (`None`: keep every record). Older
+    /// records are discarded in batches (memory stays under twice the limit); record ids stay
+    /// global — see `Trace::first_id`.
+    pub trace_limit: Option<u32>,
+    /// Width of one point of the metrics time series (depth/in-flight/busy over time).
+    /// `None` picks `duration / 500`, at least 1 ms.
+    pub series_interval: Option<SimTime>,
+}
+
+impl Default for RunSettings {
+    fn default() -> RunSettings {
+        RunSettings {
+            duration: SimTime::from_secs(60),
+            event_budget: 10_000_000,
+            trace: true,
+            trace_limit: None,
+            series_interval: None,
+        }
+    }
+}
+
+/// A virtual microservice: a pool of workers in front of a bounded backlog, serving REST
+/// endpoints and RPC methods, and consuming from queues and subscriptions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    /// Unique node name (services, queues, topics and clients share one namespace).
+    pub name: String,
+    /// Concurrency limit for REST/RPC handlers (the bulkhead). Must be ≥ 1.
+    pub workers: u32,
+    /// How many requests may wait for a worker; beyond it requests are rejected with
+    /// 503 / RESOURCE_EXHAUSTED. `u32::MAX` means unbounded.
+    pub backlog: u32,
+    /// Default duration of a `work` step in this service's handlers.
+    pub service_time: Dist,
+    /// REST endpoints and RPC methods with their handlers.
+    pub endpoints: Vec<Endpoint>,
+    /// Queue and subscription consumers running on this service.
+    pub consumers: Vec<Consumer>,
+}
+
+impl Service {
+    /// A service with 1 worker, an unbounded backlog, zero service time and no handlers.
+    pub fn new(name: impl Into<String>) -> Service {
+        Service {
+            name: name.into(),
+            workers: 1,
+            backlog: u32::MAX,
+            service_time: Dist::ZERO,
+            endpoints: Vec::new(),
+            consumers: Vec::new(),
+        }
+    }
+    /// Set the worker count.
+    pub fn workers(mut self, n: u32) -> Service {
+        self.workers = n;
+        self
+    }
+    /// Set the backlog capacity.
+    pub fn backlog(mut self, n: u32) -> Service {
+        self.backlog = n;
+        self
+    }
+    /// Set the default work-step duration.
+    pub fn time(mut self, d: Dist) -> Service {
+        self.service_time = d;
+        self
+    }
+    /// Add a REST endpoint.
+    pub fn rest(
+        mut self,
+        method: HttpMethod,
+        path: impl Into<String>,
+        handler: Handler,
+    ) -> Service {
+        self.endpoints.push(Endpoint {
+            route: Route::Rest {
+                method,
+                path: path.into(),
+            },
+            handler,
+        });
+        self
+    }
+    /// Add an RPC method (called as `<service>.<method>`).
+    pub fn rpc(mut self, method: impl Into<String>, handler: Handler) -> Service {
+        self.endpoints.push(Endpoint {
+            route: Route::Rpc {
+                method: method.into(),
+            },
+            handler,
+        });
+        self
+    }
+    /// Add a consumer.
+    pub fn consumer(mut self, c: Consumer) -> Service {
+        self.consumers.push(c);
+        self
+    }
+    /// Consume a queue with `concurrency` parallel deliveries.
+    pub fn consume(self, queue: impl Into<String>, concurrency: u32, handler: Handler) -> Service {
+        self.consumer(Consumer {
+            source: Source::Queue(queue.into()),
+            concurrency,
+            handler,
+        })
+    }
+    /// Consume a topic subscription with `concurrency` parallel deliveries.
+    pub fn subscribe(
+        self,
+        topic: impl Into<String>,
+        subscription: impl Into<String>,
+        concurrency: u32,
+        handler: Handler,
+    ) -> Service {
+        self.consumer(Consumer {
+            source: Source::Subscription {
+                topic: topic.into(),
+                subscription: subscription.into(),
+            },
+            concurrency,
+            handler,
+        })
+    }
+}
+
+/// HTTP request methods a REST endpoint can declare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum HttpMethod {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+}
+
+impl HttpMethod {
+    /// Upper-case wire name, e.g. `POST`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+}
+
+/// A handler bound to a REST route or an RPC method of its service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// How callers address it.
+    pub route: Route,
+    /// What it does.
+    pub handler: Handler,
+}
+
+/// How an endpoint is addressed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Route {
+    /// REST: method + path, e.g. `POST /checkout`.
+    Rest {
+        /// HTTP method.
+        method: HttpMethod,
+        /// Path, e.g. `/checkout` (matched exactly).
+        path: String,
+    },
+    /// RPC stub: the method name of `Service.Method`.
+    Rpc {
+        /// Method name, e.g. `CreateOrder`.
+        method: String,
+    },
+}
+
+/// A consumer: a service pulling from a queue or a subscription with bounded concurrency
+/// (prefetch). Consumers have their own concurrency, separate from the service's worker pool.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Consumer {
+    /// Where messages come from.
+    pub source: Source,
+    /// Maximum messages delivered and not yet finished at once (≥ 1).
+    pub concurrency: u32,
+    /// Steps run per message. Ends in an implicit `ack` unless it acked, nacked or failed
+    /// (a failure nacks).
+    pub handler: Handler,
+}
+
+/// The mailbox a consumer reads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Source {
+    /// A queue, by name.
+    Queue(String),
+    /// A subscription of a topic.
+    Subscription {
+        /// Topic name.
+        topic: String,
+        /// Subscription name within the topic.
+        subscription: String,
+    },
+}
+
+/// A sequence of steps run by one worker (or one consumer slot), top to bottom.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Handler {
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+impl Handler {
+    /// An empty handler (replies 200 / OK, or acks, immediately).
+    pub fn new() -> Handler {
+        Handler::default()
+    }
+    /// Append any step.
+    pub fn step(mut self, s: Step) -> Handler {
+        self.steps.push(s);
+        self
+    }
+    /// Work for the service's default service time.
+    pub fn work(self) -> Handler {
+        self.step(Step::Work { time: None })
+    }
+    /// Work for a duration drawn from `d`.
+    pub fn work_for(self, d: Dist) -> Handler {
+        self.step(Step::Work { time: Some(d) })
+    }
+    /// Call another endpoint and wait for the response.
+    pub fn call(self, c: Call) -> Handler {
+        self.step(Step::Call(c))
+    }
+    /// Call several endpoints at once and wait for all.
+    pub fn parallel(self, calls: Vec<Call>) -> Handler {
+        self.step(Step::Parallel(calls))
+    }
+    /// Publish a message to a topic.
+    pub fn publish(self, topic: impl Into<String>, message: impl Into<String>) -> Handler {
+        self.step(Step::Publish {
+            topic: topic.into(),
+            message: message.into(),
+            attributes: Vec::new(),
+        })
+    }
+    /// Publish a message with attributes (for subscription filters).
+    pub fn publish_with(
+        self,
+        topic: impl Into<String>,
+        message: impl Into<String>,
+        attributes: Vec<(String, String)>,
+    ) -> Handler {
+        self.step(Step::Publish {
+            topic: topic.into(),
+            message: message.into(),
+            attributes,
+        })
+    }
+    /// Send a message to a queue.
+    pub fn enqueue(self, queue: impl Into<String>, message: impl Into<String>) -> Handler {
+        self.step(Step::Enqueue {
+            queue: queue.into(),
+            message: message.into(),
+        })
+    }
+    /// Reply to the caller now (the handler may continue afterwards).
+    pub fn reply(self, status: Status) -> Handler {
+        self.step(Step::Reply(status))
+    }
+    /// Fail with probability `p` (500 / INTERNAL, or nack in a consumer).
+    pub fn fail(self, p: f64) -> Handler {
+        self.step(Step::Fail {
+            probability: p,
+            status: None,
+        })
+    }
+    /// Fail with probability `p` and the given status.
+    pub fn fail_with(self, p: f64, status: Status) -> Handler {
+        self.step(Step::Fail {
+            probability: p,
+            status: Some(status),
+        })
+    }
+    /// Acknowledge the message being consumed.
+    pub fn ack(self) -> Handler {
+        self.step(Step::Ack)
+    }
+    /// Negatively acknowledge: the message becomes available again at once (or dead-letters).
+    pub fn nack(self) -> Handler {
+        self.step(Step::Nack)
+    }
+}
+
+/// One step of a handler.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Step {
+    /// Hold the worker for a duration: `time`, or the service's `service_time` when `None`.
+    Work {
+        /// Overrides the service's default service time.
+        time: Option<Dist>,
+    },
+    /// Call a REST endpoint or RPC method and wait for the outcome. A failed call (after retries)
+    /// fails the handler unless `on_error` says continue.
+    Call(Call),
+    /// Start all calls at once; wait for all of them. Fails if any fails (and does not continue).
+    Parallel(Vec<Call>),
+    /// Publish to a topic. The step waits until the message reaches the topic (the broker's
+    /// confirmation is taken to be instantaneous from there); if it cannot be delivered the
+    /// handler fails with 503 / UNAVAILABLE.
+    Publish {
+        /// Topic name.
+        topic: String,
+        /// Message label shown in the trace, e.g. `OrderCreated`.
+        message: String,
+        /// Attributes matched by subscription filters.
+        attributes: Vec<(String, String)>,
+    },
+    /// Send to a queue. Waits until the message reaches the queue; a full queue with the
+    /// `Reject` policy fails the handler with 503 / RESOURCE_EXHAUSTED (backpressure), and a
+    /// message lost on the way fails it with 503 / UNAVAILABLE.
+    Enqueue {
+        /// Queue name.
+        queue: String,
+        /// Message label shown in the trace, e.g. `Charge`.
+        message: String,
+    },
+    /// Send the response now with this status (only the first reply counts; later steps still
+    /// run while holding the worker). In consumers it is ignored.
+    Reply(Status),
+    /// With `probability`, stop the handler with `status` (default 500 / INTERNAL); in a consumer
+    /// this nacks the message.
+    Fail {
+        /// Chance in `[0, 1]`.
+        probability: f64,
+        /// Status to reply with.
+        status: Option<Status>,
+    },
+    /// Acknowledge the message (consumers only): it is removed from its queue or subscription.
+    Ack,
+    /// Negatively acknowledge (consumers only): redelivered at once, or dead-lettered after the
+    /// last attempt.
+    Nack,
+}
+
+/// A status a handler replies with. The engine converts between families when a REST handler
+/// replies with a gRPC code or vice versa (standard gRPC ↔ HTTP mapping).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Status {
+    /// An HTTP status code (100..=599).
+    Http(u16),
+    /// A gRPC status code.
+    Grpc(GrpcCode),
+}
+
+impl Status {
+    /// 200 / OK.
+    pub const OK_HTTP: Status = Status::Http(200);
+    /// gRPC OK.
+    pub const OK_GRPC: Status = Status::Grpc(GrpcCode::Ok);
+}
+
+/// gRPC status codes (all 17).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum GrpcCode {
+    /// 0
+    Ok = 0,
+    /// 1
+    Cancelled = 1,
+    /// 2
+    Unknown = 2,
+    /// 3
+    InvalidArgument = 3,
+    /// 4
+    DeadlineExceeded = 4,
+    /// 5
+    NotFound = 5,
+    /// 6
+    AlreadyExists = 6,
+    /// 7
+    PermissionDenied = 7,
+    /// 8
+    ResourceExhausted = 8,
+    /// 9
+    FailedPrecondition = 9,
+    /// 10
+    Aborted = 10,
+    /// 11
+    OutOfRange = 11,
+    /// 12
+    Unimplemented = 12,
+    /// 13
+    Internal = 13,
+    /// 14
+    Unavailable = 14,
+    /// 15
+    DataLoss = 15,
+    /// 16
+    Unauthenticated = 16,
+}
+
+impl GrpcCode {
+    /// All codes in numeric order.
+    pub const ALL: [GrpcCode; 17] = [
+        GrpcCode::Ok,
+        GrpcCode::Cancelled,
+        GrpcCode::Unknown,
+        GrpcCode::InvalidArgument,
+        GrpcCode::DeadlineExceeded,
+        GrpcCode::NotFound,
+        GrpcCode::AlreadyExists,
+        GrpcCode::PermissionDenied,
+        GrpcCode::ResourceExhausted,
+        GrpcCode::FailedPrecondition,
+        GrpcCode::Aborted,
+        GrpcCode::OutOfRange,
+        GrpcCode::Unimplemented,
+        GrpcCode::Internal,
+        GrpcCode::Unavailable,
+        GrpcCode::DataLoss,
+        GrpcCode::Unauthenticated,
+    ];
+    /// Canonical upper-snake name, e.g. `DEADLINE_EXCEEDED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrpcCode::Ok => "OK",
+            GrpcCode::Cancelled => "CANCELLED",
+            GrpcCode::Unknown => "UNKNOWN",
+            GrpcCode::InvalidArgument => "INVALID_ARGUMENT",
+            GrpcCode::DeadlineExceeded => "DEADLINE_EXCEEDED",
+            GrpcCode::NotFound => "NOT_FOUND",
+            GrpcCode::AlreadyExists => "ALREADY_EXISTS",
+            GrpcCode::PermissionDenied => "PERMISSION_DENIED",
+            GrpcCode::ResourceExhausted => "RESOURCE_EXHAUSTED",
+            GrpcCode::FailedPrecondition => "FAILED_PRECONDITION",
+            GrpcCode::Aborted => "ABORTED",
+            GrpcCode::OutOfRange => "OUT_OF_RANGE",
+            GrpcCode::Unimplemented => "UNIMPLEMENTED",
+            GrpcCode::Internal => "INTERNAL",
+            GrpcCode::Unavailable => "UNAVAILABLE",
+            GrpcCode::DataLoss => "DATA_LOSS",
+            GrpcCode::Unauthenticated => "UNAUTHENTICATED",
+        }
+    }
+    /// Parse a canonical name (case-insensitive, `_` or `-` separated) or a number.
+    pub fn parse(s: &str) -> Option<GrpcCode> {
+        let norm: String = s
+            .chars()
+            .map(|c| {
+                if c == '-' {
+                    '_'
+                } else {
+                    c.to_ascii_uppercase()
+                }
+            })
+            .collect();
+        GrpcCode::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == norm || (*c as u8).to_string() == norm)
+    }
+    /// The HTTP status a gateway would map this code to (grpc-gateway's table).
+    pub fn to_http(self) -> u16 {
+        match self {
+            GrpcCode::Ok => 200,
+            GrpcCode::Cancelled => 499,
+            GrpcCode::Unknown => 500,
+            GrpcCode::InvalidArgument => 400,
+            GrpcCode::DeadlineExceeded => 504,
+            GrpcCode::NotFound => 404,
+            GrpcCode::AlreadyExists => 409,
+            GrpcCode::PermissionDenied => 403,
+            GrpcCode::ResourceExhausted => 429,
+            GrpcCode::FailedPrecondition => 400,
+            GrpcCode::Aborted => 409,
+            GrpcCode::OutOfRange => 400,
+            GrpcCode::Unimplemented => 501,
+            GrpcCode::Internal => 500,
+            GrpcCode::Unavailable => 503,
+            GrpcCode::DataLoss => 500,
+            GrpcCode::Unauthenticated => 401,
+        }
+    }
+    /// The gRPC code for an HTTP status (gRPC's HTTP-to-gRPC mapping, with 2xx as OK and the
+    /// timeouts/overload statuses kept distinct).
+    pub fn from_http(code: u16) -> GrpcCode {
+        match code {
+            200..=299 => GrpcCode::Ok,
+            400 => GrpcCode::InvalidArgument,
+            401 => GrpcCode::Unauthenticated,
+            403 => GrpcCode::PermissionDenied,
+            404 => GrpcCode::NotFound,
+            409 => GrpcCode::Aborted,
+            429 => GrpcCode::ResourceExhausted,
+            499 => GrpcCode::Cancelled,
+            501 => GrpcCode::Unimplemented,
+            502 | 503 => GrpcCode::Unavailable,
+            504 => GrpcCode::DeadlineExceeded,
+            500 => GrpcCode::Internal,
+            _ => GrpcCode::Unknown,
+        }
+    }
+}
+
+/// A synchronous call to a REST endpoint or RPC method, with its resilience options.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    /// What is called.
+    pub target: Target,
+    /// Per-attempt timeout. For RPC it also becomes the deadline, which propagates: downstream
+    /// RPC calls get at most the remaining budget. `None` waits forever (unless a propagated
+    /// deadline applies).
+    pub timeout: Option<SimTime>,
+    /// Retry policy; `None` is a single attempt.
+    pub retry: Option<RetryPolicy>,
+    /// Circuit breaker on the edge caller → target. One breaker per edge: the first call site of
+    /// an edge (in world order) that declares options configures it.
+    pub breaker: Option<BreakerPolicy>,
+    /// What a failure (after all attempts) does to the calling handler.
+    pub on_error: OnError,
+}
+
+impl Call {
+    /// A REST call.
+    pub fn rest(service: impl Into<String>, method: HttpMethod, path: impl Into<String>) -> Call {
+        Call::to(Target::Rest {
+            service: service.into(),
+            method,
+            path: path.into(),
+        })
+    }
+    /// An RPC call to `service.method`.
+    pub fn rpc(service: impl Into<String>, method: impl Into<String>) -> Call {
+        Call::to(Target::Rpc {
+            service: service.into(),
+            method: method.into(),
+        })
+    }
+    /// A call with no timeout, retries or breaker.
+    pub fn to(target: Target) -> Call {
+        Call {
+            target,
+            timeout: None,
+            retry: None,
+            breaker: None,
+            on_error: OnError::Fail,
+        }
+    }
+    /// Set the per-attempt timeout / deadline.
+    pub fn timeout(mut self, t: SimTime) -> Call {
+        self.timeout = Some(t);
+        self
+    }
+    /// Set the retry policy.
+    pub fn retry(mut self, r: RetryPolicy) -> Call {
+        self.retry = Some(r);
+        self
+    }
+    /// Set the circuit breaker options.
+    pub fn breaker(mut self, b: BreakerPolicy) -> Call {
+        self.breaker = Some(b);
+        self
+    }
+    /// Keep going when the call fails.
+    pub fn continue_on_error(mut self) -> Call {
+        self.on_error = OnError::Continue;
+        self
+    }
+}
+
+/// What a call addresses.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Target {
+    /// A REST endpoint of a service.
+    Rest {
+        /// Service name.
+        service: String,
+        /// HTTP method.
+        method: HttpMethod,
+        /// Path.
+        path: String,
+    },
+    /// An RPC method `service.method`.
+    Rpc {
+        /// Service name.
+        service: String,
+        /// Method name.
+        method: String,
+    },
+}
+
+impl Target {
+    /// The service being called.
+    pub fn service(&self) -> &str {
+        match self {
+            Target::Rest { service, .. } | Target::Rpc { service, .. } => service,
+        }
+    }
+}
+
+/// What a failed call does to the handler that made it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OnError {
+    /// Stop the handler and reply with an error (504 / DEADLINE_EXCEEDED after a timeout,
+    /// otherwise 502 / the callee's code, or UNAVAILABLE).
+    #[default]
+    Fail,
+    /// Carry on with the next step.
+    Continue,
+}
+
+/// Retries with capped exponential backoff and jitter.
+///
+/// Delay before attempt `k+1` (k ≥ 1): `b = min(max_backoff, base · multiplier^(k-1))`, then
+/// `b · (1 − jitter · u)` with `u` uniform in `[0, 1)` — `jitter = 1` is "full jitter",
+/// `jitter = 0` is none. Retried: timeouts, 5xx and 429, and gRPC UNAVAILABLE,
+/// DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, UNKNOWN, ABORTED; breaker rejections too.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Total attempts including the first (≥ 1). `retries 2` is `max_attempts 3`.
+    pub max_attempts: u32,
+    /// First backoff.
+    pub base: SimTime,
+    /// Growth factor per attempt (≥ 1).
+    pub multiplier: f64,
+    /// Cap on a single backoff.
+    pub max_backoff: SimTime,
+    /// Fraction of randomness in `[0, 1]`.
+    pub jitter: f64,
+}
+
+impl RetryPolicy {
+    /// `n` retries after the first attempt with 100 ms base, ×2, 10 s cap, no jitter.
+    pub fn retries(n: u32) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: n.saturating_add(1),
+            base: SimTime::from_millis(100),
+            multiplier: 2.0,
+            max_backoff: SimTime::from_secs(10),
+            jitter: 0.0,
+        }
+    }
+    /// Set the first backoff.
+    pub fn backoff(mut self, base: SimTime) -> RetryPolicy {
+        self.base = base;
+        self
+    }
+    /// Set the growth factor.
+    pub fn multiplier(mut self, m: f64) -> RetryPolicy {
+        self.multiplier = m;
+        self
+    }
+    /// Set the backoff cap.
+    pub fn max_backoff(mut self, m: SimTime) -> RetryPolicy {
+        self.max_backoff = m;
+        self
+    }
+    /// Set the jitter fraction.
+    pub fn jitter(mut self, j: f64) -> RetryPolicy {
+        self.jitter = j;
+        self
+    }
+}
+
+/// Circuit breaker: closed → open when, over the last `window` of time, at least `min_requests`
+/// attempts completed and the failure ratio is ≥ `failure_ratio`; open rejects calls at once
+/// (no message is sent) for `cooldown`; then half-open lets `half_open_probes` calls through —
+/// if they all succeed it closes, if one fails it opens again for another cooldown.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakerPolicy {
+    /// Ratio in `(0, 1]` of failed attempts that trips the breaker.
+    pub failure_ratio: f64,
+    /// Sliding window over which outcomes are counted.
+    pub window: SimTime,
+    /// Minimum outcomes in the window before the ratio is considered.
+    pub min_requests: u32,
+    /// How long the breaker stays open before probing.
+    pub cooldown: SimTime,
+    /// Probes allowed while half-open (≥ 1).
+    pub half_open_probes: u32,
+}
+
+impl Default for BreakerPolicy {
+    /// 50% failures over 10 s with at least 10 requests; 5 s cooldown; one probe.
+    fn default() -> BreakerPolicy {
+        BreakerPolicy {
+            failure_ratio: 0.5,
+            window: SimTime::from_secs(10),
+            min_requests: 10,
+            cooldown: SimTime::from_secs(5),
+            half_open_probes: 1,
+        }
+    }
+}
+
+/// What happens when a message arrives at a full queue or subscription.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Overflow {
+    /// Refuse the new message (the producer's step fails with 503 / RESOURCE_EXHAUSTED).
+    #[default]
+    Reject,
+    /// Discard the oldest waiting (not in-flight) message to make room; if every stored message
+    /// is in flight, the new one is refused.
+    DropOldest,
+}
+
+/// A point-to-point queue: FIFO, competing consumers, visibility timeout, dead-lettering.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Queue {
+    /// Unique node name.
+    pub name: String,
+    /// Maximum stored messages (waiting + in flight). `u32::MAX` means unbounded.
+    pub capacity: u32,
+    /// What a full queue does with a new message.
+    pub overflow: Overflow,
+    /// How long a delivered message stays invisible; if not acked by then it is redelivered.
+    pub visibility: SimTime,
+    /// Deliveries before a failing message is dead-lettered (`None`: retry forever).
+    pub max_attempts: Option<u32>,
+    /// Queue receiving dead letters (`None`: they are dropped).
+    pub dlq: Option<String>,
+}
+
+impl Queue {
+    /// Unbounded, 30 s visibility, unlimited attempts, no DLQ.
+    pub fn new(name: impl Into<String>) -> Queue {
+        Queue {
+            name: name.into(),
+            capacity: u32::MAX,
+            overflow: Overflow::Reject,
+            visibility: SimTime::from_secs(30),
+            max_attempts: None,
+            dlq: None,
+        }
+    }
+    /// Set capacity.
+    pub fn capacity(mut self, n: u32) -> Queue {
+        self.capacity = n;
+        self
+    }
+    /// Set overflow policy.
+    pub fn overflow(mut self, o: Overflow) -> Queue {
+        self.overflow = o;
+        self
+    }
+    /// Set visibility timeout.
+    pub fn visibility(mut self, t: SimTime) -> Queue {
+        self.visibility = t;
+        self
+    }
+    /// Set max delivery attempts.
+    pub fn max_attempts(mut self, n: u32) -> Queue {
+        self.max_attempts = Some(n);
+        self
+    }
+    /// Set the dead-letter queue.
+    pub fn dlq(mut self, name: impl Into<String>) -> Queue {
+        self.dlq = Some(name.into());
+        self
+    }
+}
+
+/// A pub/sub topic: every published message is copied to each (matching) subscription.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Topic {
+    /// Unique node name.
+    pub name: String,
+    /// Subscriptions, each with its own backlog.
+    pub subscriptions: Vec<Subscription>,
+}
+
+impl Topic {
+    /// A topic with no subscriptions.
+    pub fn new(name: impl Into<String>) -> Topic {
+        Topic {
+            name: name.into(),
+            subscriptions: Vec::new(),
+        }
+    }
+    /// Add a subscription.
+    pub fn subscription(mut self, s: Subscription) -> Topic {
+        self.subscriptions.push(s);
+        self
+    }
+}
+
+/// A subscription: its own backlog of a topic's messages, at-least-once delivery with an ack
+/// deadline. Shown as its own node named `topic/subscription`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// Name, unique within its topic.
+    pub name: String,
+    /// Only messages whose attributes contain `key=value` are kept.
+    pub filter: Option<AttributeFilter>,
+    /// Time a consumer has to ack before the message is redelivered.
+    pub ack_deadline: SimTime,
+    /// Deliveries before dead-lettering (`None`: forever).
+    pub max_attempts: Option<u32>,
+    /// Queue receiving dead letters (`None`: dropped).
+    pub dlq: Option<String>,
+    /// Backlog capacity (`u32::MAX`: unbounded).
+    pub capacity: u32,
+    /// Overflow policy when full.
+    pub overflow: Overflow,
+}
+
+impl Subscription {
+    /// No filter, 10 s ack deadline, unlimited attempts, unbounded.
+    pub fn new(name: impl Into<String>) -> Subscription {
+        Subscription {
+            name: name.into(),
+            filter: None,
+            ack_deadline: SimTime::from_secs(10),
+            max_attempts: None,
+            dlq: None,
+            capacity: u32::MAX,
+            overflow: Overflow::Reject,
+        }
+    }
+    /// Keep only messages with attribute `key=value`.
+    pub fn filter(mut self, key: impl Into<String>, value: impl Into<String>) -> Subscription {
+        self.filter = Some(AttributeFilter {
+            key: key.into(),
+            value: value.into(),
+        });
+        self
+    }
+    /// Set the ack deadline.
+    pub fn ack_deadline(mut self, t: SimTime) -> Subscription {
+        self.ack_deadline = t;
+        self
+    }
+    /// Set max delivery attempts.
+    pub fn max_attempts(mut self, n: u32) -> Subscription {
+        self.max_attempts = Some(n);
+        self
+    }
+    /// Set the dead-letter queue.
+    pub fn dlq(mut self, name: impl Into<String>) -> Subscription {
+        self.dlq = Some(name.into());
+        self
+    }
+    /// Set the backlog capacity.
+    pub fn capacity(mut self, n: u32) -> Subscription {
+        self.capacity = n;
+        self
+    }
+}
+
+/// `key=value` attribute match for a subscription.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeFilter {
+    /// Attribute name.
+    pub key: String,
+    /// Required value.
+    pub value: String,
+}
+
+/// Link behaviour: default latency and loss, plus overrides for specific node pairs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Network {
+    /// One-way latency of every link without an override.
+    pub latency: Dist,
+    /// Probability in `[0, 1]` that a message is lost.
+    pub loss: f64,
+    /// Per-link overrides.
+    pub links: Vec<Link>,
+}
+
+impl Network {
+    /// Default latency, no loss, no overrides.
+    pub fn latency(d: Dist) -> Network {
+        Network {
+            latency: d,
+            loss: 0.0,
+            links: Vec::new(),
+        }
+    }
+    /// Set the default loss probability.
+    pub fn loss(mut self, p: f64) -> Network {
+        self.loss = p;
+        self
+    }
+}
+
+/// Override for the link between two nodes. The key is the unordered pair: `a`–`b` is `b`–`a`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// One end (node name).
+    pub a: String,
+    /// Other end (node name).
+    pub b: String,
+    /// Latency instead of the default.
+    pub latency: Option<Dist>,
+    /// Loss instead of the default.
+    pub loss: Option<f64>,
+}
+
+impl Link {
+    /// An override with nothing overridden yet.
+    pub fn between(a: impl Into<String>, b: impl Into<String>) -> Link {
+        Link {
+            a: a.into(),
+            b: b.into(),
+            latency: None,
+            loss: None,
+        }
+    }
+    /// Set the latency.
+    pub fn latency(mut self, d: Dist) -> Link {
+        self.latency = Some(d);
+        self
+    }
+    /// Set the loss.
+    pub fn loss(mut self, p: f64) -> Link {
+        self.loss = Some(p);
+        self
+    }
+}
+
+/// A load generator issuing calls at a rate, plus bursts at given times.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    /// Unique node name.
+    pub name: String,
+    /// What each request calls (with timeout/retries/breaker).
+    pub call: Call,
+    /// Requests per second (0 = bursts only).
+    pub rate: f64,
+    /// Spacing of requests.
+    pub arrival: Arrival,
+    /// First request no earlier than this.
+    pub start: SimTime,
+    /// No rate-driven requests at or after this time.
+    pub stop: Option<SimTime>,
+    /// `at t burst n`: `n` extra requests all at time `t`.
+    pub bursts: Vec<Burst>,
+}
+
+impl Client {
+    /// A client sending `rate` requests per second with constant spacing.
+    pub fn new(name: impl Into<String>, call: Call, rate: f64) -> Client {
+        Client {
+            name: name.into(),
+            call,
+            rate,
+            arrival: Arrival::Constant,
+            start: SimTime::ZERO,
+            stop: None,
+            bursts: Vec::new(),
+        }
+    }
+    /// Use Poisson (exponential inter-arrival) spacing.
+    pub fn poisson(mut self) -> Client {
+        self.arrival = Arrival::Poisson;
+        self
+    }
+    /// Add a burst.
+    pub fn burst(mut self, at: SimTime, count: u32) -> Client {
+        self.bursts.push(Burst { at, count });
+        self
+    }
+    /// Start sending at `t`.
+    pub fn start(mut self, t: SimTime) -> Client {
+        self.start = t;
+        self
+    }
+    /// Stop sending at `t`.
+    pub fn stop(mut self, t: SimTime) -> Client {
+        self.stop = Some(t);
+        self
+    }
+}
+
+/// How a client spaces its requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Arrival {
+    /// Exactly `1/rate` apart (request k at `start + k/rate`, no drift).
+    #[default]
+    Constant,
+    /// Exponentially distributed gaps with mean `1/rate`.
+    Poisson,
+}
+
+/// `at t burst n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Burst {
+    /// When.
+    pub at: SimTime,
+    /// How many requests at once.
+    pub count: u32,
+}
+
+/// A fault active from `at` for `duration`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    /// Start time.
+    pub at: SimTime,
+    /// How long it lasts.
+    pub duration: SimTime,
+    /// What goes wrong.
+    pub kind: FaultKind,
+}
+
+impl Fault {
+    /// Crash `service` at `at`; it restarts empty after `duration`.
+    pub fn crash(service: impl Into<String>, at: SimTime, duration: SimTime) -> Fault {
+        Fault {
+            at,
+            duration,
+            kind: FaultKind::Crash {
+                service: service.into(),
+            },
+        }
+    }
+    /// Add `extra` latency on `link`.
+    pub fn latency_spike(link: LinkSelector, extra: SimTime, at: SimTime, d: SimTime) -> Fault {
+        Fault {
+            at,
+            duration: d,
+            kind: FaultKind::LatencySpike { link, extra },
+        }
+    }
+    /// Make `service` fail requests with probability `p`.
+    pub fn error_spike(service: impl Into<String>, p: f64, at: SimTime, d: SimTime) -> Fault {
+        Fault {
+            at,
+            duration: d,
+            kind: FaultKind::ErrorSpike {
+                service: service.into(),
+                probability: p,
+            },
+        }
+    }
+    /// Partition node `a` from node `b`.
+    pub fn partition(a: impl Into<String>, b: impl Into<String>, at: SimTime, d: SimTime) -> Fault {
+        Fault {
+            at,
+            duration: d,
+            kind: FaultKind::Partition {
+                a: vec![a.into()],
+                b: vec![b.into()],
+            },
+        }
+    }
+    /// Extra loss `p` on `link`.
+    pub fn loss(link: LinkSelector, p: f64, at: SimTime, d: SimTime) -> Fault {
+        Fault {
+            at,
+            duration: d,
+            kind: FaultKind::Loss {
+                link,
+                probability: p,
+            },
+        }
+    }
+}
+
+/// The kinds of scheduled fault.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FaultKind {
+    /// The service stops: running and queued work is lost, messages to it are lost, its
+    /// unacked deliveries come back after their visibility timeout. It restarts empty.
+    Crash {
+        /// Service name.
+        service: String,
+    },
+    /// Add `extra` to the latency of messages sent on the link(s) while active.
+    LatencySpike {
+        /// Which links.
+        link: LinkSelector,
+        /// Added one-way latency.
+        extra: SimTime,
+    },
+    /// Requests the service would have answered successfully fail with 500 / INTERNAL (consumers
+    /// nack) with this probability.
+    ErrorSpike {
+        /// Service name.
+        service: String,
+        /// Chance in `[0, 1]`.
+        probability: f64,
+    },
+    /// Messages sent between any node of `a` and any node of `b` (either way) are lost.
+    Partition {
+        /// One side (node names).
+        a: Vec<String>,
+        /// Other side (node names).
+        b: Vec<String>,
+    },
+    /// Additional independent loss on the link(s).
+    Loss {
+        /// Which links.
+        link: LinkSelector,
+        /// Chance in `[0, 1]`.
+        probability: f64,
+    },
+}
+
+/// Which links a network fault applies to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkSelector {
+    /// Every link.
+    All,
+    /// The link between two nodes (unordered).
+    Between(String, String),
+}

@@ -1,0 +1,685 @@
+//! Exact scenarios for services and synchronous calls: worker pool + backlog, REST timeouts with
+//! late responses, RPC deadline propagation, gRPC codes, retries with backoff and jitter, the
+//! circuit breaker's transitions, parallel fan-out, clients, and the event budget.
+//! Golden traces compare record lines with runs of spaces collapsed.
+
+use switchboard::sim::*;
+
+fn ms(n: u64) -> SimTime {
+    SimTime::from_millis(n)
+}
+
+fn net1ms() -> Network {
+    Network::latency(Dist::constant_ms(1))
+}
+
+fn norm(s: &str) -> Vec<String> {
+    s.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn check(sim: &Sim, expected: &str) {
+    let got = norm(&sim.format_trace());
+    let want = norm(expected);
+    if got != want {
+        panic!(
+            "trace mismatch\n--- got ---\n{}\n--- want ---\n{}",
+            got.join("\n"),
+            want.join("\n")
+        );
+    }
+}
+
+fn burst_client(name: &str, call: Call, n: u32) -> Client {
+    Client::new(name, call, 0.0).burst(SimTime::ZERO, n)
+}
+
+fn run(world: World) -> Sim {
+    let mut sim = Sim::new(world, 1).expect("valid world");
+    sim.run_to_end();
+    sim
+}
+
+#[test]
+fn worker_pool_and_bounded_backlog() {
+    // 2 workers, backlog 1: of 4 simultaneous requests two run, one waits, one gets 503.
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(
+            Service::new("svc")
+                .workers(2)
+                .backlog(1)
+                .time(Dist::constant_ms(10))
+                .rest(HttpMethod::Get, "/x", Handler::new().work()),
+        )
+        .client(burst_client(
+            "c",
+            Call::rest("svc", HttpMethod::Get, "/x"),
+            4,
+        ));
+    let sim = run(w);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms c -> svc rest GET /x OK attempt 1
+        0.000ms 1.000ms c -> svc rest GET /x OK attempt 1
+        0.000ms 1.000ms c -> svc rest GET /x OK attempt 1
+        0.000ms 1.000ms c -> svc rest GET /x REJECTED(backlog-full) attempt 1
+        1.000ms 2.000ms svc -> c rest-reply GET /x 503 attempt 1
+        1.000ms 11.000ms svc -> svc work GET /x OK attempt 1
+        1.000ms 11.000ms svc -> svc work GET /x OK attempt 1
+        11.000ms 12.000ms svc -> c rest-reply GET /x 200 attempt 1
+        11.000ms 12.000ms svc -> c rest-reply GET /x 200 attempt 1
+        11.000ms 21.000ms svc -> svc work GET /x OK attempt 1
+        21.000ms 22.000ms svc -> c rest-reply GET /x 200 attempt 1
+        ",
+    );
+    let m = &sim.metrics().endpoints[0];
+    assert_eq!(m.requests, 4);
+    assert_eq!(m.rejected, 1);
+    assert_eq!(m.replies.get(&Status::Http(503)), Some(&1));
+    assert_eq!(m.replies.get(&Status::Http(200)), Some(&3));
+    // Time in system: 10, 10, 20 ms (+ 0 for the rejection, which has no latency sample).
+    assert_eq!(m.latency.count(), 3);
+    assert_eq!(m.latency.max(), ms(20));
+    assert_eq!(sim.metrics().services[0].max_backlog(), 1);
+}
+
+#[test]
+fn rest_timeout_gives_504_and_records_late_response() {
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(Service::new("gateway").rest(
+            HttpMethod::Get,
+            "/a",
+            Handler::new().call(Call::rest("backend", HttpMethod::Get, "/slow").timeout(ms(50))),
+        ))
+        .service(Service::new("backend").time(Dist::constant_ms(100)).rest(
+            HttpMethod::Get,
+            "/slow",
+            Handler::new().work(),
+        ))
+        .client(burst_client(
+            "c",
+            Call::rest("gateway", HttpMethod::Get, "/a"),
+            1,
+        ));
+    let sim = run(w);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms c -> gateway rest GET /a OK attempt 1
+        1.000ms 2.000ms gateway -> backend rest GET /slow OK attempt 1
+        1.000ms 51.000ms backend -> gateway timeout GET /slow TIMEOUT attempt 1
+        51.000ms 52.000ms gateway -> c rest-reply GET /a 504 attempt 1
+        2.000ms 102.000ms backend -> backend work GET /slow OK attempt 1
+        102.000ms 103.000ms backend -> gateway rest-reply GET /slow 200 attempt 1 LATE
+        ",
+    );
+    let late = sim.trace().records().last().expect("records");
+    assert!(late.late && late.recv > ms(51));
+    let client = &sim.metrics().clients[0];
+    assert_eq!(client.outcomes.get(&Status::Http(504)), Some(&1));
+}
+
+#[test]
+fn rpc_deadline_propagates_remaining_budget_downstream() {
+    // Client deadline 100 ms. `a` works 30 ms then calls `b` with its own 500 ms timeout: the
+    // call to `b` is bounded by what is left of the client's deadline (100 - 31 = 69 ms).
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(
+            Service::new("a").time(Dist::constant_ms(30)).rpc(
+                "Op",
+                Handler::new()
+                    .work()
+                    .call(Call::rpc("b", "Op").timeout(ms(500))),
+            ),
+        )
+        .service(
+            Service::new("b")
+                .time(Dist::constant_ms(200))
+                .rpc("Op", Handler::new().work()),
+        )
+        .client(burst_client("c", Call::rpc("a", "Op").timeout(ms(100)), 1));
+    let sim = run(w);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms c -> a rpc Op OK attempt 1
+        1.000ms 31.000ms a -> a work Op OK attempt 1
+        31.000ms 32.000ms a -> b rpc Op OK attempt 1
+        0.000ms 100.000ms a -> c timeout Op TIMEOUT attempt 1
+        31.000ms 100.000ms b -> a timeout Op TIMEOUT attempt 1
+        100.000ms 101.000ms a -> c rpc-reply Op DEADLINE_EXCEEDED attempt 1 LATE
+        32.000ms 232.000ms b -> b work Op OK attempt 1
+        232.000ms 233.000ms b -> a rpc-reply Op OK attempt 1 LATE
+        ",
+    );
+    let downstream_timeout = sim
+        .trace()
+        .records()
+        .iter()
+        .find(|r| r.kind == Kind::Timeout && r.from == sim.node_id("b").expect("b"))
+        .expect("downstream timeout");
+    assert!(downstream_timeout.duration() <= ms(100) - ms(31));
+    assert_eq!(
+        sim.metrics().clients[0]
+            .outcomes
+            .get(&Status::Grpc(GrpcCode::DeadlineExceeded)),
+        Some(&1)
+    );
+}
+
+#[test]
+fn server_refuses_work_whose_deadline_passed_in_the_backlog() {
+    // One worker busy for 80 ms; the second request (deadline 50 ms) waits in the backlog and is
+    // refused with DEADLINE_EXCEEDED when it finally gets the worker, without doing the work.
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(
+            Service::new("s")
+                .time(Dist::constant_ms(80))
+                .rpc("Op", Handler::new().work()),
+        )
+        .client(burst_client("slow", Call::rpc("s", "Op"), 1))
+        .client(
+            Client::new("hurried", Call::rpc("s", "Op").timeout(ms(50)), 0.0)
+                .burst(SimTime::from_micros(1), 1),
+        );
+    let sim = run(w);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms slow -> s rpc Op OK attempt 1
+        0.001ms 1.001ms hurried -> s rpc Op OK attempt 1
+        0.001ms 50.001ms s -> hurried timeout Op TIMEOUT attempt 1
+        1.000ms 81.000ms s -> s work Op OK attempt 1
+        81.000ms 82.000ms s -> slow rpc-reply Op OK attempt 1
+        81.000ms 82.000ms s -> hurried rpc-reply Op DEADLINE_EXCEEDED attempt 1 LATE
+        ",
+    );
+}
+
+#[test]
+fn grpc_status_codes() {
+    // OK, INTERNAL (fail step), UNAVAILABLE (explicit), RESOURCE_EXHAUSTED (backlog full),
+    // DEADLINE_EXCEEDED (timeout) — as seen by five clients.
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(
+            Service::new("s")
+                .workers(1)
+                .backlog(0)
+                .time(Dist::constant_ms(10))
+                .rpc("Ok", Handler::new())
+                .rpc("Boom", Handler::new().fail(1.0))
+                .rpc(
+                    "Down",
+                    Handler::new().fail_with(1.0, Status::Grpc(GrpcCode::Unavailable)),
+                )
+                .rpc("Slow", Handler::new().work()),
+        )
+        .client(burst_client("ok", Call::rpc("s", "Ok"), 1))
+        .client(Client::new("boom", Call::rpc("s", "Boom"), 0.0).burst(ms(100), 1))
+        .client(Client::new("down", Call::rpc("s", "Down"), 0.0).burst(ms(200), 1))
+        .client(Client::new("slow", Call::rpc("s", "Slow").timeout(ms(5)), 0.0).burst(ms(300), 1))
+        .client(Client::new("crowd", Call::rpc("s", "Slow"), 0.0).burst(ms(300), 1));
+    let sim = run(w);
+    let outcome = |i: usize| {
+        let m = &sim.metrics().clients[i];
+        assert_eq!(m.completed, 1, "client {i}");
+        *m.outcomes.keys().next().expect("one outcome")
+    };
+    assert_eq!(outcome(0), Status::Grpc(GrpcCode::Ok));
+    assert_eq!(outcome(1), Status::Grpc(GrpcCode::Internal));
+    assert_eq!(outcome(2), Status::Grpc(GrpcCode::Unavailable));
+    assert_eq!(outcome(3), Status::Grpc(GrpcCode::DeadlineExceeded));
+    assert_eq!(outcome(4), Status::Grpc(GrpcCode::ResourceExhausted));
+    let replies: Vec<String> = norm(&sim.format_trace())
+        .into_iter()
+        .filter(|l| l.contains("rpc-reply"))
+        .collect();
+    assert_eq!(
+        replies,
+        vec![
+            "1.000ms 2.000ms s -> ok rpc-reply Ok OK attempt 1",
+            "101.000ms 102.000ms s -> boom rpc-reply Boom INTERNAL attempt 1",
+            "201.000ms 202.000ms s -> down rpc-reply Down UNAVAILABLE attempt 1",
+            "301.000ms 302.000ms s -> crowd rpc-reply Slow RESOURCE_EXHAUSTED attempt 1",
+            "311.000ms 312.000ms s -> slow rpc-reply Slow OK attempt 1 LATE",
+        ]
+    );
+}
+
+#[test]
+fn rest_handler_maps_grpc_status_and_downstream_failures() {
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(Service::new("edge").rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().call(Call::rpc("core", "Op")),
+        ))
+        .service(Service::new("core").rpc(
+            "Op",
+            Handler::new().fail_with(1.0, Status::Grpc(GrpcCode::Unavailable)),
+        ))
+        .client(burst_client(
+            "c",
+            Call::rest("edge", HttpMethod::Get, "/x"),
+            1,
+        ));
+    let sim = run(w);
+    // A failed downstream call makes a REST handler answer 502 Bad Gateway.
+    assert_eq!(
+        sim.metrics().clients[0].outcomes.keys().next(),
+        Some(&Status::Http(502))
+    );
+}
+
+#[test]
+fn retries_use_exponential_backoff_capped_at_max() {
+    // Always 503. Backoff 100 ms ×2, capped at 300 ms; 4 attempts in all.
+    let w = World::new()
+        .duration(SimTime::from_secs(5))
+        .network(net1ms())
+        .service(Service::new("s").rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().fail_with(1.0, Status::Http(503)),
+        ))
+        .client(burst_client(
+            "c",
+            Call::rest("s", HttpMethod::Get, "/x").retry(
+                RetryPolicy::retries(3)
+                    .backoff(ms(100))
+                    .multiplier(2.0)
+                    .max_backoff(ms(300)),
+            ),
+            1,
+        ));
+    let sim = run(w);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms c -> s rest GET /x OK attempt 1
+        1.000ms 2.000ms s -> c rest-reply GET /x 503 attempt 1
+        102.000ms 103.000ms c -> s rest GET /x OK attempt 2
+        103.000ms 104.000ms s -> c rest-reply GET /x 503 attempt 2
+        304.000ms 305.000ms c -> s rest GET /x OK attempt 3
+        305.000ms 306.000ms s -> c rest-reply GET /x 503 attempt 3
+        606.000ms 607.000ms c -> s rest GET /x OK attempt 4
+        607.000ms 608.000ms s -> c rest-reply GET /x 503 attempt 4
+        ",
+    );
+    let m = &sim.metrics().clients[0];
+    assert_eq!(m.retries, 3);
+    assert_eq!(m.outcomes.get(&Status::Http(503)), Some(&1));
+    assert_eq!(m.latency.max(), ms(608));
+    // Each retry's cause is the failure before it.
+    let recs = sim.trace().records();
+    assert_eq!(recs[2].cause, Some(recs[1].id));
+}
+
+#[test]
+fn retry_jitter_stays_within_the_backoff() {
+    let w = World::new()
+        .duration(SimTime::from_secs(60))
+        .network(Network::latency(Dist::ZERO))
+        .service(Service::new("s").rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().fail_with(1.0, Status::Http(500)),
+        ))
+        .client(burst_client(
+            "c",
+            Call::rest("s", HttpMethod::Get, "/x")
+                .retry(RetryPolicy::retries(1).backoff(ms(100)).jitter(1.0)),
+            200,
+        ));
+    let sim = run(w);
+    let recs = sim.trace().records();
+    let mut delays = Vec::new();
+    for r in recs
+        .iter()
+        .filter(|r| r.kind == Kind::RestRequest && r.attempt == 2)
+    {
+        let prev = recs[r.cause.expect("retry has a cause").0 as usize];
+        delays.push(r.send - prev.recv);
+    }
+    assert_eq!(delays.len(), 200);
+    assert!(delays.iter().all(|d| *d <= ms(100)));
+    let distinct: std::collections::BTreeSet<_> = delays.iter().collect();
+    assert!(distinct.len() > 150, "full jitter spreads retries");
+    let mean = delays.iter().map(|d| d.0).sum::<u64>() as f64 / 200.0;
+    assert!((30_000.0..70_000.0).contains(&mean), "mean {mean}");
+}
+
+#[test]
+fn client_timeout_is_retried_and_late_responses_ignored() {
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(
+            Service::new("s")
+                .time(Dist::constant_ms(30))
+                .workers(4)
+                .rest(HttpMethod::Get, "/x", Handler::new().work()),
+        )
+        .client(burst_client(
+            "c",
+            Call::rest("s", HttpMethod::Get, "/x")
+                .timeout(ms(20))
+                .retry(RetryPolicy::retries(1).backoff(ms(5))),
+            1,
+        ));
+    let sim = run(w);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms c -> s rest GET /x OK attempt 1
+        0.000ms 20.000ms s -> c timeout GET /x TIMEOUT attempt 1
+        25.000ms 26.000ms c -> s rest GET /x OK attempt 2
+        1.000ms 31.000ms s -> s work GET /x OK attempt 1
+        31.000ms 32.000ms s -> c rest-reply GET /x 200 attempt 1 LATE
+        25.000ms 45.000ms s -> c timeout GET /x TIMEOUT attempt 2
+        26.000ms 56.000ms s -> s work GET /x OK attempt 2
+        56.000ms 57.000ms s -> c rest-reply GET /x 200 attempt 2 LATE
+        ",
+    );
+    assert_eq!(sim.metrics().clients[0].timeouts, 2);
+    assert_eq!(
+        sim.metrics().clients[0].outcomes.get(&Status::Http(504)),
+        Some(&1)
+    );
+}
+
+#[test]
+fn circuit_breaker_opens_half_opens_and_closes_at_the_right_times() {
+    // Requests every 10 ms; the callee fails everything until 400 ms (error spike).
+    // Breaker: >= 50% failures over 1 s with at least 5 requests; cooldown 300 ms; one probe.
+    //   failures at 2, 12, 22, 32, 42 ms  -> OPEN at 42 ms
+    //   HALF-OPEN at 342 ms; probe sent at 350 fails at 352 -> OPEN at 352 ms
+    //   HALF-OPEN at 652 ms; probe sent at 660 succeeds at 662 -> CLOSED at 662 ms
+    let w = World::new()
+        .duration(ms(1_000))
+        .network(net1ms())
+        .service(Service::new("s").rest(HttpMethod::Get, "/x", Handler::new()))
+        .client(Client::new(
+            "c",
+            Call::rest("s", HttpMethod::Get, "/x").breaker(BreakerPolicy {
+                failure_ratio: 0.5,
+                window: SimTime::from_secs(1),
+                min_requests: 5,
+                cooldown: ms(300),
+                half_open_probes: 1,
+            }),
+            100.0,
+        ))
+        .fault(Fault::error_spike("s", 1.0, SimTime::ZERO, ms(400)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_until(ms(200));
+    assert_eq!(sim.breakers()[0].state, BreakerState::Open);
+    sim.run_until(ms(345));
+    assert_eq!(sim.breakers()[0].state, BreakerState::HalfOpen);
+    sim.run_to_end();
+    let transitions: Vec<String> = sim
+        .trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::Breaker)
+        .map(|r| format!("{} {}", r.recv, r.outcome))
+        .collect();
+    assert_eq!(
+        transitions,
+        vec![
+            "42.000ms OPEN",
+            "342.000ms HALF-OPEN",
+            "352.000ms OPEN",
+            "652.000ms HALF-OPEN",
+            "662.000ms CLOSED",
+        ]
+    );
+    let m = &sim.metrics().clients[0];
+    // Rejected at once while open: 50..340 (30 calls) and 360..650 (30 calls).
+    assert_eq!(m.breaker_rejections, 60);
+    assert_eq!(m.outcomes.get(&Status::Http(503)), Some(&60));
+    let rejected = sim
+        .trace()
+        .records()
+        .iter()
+        .find(|r| r.outcome == Outcome::Rejected(RejectReason::BreakerOpen))
+        .expect("a rejection");
+    assert_eq!((rejected.send, rejected.recv), (ms(50), ms(50)));
+    assert_eq!(sim.breakers()[0].state, BreakerState::Closed);
+}
+
+#[test]
+fn parallel_fan_out_waits_for_all() {
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(
+            Service::new("gw").rest(
+                HttpMethod::Get,
+                "/page",
+                Handler::new()
+                    .parallel(vec![
+                        Call::rpc("a", "Get"),
+                        Call::rpc("b", "Get"),
+                        Call::rpc("c", "Get"),
+                    ])
+                    .reply(Status::Http(200)),
+            ),
+        )
+        .service(
+            Service::new("a")
+                .time(Dist::constant_ms(10))
+                .rpc("Get", Handler::new().work()),
+        )
+        .service(
+            Service::new("b")
+                .time(Dist::constant_ms(30))
+                .rpc("Get", Handler::new().work()),
+        )
+        .service(
+            Service::new("c")
+                .time(Dist::constant_ms(20))
+                .rpc("Get", Handler::new().work()),
+        )
+        .client(burst_client(
+            "u",
+            Call::rest("gw", HttpMethod::Get, "/page"),
+            1,
+        ));
+    let sim = run(w);
+    let reply = sim
+        .trace()
+        .records()
+        .iter()
+        .find(|r| r.kind == Kind::RestResponse)
+        .expect("reply");
+    // Sent when the slowest (b: 1 + 1 + 30 + 1 ms) has answered.
+    assert_eq!(reply.send, ms(33));
+    let rpc_replies = sim
+        .trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::RpcResponse)
+        .count();
+    assert_eq!(rpc_replies, 3);
+}
+
+#[test]
+fn parallel_failure_fails_the_handler_after_all_return() {
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(Service::new("gw").rest(
+            HttpMethod::Get,
+            "/page",
+            Handler::new().parallel(vec![Call::rpc("a", "Get"), Call::rpc("b", "Get")]),
+        ))
+        .service(Service::new("a").rpc("Get", Handler::new().fail(1.0)))
+        .service(
+            Service::new("b")
+                .time(Dist::constant_ms(30))
+                .rpc("Get", Handler::new().work()),
+        )
+        .client(burst_client(
+            "u",
+            Call::rest("gw", HttpMethod::Get, "/page"),
+            1,
+        ));
+    let sim = run(w);
+    let reply = sim
+        .trace()
+        .records()
+        .iter()
+        .find(|r| r.kind == Kind::RestResponse)
+        .expect("reply");
+    assert_eq!(reply.send, ms(33));
+    assert_eq!(reply.outcome, Outcome::Http(502));
+}
+
+#[test]
+fn constant_clients_are_exactly_spaced_and_bursts_land_on_time() {
+    let w = World::new()
+        .duration(ms(1_000))
+        .network(net1ms())
+        .service(
+            Service::new("s")
+                .workers(100)
+                .rest(HttpMethod::Get, "/x", Handler::new()),
+        )
+        .client(
+            Client::new("c", Call::rest("s", HttpMethod::Get, "/x"), 3.0)
+                .burst(ms(500), 5)
+                .stop(ms(999)),
+        );
+    let sim = run(w);
+    let sends: Vec<u64> = sim
+        .trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::RestRequest)
+        .map(|r| r.send.0)
+        .collect();
+    // 3/s: 0, 333 333, 666 667 µs (k/rate rounded, no drift), plus five at 500 ms.
+    assert_eq!(
+        sends,
+        vec![0, 333_333, 500_000, 500_000, 500_000, 500_000, 500_000, 666_667]
+    );
+    let traces: std::collections::BTreeSet<_> = sim
+        .trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::RestRequest)
+        .map(|r| r.trace)
+        .collect();
+    assert_eq!(traces.len(), 8, "every client request is its own trace");
+}
+
+#[test]
+fn poisson_clients_have_the_right_rate_and_exponential_gaps() {
+    let w = World::new()
+        .duration(SimTime::from_secs(20))
+        .event_budget(u64::MAX)
+        .network(Network::latency(Dist::ZERO))
+        .service(
+            Service::new("s")
+                .workers(1_000)
+                .rest(HttpMethod::Get, "/x", Handler::new()),
+        )
+        .client(Client::new("c", Call::rest("s", HttpMethod::Get, "/x"), 1_000.0).poisson());
+    let sim = run(w);
+    let sends: Vec<u64> = sim
+        .trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::RestRequest)
+        .map(|r| r.send.0)
+        .collect();
+    let n = sends.len() as f64;
+    // 20 000 expected; sd ≈ 141.
+    assert!((n - 20_000.0).abs() < 600.0, "n = {n}");
+    let gaps: Vec<f64> = sends.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
+    let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+    let var = gaps.iter().map(|g| (g - mean) * (g - mean)).sum::<f64>() / gaps.len() as f64;
+    assert!((mean / 1_000.0 - 1.0).abs() < 0.03, "mean gap {mean}");
+    // Exponential: coefficient of variation 1.
+    assert!(
+        (var.sqrt() / mean - 1.0).abs() < 0.05,
+        "cv {}",
+        var.sqrt() / mean
+    );
+}
+
+#[test]
+fn event_budget_stops_a_retry_storm_with_a_clear_reason() {
+    let w = World::new()
+        .duration(SimTime::from_secs(3_600))
+        .event_budget(10_000)
+        .network(Network::latency(Dist::ZERO))
+        .service(Service::new("s").rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().fail_with(1.0, Status::Http(503)),
+        ))
+        .client(
+            Client::new(
+                "storm",
+                Call::rest("s", HttpMethod::Get, "/x").retry(
+                    RetryPolicy::retries(1_000_000)
+                        .backoff(SimTime::ZERO)
+                        .max_backoff(SimTime::ZERO),
+                ),
+                0.0,
+            )
+            .burst(SimTime::ZERO, 10),
+        );
+    let mut sim = Sim::new(w, 1).expect("valid");
+    let reason = sim.run_to_end();
+    assert_eq!(reason, StopReason::EventBudgetExhausted { budget: 10_000 });
+    assert_eq!(sim.events_processed(), 10_000);
+    assert_eq!(sim.step(), None);
+    assert!(reason
+        .to_string()
+        .contains("event budget of 10000 events exhausted"));
+}
+
+#[test]
+fn on_error_continue_keeps_the_handler_going() {
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(
+            Service::new("gw").rest(
+                HttpMethod::Get,
+                "/x",
+                Handler::new()
+                    .call(Call::rpc("flaky", "Op").continue_on_error())
+                    .reply(Status::Http(200)),
+            ),
+        )
+        .service(Service::new("flaky").rpc("Op", Handler::new().fail(1.0)))
+        .client(burst_client(
+            "c",
+            Call::rest("gw", HttpMethod::Get, "/x"),
+            1,
+        ));
+    let sim = run(w);
+    assert_eq!(
+        sim.metrics().clients[0].outcomes.keys().next(),
+        Some(&Status::Http(200))
+    );
+}

@@ -1,0 +1,361 @@
+//! Exact scenarios for scheduled faults: crash + restart (in-flight work lost, unacked messages
+//! redelivered, messages to the crashed peer lost), partitions, latency spikes, error-rate
+//! spikes and loss. Lines compare with runs of spaces collapsed.
+
+use switchboard::sim::*;
+
+fn ms(n: u64) -> SimTime {
+    SimTime::from_millis(n)
+}
+
+fn norm(s: &str) -> Vec<String> {
+    s.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn lines_with(sim: &Sim, needle: &str) -> Vec<String> {
+    norm(&sim.format_trace())
+        .into_iter()
+        .filter(|l| l.contains(needle))
+        .collect()
+}
+
+fn base() -> World {
+    World::new()
+        .duration(ms(400))
+        .network(Network::latency(Dist::constant_ms(1)))
+}
+
+/// `c` calls `svc GET /x` 20 times a second (0, 50, 100, … ms); `svc` answers after `work`.
+fn steady(work: u64) -> World {
+    base()
+        .service(
+            Service::new("svc")
+                .workers(10)
+                .time(Dist::constant_ms(work))
+                .rest(HttpMethod::Get, "/x", Handler::new().work()),
+        )
+        .client(Client::new("c", Call::rest("svc", HttpMethod::Get, "/x"), 20.0).stop(ms(251)))
+}
+
+#[test]
+fn crash_loses_work_drops_messages_and_redelivers_unacked() {
+    let w = base()
+        .service(Service::new("producer").rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "M"),
+        ))
+        .queue(Queue::new("q").visibility(ms(200)))
+        .service(
+            Service::new("worker")
+                .time(Dist::constant_ms(100))
+                .consume("q", 1, Handler::new().work().ack())
+                .rest(HttpMethod::Get, "/ping", Handler::new())
+                .rest(
+                    HttpMethod::Get,
+                    "/slow",
+                    Handler::new().work_for(Dist::constant_ms(30)),
+                ),
+        )
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        )
+        .client(
+            Client::new(
+                "caller",
+                Call::rest("worker", HttpMethod::Get, "/slow").timeout(ms(50)),
+                0.0,
+            )
+            .burst(ms(40), 1),
+        )
+        .client(
+            Client::new(
+                "pinger",
+                Call::rest("worker", HttpMethod::Get, "/ping"),
+                0.0,
+            )
+            .burst(ms(60), 1)
+            .burst(ms(160), 1),
+        )
+        .fault(Fault::crash("worker", ms(50), ms(100)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_until(ms(100));
+    let worker = sim.node_id("worker").expect("worker");
+    assert_eq!(sim.crashed(), vec![worker]);
+    assert!(sim.services()[1].crashed);
+    sim.run_to_end();
+    assert!(sim.crashed().is_empty());
+    assert_eq!(
+        lines_with(&sim, "worker"),
+        vec![
+            "2.000ms 3.000ms q -> worker deliver q [M] OK attempt 1",
+            "40.000ms 41.000ms caller -> worker rest GET /slow OK attempt 1",
+            // The crash: both running work spans are lost.
+            "50.000ms 50.000ms worker -> worker fault crash worker OK attempt 1",
+            "3.000ms 50.000ms worker -> worker work q [M] DROPPED(crashed) attempt 1",
+            "41.000ms 50.000ms worker -> worker work GET /slow DROPPED(crashed) attempt 1",
+            // Messages to the crashed peer are lost; the caller times out.
+            "60.000ms 61.000ms pinger -> worker rest GET /ping DROPPED(crashed) attempt 1",
+            "40.000ms 90.000ms worker -> caller timeout GET /slow TIMEOUT attempt 1",
+            "50.000ms 150.000ms worker -> worker fault-end crash worker OK attempt 1",
+            "160.000ms 161.000ms pinger -> worker rest GET /ping OK attempt 1",
+            "161.000ms 162.000ms worker -> pinger rest-reply GET /ping 200 attempt 1",
+            // The unacked message comes back after its visibility timeout.
+            "2.000ms 202.000ms q -> worker timeout q [M] REDELIVERED attempt 1",
+            "202.000ms 203.000ms q -> worker deliver q [M] OK attempt 2",
+            "203.000ms 303.000ms worker -> worker work q [M] OK attempt 2",
+            "303.000ms 304.000ms worker -> q ack q [M] OK attempt 2",
+        ]
+    );
+    assert_eq!(sim.metrics().services[1].lost_to_crash, 2);
+    assert_eq!(sim.metrics().mailboxes[0].acked, 1);
+}
+
+#[test]
+fn partition_loses_messages_both_ways_during_the_window() {
+    let w = steady(60).fault(Fault::partition("c", "svc", ms(100), ms(100)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_until(ms(120));
+    let (c, svc) = (
+        sim.node_id("c").expect("c"),
+        sim.node_id("svc").expect("svc"),
+    );
+    assert!(sim.is_partitioned(svc, c));
+    assert_eq!(sim.partitions()[0].until, ms(200));
+    sim.run_to_end();
+    assert!(!sim.is_partitioned(c, svc));
+    let hops: Vec<String> = lines_with(&sim, "rest");
+    assert_eq!(
+        hops,
+        vec![
+            "0.000ms 1.000ms c -> svc rest GET /x OK attempt 1",
+            "50.000ms 51.000ms c -> svc rest GET /x OK attempt 1",
+            "61.000ms 62.000ms svc -> c rest-reply GET /x 200 attempt 1",
+            "100.000ms 101.000ms c -> svc rest GET /x DROPPED(partition) attempt 1",
+            "111.000ms 112.000ms svc -> c rest-reply GET /x DROPPED(partition) attempt 1",
+            "150.000ms 151.000ms c -> svc rest GET /x DROPPED(partition) attempt 1",
+            "200.000ms 201.000ms c -> svc rest GET /x OK attempt 1",
+            "250.000ms 251.000ms c -> svc rest GET /x OK attempt 1",
+            "261.000ms 262.000ms svc -> c rest-reply GET /x 200 attempt 1",
+            "311.000ms 312.000ms svc -> c rest-reply GET /x 200 attempt 1",
+        ]
+    );
+    assert_eq!(sim.metrics().totals.dropped, 3);
+}
+
+#[test]
+fn latency_spike_adds_to_messages_sent_during_it() {
+    let w = steady(0).fault(Fault::latency_spike(
+        LinkSelector::All,
+        ms(20),
+        ms(100),
+        ms(100),
+    ));
+    let sim = {
+        let mut s = Sim::new(w, 1).expect("valid");
+        s.run_to_end();
+        s
+    };
+    assert_eq!(
+        lines_with(&sim, "rest"),
+        vec![
+            "0.000ms 1.000ms c -> svc rest GET /x OK attempt 1",
+            "1.000ms 2.000ms svc -> c rest-reply GET /x 200 attempt 1",
+            "50.000ms 51.000ms c -> svc rest GET /x OK attempt 1",
+            "51.000ms 52.000ms svc -> c rest-reply GET /x 200 attempt 1",
+            "100.000ms 121.000ms c -> svc rest GET /x OK attempt 1",
+            "121.000ms 142.000ms svc -> c rest-reply GET /x 200 attempt 1",
+            "150.000ms 171.000ms c -> svc rest GET /x OK attempt 1",
+            "171.000ms 192.000ms svc -> c rest-reply GET /x 200 attempt 1",
+            "200.000ms 201.000ms c -> svc rest GET /x OK attempt 1",
+            "201.000ms 202.000ms svc -> c rest-reply GET /x 200 attempt 1",
+            "250.000ms 251.000ms c -> svc rest GET /x OK attempt 1",
+            "251.000ms 252.000ms svc -> c rest-reply GET /x 200 attempt 1",
+        ]
+    );
+}
+
+#[test]
+fn latency_spike_on_one_link_leaves_others_alone() {
+    let w = steady(0)
+        .client(Client::new("d", Call::rest("svc", HttpMethod::Get, "/x"), 0.0).burst(ms(120), 1))
+        .fault(Fault::latency_spike(
+            LinkSelector::Between("svc".into(), "c".into()),
+            ms(20),
+            ms(100),
+            ms(100),
+        ));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_to_end();
+    assert_eq!(
+        lines_with(&sim, "GET /x")
+            .into_iter()
+            .filter(|l| l.contains(" d ") || l.contains("-> d"))
+            .collect::<Vec<_>>(),
+        vec![
+            "120.000ms 121.000ms d -> svc rest GET /x OK attempt 1",
+            "121.000ms 122.000ms svc -> d rest-reply GET /x 200 attempt 1",
+        ]
+    );
+}
+
+#[test]
+fn error_rate_spike_fails_requests_during_the_window() {
+    let w = steady(0).fault(Fault::error_spike("svc", 1.0, ms(100), ms(100)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_to_end();
+    let statuses: Vec<String> = lines_with(&sim, "rest-reply")
+        .iter()
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            format!("{} {}", f[0], f[8])
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            "1.000ms 200",
+            "51.000ms 200",
+            "101.000ms 500",
+            "151.000ms 500",
+            "201.000ms 200",
+            "251.000ms 200",
+        ]
+    );
+}
+
+#[test]
+fn loss_fault_on_a_link_drops_everything_sent_during_it() {
+    let w = steady(0).fault(Fault::loss(
+        LinkSelector::Between("c".into(), "svc".into()),
+        1.0,
+        ms(100),
+        ms(100),
+    ));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_to_end();
+    assert_eq!(
+        lines_with(&sim, "DROPPED"),
+        vec![
+            "100.000ms 101.000ms c -> svc rest GET /x DROPPED(loss) attempt 1",
+            "150.000ms 151.000ms c -> svc rest GET /x DROPPED(loss) attempt 1",
+        ]
+    );
+}
+
+#[test]
+fn default_network_loss_drops_about_the_configured_fraction() {
+    let w = World::new()
+        .duration(SimTime::from_secs(10))
+        .network(Network::latency(Dist::constant_ms(1)).loss(0.1))
+        .service(
+            Service::new("svc")
+                .workers(100)
+                .rest(HttpMethod::Get, "/x", Handler::new()),
+        )
+        .client(Client::new(
+            "c",
+            Call::rest("svc", HttpMethod::Get, "/x"),
+            2_000.0,
+        ));
+    let mut sim = Sim::new(w, 5).expect("valid");
+    sim.run_to_end();
+    let recs = sim.trace().records();
+    let hops = recs.iter().filter(|r| r.kind.is_hop()).count() as f64;
+    let lost = recs
+        .iter()
+        .filter(|r| r.outcome == Outcome::Dropped(DropReason::Loss))
+        .count() as f64;
+    // ~38 000 hops; sd of the fraction ≈ 0.0015.
+    assert!((lost / hops - 0.1).abs() < 0.006, "{}", lost / hops);
+}
+
+#[test]
+fn overlapping_crashes_restart_only_when_both_end() {
+    let w = steady(0)
+        .fault(Fault::crash("svc", ms(40), ms(100)))
+        .fault(Fault::crash("svc", ms(90), ms(100)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_until(ms(160));
+    assert_eq!(sim.crashed().len(), 1, "second crash still active");
+    sim.run_to_end();
+    assert_eq!(
+        lines_with(&sim, "DROPPED"),
+        vec![
+            "50.000ms 51.000ms c -> svc rest GET /x DROPPED(crashed) attempt 1",
+            "100.000ms 101.000ms c -> svc rest GET /x DROPPED(crashed) attempt 1",
+            "150.000ms 151.000ms c -> svc rest GET /x DROPPED(crashed) attempt 1",
+        ]
+    );
+}
+
+#[test]
+fn error_rate_spike_overrides_an_explicit_reply() {
+    // The handler replies 201 itself; during the spike the service answers 500 instead.
+    let w = base()
+        .service(Service::new("svc").workers(10).rest(
+            HttpMethod::Post,
+            "/x",
+            Handler::new().work().reply(Status::Http(201)),
+        ))
+        .client(Client::new("c", Call::rest("svc", HttpMethod::Post, "/x"), 20.0).stop(ms(251)))
+        .fault(Fault::error_spike("svc", 1.0, ms(100), ms(100)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_to_end();
+    let statuses: Vec<String> = lines_with(&sim, "rest-reply")
+        .iter()
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            format!("{} {}", f[0], f[8])
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            "1.000ms 201",
+            "51.000ms 201",
+            "101.000ms 500",
+            "151.000ms 500",
+            "201.000ms 201",
+            "251.000ms 201",
+        ]
+    );
+}
+
+#[test]
+fn error_rate_spike_turns_an_explicit_ack_into_a_nack() {
+    let w = base()
+        .service(Service::new("producer").rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "M"),
+        ))
+        .queue(Queue::new("q").visibility(ms(50)).max_attempts(10))
+        .service(Service::new("worker").consume("q", 1, Handler::new().ack()))
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 10.0).stop(ms(1)),
+        )
+        .fault(Fault::error_spike("worker", 1.0, ms(0), ms(10)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_to_end();
+    let settles: Vec<String> = norm(&sim.format_trace())
+        .into_iter()
+        .filter(|l| l.contains(" ack ") || l.contains(" nack "))
+        .map(|l| l.split(' ').nth(5).unwrap_or("").to_string())
+        .collect();
+    eprintln!("{}", sim.format_trace());
+    assert!(settles.len() >= 2, "{settles:?}");
+    assert!(
+        settles[..settles.len() - 1].iter().all(|k| k == "nack"),
+        "{settles:?}"
+    );
+    assert_eq!(
+        settles.last().map(String::as_str),
+        Some("ack"),
+        "acked once the spike ends"
+    );
+}

@@ -1,0 +1,396 @@
+//! Exact scenarios for queues and pub/sub: FIFO, competing consumers, visibility timeout
+//! redelivering to the other consumer, dead-lettering on the 3rd failure, capacity with reject
+//! (backpressure) and drop-oldest, fan-out with per-subscription backlogs, ack deadlines and
+//! attribute filters. Golden traces compare record lines with runs of spaces collapsed.
+
+use switchboard::sim::*;
+
+fn ms(n: u64) -> SimTime {
+    SimTime::from_millis(n)
+}
+
+fn norm(s: &str) -> Vec<String> {
+    s.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn check(sim: &Sim, expected: &str) {
+    let got = norm(&sim.format_trace());
+    let want = norm(expected);
+    if got != want {
+        panic!(
+            "trace mismatch\n--- got ---\n{}\n--- want ---\n{}",
+            got.join("\n"),
+            want.join("\n")
+        );
+    }
+}
+
+fn lines_with(sim: &Sim, needle: &str) -> Vec<String> {
+    norm(&sim.format_trace())
+        .into_iter()
+        .filter(|l| l.contains(needle))
+        .collect()
+}
+
+/// A producer service whose `POST /send` enqueues one `M` to `queue`; `n` requests at t = 0.
+fn producer(world: World, queue: &str, n: u32) -> World {
+    world
+        .service(Service::new("producer").workers(100).rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue(queue, "M"),
+        ))
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
+                .burst(SimTime::ZERO, n),
+        )
+}
+
+fn base() -> World {
+    World::new()
+        .duration(SimTime::from_secs(2))
+        .network(Network::latency(Dist::constant_ms(1)))
+}
+
+fn run(world: World) -> Sim {
+    let mut sim = Sim::new(world, 1).expect("valid world");
+    sim.run_to_end();
+    sim
+}
+
+#[test]
+fn queue_is_fifo_and_consumer_acks() {
+    let w = producer(base(), "q", 3).queue(Queue::new("q")).service(
+        Service::new("worker").time(Dist::constant_ms(10)).consume(
+            "q",
+            1,
+            Handler::new().work().ack(),
+        ),
+    );
+    let sim = run(w);
+    let delivered: Vec<u32> = sim
+        .trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::QueueDeliver)
+        .map(|r| r.trace.0)
+        .collect();
+    assert_eq!(delivered, vec![0, 1, 2], "first in, first out");
+    assert_eq!(
+        lines_with(&sim, "ack"),
+        vec![
+            "13.000ms 14.000ms worker -> q ack q [M] OK attempt 1",
+            "24.000ms 25.000ms worker -> q ack q [M] OK attempt 1",
+            "35.000ms 36.000ms worker -> q ack q [M] OK attempt 1",
+        ]
+    );
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.accepted, m.deliveries, m.acked), (3, 3, 3));
+    assert_eq!(m.max_depth(), 2);
+    assert_eq!(sim.mailboxes()[0].depth + sim.mailboxes()[0].in_flight, 0);
+}
+
+#[test]
+fn competing_consumers_share_the_queue_round_robin() {
+    let w = producer(base(), "q", 4)
+        .queue(Queue::new("q"))
+        .service(Service::new("w1").time(Dist::constant_ms(10)).consume(
+            "q",
+            1,
+            Handler::new().work(),
+        ))
+        .service(Service::new("w2").time(Dist::constant_ms(10)).consume(
+            "q",
+            1,
+            Handler::new().work(),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "deliver"),
+        vec![
+            "2.000ms 3.000ms q -> w1 deliver q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> w2 deliver q [M] OK attempt 1",
+            "13.000ms 14.000ms q -> w1 deliver q [M] OK attempt 1",
+            "13.000ms 14.000ms q -> w2 deliver q [M] OK attempt 1",
+        ]
+    );
+}
+
+#[test]
+fn visibility_timeout_redelivers_to_the_other_consumer() {
+    // `slow` takes 100 ms, beyond the 50 ms visibility timeout: the message becomes visible
+    // again and goes to `fast`; slow's late ack is stale.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").visibility(ms(50)))
+        .service(Service::new("slow").time(Dist::constant_ms(100)).consume(
+            "q",
+            1,
+            Handler::new().work().ack(),
+        ))
+        .service(Service::new("fast").time(Dist::constant_ms(10)).consume(
+            "q",
+            1,
+            Handler::new().work().ack(),
+        ));
+    let sim = run(w);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms c -> producer rest POST /send OK attempt 1
+        1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1
+        2.000ms 3.000ms q -> slow deliver q [M] OK attempt 1
+        2.000ms 3.000ms producer -> c rest-reply POST /send 200 attempt 1
+        2.000ms 52.000ms q -> slow timeout q [M] REDELIVERED attempt 1
+        52.000ms 53.000ms q -> fast deliver q [M] OK attempt 2
+        53.000ms 63.000ms fast -> fast work q [M] OK attempt 2
+        63.000ms 64.000ms fast -> q ack q [M] OK attempt 2
+        3.000ms 103.000ms slow -> slow work q [M] OK attempt 1
+        103.000ms 104.000ms slow -> q ack q [M] REJECTED(stale) attempt 1
+        ",
+    );
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.redeliveries, m.acked, m.deliveries), (1, 1, 2));
+}
+
+#[test]
+fn third_failure_dead_letters() {
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").max_attempts(3).dlq("q-dlq"))
+        .queue(Queue::new("q-dlq"))
+        .service(Service::new("w").consume("q", 1, Handler::new().fail(1.0)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "-> q "),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "3.000ms 4.000ms w -> q nack q [M] REDELIVERED attempt 1",
+            "5.000ms 6.000ms w -> q nack q [M] REDELIVERED attempt 2",
+            "7.000ms 8.000ms w -> q nack q [M] DEAD-LETTERED attempt 3",
+        ]
+    );
+    assert_eq!(
+        lines_with(&sim, "dead-letter"),
+        vec!["8.000ms 8.000ms q -> q-dlq dead-letter q-dlq [M] DEAD-LETTERED attempt 3"]
+    );
+    let views = sim.mailboxes();
+    assert_eq!((views[0].depth, views[0].in_flight), (0, 0));
+    assert_eq!(views[1].depth, 1, "the message waits in the DLQ");
+    assert_eq!(sim.metrics().mailboxes[0].dead_letters, 1);
+    assert_eq!(sim.metrics().consumers[0].nacked, 3);
+}
+
+#[test]
+fn visibility_expiry_counts_towards_max_attempts_and_no_dlq_discards() {
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").visibility(ms(20)).max_attempts(2))
+        .service(Service::new("w").time(Dist::constant_ms(50)).consume(
+            "q",
+            2,
+            Handler::new().work(),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "q -> "),
+        vec![
+            "2.000ms 3.000ms q -> w deliver q [M] OK attempt 1",
+            "2.000ms 22.000ms q -> w timeout q [M] REDELIVERED attempt 1",
+            "22.000ms 23.000ms q -> w deliver q [M] OK attempt 2",
+            "22.000ms 42.000ms q -> w timeout q [M] DEAD-LETTERED attempt 2",
+            "42.000ms 42.000ms q -> q dead-letter q [M] DROPPED(no-dlq) attempt 2",
+        ]
+    );
+}
+
+#[test]
+fn full_queue_rejects_and_pushes_back_on_the_producer() {
+    let w = producer(base(), "q", 3).queue(Queue::new("q").capacity(2));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "enqueue"),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "1.000ms 2.000ms producer -> q enqueue q [M] REJECTED(queue-full) attempt 1",
+        ]
+    );
+    // Backpressure: the third producer request fails with 503.
+    assert_eq!(
+        lines_with(&sim, "rest-reply"),
+        vec![
+            "2.000ms 3.000ms producer -> c rest-reply POST /send 200 attempt 1",
+            "2.000ms 3.000ms producer -> c rest-reply POST /send 200 attempt 1",
+            "2.000ms 3.000ms producer -> c rest-reply POST /send 503 attempt 1",
+        ]
+    );
+    assert_eq!(sim.metrics().mailboxes[0].rejected, 1);
+}
+
+#[test]
+fn drop_oldest_evicts_the_oldest_waiting_message() {
+    let w =
+        producer(base(), "q", 3).queue(Queue::new("q").capacity(2).overflow(Overflow::DropOldest));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "q "),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 2.000ms q -> q discard q [M] DROPPED(overflow) attempt 1",
+        ]
+    );
+    let discarded = sim
+        .trace()
+        .records()
+        .iter()
+        .find(|r| r.kind == Kind::Discard)
+        .expect("discard");
+    assert_eq!(discarded.trace, TraceId(0), "the oldest message goes");
+    assert_eq!(sim.mailboxes()[0].depth, 2);
+    assert_eq!(sim.metrics().mailboxes[0].evicted, 1);
+}
+
+fn pubsub_world() -> World {
+    base()
+        .service(Service::new("pub").workers(10).rest(
+            HttpMethod::Post,
+            "/eu",
+            Handler::new().publish_with("events", "E", vec![("region".into(), "eu".into())]),
+        ))
+        .topic(
+            Topic::new("events")
+                .subscription(Subscription::new("all"))
+                .subscription(Subscription::new("eu").filter("region", "eu"))
+                .subscription(Subscription::new("us").filter("region", "us")),
+        )
+        .service(Service::new("fast").time(Dist::constant_ms(1)).subscribe(
+            "events",
+            "all",
+            1,
+            Handler::new().work(),
+        ))
+        .service(Service::new("slow").time(Dist::constant_ms(50)).subscribe(
+            "events",
+            "eu",
+            1,
+            Handler::new().work(),
+        ))
+        .service(Service::new("usa").subscribe("events", "us", 1, Handler::new().work()))
+        .client(
+            Client::new("c", Call::rest("pub", HttpMethod::Post, "/eu"), 0.0)
+                .burst(SimTime::ZERO, 3),
+        )
+}
+
+#[test]
+fn pubsub_fans_out_with_per_subscription_backlogs_and_filters() {
+    let sim = run(pubsub_world());
+    let fanouts = lines_with(&sim, "fanout");
+    assert_eq!(fanouts.len(), 6, "3 messages x 2 matching subscriptions");
+    assert!(fanouts.iter().all(|l| !l.contains("events/us")));
+    assert_eq!(
+        fanouts[0],
+        "2.000ms 2.000ms events -> events/all fanout events/all [E] OK attempt 1"
+    );
+    let m = &sim.metrics().mailboxes;
+    // Mailboxes: events/all, events/eu, events/us.
+    assert_eq!(m[0].accepted, 3);
+    assert_eq!(m[1].accepted, 3);
+    assert_eq!((m[2].accepted, m[2].filtered), (0, 3));
+    // Each subscription keeps its own backlog: the slow one holds 2 waiting at peak.
+    assert_eq!(m[1].max_depth(), 2);
+    assert_eq!(m[0].max_depth(), 2);
+    assert_eq!(sim.metrics().consumers[0].acked, 3);
+    assert_eq!(sim.metrics().consumers[1].acked, 3);
+    assert_eq!(sim.metrics().consumers[2].delivered, 0);
+    let deliveries = sim
+        .trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::SubscriptionDeliver)
+        .count();
+    assert_eq!(deliveries, 6);
+    let r = sim
+        .trace()
+        .records()
+        .iter()
+        .find(|r| r.kind == Kind::SubscriptionDeliver)
+        .expect("delivery");
+    assert_eq!(sim.mechanism(r), Mechanism::PubSub);
+}
+
+#[test]
+fn lost_ack_is_redelivered_after_the_ack_deadline() {
+    // The first ack is lost (loss fault on the consumer's link from 20 to 30 ms): the
+    // subscription redelivers after its 30 ms ack deadline — at-least-once delivery.
+    let w = base()
+        .service(Service::new("pub").rest(
+            HttpMethod::Post,
+            "/x",
+            Handler::new().publish("events", "E"),
+        ))
+        .topic(Topic::new("events").subscription(Subscription::new("s").ack_deadline(ms(30))))
+        .service(Service::new("sub").time(Dist::constant_ms(20)).subscribe(
+            "events",
+            "s",
+            1,
+            Handler::new().work().ack(),
+        ))
+        .client(
+            Client::new("c", Call::rest("pub", HttpMethod::Post, "/x"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        )
+        .fault(Fault::loss(
+            LinkSelector::Between("sub".into(), "events/s".into()),
+            1.0,
+            ms(20),
+            ms(10),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "[E]")[1..],
+        [
+            "2.000ms 2.000ms events -> events/s fanout events/s [E] OK attempt 1",
+            "2.000ms 3.000ms events/s -> sub deliver events/s [E] OK attempt 1",
+            "3.000ms 23.000ms sub -> sub work events/s [E] OK attempt 1",
+            "23.000ms 24.000ms sub -> events/s ack events/s [E] DROPPED(loss) attempt 1",
+            "2.000ms 32.000ms events/s -> sub timeout events/s [E] REDELIVERED attempt 1",
+            "32.000ms 33.000ms events/s -> sub deliver events/s [E] OK attempt 2",
+            "33.000ms 53.000ms sub -> sub work events/s [E] OK attempt 2",
+            "53.000ms 54.000ms sub -> events/s ack events/s [E] OK attempt 2",
+        ]
+    );
+    // Processed twice: at-least-once.
+    assert_eq!(sim.metrics().consumers[0].delivered, 2);
+    assert_eq!(sim.metrics().mailboxes[0].acked, 1);
+}
+
+#[test]
+fn delivery_cause_chain_reaches_the_client_request() {
+    let sim = run(pubsub_world());
+    let recs = sim.trace().records();
+    let work = recs
+        .iter()
+        .find(|r| r.kind == Kind::Work && r.from == sim.node_id("slow").expect("slow"))
+        .expect("work");
+    let mut kinds = vec![work.kind];
+    let mut cur = *work;
+    while let Some(c) = cur.cause {
+        cur = recs[c.0 as usize];
+        kinds.push(cur.kind);
+    }
+    assert_eq!(
+        kinds,
+        vec![
+            Kind::Work,
+            Kind::SubscriptionDeliver,
+            Kind::Fanout,
+            Kind::Publish,
+            Kind::RestRequest
+        ]
+    );
+    assert!(recs.iter().all(|r| r.cause.is_none_or(|c| c < r.id)));
+}
