@@ -1,5 +1,6 @@
-//! Browser tests (wasm-bindgen-test in headless Chromium): the app mounts into a real DOM and its
-//! tabs respond to clicks.
+//! Browser tests (wasm-bindgen-test in headless Chromium): the app mounts into a real DOM on the
+//! default gallery scenario, its tabs respond to clicks, the message log stays windowed (at most
+//! 200 rows in the DOM) over a whole run, and the log and the timeline share one selection.
 #![cfg(target_arch = "wasm32")]
 
 use wasm_bindgen::JsCast;
@@ -7,49 +8,258 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+fn document() -> web_sys::Document {
+    web_sys::window()
+        .expect("window")
+        .document()
+        .expect("document")
+}
+
+/// A fresh app in its own root, with no autosaved text from an earlier test.
 fn mount() -> web_sys::Element {
-    let document = web_sys::window().expect("window").document().expect("document");
-    let root = document.create_element("div").expect("create div");
-    document.body().expect("body").append_child(&root).expect("append root");
+    if let Ok(Some(storage)) = web_sys::window().expect("window").local_storage() {
+        let _ = storage.clear();
+    }
+    // The app's own stylesheet, so that layout (scrolling lists, canvas size) is real.
+    if document().get_element_by_id("app-style").is_none() {
+        let style = document().create_element("style").expect("style");
+        style.set_id("app-style");
+        style.set_text_content(Some(include_str!("../static/style.css")));
+        document()
+            .head()
+            .expect("head")
+            .append_child(&style)
+            .expect("append style");
+    }
+    let root = document().create_element("div").expect("create div");
+    root.set_attribute("style", "width:1280px;height:800px;position:relative")
+        .expect("style");
+    document()
+        .body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append root");
     yew::Renderer::<switchboard::ui::App>::with_root(root.clone()).render();
     root
 }
 
+fn unmount(root: &web_sys::Element) {
+    // Stop its frame loop and listeners from touching later tests: remove it from the page.
+    root.remove();
+}
+
+async fn sleep(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
 async fn next_render() {
-    gloo_timers::future::TimeoutFuture::new(20).await;
+    sleep(30).await;
+}
+
+fn find(root: &web_sys::Element, selector: &str) -> Option<web_sys::HtmlElement> {
+    root.query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into().ok())
+}
+
+fn get(root: &web_sys::Element, selector: &str) -> web_sys::HtmlElement {
+    find(root, selector).unwrap_or_else(|| panic!("no element matches {selector}"))
+}
+
+fn count(root: &web_sys::Element, selector: &str) -> u32 {
+    root.query_selector_all(selector)
+        .expect("selector")
+        .length()
+}
+
+/// Polls `cond` every 50 ms for up to `ms` milliseconds.
+async fn wait_for(ms: u32, what: &str, mut cond: impl FnMut() -> bool) {
+    let mut waited = 0;
+    while !cond() {
+        assert!(waited < ms, "timed out waiting for {what}");
+        sleep(50).await;
+        waited += 50;
+    }
+}
+
+fn status(root: &web_sys::Element) -> String {
+    get(root, "[data-testid=status]")
+        .text_content()
+        .unwrap_or_default()
 }
 
 #[wasm_bindgen_test]
-async fn app_mounts_with_brand_toolbar_editor_and_tabs() {
+async fn app_mounts_on_the_default_gallery_scenario() {
     let root = mount();
     next_render().await;
-    let brand = root.query_selector(".brand-name").unwrap().expect("brand");
+    let brand = get(&root, ".brand-name");
     assert_eq!(brand.text_content().as_deref(), Some("Switchboard"));
-    assert!(root.query_selector("[role=toolbar]").unwrap().is_some(), "toolbar");
-    let tabs = root.query_selector_all("[role=tab]").unwrap();
-    assert_eq!(tabs.length(), 4);
-    let area: web_sys::HtmlTextAreaElement = root
-        .query_selector("textarea.code")
-        .unwrap()
-        .expect("editor")
+    assert!(find(&root, "[role=toolbar]").is_some(), "toolbar");
+    assert_eq!(count(&root, "[role=tab]"), 4);
+    let area: web_sys::HtmlTextAreaElement =
+        get(&root, "textarea.code").dyn_into().expect("a textarea");
+    let default = switchboard::scenario::gallery::default_example();
+    assert_eq!(area.value(), default.text);
+    let picker: web_sys::HtmlSelectElement = get(&root, "[data-testid=gallery]")
         .dyn_into()
-        .expect("a textarea");
-    assert!(area.value().starts_with("scenario "));
+        .expect("select");
+    assert_eq!(picker.value(), default.id);
+    assert!(
+        count(&root, "[data-testid=topology] .node") >= 3,
+        "topology nodes drawn"
+    );
+    unmount(&root);
 }
 
 #[wasm_bindgen_test]
 async fn clicking_a_tab_selects_it() {
     let root = mount();
     next_render().await;
-    let timeline: web_sys::HtmlElement = root
-        .query_selector("#tab-timeline")
-        .unwrap()
-        .expect("timeline tab")
-        .dyn_into()
-        .unwrap();
-    assert_eq!(timeline.get_attribute("aria-selected").as_deref(), Some("false"));
+    let timeline = get(&root, "#tab-timeline");
+    assert_eq!(
+        timeline.get_attribute("aria-selected").as_deref(),
+        Some("false")
+    );
     timeline.click();
     next_render().await;
-    assert_eq!(timeline.get_attribute("aria-selected").as_deref(), Some("true"));
-    assert!(root.query_selector("#view-timeline").unwrap().is_some());
+    assert_eq!(
+        timeline.get_attribute("aria-selected").as_deref(),
+        Some("true")
+    );
+    assert!(find(&root, "#view-timeline").is_some());
+    unmount(&root);
+}
+
+#[wasm_bindgen_test]
+async fn the_log_stays_windowed_over_a_whole_run() {
+    let root = mount();
+    next_render().await;
+    get(&root, "[data-testid=run-to-end]").click();
+    wait_for(60_000, "the run to finish", || {
+        status(&root).starts_with("Finished")
+    })
+    .await;
+    get(&root, "#tab-log").click();
+    next_render().await;
+    let total: usize = get(&root, "[data-testid=log-count]")
+        .get_attribute("data-total")
+        .and_then(|t| t.parse().ok())
+        .expect("log count");
+    assert!(
+        total > 10_000,
+        "a whole checkout run has many messages ({total})"
+    );
+    let rows = count(&root, "[data-testid=log-rows] .log-row");
+    assert!(
+        rows > 0 && rows <= 200,
+        "{rows} rows in the DOM for {total} messages"
+    );
+
+    // Scroll to the top: the first messages show, still windowed.
+    let body = get(&root, ".log-body");
+    body.set_scroll_top(0);
+    body.dispatch_event(&web_sys::Event::new("scroll").expect("event"))
+        .expect("dispatch");
+    next_render().await;
+    let first = get(&root, "[data-testid=log-rows] .log-row");
+    assert_eq!(
+        first.get_attribute("data-id").as_deref(),
+        Some("0"),
+        "the first record shows"
+    );
+    assert!(count(&root, "[data-testid=log-rows] .log-row") <= 200);
+
+    // The middle of the list renders the rows around it.
+    body.set_scroll_top(body.scroll_height() / 2);
+    body.dispatch_event(&web_sys::Event::new("scroll").expect("event"))
+        .expect("dispatch");
+    next_render().await;
+    let mid: u32 = get(&root, "[data-testid=log-rows] .log-row")
+        .get_attribute("data-id")
+        .and_then(|t| t.parse().ok())
+        .expect("row id");
+    assert!(
+        mid > 1_000,
+        "scrolled rows come from the middle of the trace (#{mid})"
+    );
+    assert!(count(&root, "[data-testid=log-rows] .log-row") <= 200);
+    unmount(&root);
+}
+
+fn detail_id(root: &web_sys::Element) -> Option<String> {
+    find(root, "[data-testid=detail] h3").and_then(|h| h.text_content())
+}
+
+#[wasm_bindgen_test]
+async fn log_and_timeline_share_the_selection() {
+    let root = mount();
+    next_render().await;
+    // Play a couple of seconds of simulated time quickly.
+    let speed: web_sys::HtmlSelectElement = get(&root, "[data-testid=speed]")
+        .dyn_into()
+        .expect("select");
+    speed.set_value("6"); // 10×
+    speed
+        .dispatch_event(&web_sys::Event::new("change").expect("event"))
+        .expect("dispatch");
+    get(&root, "[data-testid=play]").click();
+    sleep(300).await;
+    get(&root, "[data-testid=play]").click();
+    next_render().await;
+
+    // Log → timeline.
+    get(&root, "#tab-log").click();
+    next_render().await;
+    let row = get(&root, "[data-testid=log-rows] .log-row");
+    let id = row.get_attribute("data-id").expect("row id");
+    row.click();
+    next_render().await;
+    assert!(
+        row.class_name().split(' ').any(|c| c == "selected"),
+        "the clicked row is selected"
+    );
+    get(&root, "#tab-timeline").click();
+    next_render().await;
+    let head = detail_id(&root).expect("detail shown on the timeline");
+    assert!(
+        head.contains(&format!("#{id} ")),
+        "timeline detail {head} is #{id}"
+    );
+
+    // Timeline → log: click the arrow the canvas reports.
+    get(&root, "[data-testid=follow-playhead]").click();
+    next_render().await;
+    let canvas = get(&root, "[data-testid=timeline-canvas]");
+    let probe = canvas
+        .get_attribute("data-probe")
+        .expect("an arrow to click");
+    let parts: Vec<f64> = probe.split(' ').filter_map(|p| p.parse().ok()).collect();
+    let (x, y, picked) = (parts[0], parts[1], parts[2] as u32);
+    let rect = canvas.get_bounding_client_rect();
+    for kind in ["pointerdown", "pointerup"] {
+        let init = web_sys::PointerEventInit::new();
+        init.set_bubbles(true);
+        init.set_button(0);
+        init.set_pointer_id(1);
+        init.set_client_x((rect.left() + x) as i32);
+        init.set_client_y((rect.top() + y) as i32);
+        let e = web_sys::PointerEvent::new_with_event_init_dict(kind, &init).expect("event");
+        canvas.dispatch_event(&e).expect("dispatch");
+    }
+    next_render().await;
+    let head = detail_id(&root).expect("detail after clicking the timeline");
+    assert!(
+        head.contains(&format!("#{picked} ")),
+        "timeline click selected #{picked}: {head}"
+    );
+    get(&root, "#tab-log").click();
+    next_render().await;
+    let selected = get(&root, "[data-testid=log-rows] .log-row.selected");
+    assert_eq!(
+        selected.get_attribute("data-id"),
+        Some(picked.to_string()),
+        "the log shows it selected"
+    );
+    unmount(&root);
 }

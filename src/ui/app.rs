@@ -1,41 +1,160 @@
-//! The page: header with toolbar, the scenario editor pane and the tabbed view area.
+//! The page: header with toolbar, the scenario editor pane, the tabbed view area and the status
+//! bar; and the side effects that drive them — building the run, the animation-frame loop,
+//! autosave and keyboard shortcuts — each in its own `use_effect_with`.
 
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
+use super::dom::{self, FrameLoop, Listener};
 use super::editor::Editor;
-use super::state::State;
+use super::fmt;
+use super::run::{Run, RunHandle};
+use super::state::{Action, Mode, State, TRACE_LIMIT};
 use super::toolbar::Toolbar;
 use super::views::ViewArea;
+use crate::sim::{SimTime, StopReason};
 
-/// Shown until the built-in gallery provides the default scenario.
-const STARTER_SCENARIO: &str = r#"scenario "checkout" seed 42 duration 60s
-network latency 2ms..8ms loss 0.1%
+/// Longest wall time a frame may spend simulating while playing, in milliseconds.
+const PLAY_BUDGET_MS: f64 = 8.0;
+/// Same for "run to end", which trades smoothness for speed but keeps the page responsive.
+const RUN_TO_END_BUDGET_MS: f64 = 14.0;
+/// Most events one playing frame may process, whatever the speed.
+const FRAME_EVENT_CAP: u64 = 100_000;
 
-service gateway  workers 16
-service orders   workers 4  time 20ms±5ms
-service payments workers 2  time exp(40ms)
-
-queue payments-q capacity 1000 visibility 5s max-attempts 3 dlq payments-dlq
-topic order-events
-
-client web rate 20/s poisson -> gateway POST /checkout
-
-gateway POST /checkout:
-  call orders.CreateOrder timeout 300ms retries 2 backoff 50ms
-  reply 201
-
-orders rpc CreateOrder:
-  work
-  publish order-events OrderCreated
-  enqueue payments-q Charge
-  reply OK
-"#;
+/// Process exactly one event (pausing first), then report the new clock.
+pub fn step_once(run: &RunHandle, dispatch: &UseReducerDispatcher<State>) {
+    dispatch.dispatch(Action::Pause);
+    let clock = {
+        let mut cell = run.0.borrow_mut();
+        let Some(r) = cell.as_mut() else {
+            return;
+        };
+        r.step();
+        r.clock()
+    };
+    dispatch.dispatch(Action::Advanced(clock));
+}
 
 #[function_component]
 pub fn App() -> Html {
-    let state = use_reducer(|| State::new(STARTER_SCENARIO.to_string()));
+    let state = use_reducer(|| State::new(dom::load(dom::DRAFT_KEY)));
     let dispatch = state.dispatcher();
+    let run = RunHandle(use_mut_ref(|| None::<Run>));
 
+    // Build the engine whenever a new run is due (Apply, Reset, seed, gallery pick).
+    {
+        let run = run.clone();
+        let dispatch = dispatch.clone();
+        let applied = state.applied.clone();
+        let seed = state.seed;
+        use_effect_with(state.run_id, move |&run_id| {
+            if let Some(applied) = applied {
+                match Run::new(run_id, &applied.compiled.world, seed) {
+                    Ok(r) => {
+                        let clock = r.clock();
+                        *run.0.borrow_mut() = Some(r);
+                        dispatch.dispatch(Action::Advanced(clock));
+                    }
+                    Err(e) => {
+                        *run.0.borrow_mut() = None;
+                        dispatch.dispatch(Action::RunFailed(e));
+                    }
+                }
+            }
+        });
+    }
+
+    // The frame loop: alive while playing or running to the end, dropped (cancelled) otherwise.
+    {
+        let run = run.clone();
+        let dispatch = dispatch.clone();
+        use_effect_with(
+            (state.mode, state.speed, state.run_id),
+            move |&(mode, speed, _)| {
+                let frames = (mode != Mode::Paused).then(|| {
+                    let mut last: Option<f64> = None;
+                    FrameLoop::start(move |ts| {
+                        // A hidden tab delivers no frames; never try to catch up more than 100 ms.
+                        let dt = last.map_or(0.0, |l| (ts - l).clamp(0.0, 100.0));
+                        last = Some(ts);
+                        let start = dom::now_ms();
+                        let clock = {
+                            let mut cell = run.0.borrow_mut();
+                            let Some(r) = cell.as_mut() else {
+                                return false;
+                            };
+                            match mode {
+                                Mode::Playing => {
+                                    let by = SimTime::from_micros_f64(dt * 1_000.0 * speed);
+                                    r.advance(by, FRAME_EVENT_CAP, &mut || {
+                                        dom::now_ms() - start > PLAY_BUDGET_MS
+                                    });
+                                }
+                                Mode::RunToEnd => {
+                                    r.advance(SimTime::MAX, u64::MAX, &mut || {
+                                        dom::now_ms() - start > RUN_TO_END_BUDGET_MS
+                                    });
+                                }
+                                Mode::Paused => {}
+                            }
+                            r.clock()
+                        };
+                        dispatch.dispatch(Action::Advanced(clock));
+                        clock.stop.is_none() && clock.records < TRACE_LIMIT
+                    })
+                });
+                move || drop(frames)
+            },
+        );
+    }
+
+    // Autosave the editor text on every change.
+    use_effect_with(state.draft.clone(), |draft| {
+        dom::save(dom::DRAFT_KEY, draft)
+    });
+
+    // Keyboard: Space play/pause, → step, Ctrl/Cmd+Enter apply.
+    {
+        let run = run.clone();
+        let dispatch = dispatch.clone();
+        use_effect_with((), move |_| {
+            let listener = Listener::on_window("keydown", move |e: web_sys::Event| {
+                let Some(k) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
+                    return;
+                };
+                if (k.ctrl_key() || k.meta_key()) && k.key() == "Enter" {
+                    e.prevent_default();
+                    dispatch.dispatch(Action::Apply);
+                    return;
+                }
+                if k.ctrl_key() || k.meta_key() || k.alt_key() || dom::typing_target(&e) {
+                    return;
+                }
+                let on_control = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|el| {
+                        matches!(el.tag_name().as_str(), "BUTTON" | "A" | "SUMMARY")
+                            || el.get_attribute("role").as_deref() == Some("tab")
+                    });
+                match k.key().as_str() {
+                    // Space on a focused button presses that button instead.
+                    " " if !on_control => {
+                        e.prevent_default();
+                        dispatch.dispatch(Action::TogglePlay);
+                    }
+                    "ArrowRight" => {
+                        e.prevent_default();
+                        step_once(&run, &dispatch);
+                    }
+                    _ => {}
+                }
+            });
+            move || drop(listener)
+        });
+    }
+
+    let (status_class, status) = status_line(&state);
     html! {
         <div class="app" data-testid="app">
             <header class="topbar">
@@ -46,15 +165,39 @@ pub fn App() -> Html {
                     </svg>
                     <span class="brand-name">{ "Switchboard" }</span>
                 </div>
-                <Toolbar speed={state.speed} seed={state.seed} dispatch={dispatch.clone()} />
+                <Toolbar
+                    mode={state.mode}
+                    speed={state.speed}
+                    seed={state.seed}
+                    clock={state.clock}
+                    can_advance={state.can_advance()}
+                    run={run.clone()}
+                    dispatch={dispatch.clone()}
+                />
             </header>
             <main class="workspace">
-                <Editor text={state.draft.clone()} dispatch={dispatch.clone()} />
-                <ViewArea tab={state.tab} dispatch={dispatch} />
+                <Editor
+                    draft={state.draft.clone()}
+                    diagnostics={state.diagnostics.clone()}
+                    checked={state.checked.clone()}
+                    example={state.example}
+                    dirty={state.draft_is_dirty()}
+                    dispatch={dispatch.clone()}
+                />
+                <ViewArea
+                    tab={state.tab}
+                    run={run}
+                    clock={state.clock}
+                    playing={state.mode != Mode::Paused}
+                    selected={state.selected}
+                    filter={state.filter.clone()}
+                    run_error={state.run_error.clone()}
+                    dispatch={dispatch}
+                />
             </main>
             <footer class="statusbar">
-                <span class="status-dot idle" aria-hidden="true"></span>
-                <span>{ "Ready" }</span>
+                <span class={classes!("status-dot", status_class)} aria-hidden="true"></span>
+                <span data-testid="status">{ status }</span>
                 <span class="spacer"></span>
                 <span class="muted">{ "Everything runs in this tab. Nothing is uploaded." }</span>
             </footer>
@@ -62,3 +205,45 @@ pub fn App() -> Html {
     }
 }
 
+fn status_line(state: &State) -> (&'static str, String) {
+    let c = &state.clock;
+    if let Some(e) = &state.run_error {
+        return ("error", format!("The engine refused this scenario: {e}"));
+    }
+    let counts = format!(
+        "{} messages · {} in flight",
+        fmt::count(u64::from(c.records)),
+        c.in_flight
+    );
+    match (state.mode, c.stop) {
+        (Mode::Playing, _) => ("running", format!("Playing at {}× · {counts}", state.speed)),
+        (Mode::RunToEnd, _) => (
+            "running",
+            format!(
+                "Running to the end… {}% · {counts}",
+                (c.progress() * 100.0) as u32
+            ),
+        ),
+        (Mode::Paused, Some(StopReason::Finished { .. })) => (
+            "idle",
+            format!("Finished at {} · {counts}", fmt::clock(c.now)),
+        ),
+        (Mode::Paused, Some(stop @ StopReason::EventBudgetExhausted { .. })) => {
+            ("error", format!("Stopped: {stop} · {counts}"))
+        }
+        (Mode::Paused, Some(StopReason::Idle { .. })) => {
+            ("idle", format!("Nothing left to happen · {counts}"))
+        }
+        (Mode::Paused, None) if c.records >= TRACE_LIMIT => (
+            "error",
+            format!(
+                "Paused for good: the trace holds {} records, as many as this page keeps · Reset or shorten the scenario",
+                fmt::count(u64::from(c.records))
+            ),
+        ),
+        (Mode::Paused, None) if c.events == 0 => {
+            ("idle", "Ready: press Play (Space) or Step (→)".to_string())
+        }
+        (Mode::Paused, None) => ("idle", format!("Paused · {counts}")),
+    }
+}

@@ -1,10 +1,20 @@
 //! Yew user interface: the only layer that touches the DOM, timers, the URL and storage.
-//! Components read slices of state; every change goes through `state::Action`.
+//! Components read slices of state; every change goes through `state::Action`. The running
+//! `Sim` lives outside the reducer in `run::RunHandle`; views read slices of its trace.
 
 mod app;
+mod detail;
+mod dom;
 mod editor;
+pub mod fmt;
+mod log;
+mod metrics;
+pub mod run;
 pub mod state;
+mod timeline;
 mod toolbar;
+mod topology;
+pub mod topology_layout;
 mod views;
 
 pub use app::App;

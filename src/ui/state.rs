@@ -1,7 +1,14 @@
 //! Playground UI state: a plain `State` changed only through the closed `Action` enum (Yew reducer).
+//!
+//! The reducer is pure: it compiles scenario text (a pure function of the text) but never touches
+//! the running `Sim`, timers, storage or the DOM. The `Sim` lives outside (see `run.rs`); the
+//! frame loop advances it and reports back with the small `Action::Advanced(Clock)`.
 
 use std::rc::Rc;
 use yew::Reducible;
+
+use crate::scenario::{self, gallery, Compiled, Diagnostic};
+use crate::sim::{Mechanism, NodeId, RecordId, SimTime, StopReason};
 
 /// The views a user can switch between in the main area.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,24 +45,137 @@ impl Tab {
 /// Playback speeds offered by the toolbar, as multiples of real time.
 pub const SPEEDS: [f64; 9] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0, 1000.0];
 
+/// Most trace records a run may hold in the page (about 170 MB); past this the run pauses for
+/// good rather than exhaust the tab's memory.
+pub const TRACE_LIMIT: u32 = 3_000_000;
+
+/// What the frame loop is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Paused,
+    /// Advancing in step with wall time × speed.
+    Playing,
+    /// Advancing as fast as frames allow, towards the end of the run (cancellable).
+    RunToEnd,
+}
+
+/// Where the run stands; the frame loop sends a fresh one after every frame that moved it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Clock {
+    /// Which run this reading belongs to (stale readings of an old run are ignored).
+    pub run_id: u32,
+    /// The engine for this run exists (false until the app has built it).
+    pub built: bool,
+    pub now: SimTime,
+    pub duration: SimTime,
+    pub events: u64,
+    pub records: u32,
+    pub in_flight: u32,
+    pub stop: Option<StopReason>,
+}
+
+impl Clock {
+    /// Fraction of the duration simulated so far, in `[0, 1]`.
+    pub fn progress(&self) -> f64 {
+        if self.duration.0 == 0 {
+            1.0
+        } else {
+            (self.now.0 as f64 / self.duration.0 as f64).clamp(0.0, 1.0)
+        }
+    }
+}
+
+/// A successfully compiled scenario: what the current run runs.
+#[derive(Debug)]
+pub struct Applied {
+    /// Equal to the `run_id` it was applied with; two `Applied` are equal when their versions are.
+    pub version: u32,
+    pub text: Rc<str>,
+    pub compiled: Compiled,
+}
+
+impl PartialEq for Applied {
+    fn eq(&self, other: &Applied) -> bool {
+        self.version == other.version
+    }
+}
+
+/// Which outcomes the message log shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OutcomeFilter {
+    #[default]
+    All,
+    Success,
+    Failure,
+    Dropped,
+    Timeout,
+    Retry,
+    DeadLetter,
+}
+
+impl OutcomeFilter {
+    pub const ALL: [OutcomeFilter; 7] = [
+        OutcomeFilter::All,
+        OutcomeFilter::Success,
+        OutcomeFilter::Failure,
+        OutcomeFilter::Dropped,
+        OutcomeFilter::Timeout,
+        OutcomeFilter::Retry,
+        OutcomeFilter::DeadLetter,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OutcomeFilter::All => "All outcomes",
+            OutcomeFilter::Success => "Success",
+            OutcomeFilter::Failure => "Any failure",
+            OutcomeFilter::Dropped => "Dropped",
+            OutcomeFilter::Timeout => "Timeouts",
+            OutcomeFilter::Retry => "Retries / redeliveries",
+            OutcomeFilter::DeadLetter => "Dead letters",
+        }
+    }
+}
+
+/// The message log's filters. `node` is also set by clicking a node in the topology.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogFilter {
+    pub node: Option<NodeId>,
+    pub mechanism: Option<Mechanism>,
+    pub outcome: OutcomeFilter,
+    pub text: String,
+}
+
+impl LogFilter {
+    pub fn is_empty(&self) -> bool {
+        *self == LogFilter::default()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
     pub tab: Tab,
     /// Text in the editor, applied or not.
-    pub draft: String,
+    pub draft: Rc<str>,
+    /// The last text that compiled; what the current run runs.
+    pub applied: Option<Rc<Applied>>,
+    /// Problems found the last time the draft was checked (empty when it compiled).
+    pub diagnostics: Rc<Vec<Diagnostic>>,
+    /// The text those diagnostics are about (the draft may have moved on since).
+    pub checked: Rc<str>,
+    /// The gallery entry the draft is (unchanged), if any.
+    pub example: Option<&'static str>,
     pub seed: u64,
     pub speed: f64,
-}
-
-impl State {
-    pub fn new(draft: String) -> Self {
-        State {
-            tab: Tab::Topology,
-            draft,
-            seed: 42,
-            speed: 1.0,
-        }
-    }
+    pub mode: Mode,
+    /// Bumped whenever a new run must be built (Apply, Reset, new seed, gallery pick).
+    pub run_id: u32,
+    pub clock: Clock,
+    /// The engine refused the world (a gap in the checker), shown instead of the views.
+    pub run_error: Option<Rc<str>>,
+    /// Selected trace record, shared by the log, the timeline and the detail panel.
+    pub selected: Option<RecordId>,
+    pub filter: LogFilter,
 }
 
 /// Every change to the UI state. Closed: a new kind of change is a new variant, handled everywhere.
@@ -63,7 +183,129 @@ impl State {
 pub enum Action {
     SelectTab(Tab),
     EditDraft(String),
+    /// Compile the draft; on success it becomes the run (reset), otherwise show diagnostics.
+    Apply,
+    /// Replace the draft with the canonical formatting of it (when it parses).
+    Format,
+    /// Load a gallery entry by id and run it.
+    LoadExample(&'static str),
+    /// Load text (e.g. the user's saved custom scenario) and apply it.
+    LoadText(String),
     SetSpeed(f64),
+    SetSeed(u64),
+    TogglePlay,
+    Pause,
+    RunToEnd,
+    Reset,
+    /// The frame loop (or a step) moved the run.
+    Advanced(Clock),
+    RunFailed(String),
+    Select(Option<RecordId>),
+    SetFilter(LogFilter),
+    /// Filter the log to one node (topology click), or clear that part of the filter.
+    FilterNode(Option<NodeId>),
+}
+
+impl State {
+    /// The state the app opens with: the saved draft if there is one (and it compiles, it runs),
+    /// otherwise the default gallery scenario.
+    pub fn new(saved: Option<String>) -> Self {
+        let default = gallery::default_example();
+        let mut state = State {
+            tab: Tab::Topology,
+            draft: Rc::from(default.text),
+            applied: None,
+            diagnostics: Rc::new(Vec::new()),
+            checked: Rc::from(""),
+            example: Some(default.id),
+            seed: default.seed,
+            speed: 1.0,
+            mode: Mode::Paused,
+            run_id: 0,
+            clock: Clock::default(),
+            run_error: None,
+            selected: None,
+            filter: LogFilter::default(),
+        };
+        // The default scenario always runs first, so there is a last good run whatever was saved.
+        state.apply_text(Rc::from(default.text), Some(default.seed));
+        if let Some(text) = saved.filter(|t| !t.trim().is_empty() && t.as_str() != default.text) {
+            let text: Rc<str> = Rc::from(text);
+            state.example = example_of(&text);
+            state.draft = text.clone();
+            state.apply_text(text, None);
+        }
+        state
+    }
+
+    /// Compile `text`: on success it becomes the applied scenario and a new run is due; on failure
+    /// only the diagnostics change (the last good run stays). `seed` overrides the seed choice.
+    fn apply_text(&mut self, text: Rc<str>, seed: Option<u64>) {
+        self.checked = text.clone();
+        match scenario::compile(&text) {
+            Ok(compiled) => {
+                // A seed written in the text wins when it changed (or on first load); otherwise
+                // the toolbar's seed stays, so "new seed" survives small edits.
+                let written_changed = self
+                    .applied
+                    .as_ref()
+                    .is_none_or(|a| a.compiled.seed != compiled.seed);
+                self.seed = seed.unwrap_or(if written_changed {
+                    compiled.seed
+                } else {
+                    self.seed
+                });
+                self.run_id += 1;
+                self.applied = Some(Rc::new(Applied {
+                    version: self.run_id,
+                    text,
+                    compiled,
+                }));
+                self.diagnostics = Rc::new(Vec::new());
+                self.new_run();
+            }
+            Err(diagnostics) => self.diagnostics = Rc::new(diagnostics),
+        }
+    }
+
+    /// Forget everything about the previous run (the frame loop builds the new one).
+    fn new_run(&mut self) {
+        self.clock = Clock {
+            run_id: self.run_id,
+            duration: self
+                .applied
+                .as_ref()
+                .map_or(SimTime::ZERO, |a| a.compiled.world.run.duration),
+            ..Clock::default()
+        };
+        self.run_error = None;
+        self.selected = None;
+        self.filter.node = None;
+        if self.mode == Mode::RunToEnd {
+            self.mode = Mode::Paused;
+        }
+    }
+
+    /// Whether the run can move forward (there is one, and it has not stopped).
+    pub fn can_advance(&self) -> bool {
+        self.applied.is_some()
+            && self.run_error.is_none()
+            && self.clock.stop.is_none()
+            && self.clock.records < TRACE_LIMIT
+    }
+
+    /// Whether the draft differs from the text the current run runs.
+    pub fn draft_is_dirty(&self) -> bool {
+        self.applied.as_ref().is_none_or(|a| a.text != self.draft)
+    }
+}
+
+/// The gallery entry whose text is exactly `text`.
+pub fn example_of(text: &str) -> Option<&'static str> {
+    gallery::GALLERY
+        .iter()
+        .find(|e| e.text == text)
+        .map(|e| e.id)
 }
 
 impl Reducible for State {
@@ -71,17 +313,237 @@ impl Reducible for State {
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         // Returning the same Rc when nothing changed lets Yew skip the re-render.
+        let mut next = (*self).clone();
         match action {
-            Action::SelectTab(tab) if tab != self.tab => Rc::new(State { tab, ..(*self).clone() }),
-            Action::SelectTab(_) => self,
-            Action::EditDraft(draft) if draft != self.draft => {
-                Rc::new(State { draft, ..(*self).clone() })
+            Action::SelectTab(tab) => next.tab = tab,
+            Action::EditDraft(draft) => {
+                if *draft == *self.draft {
+                    return self;
+                }
+                next.example = example_of(&draft);
+                next.draft = Rc::from(draft);
             }
-            Action::EditDraft(_) => self,
-            Action::SetSpeed(speed) if speed != self.speed => {
-                Rc::new(State { speed, ..(*self).clone() })
+            Action::Apply => {
+                let text = next.draft.clone();
+                next.apply_text(text, None);
             }
-            Action::SetSpeed(_) => self,
+            Action::Format => match scenario::parse(&self.draft) {
+                Ok(model) => {
+                    let text = scenario::format(&model);
+                    next.example = example_of(&text);
+                    next.draft = Rc::from(text);
+                    next.diagnostics = Rc::new(Vec::new());
+                    next.checked = next.draft.clone();
+                }
+                Err(diagnostics) => {
+                    next.diagnostics = Rc::new(diagnostics);
+                    next.checked = next.draft.clone();
+                }
+            },
+            Action::LoadExample(id) => {
+                let Some(example) = gallery::find(id) else {
+                    return self;
+                };
+                next.draft = Rc::from(example.text);
+                next.example = Some(example.id);
+                next.apply_text(Rc::from(example.text), Some(example.seed));
+            }
+            Action::LoadText(text) => {
+                let text: Rc<str> = Rc::from(text);
+                next.example = example_of(&text);
+                next.draft = text.clone();
+                next.apply_text(text, None);
+            }
+            Action::SetSpeed(speed) => {
+                if !(speed.is_finite() && speed > 0.0) {
+                    return self;
+                }
+                next.speed = speed;
+            }
+            Action::SetSeed(seed) => {
+                next.seed = seed;
+                next.run_id += 1;
+                next.new_run();
+            }
+            Action::TogglePlay => {
+                next.mode = match self.mode {
+                    Mode::Paused if self.can_advance() => Mode::Playing,
+                    Mode::Paused => return self,
+                    Mode::Playing | Mode::RunToEnd => Mode::Paused,
+                };
+            }
+            Action::Pause => next.mode = Mode::Paused,
+            Action::RunToEnd => {
+                if !self.can_advance() {
+                    return self;
+                }
+                next.mode = Mode::RunToEnd;
+            }
+            Action::Reset => {
+                next.run_id += 1;
+                next.mode = Mode::Paused;
+                next.new_run();
+            }
+            Action::Advanced(clock) => {
+                if clock.run_id != self.run_id {
+                    return self;
+                }
+                next.clock = clock;
+                if clock.stop.is_some() || clock.records >= TRACE_LIMIT {
+                    next.mode = Mode::Paused;
+                }
+            }
+            Action::RunFailed(message) => {
+                next.run_error = Some(Rc::from(message));
+                next.mode = Mode::Paused;
+            }
+            Action::Select(selected) => next.selected = selected,
+            Action::SetFilter(filter) => next.filter = filter,
+            Action::FilterNode(node) => next.filter.node = node,
+        }
+        if next == *self {
+            self
+        } else {
+            Rc::new(next)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reduce(state: Rc<State>, action: Action) -> Rc<State> {
+        state.reduce(action)
+    }
+
+    #[test]
+    fn opens_on_the_default_gallery_scenario() {
+        let s = State::new(None);
+        let default = gallery::default_example();
+        assert_eq!(&*s.draft, default.text);
+        assert_eq!(s.example, Some(default.id));
+        assert!(s.applied.is_some());
+        assert_eq!(s.seed, default.seed);
+        assert!(s.diagnostics.is_empty());
+        assert_eq!(s.mode, Mode::Paused);
+    }
+
+    #[test]
+    fn a_saved_draft_is_restored_even_when_it_does_not_compile() {
+        let s = State::new(Some("scenario \"x\" seed 1\nservice".to_string()));
+        assert_eq!(&*s.draft, "scenario \"x\" seed 1\nservice");
+        assert!(!s.diagnostics.is_empty(), "diagnostics shown");
+        // The default scenario still runs.
+        assert_eq!(
+            &*s.applied.as_ref().expect("a run").text,
+            gallery::default_example().text
+        );
+    }
+
+    #[test]
+    fn invalid_apply_keeps_the_last_good_run() {
+        let s = Rc::new(State::new(None));
+        let before = s.applied.clone();
+        let run_id = s.run_id;
+        let s = reduce(
+            s,
+            Action::EditDraft("scenario \"x\"\nservice a workers zero\n".into()),
+        );
+        let s = reduce(s, Action::Apply);
+        assert!(!s.diagnostics.is_empty());
+        assert_eq!(s.applied, before);
+        assert_eq!(s.run_id, run_id);
+        let d = &s.diagnostics[0];
+        assert!(d.line >= 1 && d.col >= 1);
+    }
+
+    #[test]
+    fn a_good_apply_starts_a_new_run() {
+        let s = Rc::new(State::new(None));
+        let text = gallery::GALLERY[1].text.to_string();
+        let s = reduce(s, Action::EditDraft(text.clone()));
+        assert_eq!(s.example, Some(gallery::GALLERY[1].id));
+        let run_id = s.run_id;
+        let s = reduce(s, Action::Apply);
+        assert_eq!(s.run_id, run_id + 1);
+        assert_eq!(&*s.applied.as_ref().expect("applied").text, text.as_str());
+        assert_eq!(s.seed, gallery::GALLERY[1].seed);
+        assert_eq!(s.clock.run_id, s.run_id);
+    }
+
+    #[test]
+    fn unchanged_actions_return_the_same_state() {
+        let s = Rc::new(State::new(None));
+        let same = reduce(s.clone(), Action::SelectTab(Tab::Topology));
+        assert!(Rc::ptr_eq(&s, &same));
+        let same = reduce(s.clone(), Action::Advanced(s.clock));
+        assert!(Rc::ptr_eq(&s, &same));
+        let stale = Clock {
+            run_id: s.run_id + 7,
+            events: 5,
+            ..s.clock
+        };
+        assert!(Rc::ptr_eq(&s, &reduce(s.clone(), Action::Advanced(stale))));
+    }
+
+    #[test]
+    fn a_finished_run_pauses_and_cannot_play() {
+        let s = Rc::new(State::new(None));
+        let s = reduce(s, Action::TogglePlay);
+        assert_eq!(s.mode, Mode::Playing);
+        let done = Clock {
+            stop: Some(StopReason::Finished {
+                at: s.clock.duration,
+            }),
+            now: s.clock.duration,
+            ..s.clock
+        };
+        let s = reduce(s, Action::Advanced(done));
+        assert_eq!(s.mode, Mode::Paused);
+        let again = reduce(s.clone(), Action::TogglePlay);
+        assert!(Rc::ptr_eq(&s, &again));
+        let s = reduce(s, Action::Reset);
+        assert_eq!(s.clock.stop, None);
+        assert_eq!(reduce(s, Action::TogglePlay).mode, Mode::Playing);
+    }
+
+    #[test]
+    fn a_full_trace_pauses_for_good() {
+        let s = Rc::new(State::new(None));
+        let s = reduce(s, Action::TogglePlay);
+        let full = Clock {
+            records: TRACE_LIMIT,
+            built: true,
+            ..s.clock
+        };
+        let s = reduce(s, Action::Advanced(full));
+        assert_eq!(s.mode, Mode::Paused);
+        assert!(!s.can_advance());
+        assert!(Rc::ptr_eq(&s, &reduce(s.clone(), Action::TogglePlay)));
+    }
+
+    #[test]
+    fn a_new_seed_resets_and_survives_edits_that_keep_the_written_seed() {
+        let s = Rc::new(State::new(None));
+        let s = reduce(s, Action::SetSeed(99));
+        assert_eq!(s.seed, 99);
+        let edited = format!("{}\n# a comment\n", s.draft);
+        let s = reduce(s, Action::EditDraft(edited));
+        let s = reduce(s, Action::Apply);
+        assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+        assert_eq!(s.seed, 99);
+    }
+
+    #[test]
+    fn gallery_picks_load_and_run() {
+        let s = Rc::new(State::new(None));
+        for e in gallery::GALLERY {
+            let s = reduce(s.clone(), Action::LoadExample(e.id));
+            assert_eq!(&*s.draft, e.text);
+            assert_eq!(s.example, Some(e.id));
+            assert!(s.diagnostics.is_empty(), "{}: {:?}", e.id, s.diagnostics);
+            assert_eq!(s.seed, e.seed);
         }
     }
 }

@@ -1,12 +1,27 @@
-//! The tabbed view area: Topology, Message log, Timeline and Metrics, each a projection of the trace.
+//! The tabbed view area: Topology, Message log, Timeline and Metrics, each a projection of the
+//! run's trace; and the empty / error states they share.
+
+use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::state::{Action, State, Tab};
+use super::log::LogView;
+use super::metrics::MetricsView;
+use super::run::RunHandle;
+use super::state::{Action, Clock, LogFilter, State, Tab};
+use super::timeline::TimelineView;
+use super::topology::TopologyView;
+use crate::sim::RecordId;
 
 #[derive(Properties, PartialEq)]
 pub struct ViewAreaProps {
     pub tab: Tab,
+    pub run: RunHandle,
+    pub clock: Clock,
+    pub playing: bool,
+    pub selected: Option<RecordId>,
+    pub filter: LogFilter,
+    pub run_error: Option<Rc<str>>,
     pub dispatch: UseReducerDispatcher<State>,
 }
 
@@ -28,41 +43,58 @@ pub fn ViewArea(props: &ViewAreaProps) -> Html {
         }
     });
 
+    let body = if let Some(e) = &props.run_error {
+        error_state(
+            "The engine refused this scenario",
+            &format!("{e}. The checker should have caught this; please report the scenario text."),
+        )
+    } else if !props.clock.built {
+        empty_state("Starting…", "Building the run.")
+    } else {
+        let (run, clock, d) = (props.run.clone(), props.clock, props.dispatch.clone());
+        match props.tab {
+            Tab::Topology => html! {
+                <TopologyView {run} {clock} node={props.filter.node} selected={props.selected} dispatch={d} />
+            },
+            Tab::Log => html! {
+                <LogView {run} {clock} filter={props.filter.clone()} selected={props.selected} playing={props.playing} dispatch={d} />
+            },
+            Tab::Timeline => html! {
+                <TimelineView {run} {clock} playing={props.playing} selected={props.selected} dispatch={d} />
+            },
+            Tab::Metrics => html! { <MetricsView {run} {clock} /> },
+        }
+    };
+
     html! {
         <section class="pane view-pane" aria-label="Views">
             <div class="tabs" role="tablist">{ for tabs }</div>
             <div class="view" role="tabpanel" id={format!("view-{}", props.tab.slug())}
                  aria-labelledby={format!("tab-{}", props.tab.slug())}>
-                { empty_state(props.tab) }
+                { body }
             </div>
         </section>
     }
 }
 
-fn empty_state(tab: Tab) -> Html {
-    let (title, body) = match tab {
-        Tab::Topology => (
-            "No run yet",
-            "Services, queues and topics appear here as a graph, with messages moving along its edges.",
-        ),
-        Tab::Log => (
-            "No messages yet",
-            "Every message appears here: time, from → to, mechanism, outcome and latency.",
-        ),
-        Tab::Timeline => (
-            "Nothing on the timeline",
-            "One lane per service, queue and topic; each message an arrow from send to receive.",
-        ),
-        Tab::Metrics => (
-            "No metrics yet",
-            "Throughput, error rate and p50/p95/p99 latency per endpoint, and queue depth over time.",
-        ),
-    };
+/// A centred message for a view with nothing to show yet.
+pub fn empty_state(title: &str, body: &str) -> Html {
     html! {
-        <div class="empty-state">
+        <div class="empty-state" data-testid="empty-state">
             <div class="empty-art" aria-hidden="true">
                 <span class="node n1"></span><span class="node n2"></span><span class="node n3"></span>
             </div>
+            <h3>{ title }</h3>
+            <p>{ body }</p>
+        </div>
+    }
+}
+
+/// A centred message for a view that cannot show what it should.
+pub fn error_state(title: &str, body: &str) -> Html {
+    html! {
+        <div class="empty-state error" role="alert" data-testid="error-state">
+            <div class="error-mark" aria-hidden="true">{ "!" }</div>
             <h3>{ title }</h3>
             <p>{ body }</p>
         </div>

@@ -1,0 +1,268 @@
+// End-to-end test of the live playground against the release bundle: every gallery scenario
+// plays and fills the log, the timeline and the topology; step is exactly one event; a syntax
+// error shows line:col while the last good run stays; the edited text survives a reload;
+// selection is shared by the log and the timeline; run-to-end finishes and can be cancelled.
+// Screenshots of each view land in e2e/out/playground-*.png.
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { serveDir, launchChromium, watchErrors, check, summary, assert } from './lib.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = process.argv[2] ?? join(here, '..', 'dist');
+const out = join(here, 'out');
+await mkdir(out, { recursive: true });
+
+/** Waits for `n` animation frames in the page. */
+const frames = (page, n) =>
+  page.evaluate(
+    (n) =>
+      new Promise((done) => {
+        let k = 0;
+        const f = () => (++k >= n ? done() : requestAnimationFrame(f));
+        requestAnimationFrame(f);
+      }),
+    n,
+  );
+const events = async (page) => Number(await page.getAttribute('[data-testid=events]', 'data-events'));
+const isPlaying = async (page) => (await page.getAttribute('[data-testid=play]', 'aria-pressed')) === 'true';
+const tab = (page, slug) => page.click(`#tab-${slug}`);
+const blur = (page) => page.evaluate(() => document.activeElement?.blur());
+/** Speed option index by label, e.g. '5×'. */
+async function setSpeed(page, label) {
+  const index = await page.$$eval(
+    '[data-testid=speed] option',
+    (os, label) => os.findIndex((o) => o.textContent === label),
+    label,
+  );
+  await page.selectOption('[data-testid=speed]', String(index));
+}
+async function pause(page) {
+  if (await isPlaying(page)) await page.click('[data-testid=play]');
+}
+async function logRows(page) {
+  return page.locator('[data-testid=log-rows] .log-row').count();
+}
+
+const server = await serveDir(dist);
+const browser = await launchChromium();
+const page = await browser.newPage();
+const errors = watchErrors(page);
+let gallery = [];
+try {
+  await check('opens on the default gallery scenario, ready to play', async () => {
+    await page.goto(server.url, { waitUntil: 'load' });
+    await page.waitForSelector('[data-testid=app]', { timeout: 15000 });
+    await page.waitForSelector('[data-testid=topology] .node');
+    gallery = await page.$$eval('[data-testid=gallery] option', (os) =>
+      os.map((o) => ({ id: o.value, title: o.textContent })).filter((o) => o.id !== 'custom' && o.id !== 'restore'),
+    );
+    assert(gallery.length >= 9, `gallery has ${gallery.length} entries`);
+    const picked = await page.inputValue('[data-testid=gallery]');
+    assert(picked === gallery[0].id, `picker shows ${picked}, expected ${gallery[0].id}`);
+    const text = await page.inputValue('textarea.code');
+    assert(text.startsWith('scenario '), 'the editor holds the scenario');
+    assert((await page.textContent('[data-testid=explanation]')).length > 40, 'the explanation is shown');
+    assert((await events(page)) === 0, 'no events before play');
+    assert((await page.textContent('[data-testid=status]')).startsWith('Ready'), 'status says ready');
+  });
+
+  await check('every gallery scenario plays: log rows, timeline arrows and topology dots appear', async () => {
+    for (const { id, title } of gallery) {
+      await page.selectOption('[data-testid=gallery]', id);
+      await page.waitForFunction(
+        (id) => document.querySelector('[data-testid=gallery]').value === id,
+        id,
+      );
+      assert((await events(page)) === 0, `${id}: a fresh run starts at zero events`);
+      await setSpeed(page, '5×');
+      await page.click('[data-testid=play]');
+      await frames(page, 90);
+      await pause(page);
+      const n = await events(page);
+      assert(n > 0, `${id}: events advanced while playing (${n})`);
+
+      await tab(page, 'log');
+      const rows = await logRows(page);
+      assert(rows > 0 && rows <= 200, `${id}: ${rows} log rows in the DOM`);
+
+      await tab(page, 'timeline');
+      await frames(page, 2);
+      const arrows = Number(await page.getAttribute('[data-testid=timeline-canvas]', 'data-arrows'));
+      assert(arrows > 0, `${id}: ${arrows} timeline arrows drawn`);
+
+      await tab(page, 'topology');
+      await blur(page);
+      let dots = 0;
+      for (let i = 0; i < 400 && dots === 0; i++) {
+        await page.keyboard.press('ArrowRight');
+        dots = await page.locator('[data-testid=dots] circle').count();
+      }
+      assert(dots > 0, `${id}: a message in flight is drawn as a dot on the topology`);
+      console.log(`     ${id}: ${n} events, ${rows} log rows, ${arrows} arrows, ${dots} dots  (${title})`);
+    }
+  });
+
+  await check('pause and step change the event count by exactly one', async () => {
+    await page.selectOption('[data-testid=gallery]', gallery[0].id);
+    await setSpeed(page, '1×');
+    await page.click('[data-testid=play]');
+    await frames(page, 30);
+    await page.click('[data-testid=play]');
+    assert(!(await isPlaying(page)), 'paused');
+    const e0 = await events(page);
+    await frames(page, 5);
+    assert((await events(page)) === e0, 'paused means no events');
+    await page.click('[data-testid=step]');
+    assert((await events(page)) === e0 + 1, 'the step button processes one event');
+    await blur(page);
+    await page.keyboard.press('ArrowRight');
+    assert((await events(page)) === e0 + 2, '→ processes one event');
+    await page.keyboard.press('Space');
+    assert(await isPlaying(page), 'Space plays');
+    await page.keyboard.press('Space');
+    assert(!(await isPlaying(page)), 'Space pauses');
+  });
+
+  await check('log and timeline share the selection; clicking a node filters the log', async () => {
+    await setSpeed(page, '1×');
+    await page.click('[data-testid=play]');
+    await frames(page, 60);
+    await pause(page);
+    await tab(page, 'timeline');
+    await frames(page, 2);
+    const probe = await page.getAttribute('[data-testid=timeline-canvas]', 'data-probe');
+    assert(probe, 'the timeline reports a clickable arrow');
+    const [x, y, id] = probe.split(' ').map(Number);
+    await page.click('[data-testid=timeline-canvas]', { position: { x, y } });
+    await page.waitForSelector('[data-testid=detail]');
+    const head = await page.textContent('[data-testid=detail] h3');
+    assert(head.includes(`#${id}`), `timeline click selects #${id}: detail says ${head}`);
+    await page.screenshot({ path: join(out, 'playground-timeline.png') });
+    await tab(page, 'log');
+    await page.waitForSelector(`.log-row.selected[data-id="${id}"]`, { timeout: 3000 });
+    // And back: a row clicked in the log is the selection on the timeline.
+    const other = await page.getAttribute('[data-testid=log-rows] .log-row:not(.selected)', 'data-id');
+    await page.click(`[data-testid=log-rows] .log-row[data-id="${other}"]`);
+    const chain = await page.locator('[data-testid=detail] .rels .rel').count();
+    await page.screenshot({ path: join(out, 'playground-log.png') });
+    await tab(page, 'timeline');
+    const head2 = await page.textContent('[data-testid=detail] h3');
+    assert(head2.includes(`#${other}`), `log click selects #${other} on the timeline too`);
+    assert(chain >= 0, 'detail lists related records');
+
+    await tab(page, 'topology');
+    await page.click('[data-node="payments"]');
+    await page.waitForSelector('.banner');
+    await tab(page, 'log');
+    const routes = await page.$$eval('[data-testid=log-rows] .log-row .c-route', (cs) => cs.map((c) => c.textContent));
+    assert(routes.length > 0 && routes.every((r) => r.includes('payments')), 'every row involves payments');
+    await page.selectOption('[data-testid=filter-node]', '');
+    await page.keyboard.press('Escape');
+  });
+
+  await check('a syntax error shows line:col and the last good run stays', async () => {
+    await tab(page, 'log');
+    const before = { events: await events(page), total: await page.getAttribute('[data-testid=log-count]', 'data-total') };
+    const good = await page.inputValue('textarea.code');
+    const lines = good.split('\n').length;
+    const bad = `${good}\nservice broken workers lots\n`;
+    await page.fill('textarea.code', bad);
+    await page.press('textarea.code', 'Control+Enter');
+    await page.waitForSelector('[data-testid=diagnostics][role=alert]');
+    const pos = await page.textContent('[data-testid=diag-pos]');
+    assert(/^\d+:\d+$/.test(pos), `diagnostic position reads ${pos}`);
+    assert(pos.startsWith(`${lines + 1}:`), `the error is on the new line ${lines + 1} (got ${pos})`);
+    assert((await page.locator('.mark-line').count()) > 0, 'the line is highlighted');
+    assert((await page.locator('.gutter .gutter-err').count()) > 0, 'the gutter marks the line');
+    assert((await events(page)) === before.events, 'the run was not reset');
+    const total = await page.getAttribute('[data-testid=log-count]', 'data-total');
+    assert(total === before.total && Number(total) > 0, `the log still holds the old run (${total})`);
+    await page.screenshot({ path: join(out, 'playground-editor-error.png') });
+
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('[data-testid=app]');
+    const restored = await page.inputValue('textarea.code');
+    assert(restored === bad, 'reload keeps the edited text');
+    await page.waitForSelector('[data-testid=diagnostics][role=alert]');
+    assert((await page.inputValue('[data-testid=gallery]')) === 'custom', 'the picker says the text is your own');
+
+    // Picking a gallery entry keeps the user's text one click away.
+    await page.selectOption('[data-testid=gallery]', gallery[1].id);
+    await page.selectOption('[data-testid=gallery]', 'restore');
+    assert((await page.inputValue('textarea.code')) === bad, 'the own scenario comes back');
+    await page.selectOption('[data-testid=gallery]', gallery[0].id);
+  });
+
+  await check('run to end finishes with progress; it can be cancelled', async () => {
+    const short = gallery.find((g) => g.id === 'poison-message') ?? gallery[0];
+    await page.selectOption('[data-testid=gallery]', short.id);
+    await page.click('[data-testid=run-to-end]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]').textContent.startsWith('Finished'), null, { timeout: 30000 });
+    assert((await events(page)) > 0, 'events were processed');
+    assert(await page.isEnabled('[data-testid=reset]'), 'reset is available');
+    assert(await page.isDisabled('[data-testid=play]'), 'a finished run cannot play');
+
+    // A long run (an hour of simulated time) so there is time to cancel.
+    await page.selectOption('[data-testid=gallery]', gallery[1].id);
+    const text = await page.inputValue('textarea.code');
+    await page.fill('textarea.code', text.replace(/duration \d+s/, 'duration 3600s'));
+    await page.click('[data-testid=apply]');
+    await page.click('[data-testid=run-to-end]');
+    await page.waitForSelector('[data-testid=cancel]');
+    await frames(page, 3);
+    await page.click('[data-testid=cancel]');
+    const status = await page.textContent('[data-testid=status]');
+    assert(status.startsWith('Paused'), `cancelled run is paused: ${status}`);
+    const progress = Number(await page.getAttribute('[data-testid=events]', 'data-events'));
+    assert(progress > 0, 'it ran for a while');
+    await page.click('[data-testid=reset]');
+    assert((await events(page)) === 0, 'reset goes back to zero');
+  });
+
+  await check('screenshots of each view', async () => {
+    await page.selectOption('[data-testid=gallery]', gallery[0].id);
+    await setSpeed(page, '10×');
+    await page.click('[data-testid=play]');
+    await page.waitForFunction(() => parseFloat(document.querySelector('[data-testid=sim-time]').textContent) >= 32, null, { timeout: 30000 });
+    await setSpeed(page, '0.25×');
+    await tab(page, 'topology');
+    await frames(page, 20);
+    await page.screenshot({ path: join(out, 'playground-topology.png') });
+    await tab(page, 'metrics');
+    await frames(page, 5);
+    assert((await page.locator('[data-testid=endpoint-table] tbody tr').count()) > 0, 'endpoint table');
+    assert((await page.locator('.chart polyline').count()) > 0, 'charts drawn');
+    await page.screenshot({ path: join(out, 'playground-metrics.png') });
+    await pause(page);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await tab(page, 'timeline');
+    await frames(page, 3);
+    await page.screenshot({ path: join(out, 'playground-timeline-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  await check('narrow width: panes stacked, views usable', async () => {
+    const narrow = await browser.newPage();
+    const narrowErrors = watchErrors(narrow);
+    await narrow.setViewportSize({ width: 390, height: 844 });
+    await narrow.goto(server.url);
+    await narrow.waitForSelector('[data-testid=app]');
+    await narrow.click('[data-testid=play]');
+    await frames(narrow, 60);
+    await narrow.click('#tab-log');
+    await frames(narrow, 5);
+    assert((await narrow.locator('[data-testid=log-rows] .log-row').count()) > 0, 'log rows on a phone');
+    await narrow.screenshot({ path: join(out, 'playground-narrow.png'), fullPage: true });
+    assert(narrowErrors.length === 0, `errors:\n${narrowErrors.join('\n')}`);
+    await narrow.close();
+  });
+
+  await check('no console errors', async () => {
+    assert(errors.length === 0, `errors:\n${errors.join('\n')}`);
+  });
+} finally {
+  await browser.close();
+  await server.close();
+}
+summary('playground');

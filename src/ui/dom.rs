@@ -1,0 +1,166 @@
+//! Small owned handles on browser facilities: an animation-frame loop and an event listener that
+//! stop when dropped (nothing is `.forget()`-leaked), local storage, and the wall clock used
+//! only to pace frames.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
+fn window() -> Option<web_sys::Window> {
+    web_sys::window()
+}
+
+/// Milliseconds from the page's time origin (`performance.now()`); 0 when unavailable.
+pub fn now_ms() -> f64 {
+    window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+struct FrameInner {
+    handle: Option<i32>,
+    callback: Option<Closure<dyn FnMut(f64)>>,
+}
+
+/// A `requestAnimationFrame` loop: `tick(timestamp_ms)` runs once per frame until it returns
+/// `false` or the loop is dropped (which cancels the pending frame).
+pub struct FrameLoop {
+    inner: Rc<RefCell<FrameInner>>,
+}
+
+impl FrameLoop {
+    pub fn start(mut tick: impl FnMut(f64) -> bool + 'static) -> FrameLoop {
+        let inner = Rc::new(RefCell::new(FrameInner {
+            handle: None,
+            callback: None,
+        }));
+        // The callback holds only a weak reference, so the loop owns the closure and not the
+        // other way round: dropping the `FrameLoop` frees everything.
+        let weak = Rc::downgrade(&inner);
+        let callback = Closure::<dyn FnMut(f64)>::new(move |ts: f64| {
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            inner.borrow_mut().handle = None;
+            if tick(ts) {
+                request(&inner);
+            }
+        });
+        inner.borrow_mut().callback = Some(callback);
+        request(&inner);
+        FrameLoop { inner }
+    }
+}
+
+fn request(inner: &Rc<RefCell<FrameInner>>) {
+    let mut i = inner.borrow_mut();
+    let Some(cb) = i.callback.as_ref() else {
+        return;
+    };
+    let handle = window().and_then(|w| w.request_animation_frame(cb.as_ref().unchecked_ref()).ok());
+    i.handle = handle;
+}
+
+impl Drop for FrameLoop {
+    fn drop(&mut self) {
+        if let Ok(mut i) = self.inner.try_borrow_mut() {
+            if let (Some(h), Some(w)) = (i.handle.take(), window()) {
+                let _ = w.cancel_animation_frame(h);
+            }
+            i.callback = None;
+        }
+    }
+}
+
+/// An event listener removed when dropped.
+pub struct Listener {
+    target: web_sys::EventTarget,
+    kind: &'static str,
+    callback: Closure<dyn FnMut(web_sys::Event)>,
+    capture: bool,
+}
+
+impl Listener {
+    /// Listen for `kind` on `target`. `passive: false` lets the handler call `prevent_default`
+    /// (needed for wheel zoom).
+    pub fn new(
+        target: &web_sys::EventTarget,
+        kind: &'static str,
+        passive: bool,
+        f: impl FnMut(web_sys::Event) + 'static,
+    ) -> Listener {
+        let callback = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+        let options = web_sys::AddEventListenerOptions::new();
+        options.set_passive(passive);
+        let _ = target.add_event_listener_with_callback_and_add_event_listener_options(
+            kind,
+            callback.as_ref().unchecked_ref(),
+            &options,
+        );
+        Listener {
+            target: target.clone(),
+            kind,
+            callback,
+            capture: false,
+        }
+    }
+
+    /// Listen on the window.
+    pub fn on_window(
+        kind: &'static str,
+        f: impl FnMut(web_sys::Event) + 'static,
+    ) -> Option<Listener> {
+        let w = window()?;
+        Some(Listener::new(w.as_ref(), kind, false, f))
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.target.remove_event_listener_with_callback_and_bool(
+            self.kind,
+            self.callback.as_ref().unchecked_ref(),
+            self.capture,
+        );
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+/// A value from local storage (None when absent or storage is unavailable).
+pub fn load(key: &str) -> Option<String> {
+    storage().and_then(|s| s.get_item(key).ok().flatten())
+}
+
+/// Store a value; failures (quota, private mode) are ignored: autosave is best effort.
+pub fn save(key: &str, value: &str) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(key, value);
+    }
+}
+
+/// Key of the autosaved editor text.
+pub const DRAFT_KEY: &str = "switchboard.draft";
+/// Key of the user's last own scenario, kept when a gallery entry replaces it.
+pub const CUSTOM_KEY: &str = "switchboard.custom";
+
+/// A fresh random seed (the seed itself then makes the run reproducible).
+pub fn random_seed() -> u64 {
+    (js_sys::Math::random() * 4_294_967_296.0) as u64
+}
+
+/// Whether a keyboard event comes from a place that takes text (shortcuts stay out of the way).
+pub fn typing_target(e: &web_sys::Event) -> bool {
+    let Some(el) = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return false;
+    };
+    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+        || el.get_attribute("contenteditable").is_some()
+}

@@ -1,0 +1,547 @@
+//! The live run, outside the reducer: the `Sim` plus what the views derive from its trace,
+//! kept up to date incrementally (each frame indexes only the records appended since the last):
+//! filtered log rows, long records for the timeline, chart buckets, "what it caused" lookups,
+//! and the topology layout. No DOM here; `RunHandle` is how components share it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::state::{Clock, LogFilter, OutcomeFilter};
+use super::topology_layout::Topology;
+use crate::sim::{Kind, NodeId, NodeKind, Outcome, Record, RecordId, Sim, SimTime, World};
+
+/// Records longer than this (fault windows, long spans) are listed apart, so the timeline finds
+/// them without scanning the whole trace.
+pub const LONG: SimTime = SimTime::from_secs(2);
+
+/// Shared, mutable access to the current run. Equal when it is the same cell, so passing it as a
+/// prop never causes a re-render by itself.
+#[derive(Clone, Default)]
+pub struct RunHandle(pub Rc<RefCell<Option<Run>>>);
+
+impl PartialEq for RunHandle {
+    fn eq(&self, other: &RunHandle) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Per-bucket counts for the metrics charts.
+pub struct Charts {
+    /// Width of one bucket.
+    pub bucket: SimTime,
+    /// Messages that arrived (or were lost), per bucket.
+    pub messages: Vec<u32>,
+    /// Replies (and timeouts) reaching clients, per bucket.
+    pub replies: Vec<u32>,
+    /// Of those, failures.
+    pub errors: Vec<u32>,
+    /// Client-visible latencies (µs) of the replies, per bucket.
+    latencies: Vec<Vec<u32>>,
+    /// Percentiles of finished buckets, computed once.
+    percentiles: Vec<[u32; 3]>,
+}
+
+impl Charts {
+    fn new(duration: SimTime) -> Charts {
+        Charts {
+            bucket: SimTime((duration.0 / 200).max(10_000)),
+            messages: Vec::new(),
+            replies: Vec::new(),
+            errors: Vec::new(),
+            latencies: Vec::new(),
+            percentiles: Vec::new(),
+        }
+    }
+
+    fn slot(&mut self, t: SimTime) -> usize {
+        let i = (t.0 / self.bucket.0).min(100_000) as usize;
+        if i >= self.messages.len() {
+            self.messages.resize(i + 1, 0);
+            self.replies.resize(i + 1, 0);
+            self.errors.resize(i + 1, 0);
+            self.latencies.resize(i + 1, Vec::new());
+        }
+        i
+    }
+
+    /// p50/p95/p99 (µs) of client-visible latency per bucket up to `now`; buckets before the
+    /// current one are final and computed only once.
+    pub fn percentiles(&mut self, now: SimTime) -> Vec<[u32; 3]> {
+        let current = (now.0 / self.bucket.0) as usize;
+        let finished = current.min(self.latencies.len());
+        while self.percentiles.len() < finished {
+            let i = self.percentiles.len();
+            self.percentiles.push(pcts(&mut self.latencies[i]));
+        }
+        let mut out = self.percentiles.clone();
+        if let Some(last) = self.latencies.get_mut(finished) {
+            out.push(pcts(&mut last.clone()));
+        }
+        out
+    }
+}
+
+fn pcts(v: &mut [u32]) -> [u32; 3] {
+    if v.is_empty() {
+        return [0; 3];
+    }
+    v.sort_unstable();
+    let at = |q: f64| {
+        let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+        v[rank - 1]
+    };
+    [at(0.50), at(0.95), at(0.99)]
+}
+
+/// The log rows (trace indices) matching one filter, extended as the trace grows.
+struct LogRows {
+    filter: LogFilter,
+    needle: String,
+    node_hit: Vec<bool>,
+    name_hit: Vec<bool>,
+    rows: Vec<u32>,
+    upto: usize,
+}
+
+/// A scheduled fault's window, for the timeline's shaded bands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultSpan {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub name: crate::sim::NameId,
+    pub start: SimTime,
+    /// `None` while the fault is still on.
+    pub end: Option<SimTime>,
+}
+
+/// A run being played: the engine and the views' indices over its trace.
+pub struct Run {
+    pub id: u32,
+    pub sim: Sim,
+    pub duration: SimTime,
+    pub topology: Topology,
+    /// The same graph with layers top to bottom, for narrow screens.
+    pub topology_vertical: Topology,
+    /// Timeline lanes, top to bottom (clients, then services/queues/topics by layer).
+    pub lanes: Vec<NodeId>,
+    /// Lane of each node (index = `NodeId`).
+    pub lane_of: Vec<usize>,
+    /// Records longer than `LONG` (indices into the trace).
+    pub long: Vec<u32>,
+    pub charts: Charts,
+    pub faults: Vec<FaultSpan>,
+    /// Number of log rows with no filter.
+    pub log_total: usize,
+    is_client: Vec<bool>,
+    lower_nodes: Vec<String>,
+    lower_names: Vec<String>,
+    synced: usize,
+    log: Option<LogRows>,
+    caused: Option<(u32, usize, Vec<u32>)>,
+}
+
+impl Run {
+    /// Build the engine for `world` with `seed` (an engine refusal comes back as text).
+    pub fn new(id: u32, world: &World, seed: u64) -> Result<Run, String> {
+        let sim = Sim::new(world.clone(), seed).map_err(|e| e.to_string())?;
+        let topology = Topology::build(world, &sim, false);
+        let topology_vertical = Topology::build(world, &sim, true);
+        let mut order: Vec<usize> = (0..sim.nodes().len()).collect();
+        order.sort_by(|&a, &b| {
+            let (na, nb) = (&topology.nodes[a], &topology.nodes[b]);
+            (na.layer, na.y as i64, a).cmp(&(nb.layer, nb.y as i64, b))
+        });
+        let mut lane_of = vec![0; order.len()];
+        for (lane, &n) in order.iter().enumerate() {
+            lane_of[n] = lane;
+        }
+        Ok(Run {
+            id,
+            duration: world.run.duration,
+            topology,
+            topology_vertical,
+            lanes: order.iter().map(|&n| NodeId(n as u32)).collect(),
+            lane_of,
+            long: Vec::new(),
+            charts: Charts::new(world.run.duration),
+            faults: Vec::new(),
+            log_total: 0,
+            is_client: sim
+                .nodes()
+                .iter()
+                .map(|n| n.kind == NodeKind::Client)
+                .collect(),
+            lower_nodes: sim.nodes().iter().map(|n| n.name.to_lowercase()).collect(),
+            lower_names: sim.names().iter().map(|n| n.to_lowercase()).collect(),
+            synced: 0,
+            log: None,
+            caused: None,
+            sim,
+        })
+    }
+
+    /// Where the run stands, for the reducer.
+    pub fn clock(&self) -> Clock {
+        Clock {
+            run_id: self.id,
+            built: true,
+            now: self.sim.now(),
+            duration: self.duration,
+            events: self.sim.events_processed(),
+            records: self.sim.trace().len() as u32,
+            in_flight: self.sim.in_flight_count(),
+            stop: self.sim.stop_reason(),
+        }
+    }
+
+    /// Advance simulated time by up to `by`, processing at most `cap` events and stopping early
+    /// when `out_of_time` says the frame's budget is spent (checked every 64 events). Returns
+    /// whether the whole `by` was simulated.
+    pub fn advance(
+        &mut self,
+        by: SimTime,
+        cap: u64,
+        out_of_time: &mut dyn FnMut() -> bool,
+    ) -> bool {
+        let target = self.sim.now() + by;
+        let mut n = 0u64;
+        let mut done = true;
+        while self.sim.stop_reason().is_none() {
+            match self.sim.next_event_time() {
+                Some(t) if t <= target => {
+                    if self.sim.step().is_none() {
+                        break;
+                    }
+                    n += 1;
+                    if n >= cap || (n.is_multiple_of(64) && out_of_time()) {
+                        done = false;
+                        break;
+                    }
+                }
+                Some(_) | None => break,
+            }
+        }
+        if done {
+            // No event left before the target: move the clock there (stops at the duration).
+            self.sim.run_until(target);
+        }
+        self.sync();
+        done
+    }
+
+    /// Process exactly one event (if the run can go on). Returns whether one was processed.
+    pub fn step(&mut self) -> bool {
+        let stepped = self.sim.step().is_some();
+        self.sync();
+        stepped
+    }
+
+    /// Index the records appended since the last call.
+    fn sync(&mut self) {
+        let records = self.sim.trace().records();
+        for r in &records[self.synced..] {
+            if r.duration() > LONG {
+                self.long.push(r.id.0);
+            }
+            if in_log(r) {
+                self.log_total += 1;
+            }
+            match r.kind {
+                Kind::FaultStart => self.faults.push(FaultSpan {
+                    from: r.from,
+                    to: r.to,
+                    name: r.name,
+                    start: r.send,
+                    end: None,
+                }),
+                Kind::FaultEnd => {
+                    let open = self.faults.iter_mut().rev().find(|f| {
+                        f.end.is_none() && f.from == r.from && f.to == r.to && f.name == r.name
+                    });
+                    match open {
+                        Some(f) => f.end = Some(r.recv),
+                        None => self.faults.push(FaultSpan {
+                            from: r.from,
+                            to: r.to,
+                            name: r.name,
+                            start: r.send,
+                            end: Some(r.recv),
+                        }),
+                    }
+                }
+                _ => {}
+            }
+            let i = self.charts.slot(r.recv);
+            if r.kind.is_hop() {
+                self.charts.messages[i] += 1;
+            }
+            let to_client = self
+                .is_client
+                .get(r.to.0 as usize)
+                .copied()
+                .unwrap_or(false);
+            let reply = matches!(
+                r.kind,
+                Kind::RestResponse | Kind::RpcResponse | Kind::Timeout
+            );
+            if to_client && reply && !r.late {
+                self.charts.replies[i] += 1;
+                if !r.outcome.is_success() {
+                    self.charts.errors[i] += 1;
+                }
+                let started = r
+                    .cause
+                    .and_then(|c| self.sim.trace().get(c))
+                    .map_or(r.send, |c| c.send);
+                let latency = (r.recv - started).0.min(u64::from(u32::MAX)) as u32;
+                self.charts.latencies[i].push(latency);
+            }
+        }
+        self.synced = records.len();
+    }
+
+    /// Trace indices of the log rows matching `filter`, oldest first.
+    pub fn log_rows(&mut self, filter: &LogFilter) -> &[u32] {
+        if self.log.as_ref().is_none_or(|l| l.filter != *filter) {
+            let needle = filter.text.trim().to_lowercase();
+            let hit = |names: &[String]| -> Vec<bool> {
+                names
+                    .iter()
+                    .map(|n| !needle.is_empty() && n.contains(needle.as_str()))
+                    .collect()
+            };
+            self.log = Some(LogRows {
+                filter: filter.clone(),
+                node_hit: hit(&self.lower_nodes),
+                name_hit: hit(&self.lower_names),
+                needle,
+                rows: Vec::new(),
+                upto: 0,
+            });
+        }
+        let log = self.log.as_mut().expect("log rows built above");
+        let records = self.sim.trace().records();
+        for r in &records[log.upto..] {
+            if in_log(r) && matches(&self.sim, r, log) {
+                log.rows.push(r.id.0);
+            }
+        }
+        log.upto = records.len();
+        &log.rows
+    }
+
+    /// Records caused directly by `id` (retries, fan-out, deliveries, dead letters, replies…).
+    pub fn caused_by(&mut self, id: RecordId) -> &[u32] {
+        let records = self.sim.trace().records();
+        let start = match &self.caused {
+            Some((c, upto, _)) if *c == id.0 => *upto,
+            _ => {
+                self.caused = Some((id.0, id.0 as usize + 1, Vec::new()));
+                id.0 as usize + 1
+            }
+        };
+        let (_, upto, kids) = self.caused.as_mut().expect("set above");
+        for r in records.get(start..).unwrap_or(&[]) {
+            if r.cause == Some(id) {
+                kids.push(r.id.0);
+            }
+        }
+        *upto = records.len().max(start);
+        kids
+    }
+
+    /// The chain of causes of `id`, nearest first, up to the originating client request.
+    pub fn cause_chain(&self, id: RecordId) -> Vec<RecordId> {
+        let mut chain = Vec::new();
+        let mut at = self.sim.trace().get(id).and_then(|r| r.cause);
+        while let Some(c) = at {
+            if chain.len() >= 256 || chain.contains(&c) {
+                break;
+            }
+            chain.push(c);
+            at = self.sim.trace().get(c).and_then(|r| r.cause);
+        }
+        chain
+    }
+
+    /// Name of a node ("?" when out of range).
+    pub fn node_name(&self, n: NodeId) -> &str {
+        self.sim
+            .nodes()
+            .get(n.0 as usize)
+            .map_or("?", |n| n.name.as_str())
+    }
+
+    /// An interned name ("" when out of range).
+    pub fn name(&self, n: crate::sim::NameId) -> &str {
+        self.sim
+            .names()
+            .get(n.0 as usize)
+            .map_or("", |n| n.as_str())
+    }
+}
+
+/// Which records are log rows: every message and event, but not work spans (those are bars on
+/// the timeline).
+pub fn in_log(r: &Record) -> bool {
+    r.kind != Kind::Work
+}
+
+fn matches(sim: &Sim, r: &Record, log: &LogRows) -> bool {
+    let f = &log.filter;
+    if let Some(n) = f.node {
+        if r.from != n && r.to != n {
+            return false;
+        }
+    }
+    if let Some(m) = f.mechanism {
+        if sim.mechanism(r) != m {
+            return false;
+        }
+    }
+    let outcome_ok = match f.outcome {
+        OutcomeFilter::All => true,
+        OutcomeFilter::Success => r.outcome.is_success(),
+        OutcomeFilter::Failure => !r.outcome.is_success(),
+        OutcomeFilter::Dropped => {
+            matches!(r.outcome, Outcome::Dropped(_)) || r.kind == Kind::Discard
+        }
+        OutcomeFilter::Timeout => r.outcome == Outcome::Timeout || r.kind == Kind::Timeout,
+        OutcomeFilter::Retry => r.attempt > 1 || r.outcome == Outcome::Redelivered,
+        OutcomeFilter::DeadLetter => {
+            r.outcome == Outcome::DeadLettered || r.kind == Kind::DeadLetter
+        }
+    };
+    if !outcome_ok {
+        return false;
+    }
+    if log.needle.is_empty() {
+        return true;
+    }
+    let hit = |v: &[bool], i: u32| v.get(i as usize).copied().unwrap_or(false);
+    hit(&log.node_hit, r.from.0)
+        || hit(&log.node_hit, r.to.0)
+        || hit(&log.name_hit, r.name.0)
+        || hit(&log.name_hit, r.label.0)
+        || r.kind.as_str().contains(log.needle.as_str())
+        || r.outcome
+            .to_string()
+            .to_lowercase()
+            .contains(log.needle.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{compile, gallery::GALLERY};
+
+    fn run_of(id: &str) -> Run {
+        let e = GALLERY.iter().find(|e| e.id == id).expect("gallery entry");
+        let c = compile(e.text).expect("gallery compiles");
+        Run::new(1, &c.world, c.seed).expect("engine accepts")
+    }
+
+    #[test]
+    fn advance_moves_the_clock_by_the_budget_and_indexes_records() {
+        let mut run = run_of("checkout");
+        assert!(run.advance(SimTime::from_secs(2), u64::MAX, &mut || false));
+        assert_eq!(run.sim.now(), SimTime::from_secs(2));
+        let clock = run.clock();
+        assert!(clock.records > 0 && clock.events > 0);
+        let all = run.log_rows(&LogFilter::default()).len();
+        let expected = run
+            .sim
+            .trace()
+            .records()
+            .iter()
+            .filter(|r| in_log(r))
+            .count();
+        assert_eq!(all, expected);
+    }
+
+    #[test]
+    fn the_event_cap_stops_a_frame_early() {
+        let mut run = run_of("checkout");
+        assert!(!run.advance(SimTime::from_secs(10), 50, &mut || false));
+        assert_eq!(run.sim.events_processed(), 50);
+        assert!(run.sim.now() < SimTime::from_secs(10));
+    }
+
+    #[test]
+    fn step_processes_exactly_one_event() {
+        let mut run = run_of("rest-chain");
+        run.advance(SimTime::from_millis(500), u64::MAX, &mut || false);
+        let before = run.sim.events_processed();
+        assert!(run.step());
+        assert_eq!(run.sim.events_processed(), before + 1);
+    }
+
+    #[test]
+    fn log_filters_extend_incrementally_and_match_a_full_rebuild() {
+        let mut run = run_of("checkout");
+        let payments = run.sim.node_id("payments").expect("node");
+        let filter = LogFilter {
+            node: Some(payments),
+            text: "charge".into(),
+            ..LogFilter::default()
+        };
+        run.advance(SimTime::from_secs(5), u64::MAX, &mut || false);
+        let _ = run.log_rows(&filter).len();
+        run.advance(SimTime::from_secs(30), u64::MAX, &mut || false);
+        let incremental = run.log_rows(&filter).to_vec();
+        run.log = None;
+        let rebuilt = run.log_rows(&filter).to_vec();
+        assert_eq!(incremental, rebuilt);
+        assert!(!rebuilt.is_empty());
+        for &i in &rebuilt {
+            let r = run.sim.trace().records()[i as usize];
+            assert!(r.from == payments || r.to == payments);
+        }
+        let dead = LogFilter {
+            outcome: OutcomeFilter::DeadLetter,
+            ..LogFilter::default()
+        };
+        assert!(
+            !run.log_rows(&dead).is_empty(),
+            "checkout dead-letters by 35 s"
+        );
+    }
+
+    #[test]
+    fn cause_chains_end_at_a_client_request_and_children_point_back() {
+        let mut run = run_of("checkout");
+        run.advance(SimTime::from_secs(3), u64::MAX, &mut || false);
+        let ack = run
+            .sim
+            .trace()
+            .records()
+            .iter()
+            .find(|r| r.kind == Kind::Ack)
+            .copied()
+            .expect("an ack by 3 s");
+        let chain = run.cause_chain(ack.id);
+        let root = run
+            .sim
+            .trace()
+            .get(*chain.last().expect("has causes"))
+            .copied()
+            .expect("root");
+        assert_eq!(root.kind, Kind::RestRequest);
+        assert!(root.cause.is_none());
+        let kids = run.caused_by(root.id).to_vec();
+        assert!(!kids.is_empty());
+        for k in kids {
+            assert_eq!(run.sim.trace().records()[k as usize].cause, Some(root.id));
+        }
+    }
+
+    #[test]
+    fn charts_count_client_replies_with_latency() {
+        let mut run = run_of("rest-chain");
+        run.advance(SimTime::from_secs(5), u64::MAX, &mut || false);
+        let replies: u32 = run.charts.replies.iter().sum();
+        assert!(replies > 100, "{replies}");
+        let p = run.charts.percentiles(run.sim.now());
+        assert!(p.iter().any(|b| b[0] > 0 && b[0] <= b[1] && b[1] <= b[2]));
+    }
+}

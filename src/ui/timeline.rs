@@ -1,0 +1,1118 @@
+//! Timeline view: a lane per client, service, queue, topic and subscription, time running left
+//! to right; each message an arrow from (sender lane, send time) to (receiver lane, receive time),
+//! so its slope shows its latency (a Lamport diagram as the run plays). Work spans are bars;
+//! drops, timeouts, retries, redeliveries and dead letters have their own marks; faults shade
+//! the lanes they hit. Zoom (wheel, buttons, +/−), pan (drag, ←/→), a playhead, and "follow"
+//! while playing. Drawn on a canvas, only what is in view, with level of detail when it is
+//! dense; clicking an arrow selects its record (and the log row), and a selection made elsewhere
+//! brings it into view.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use web_sys::CanvasRenderingContext2d as Ctx;
+use yew::prelude::*;
+
+use super::detail::Detail;
+use super::dom::Listener;
+use super::fmt;
+use super::run::{Run, RunHandle, LONG};
+use super::state::{Action, Clock, State};
+use crate::sim::{Kind, Mechanism, NodeKind, Outcome, Record, RecordId, RejectReason, SimTime};
+
+/// Width of the lane-label column, in CSS pixels.
+const LEFT: f64 = 124.0;
+/// Height of the time axis.
+const TOP: f64 = 24.0;
+const RIGHT: f64 = 10.0;
+/// Default visible span: one simulated second.
+const DEFAULT_SPAN: f64 = 1_000_000.0;
+const MIN_SPAN: f64 = 200.0;
+/// While playing, draws are at least this far apart (ms of wall time).
+const MIN_DRAW_MS: f64 = 30.0;
+/// Above this many records in view, arrows lose their heads.
+const DENSE: usize = 1_500;
+/// Above this many, arrows that would land on the same pixels are drawn once.
+const VERY_DENSE: usize = 12_000;
+
+/// What part of time is shown (µs) and whether it tracks the playhead.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct View {
+    t0: f64,
+    span: f64,
+    follow: bool,
+}
+
+struct Drag {
+    x0: f64,
+    t0: f64,
+    moved: bool,
+}
+
+/// A drawn mark that a click can select.
+#[derive(Clone, Copy)]
+struct Hit {
+    id: RecordId,
+    x1: f64,
+    y1: f64,
+    x2: f64,
+    y2: f64,
+    /// A bar (work span) rather than an arrow.
+    bar: bool,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TimelineProps {
+    pub run: RunHandle,
+    pub clock: Clock,
+    pub playing: bool,
+    pub selected: Option<RecordId>,
+    pub dispatch: UseReducerDispatcher<State>,
+}
+
+/// Colours read from the stylesheet's variables, so the canvas follows the theme.
+struct Palette {
+    text: String,
+    muted: String,
+    border: String,
+    band: String,
+    panel: String,
+    rest: String,
+    rpc: String,
+    queue: String,
+    pubsub: String,
+    ok: String,
+    warn: String,
+    err: String,
+    accent: String,
+}
+
+impl Palette {
+    fn read(el: &web_sys::Element) -> Palette {
+        let style = web_sys::window().and_then(|w| w.get_computed_style(el).ok().flatten());
+        let var = |name: &str, fallback: &str| {
+            style
+                .as_ref()
+                .and_then(|s| s.get_property_value(name).ok())
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| fallback.to_string())
+        };
+        Palette {
+            text: var("--text", "#1b2330"),
+            muted: var("--muted", "#667085"),
+            border: var("--border", "#dfe3e8"),
+            band: var("--panel-2", "#f1f3f6"),
+            panel: var("--panel", "#ffffff"),
+            rest: var("--rest", "#2563eb"),
+            rpc: var("--rpc", "#7c3aed"),
+            queue: var("--queue", "#d97706"),
+            pubsub: var("--pubsub", "#db2777"),
+            ok: var("--ok", "#059669"),
+            warn: var("--warn", "#d97706"),
+            err: var("--err", "#dc2626"),
+            accent: var("--accent", "#2563eb"),
+        }
+    }
+}
+
+/// Arrow styles, each drawn as one batched path.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Rest,
+    Rpc,
+    Queue,
+    PubSub,
+    Failed,
+    Warn,
+    Dropped,
+}
+
+const STYLES: [Style; 7] = [
+    Style::Rest,
+    Style::Rpc,
+    Style::Queue,
+    Style::PubSub,
+    Style::Failed,
+    Style::Warn,
+    Style::Dropped,
+];
+
+fn style_of(mech: Mechanism, r: &Record) -> Style {
+    match r.outcome {
+        Outcome::Dropped(_) => Style::Dropped,
+        Outcome::Redelivered => Style::Warn,
+        o if !o.is_success() && !matches!(o, Outcome::Breaker(_)) => Style::Failed,
+        _ => match mech {
+            Mechanism::Rest => Style::Rest,
+            Mechanism::Rpc => Style::Rpc,
+            Mechanism::Queue => Style::Queue,
+            Mechanism::PubSub | Mechanism::Internal => Style::PubSub,
+        },
+    }
+}
+
+/// A tick step (µs) of 1, 2 or 5 × 10ⁿ giving at most `max_ticks` ticks over `span`.
+pub fn tick_step(span: f64, max_ticks: f64) -> f64 {
+    let raw = span / max_ticks.max(1.0);
+    let mut p = 1.0;
+    while p * 10.0 <= raw {
+        p *= 10.0;
+    }
+    for m in [1.0, 2.0, 5.0, 10.0] {
+        if p * m >= raw {
+            return p * m;
+        }
+    }
+    p * 10.0
+}
+
+/// An axis label for time `t` (µs) with as many decimals as the step needs.
+pub fn tick_label(t: f64, step: f64) -> String {
+    let decimals = if step >= 1e6 {
+        0
+    } else if step >= 1e5 {
+        1
+    } else if step >= 1e4 {
+        2
+    } else if step >= 1e3 {
+        3
+    } else {
+        6
+    };
+    format!("{:.*}s", decimals, t / 1e6)
+}
+
+#[function_component]
+pub fn TimelineView(props: &TimelineProps) -> Html {
+    let view = use_mut_ref(|| View {
+        t0: 0.0,
+        span: DEFAULT_SPAN,
+        follow: true,
+    });
+    let drag = use_mut_ref(|| None::<Drag>);
+    let hits: Rc<RefCell<Vec<Hit>>> = use_mut_ref(Vec::new);
+    // Reading the theme's colours costs a style query each; while playing they are re-read
+    // once a second or so.
+    let palette = use_mut_ref(|| None::<(u32, Palette)>);
+    // Wall time and inputs of the last draw: while playing, at most ~30 draws a second
+    // (rasterising thousands of arrows is the expensive part of a frame).
+    let last_draw = use_mut_ref(|| (0.0f64, None::<(bool, f64, f64, Option<RecordId>)>));
+    let redraw = use_force_update();
+    let canvas = use_node_ref();
+    let wrap = use_node_ref();
+
+    let now = props.clock.now.0 as f64;
+    {
+        // Follow: keep the playhead near the right edge.
+        let mut v = view.borrow_mut();
+        if v.follow {
+            v.t0 = (now - v.span * 0.9).max(0.0);
+        }
+    }
+
+    // Draw after every render (the clock, the selection or the view moved).
+    {
+        let (run, view, hits, canvas, wrap) = (
+            props.run.clone(),
+            view.clone(),
+            hits.clone(),
+            canvas.clone(),
+            wrap.clone(),
+        );
+        let selected = props.selected;
+        let (palette, playing, last_draw) = (palette.clone(), props.playing, last_draw.clone());
+        use_effect(move || {
+            let wall = super::dom::now_ms();
+            // What the user chose to see; a following view moves by itself and does not count.
+            let inputs = {
+                let v = view.borrow();
+                (
+                    v.follow,
+                    v.span,
+                    if v.follow { 0.0 } else { v.t0 },
+                    selected,
+                )
+            };
+            {
+                let mut last = last_draw.borrow_mut();
+                if playing && wall - last.0 < MIN_DRAW_MS && last.1 == Some(inputs) {
+                    return;
+                }
+                *last = (wall, Some(inputs));
+            }
+            let (Some(c), Some(w)) = (
+                canvas.cast::<web_sys::HtmlCanvasElement>(),
+                wrap.cast::<web_sys::HtmlElement>(),
+            ) else {
+                return;
+            };
+            let cell = run.0.borrow();
+            if let Some(r) = cell.as_ref() {
+                let v = *view.borrow();
+                let mut cached = palette.borrow_mut();
+                if !playing || cached.as_ref().is_none_or(|(n, _)| *n >= 60) {
+                    *cached = Some((0, Palette::read(c.as_ref())));
+                }
+                let Some((n, pal)) = cached.as_mut() else {
+                    return;
+                };
+                *n += 1;
+                let (list, drawn) = draw(&c, &w, pal, r, v, selected);
+                let _ = c.set_attribute("data-arrows", &drawn.to_string());
+                // A point on one drawn arrow, so end-to-end tests can click it.
+                let probe = list.iter().find(|h| {
+                    !h.bar
+                        && (h.x1 + h.x2) / 2.0 > LEFT
+                        && (h.x2 - h.x1).abs() + (h.y2 - h.y1).abs() > 12.0
+                });
+                let _ = match probe {
+                    Some(h) => c.set_attribute(
+                        "data-probe",
+                        &format!(
+                            "{:.0} {:.0} {}",
+                            (h.x1 + h.x2) / 2.0,
+                            (h.y1 + h.y2) / 2.0,
+                            h.id.0
+                        ),
+                    ),
+                    None => c.remove_attribute("data-probe"),
+                };
+                *hits.borrow_mut() = list;
+            }
+        });
+    }
+
+    // Wheel zoom needs a non-passive listener to keep the page from scrolling.
+    {
+        let (canvas, view, redraw) = (canvas.clone(), view.clone(), redraw.clone());
+        use_effect_with((), move |_| {
+            let listener = canvas.cast::<web_sys::Element>().map(|el| {
+                let target = el.clone();
+                Listener::new(el.as_ref(), "wheel", false, move |e| {
+                    let Some(w) = e.dyn_ref::<web_sys::WheelEvent>() else {
+                        return;
+                    };
+                    e.prevent_default();
+                    let width = f64::from(target.client_width()) - LEFT - RIGHT;
+                    let mut v = view.borrow_mut();
+                    if w.shift_key() || w.delta_x().abs() > w.delta_y().abs() {
+                        let d = if w.delta_x() != 0.0 {
+                            w.delta_x()
+                        } else {
+                            w.delta_y()
+                        };
+                        v.t0 = (v.t0 + d / width.max(1.0) * v.span).max(0.0);
+                        v.follow = false;
+                    } else {
+                        let x = f64::from(w.offset_x()) - LEFT;
+                        let at = v.t0 + (x / width.max(1.0)).clamp(0.0, 1.0) * v.span;
+                        let factor = (w.delta_y() * 0.0015).clamp(-0.5, 0.5).exp();
+                        zoom(&mut v, factor, at);
+                    }
+                    drop(v);
+                    redraw.force_update();
+                })
+            });
+            move || drop(listener)
+        });
+    }
+
+    // A selection made elsewhere comes into view.
+    {
+        let (run, view, redraw) = (props.run.clone(), view.clone(), redraw.clone());
+        use_effect_with(props.selected, move |selected| {
+            let Some(id) = *selected else {
+                return;
+            };
+            let cell = run.0.borrow();
+            let Some(r) = cell.as_ref().and_then(|r| r.sim.trace().get(id).copied()) else {
+                return;
+            };
+            let mut v = view.borrow_mut();
+            let (a, b) = (r.send.0 as f64, r.recv.0 as f64);
+            if b < v.t0 || a > v.t0 + v.span {
+                v.follow = false;
+                if b - a > v.span * 0.8 {
+                    v.span = ((b - a) * 1.25).max(MIN_SPAN);
+                }
+                v.t0 = ((a + b) / 2.0 - v.span / 2.0).max(0.0);
+                drop(v);
+                redraw.force_update();
+            }
+        });
+    }
+
+    let set_view = |f: ViewEdit| {
+        let (view, redraw) = (view.clone(), redraw.clone());
+        Callback::from(move |_: MouseEvent| {
+            f(&mut view.borrow_mut(), now);
+            redraw.force_update();
+        })
+    };
+    let zoom_in = set_view(Rc::new(|v, now| {
+        let at = if v.follow { now } else { v.t0 + v.span / 2.0 };
+        zoom(v, 0.5, at)
+    }));
+    let zoom_out = set_view(Rc::new(|v, now| {
+        let at = if v.follow { now } else { v.t0 + v.span / 2.0 };
+        zoom(v, 2.0, at)
+    }));
+    let fit = set_view(Rc::new(|v, now| {
+        v.follow = false;
+        v.t0 = 0.0;
+        v.span = (now * 1.02).max(10_000.0);
+    }));
+    let toggle_follow = set_view(Rc::new(|v, _| v.follow = !v.follow));
+
+    let on_down = {
+        let (drag, view) = (drag.clone(), view.clone());
+        Callback::from(move |e: PointerEvent| {
+            if e.button() != 0 {
+                return;
+            }
+            let el: web_sys::Element = e.target_unchecked_into();
+            let _ = el.set_pointer_capture(e.pointer_id());
+            *drag.borrow_mut() = Some(Drag {
+                x0: f64::from(e.client_x()),
+                t0: view.borrow().t0,
+                moved: false,
+            });
+        })
+    };
+    let on_move = {
+        let (drag, view, redraw) = (drag.clone(), view.clone(), redraw.clone());
+        Callback::from(move |e: PointerEvent| {
+            let mut d = drag.borrow_mut();
+            let Some(d) = d.as_mut() else {
+                return;
+            };
+            let el: web_sys::Element = e.target_unchecked_into();
+            let width = (f64::from(el.client_width()) - LEFT - RIGHT).max(1.0);
+            let dx = f64::from(e.client_x()) - d.x0;
+            if dx.abs() > 3.0 {
+                d.moved = true;
+            }
+            if d.moved {
+                let mut v = view.borrow_mut();
+                v.follow = false;
+                v.t0 = (d.t0 - dx / width * v.span).max(0.0);
+                drop(v);
+                redraw.force_update();
+            }
+        })
+    };
+    let on_up = {
+        let (drag, hits, d) = (drag.clone(), hits.clone(), props.dispatch.clone());
+        Callback::from(move |e: PointerEvent| {
+            let Some(g) = drag.borrow_mut().take() else {
+                return;
+            };
+            if g.moved {
+                return;
+            }
+            let (x, y) = (f64::from(e.offset_x()), f64::from(e.offset_y()));
+            let picked = pick(&hits.borrow(), x, y);
+            d.dispatch(Action::Select(picked));
+        })
+    };
+    let on_key = {
+        let (view, redraw) = (view.clone(), redraw.clone());
+        Callback::from(move |e: KeyboardEvent| {
+            let mut v = view.borrow_mut();
+            let mid = if v.follow { now } else { v.t0 + v.span / 2.0 };
+            match e.key().as_str() {
+                "+" | "=" => zoom(&mut v, 0.5, mid),
+                "-" | "_" => zoom(&mut v, 2.0, mid),
+                "ArrowLeft" => {
+                    v.follow = false;
+                    v.t0 = (v.t0 - v.span * 0.1).max(0.0);
+                }
+                "ArrowRight" => {
+                    v.follow = false;
+                    v.t0 += v.span * 0.1;
+                }
+                "f" => v.follow = !v.follow,
+                _ => return,
+            }
+            e.prevent_default();
+            e.stop_propagation();
+            drop(v);
+            redraw.force_update();
+        })
+    };
+
+    let v = *view.borrow();
+    let cell = props.run.0.borrow();
+    let Some(run) = cell.as_ref() else {
+        return html! {};
+    };
+    let empty = run.sim.trace().is_empty() && run.sim.in_flight_count() == 0;
+    let selected = props
+        .selected
+        .filter(|id| run.sim.trace().get(*id).is_some());
+    let range = format!(
+        "{} – {}",
+        fmt::clock(SimTime(v.t0 as u64)),
+        fmt::clock(SimTime((v.t0 + v.span) as u64))
+    );
+
+    html! {
+        <div class={classes!("timeline-view", selected.is_some().then_some("with-detail"))} data-testid="timeline">
+            <div class="view-bar">
+                <div class="group">
+                    <button class="btn small icon" title="Zoom out (−)" aria-label="Zoom out" onclick={zoom_out}>{ "−" }</button>
+                    <button class="btn small icon" title="Zoom in (+)" aria-label="Zoom in" onclick={zoom_in}>{ "+" }</button>
+                    <button class="btn small" title="Show the whole run so far" onclick={fit}>{ "Fit" }</button>
+                    <button class={classes!("btn", "small", v.follow.then_some("on"))} aria-pressed={v.follow.to_string()}
+                            data-testid="follow-playhead" title="Keep the playhead in view (f)" onclick={toggle_follow}>
+                        { "Follow" }
+                    </button>
+                </div>
+                <span class="range muted small" data-testid="range">{ range }{ " · " }{ fmt::dur(SimTime(v.span as u64)) }</span>
+                <span class="spacer"></span>
+                <div class="legend small" aria-label="Legend">
+                    <span class="key mech-rest">{ "REST" }</span>
+                    <span class="key mech-rpc">{ "RPC" }</span>
+                    <span class="key mech-queue">{ "Queue" }</span>
+                    <span class="key mech-pubsub">{ "Pub/Sub" }</span>
+                    <span class="mark m-drop">{ "✕ drop" }</span>
+                    <span class="mark m-timeout">{ "◆ timeout" }</span>
+                    <span class="mark m-retry">{ "▲ retry" }</span>
+                    <span class="mark m-redeliver">{ "○ redelivery" }</span>
+                    <span class="mark m-dlq">{ "■ dead letter" }</span>
+                </div>
+            </div>
+            <div class="timeline-wrap" ref={wrap}>
+                <canvas ref={canvas} class="timeline-canvas" tabindex="0" data-testid="timeline-canvas"
+                        role="img" aria-label="Timeline: drag to pan, wheel or +/− to zoom, click an arrow to select it"
+                        onpointerdown={on_down} onpointermove={on_move} onpointerup={on_up} onkeydown={on_key} />
+                if empty {
+                    <p class="hint-overlay">{ "Press Play (Space) or Step (→): messages appear as arrows from sender to receiver." }</p>
+                }
+            </div>
+            if let Some(id) = selected {
+                <Detail run={props.run.clone()} clock={props.clock} {id} dispatch={props.dispatch.clone()} />
+            }
+        </div>
+    }
+}
+
+/// A change to the view given the current time.
+type ViewEdit = Rc<dyn Fn(&mut View, f64)>;
+
+/// Scale the span by `factor` keeping time `at` at the same place on screen.
+fn zoom(v: &mut View, factor: f64, at: f64) {
+    let span = (v.span * factor).clamp(MIN_SPAN, 3.6e9);
+    if v.follow {
+        v.span = span;
+        return;
+    }
+    let frac = if v.span > 0.0 {
+        (at - v.t0) / v.span
+    } else {
+        0.5
+    };
+    v.t0 = (at - frac * span).max(0.0);
+    v.span = span;
+}
+
+/// The record under (x, y): the nearest arrow within 6 px, else a bar containing the point.
+fn pick(hits: &[Hit], x: f64, y: f64) -> Option<RecordId> {
+    let mut best: Option<(f64, RecordId)> = None;
+    for h in hits {
+        let d = if h.bar {
+            if x >= h.x1 - 2.0 && x <= h.x2 + 2.0 && y >= h.y1 && y <= h.y2 {
+                5.0
+            } else {
+                continue;
+            }
+        } else {
+            seg_dist(x, y, h)
+        };
+        if d <= 6.0 && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, h.id));
+        }
+    }
+    best.map(|(_, id)| id)
+}
+
+fn seg_dist(x: f64, y: f64, h: &Hit) -> f64 {
+    let (dx, dy) = (h.x2 - h.x1, h.y2 - h.y1);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((x - h.x1) * dx + (y - h.y1) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (px, py) = (h.x1 + t * dx, h.y1 + t * dy);
+    ((x - px).powi(2) + (y - py).powi(2)).sqrt()
+}
+
+fn dash(ctx: &Ctx, on: f64, off: f64) {
+    let a = js_sys::Array::new();
+    if on > 0.0 {
+        a.push(&on.into());
+        a.push(&off.into());
+    }
+    let _ = ctx.set_line_dash(&a);
+}
+
+/// Draw the visible part of the run; returns what a click can select and how many arrows were drawn.
+fn draw(
+    canvas: &web_sys::HtmlCanvasElement,
+    wrap: &web_sys::HtmlElement,
+    pal: &Palette,
+    run: &Run,
+    v: View,
+    selected: Option<RecordId>,
+) -> (Vec<Hit>, usize) {
+    let mut hits = Vec::new();
+    let (w, h) = (
+        f64::from(wrap.client_width()).max(1.0),
+        f64::from(wrap.client_height()).max(1.0),
+    );
+    let dpr = web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .max(1.0);
+    let (pw_px, ph_px) = ((w * dpr) as u32, (h * dpr) as u32);
+    if canvas.width() != pw_px || canvas.height() != ph_px {
+        canvas.set_width(pw_px);
+        canvas.set_height(ph_px);
+    }
+    // Opaque: the compositor need not blend the canvas with what is under it.
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"alpha".into(), &false.into());
+    let Some(ctx) = canvas
+        .get_context_with_context_options("2d", &options)
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<Ctx>().ok())
+    else {
+        return (hits, 0);
+    };
+    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+    ctx.set_fill_style_str(&pal.panel);
+    ctx.fill_rect(0.0, 0.0, w, h);
+
+    let lanes = run.lanes.len().max(1);
+    let lane_h = ((h - TOP - 4.0) / lanes as f64).clamp(16.0, 64.0);
+    let plot_w = (w - LEFT - RIGHT).max(1.0);
+    let (t0, t1) = (v.t0, v.t0 + v.span);
+    let x_of = |t: f64| LEFT + (t - t0) / v.span * plot_w;
+    let y_of = |n: crate::sim::NodeId| {
+        let lane = run.lane_of.get(n.0 as usize).copied().unwrap_or(0);
+        TOP + lane_h * (lane as f64 + 0.5)
+    };
+    let now = run.sim.now().0 as f64;
+
+    // Lanes: alternating bands, centre lines, labels.
+    for (i, n) in run.lanes.iter().enumerate() {
+        let y = TOP + lane_h * i as f64;
+        if i % 2 == 1 {
+            ctx.set_fill_style_str(&pal.band);
+            ctx.fill_rect(0.0, y, w, lane_h);
+        }
+        ctx.set_stroke_style_str(&pal.border);
+        ctx.set_line_width(1.0);
+        ctx.begin_path();
+        ctx.move_to(LEFT, y + lane_h / 2.0);
+        ctx.line_to(w - RIGHT, y + lane_h / 2.0);
+        ctx.stroke();
+        let info = &run.sim.nodes()[n.0 as usize];
+        let color = match info.kind {
+            NodeKind::Service => &pal.text,
+            NodeKind::Queue => &pal.queue,
+            NodeKind::Topic | NodeKind::Subscription => &pal.pubsub,
+            NodeKind::Client => &pal.muted,
+        };
+        ctx.set_fill_style_str(color);
+        ctx.fill_rect(8.0, y + lane_h / 2.0 - 3.0, 6.0, 6.0);
+        ctx.set_fill_style_str(&pal.text);
+        ctx.set_font("12px system-ui, sans-serif");
+        ctx.set_text_baseline("middle");
+        ctx.set_text_align("left");
+        let label: String = if info.name.chars().count() > 16 {
+            info.name.chars().take(15).chain(['…']).collect()
+        } else {
+            info.name.clone()
+        };
+        let _ = ctx.fill_text(&label, 20.0, y + lane_h / 2.0);
+    }
+    ctx.set_stroke_style_str(&pal.border);
+    ctx.begin_path();
+    ctx.move_to(LEFT - 0.5, TOP);
+    ctx.line_to(LEFT - 0.5, h);
+    ctx.stroke();
+
+    // Time axis.
+    let step = tick_step(v.span, plot_w / 90.0);
+    ctx.set_fill_style_str(&pal.muted);
+    ctx.set_font("11px system-ui, sans-serif");
+    ctx.set_text_align("center");
+    let mut t = (t0 / step).ceil() * step;
+    while t <= t1 {
+        let x = x_of(t);
+        ctx.set_stroke_style_str(&pal.border);
+        ctx.begin_path();
+        ctx.move_to(x, TOP - 5.0);
+        ctx.line_to(x, h);
+        ctx.set_global_alpha(0.5);
+        ctx.stroke();
+        ctx.set_global_alpha(1.0);
+        let _ = ctx.fill_text(&tick_label(t, step), x, TOP / 2.0);
+        t += step;
+    }
+
+    // Clip the plot area for everything drawn in time.
+    ctx.save();
+    ctx.begin_path();
+    ctx.rect(LEFT, TOP, plot_w, h - TOP);
+    ctx.clip();
+
+    // Fault windows shade the lanes they involve.
+    for f in &run.faults {
+        let (a, b) = (f.start.0 as f64, f.end.map_or(now, |e| e.0 as f64));
+        if b < t0 || a > t1 {
+            continue;
+        }
+        let (la, lb) = (
+            run.lane_of.get(f.from.0 as usize).copied().unwrap_or(0),
+            run.lane_of.get(f.to.0 as usize).copied().unwrap_or(0),
+        );
+        let (x1, x2) = (x_of(a).max(LEFT), x_of(b).min(w));
+        ctx.set_fill_style_str(&pal.err);
+        ctx.set_global_alpha(0.09);
+        for lane in if la == lb { vec![la] } else { vec![la, lb] } {
+            ctx.fill_rect(x1, TOP + lane_h * lane as f64, (x2 - x1).max(2.0), lane_h);
+        }
+        ctx.set_global_alpha(1.0);
+        ctx.set_text_align("left");
+        ctx.set_font("11px system-ui, sans-serif");
+        let _ = ctx.fill_text(
+            run.name(f.name),
+            x1 + 4.0,
+            TOP + lane_h * la.min(lb) as f64 + 9.0,
+        );
+    }
+
+    // Records in view: those ending at or after t0 (the trace is in end-time order), whose start
+    // is before t1; long ones come from their own list.
+    let records = run.sim.trace().records();
+    let lo = records.partition_point(|r| (r.recv.0 as f64) < t0);
+    let limit = t1 + LONG.0 as f64;
+    let hi = lo + records[lo..].partition_point(|r| (r.recv.0 as f64) <= limit);
+    let in_view = || {
+        records[lo..hi]
+            .iter()
+            .filter(move |r| (r.send.0 as f64) <= t1 && r.duration() <= LONG)
+            .chain(
+                run.long
+                    .iter()
+                    .filter_map(|&i| records.get(i as usize))
+                    .filter(move |r| (r.send.0 as f64) <= t1 && (r.recv.0 as f64) >= t0),
+            )
+    };
+    // An upper bound of what is in view decides the level of detail.
+    let count = hi - lo + run.long.len().min(64);
+    let dense = count > DENSE;
+    let very_dense = count > VERY_DENSE;
+
+    // Work spans: translucent bars on the service's lane, one batched path. When very dense,
+    // each lane's busy pixel columns are merged into runs first.
+    ctx.set_fill_style_str(&pal.muted);
+    ctx.set_global_alpha(0.28);
+    ctx.begin_path();
+    let bh = (lane_h * 0.36).min(12.0);
+    if very_dense {
+        let cols = (w as usize) + 2;
+        let mut busy = vec![false; cols * lanes];
+        for r in in_view().filter(|r| r.kind == Kind::Work) {
+            let lane = run.lane_of.get(r.from.0 as usize).copied().unwrap_or(0);
+            let a = x_of(r.send.0 as f64).clamp(0.0, w) as usize;
+            let b = x_of(r.recv.0 as f64).clamp(0.0, w) as usize;
+            for c in a..=b.min(cols - 1) {
+                busy[lane * cols + c] = true;
+            }
+        }
+        for lane in 0..lanes {
+            let y = TOP + lane_h * (lane as f64 + 0.5);
+            let row = &busy[lane * cols..(lane + 1) * cols];
+            let mut c = 0;
+            while c < cols {
+                if row[c] {
+                    let start = c;
+                    while c < cols && row[c] {
+                        c += 1;
+                    }
+                    ctx.rect(start as f64, y - bh / 2.0, (c - start) as f64, bh);
+                }
+                c += 1;
+            }
+        }
+    } else {
+        for r in in_view().filter(|r| r.kind == Kind::Work) {
+            let (x1, x2) = (x_of(r.send.0 as f64), x_of(r.recv.0 as f64));
+            let y = y_of(r.from);
+            ctx.rect(x1, y - bh / 2.0, (x2 - x1).max(1.0), bh);
+            hits.push(Hit {
+                id: r.id,
+                x1,
+                y1: y - bh / 2.0,
+                x2,
+                y2: y + bh / 2.0,
+                bar: true,
+            });
+        }
+    }
+    ctx.fill();
+    ctx.set_global_alpha(1.0);
+    // Very dense: per pair of lanes, the pixels of the last arrow drawn (the trace is in end-time
+    // order, so repeats come together).
+    let mut last_px: Vec<(i32, i32)> = vec![(i32::MIN, i32::MIN); lanes * lanes];
+
+    // Arrows, batched per style.
+    let mut segs: Vec<Vec<[f64; 4]>> = vec![Vec::new(); STYLES.len()];
+    let mut drawn = 0usize;
+    let mut timeouts: Vec<(f64, f64, f64)> = Vec::new();
+    let mut rings: Vec<(f64, f64)> = Vec::new();
+    let mut crosses: Vec<(f64, f64)> = Vec::new();
+    let mut triangles: Vec<(f64, f64)> = Vec::new();
+    let mut squares: Vec<(f64, f64)> = Vec::new();
+    let mut labels: Vec<(f64, f64, &'static str, bool)> = Vec::new();
+    for r in in_view() {
+        let (x1, x2) = (x_of(r.send.0 as f64), x_of(r.recv.0 as f64));
+        match r.kind {
+            Kind::Work | Kind::FaultStart | Kind::FaultEnd => continue,
+            Kind::Timeout => {
+                // Call timeout: the caller (receiver lane) stops waiting. Visibility/ack deadline:
+                // the message comes back to its queue or goes to the dead-letter queue.
+                if r.outcome == Outcome::Timeout {
+                    timeouts.push((x1, x2, y_of(r.to)));
+                } else {
+                    rings.push((x2, y_of(r.from)));
+                }
+                hits.push(Hit {
+                    id: r.id,
+                    x1: x2 - 4.0,
+                    y1: y_of(r.to),
+                    x2: x2 + 4.0,
+                    y2: y_of(r.to),
+                    bar: false,
+                });
+                continue;
+            }
+            Kind::Breaker => {
+                let word = match r.outcome {
+                    Outcome::Breaker(s) => s.as_str(),
+                    _ => "breaker",
+                };
+                labels.push((
+                    x2,
+                    y_of(r.from),
+                    word,
+                    r.outcome == Outcome::Breaker(crate::sim::BreakerState::Open),
+                ));
+                continue;
+            }
+            Kind::Discard => {
+                crosses.push((x2, y_of(r.from)));
+                continue;
+            }
+            _ => {}
+        }
+        // Refused before it left the caller (open breaker, deadline already passed): a mark on
+        // the caller's lane, not an arrow.
+        if matches!(
+            r.outcome,
+            Outcome::Rejected(RejectReason::BreakerOpen | RejectReason::DeadlinePassed)
+        ) {
+            crosses.push((x1, y_of(r.from)));
+            hits.push(Hit {
+                id: r.id,
+                x1: x1 - 4.0,
+                y1: y_of(r.from),
+                x2: x1 + 4.0,
+                y2: y_of(r.from),
+                bar: false,
+            });
+            continue;
+        }
+        let (y1, y2) = (y_of(r.from), y_of(r.to));
+        if very_dense {
+            let pair = run.lane_of.get(r.from.0 as usize).copied().unwrap_or(0) * lanes
+                + run.lane_of.get(r.to.0 as usize).copied().unwrap_or(0);
+            let px = (x1 as i32, x2 as i32);
+            if let Some(last) = last_px.get_mut(pair) {
+                if *last == px {
+                    continue;
+                }
+                *last = px;
+            }
+        }
+        let style = style_of(run.sim.mechanism(r), r);
+        let si = STYLES.iter().position(|s| *s == style).unwrap_or(0);
+        segs[si].push([x1, y1, x2, y2]);
+        drawn += 1;
+        hits.push(Hit {
+            id: r.id,
+            x1,
+            y1,
+            x2,
+            y2,
+            bar: false,
+        });
+        if matches!(r.outcome, Outcome::Dropped(_)) {
+            crosses.push((x2, y2));
+        }
+        if r.attempt > 1 && matches!(r.kind, Kind::RestRequest | Kind::RpcRequest) {
+            triangles.push((x1, y1));
+        }
+        if r.kind == Kind::DeadLetter {
+            squares.push((x2, y2));
+        }
+        if r.outcome == Outcome::Redelivered {
+            rings.push((x2, y2));
+        }
+    }
+
+    // In flight: arrows growing towards their receiver, up to the playhead.
+    let flights = run.sim.in_flight();
+    let mut heads: Vec<(f64, f64, usize)> = Vec::new();
+    for m in flights.iter() {
+        let (a, b) = (m.sent.0 as f64, m.arrives.0 as f64);
+        if b < t0 || a > t1 {
+            continue;
+        }
+        let f = if b > a {
+            ((now - a) / (b - a)).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let (x1, y1) = (x_of(a), y_of(m.from));
+        let (x2, y2) = (
+            x_of(a + (b - a) * f),
+            y_of(m.from) + (y_of(m.to) - y_of(m.from)) * f,
+        );
+        let style = match m.kind.mechanism() {
+            Mechanism::Rest => Style::Rest,
+            Mechanism::Rpc => Style::Rpc,
+            Mechanism::Queue => Style::Queue,
+            Mechanism::PubSub | Mechanism::Internal => Style::PubSub,
+        };
+        let si = STYLES.iter().position(|s| *s == style).unwrap_or(0);
+        segs[si].push([x1, y1, x2, y2]);
+        heads.push((x2, y2, si));
+        drawn += 1;
+    }
+
+    let color = |s: Style| -> &str {
+        match s {
+            Style::Rest => &pal.rest,
+            Style::Rpc => &pal.rpc,
+            Style::Queue => &pal.queue,
+            Style::PubSub => &pal.pubsub,
+            Style::Failed | Style::Dropped => &pal.err,
+            Style::Warn => &pal.warn,
+        }
+    };
+    ctx.set_line_width(if dense { 1.0 } else { 1.4 });
+    for (si, list) in segs.iter().enumerate() {
+        if list.is_empty() {
+            continue;
+        }
+        let s = STYLES[si];
+        ctx.set_stroke_style_str(color(s));
+        if s == Style::Dropped {
+            dash(&ctx, 4.0, 3.0);
+        }
+        ctx.set_global_alpha(if very_dense { 0.55 } else { 1.0 });
+        ctx.begin_path();
+        for [x1, y1, x2, y2] in list {
+            ctx.move_to(*x1, *y1);
+            ctx.line_to(*x2, *y2);
+        }
+        ctx.stroke();
+        dash(&ctx, 0.0, 0.0);
+        ctx.set_global_alpha(1.0);
+        if !dense {
+            ctx.set_fill_style_str(color(s));
+            ctx.begin_path();
+            for [x1, y1, x2, y2] in list {
+                arrow_head(&ctx, *x1, *y1, *x2, *y2);
+            }
+            ctx.fill();
+        }
+    }
+    for (x, y, si) in &heads {
+        ctx.set_fill_style_str(color(STYLES[*si]));
+        ctx.begin_path();
+        let _ = ctx.arc(*x, *y, 3.5, 0.0, std::f64::consts::TAU);
+        ctx.fill();
+    }
+
+    // Marks.
+    ctx.set_line_width(1.5);
+    ctx.set_stroke_style_str(&pal.err);
+    ctx.set_fill_style_str(&pal.err);
+    for &(x1, x2, y) in &timeouts {
+        dash(&ctx, 3.0, 3.0);
+        ctx.set_global_alpha(0.6);
+        ctx.begin_path();
+        ctx.move_to(x1, y - 7.0);
+        ctx.line_to(x2, y - 7.0);
+        ctx.stroke();
+        dash(&ctx, 0.0, 0.0);
+        ctx.set_global_alpha(1.0);
+        ctx.begin_path();
+        ctx.move_to(x2, y - 6.0);
+        ctx.line_to(x2 + 5.0, y);
+        ctx.line_to(x2, y + 6.0);
+        ctx.line_to(x2 - 5.0, y);
+        ctx.close_path();
+        ctx.fill();
+    }
+    ctx.begin_path();
+    for &(x, y) in &crosses {
+        ctx.move_to(x - 4.0, y - 4.0);
+        ctx.line_to(x + 4.0, y + 4.0);
+        ctx.move_to(x + 4.0, y - 4.0);
+        ctx.line_to(x - 4.0, y + 4.0);
+    }
+    ctx.stroke();
+    ctx.begin_path();
+    for &(x, y) in &squares {
+        ctx.rect(x - 4.0, y - 4.0, 8.0, 8.0);
+    }
+    ctx.fill();
+    ctx.set_stroke_style_str(&pal.warn);
+    ctx.set_fill_style_str(&pal.warn);
+    for &(x, y) in &rings {
+        ctx.begin_path();
+        let _ = ctx.arc(x, y, 5.0, 0.0, std::f64::consts::TAU);
+        ctx.stroke();
+    }
+    ctx.begin_path();
+    for &(x, y) in &triangles {
+        ctx.move_to(x, y - 6.0);
+        ctx.line_to(x + 5.0, y + 3.0);
+        ctx.line_to(x - 5.0, y + 3.0);
+        ctx.close_path();
+    }
+    ctx.fill();
+    ctx.set_font("bold 10px system-ui, sans-serif");
+    ctx.set_text_align("center");
+    for &(x, y, word, bad) in &labels {
+        ctx.set_fill_style_str(if bad { &pal.err } else { &pal.ok });
+        ctx.fill_rect(x - 0.75, y - lane_h / 2.0 + 2.0, 1.5, lane_h - 4.0);
+        let _ = ctx.fill_text(word, x, y - lane_h / 2.0 + 8.0);
+    }
+
+    // The selected record, on top.
+    if let Some(r) = selected.and_then(|id| run.sim.trace().get(id)) {
+        let (x1, x2) = (x_of(r.send.0 as f64), x_of(r.recv.0 as f64));
+        let (y1, y2) = (y_of(r.from), y_of(r.to));
+        ctx.set_stroke_style_str(&pal.accent);
+        ctx.set_line_width(3.0);
+        ctx.begin_path();
+        if r.kind == Kind::Work {
+            ctx.rect(x1 - 2.0, y1 - 8.0, (x2 - x1).max(1.0) + 4.0, 16.0);
+        } else {
+            ctx.move_to(x1, y1);
+            ctx.line_to(x2, y2);
+        }
+        ctx.stroke();
+        ctx.set_fill_style_str(&pal.accent);
+        for (x, y) in [(x1, y1), (x2, y2)] {
+            ctx.begin_path();
+            let _ = ctx.arc(x, y, 4.0, 0.0, std::f64::consts::TAU);
+            ctx.fill();
+        }
+    }
+
+    // Playhead.
+    let xp = x_of(now);
+    ctx.set_stroke_style_str(&pal.accent);
+    ctx.set_line_width(1.5);
+    ctx.begin_path();
+    ctx.move_to(xp, TOP);
+    ctx.line_to(xp, h);
+    ctx.stroke();
+    ctx.restore();
+    if xp >= LEFT && xp <= w - RIGHT {
+        ctx.set_fill_style_str(&pal.accent);
+        ctx.begin_path();
+        ctx.move_to(xp - 5.0, TOP - 7.0);
+        ctx.line_to(xp + 5.0, TOP - 7.0);
+        ctx.line_to(xp, TOP);
+        ctx.close_path();
+        ctx.fill();
+    }
+    (hits, drawn)
+}
+
+fn arrow_head(ctx: &Ctx, x1: f64, y1: f64, x2: f64, y2: f64) {
+    let (dx, dy) = (x2 - x1, y2 - y1);
+    let len = (dx * dx + dy * dy).sqrt();
+    if len < 8.0 {
+        return;
+    }
+    let (ux, uy) = (dx / len, dy / len);
+    let (bx, by) = (x2 - ux * 7.0, y2 - uy * 7.0);
+    ctx.move_to(x2, y2);
+    ctx.line_to(bx - uy * 3.5, by + ux * 3.5);
+    ctx.line_to(bx + uy * 3.5, by - ux * 3.5);
+    ctx.close_path();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_few() {
+        assert_eq!(tick_step(1_000_000.0, 10.0), 100_000.0);
+        assert_eq!(tick_step(1_000_000.0, 4.0), 500_000.0);
+        assert_eq!(tick_step(3_000.0, 10.0), 500.0);
+        assert_eq!(tick_label(1_500_000.0, 100_000.0), "1.5s");
+        assert_eq!(tick_label(2_000_000.0, 1_000_000.0), "2s");
+    }
+
+    #[test]
+    fn picking_prefers_the_nearest_arrow() {
+        let hits = [
+            Hit {
+                id: RecordId(1),
+                x1: 0.0,
+                y1: 0.0,
+                x2: 100.0,
+                y2: 0.0,
+                bar: false,
+            },
+            Hit {
+                id: RecordId(2),
+                x1: 0.0,
+                y1: 10.0,
+                x2: 100.0,
+                y2: 10.0,
+                bar: false,
+            },
+        ];
+        assert_eq!(pick(&hits, 50.0, 2.0), Some(RecordId(1)));
+        assert_eq!(pick(&hits, 50.0, 8.0), Some(RecordId(2)));
+        assert_eq!(pick(&hits, 50.0, 40.0), None);
+    }
+
+    #[test]
+    fn zooming_keeps_the_anchor_in_place() {
+        let mut v = View {
+            t0: 1_000.0,
+            span: 1_000.0,
+            follow: false,
+        };
+        zoom(&mut v, 0.5, 1_500.0);
+        assert_eq!(v.span, 500.0);
+        assert_eq!(v.t0, 1_250.0);
+    }
+}
