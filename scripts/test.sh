@@ -45,7 +45,7 @@ WASM=wasm32-unknown-unknown
 WASM_TESTS=(--test web_dom --test web_sim)
 
 run_step fmt cargo fmt --all --check
-run_step clippy cargo clippy --locked --all-targets -- -D warnings
+run_step clippy cargo clippy --locked --all-targets --test fidelity -- -D warnings
 run_step clippy-wasm cargo clippy --locked --target $WASM --lib --bins "${WASM_TESTS[@]}" -- -D warnings
 run_step test cargo test --locked
 # Fidelity against queueing theory needs optimized code: the `bench` profile (opt-level 3, no LTO).
@@ -81,6 +81,9 @@ run_step fuzz-link env RUSTC_BOOTSTRAP=1 cargo fuzz run link_decode -- -runs="$F
 
 run_step build trunk build --release
 run_step e2e node e2e/smoke.mjs dist
+run_step playground node e2e/playground.mjs dist
 run_step budget node e2e/budget.mjs dist
+# Reports the longest frame and log DOM rows while playing at 1,000 msg/s; never fails on timing.
+run_step perf node e2e/perf.mjs dist
 
 print_summary
