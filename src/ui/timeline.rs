@@ -261,22 +261,19 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
                 *n += 1;
                 let (list, drawn) = draw(&c, &w, pal, r, v, selected);
                 let _ = c.set_attribute("data-arrows", &drawn.to_string());
-                // A point on one drawn arrow, so end-to-end tests can click it.
-                let probe = list.iter().find(|h| {
-                    !h.bar
-                        && (h.x1 + h.x2) / 2.0 > LEFT
+                // A point on one drawn arrow, so end-to-end tests can click it. The point is
+                // rounded the way the test clicks it, and must pick that same arrow: where
+                // arrows cross, the midpoint of one can be nearer another.
+                let probe = list.iter().find_map(|h| {
+                    let (x, y) = (((h.x1 + h.x2) / 2.0).round(), ((h.y1 + h.y2) / 2.0).round());
+                    let clickable = !h.bar
+                        && x > LEFT
                         && (h.x2 - h.x1).abs() + (h.y2 - h.y1).abs() > 12.0
+                        && pick(&list, x, y) == Some(h.id);
+                    clickable.then(|| format!("{x:.0} {y:.0} {}", h.id.0))
                 });
                 let _ = match probe {
-                    Some(h) => c.set_attribute(
-                        "data-probe",
-                        &format!(
-                            "{:.0} {:.0} {}",
-                            (h.x1 + h.x2) / 2.0,
-                            (h.y1 + h.y2) / 2.0,
-                            h.id.0
-                        ),
-                    ),
+                    Some(p) => c.set_attribute("data-probe", &p),
                     None => c.remove_attribute("data-probe"),
                 };
                 *hits.borrow_mut() = list;
