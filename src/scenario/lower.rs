@@ -48,12 +48,7 @@ fn http_method(mth: m::HttpMethod) -> sim::HttpMethod {
 fn status(s: m::Status) -> sim::Status {
     match s {
         m::Status::Http(code) => sim::Status::Http(code),
-        m::Status::Grpc(code) => sim::Status::Grpc(
-            sim::GrpcCode::ALL
-                .get(usize::from(code.number()))
-                .copied()
-                .unwrap_or(sim::GrpcCode::Unknown),
-        ),
+        m::Status::Grpc(code) => sim::Status::Grpc(code),
     }
 }
 

@@ -580,12 +580,12 @@ fn parse_status(tok: Token<'_>) -> PResult<Status> {
             ),
         };
     }
-    if let Some(code) = GrpcCode::from_keyword(text) {
+    if let Some(code) = grpc_keyword(text) {
         return Ok(Status::Grpc(code));
     }
     let upper = text.to_ascii_uppercase();
     let names = GrpcCode::ALL.map(GrpcCode::as_str);
-    let hint = if GrpcCode::from_keyword(&upper).is_some() {
+    let hint = if grpc_keyword(&upper).is_some() {
         format!("gRPC codes are upper case: `{upper}`")
     } else if let Some(m) = did_you_mean(&upper, names) {
         format!("did you mean `{m}`?")
@@ -1343,4 +1343,10 @@ fn step(line: &Line<'_>) -> PResult<StepKind> {
     };
     cur.finish(false)?;
     Ok(kind)
+}
+
+/// A gRPC code written exactly by its canonical name; the engine's `GrpcCode::parse` is more
+/// lenient (any case, numbers), but the language asks for one spelling and hints at it.
+fn grpc_keyword(s: &str) -> Option<GrpcCode> {
+    GrpcCode::ALL.into_iter().find(|c| c.as_str() == s)
 }

@@ -478,8 +478,10 @@ impl Status {
     pub const OK_GRPC: Status = Status::Grpc(GrpcCode::Ok);
 }
 
-/// gRPC status codes (all 17).
+/// gRPC status codes (all 17). Serialized by canonical name (`DEADLINE_EXCEEDED`), as the
+/// scenario language writes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[repr(u8)]
 pub enum GrpcCode {
     /// 0
