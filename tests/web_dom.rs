@@ -1,6 +1,7 @@
 //! Browser tests (wasm-bindgen-test in headless Chromium): the app mounts into a real DOM on the
 //! default gallery scenario, its tabs respond to clicks, the message log stays windowed (at most
-//! 200 rows in the DOM) over a whole run, and the log and the timeline share one selection.
+//! 200 rows in the DOM) over a whole run, the log and the timeline share one selection, and the
+//! URL carries the applied scenario (a broken link shows a dismissible banner).
 #![cfg(target_arch = "wasm32")]
 
 use wasm_bindgen::JsCast;
@@ -262,4 +263,55 @@ async fn log_and_timeline_share_the_selection() {
         "the log shows it selected"
     );
     unmount(&root);
+}
+
+fn set_fragment(fragment: &str) {
+    let w = web_sys::window().expect("window");
+    let l = w.location();
+    let url = format!(
+        "{}{}{}{fragment}",
+        l.origin().expect("origin"),
+        l.pathname().expect("path"),
+        l.search().expect("search")
+    );
+    w.history()
+        .expect("history")
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+        .expect("replaceState");
+}
+
+#[wasm_bindgen_test]
+async fn the_url_carries_the_scenario_and_a_bad_link_shows_a_banner() {
+    set_fragment("");
+    let root = mount();
+    next_render().await;
+    let hash = web_sys::window()
+        .expect("window")
+        .location()
+        .hash()
+        .expect("hash");
+    let default = switchboard::scenario::gallery::default_example();
+    let (text, _) = switchboard::scenario::link::decode(&hash).expect("a link in the URL");
+    assert_eq!(text, default.text);
+    assert!(find(&root, "[data-testid=link-banner]").is_none());
+    unmount(&root);
+
+    set_fragment("#s=1.garbage");
+    let root = mount();
+    next_render().await;
+    let reason = get(&root, "[data-testid=link-reason]")
+        .text_content()
+        .unwrap_or_default();
+    assert!(reason.contains("damaged"), "{reason}");
+    let area: web_sys::HtmlTextAreaElement =
+        get(&root, "textarea.code").dyn_into().expect("a textarea");
+    assert_eq!(area.value(), default.text, "the default scenario is loaded");
+    get(&root, "[data-testid=link-banner-close]").click();
+    next_render().await;
+    assert!(
+        find(&root, "[data-testid=link-banner]").is_none(),
+        "dismissed"
+    );
+    unmount(&root);
+    set_fragment("");
 }

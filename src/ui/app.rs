@@ -9,6 +9,7 @@ use super::dom::{self, FrameLoop, Listener};
 use super::editor::Editor;
 use super::fmt;
 use super::run::{Run, RunHandle};
+use super::share::{self, ExportMenu, ShareButton};
 use super::state::{Action, Mode, State, TRACE_LIMIT};
 use super::toolbar::Toolbar;
 use super::views::ViewArea;
@@ -37,7 +38,16 @@ pub fn step_once(run: &RunHandle, dispatch: &UseReducerDispatcher<State>) {
 
 #[function_component]
 pub fn App() -> Html {
-    let state = use_reducer(|| State::new(dom::load(dom::DRAFT_KEY)));
+    // A share link in the fragment wins over the autosave (see `State::open`) — unless it is
+    // this browser's own link (a reload), whose text the autosave already holds, maybe edited.
+    let state = use_reducer(|| {
+        let fragment = share::current_fragment();
+        let own = dom::load(dom::LINK_KEY).is_some_and(|l| l == fragment);
+        State::open(
+            (!own).then_some(fragment.as_str()),
+            dom::load(dom::DRAFT_KEY),
+        )
+    });
     let dispatch = state.dispatcher();
     let run = RunHandle(use_mut_ref(|| None::<Run>));
 
@@ -108,9 +118,48 @@ pub fn App() -> Html {
         );
     }
 
-    // Autosave the editor text on every change.
-    use_effect_with(state.draft.clone(), |draft| {
-        dom::save(dom::DRAFT_KEY, draft)
+    // Autosave the editor text on every change — except text just opened from a share link,
+    // which is saved only once the user edits or applies it (`hold_autosave`): opening someone's
+    // link must not destroy one's own saved draft.
+    use_effect_with(
+        (state.draft.clone(), state.hold_autosave),
+        |(draft, hold)| {
+            if !*hold {
+                dom::save(dom::DRAFT_KEY, draft)
+            }
+        },
+    );
+
+    // The URL mirrors the applied scenario and seed (`#s=1.…`), replaced in place only when it
+    // changed. A link that failed to load stays in the address bar until the user acts.
+    {
+        let version = state.applied.as_ref().map(|a| a.version);
+        let fragment = (!state.hold_url).then(|| state.link_fragment()).flatten();
+        let hold_autosave = state.hold_autosave;
+        use_effect_with(
+            (version, state.seed, state.hold_url, hold_autosave),
+            move |_| {
+                if let Some(f) = fragment {
+                    share::replace_fragment(&f);
+                    // Someone else's link becomes "own" once the user adopts its text.
+                    if !hold_autosave {
+                        dom::save(dom::LINK_KEY, &f);
+                    }
+                }
+            },
+        );
+    }
+
+    // A link pasted into the address bar of an open tab changes only the fragment, which does
+    // not reload the page; reload so it opens like any link. (`replaceState` fires no
+    // `hashchange`, so the app's own URL updates never get here.)
+    use_effect_with((), |_| {
+        let listener = Listener::on_window("hashchange", |_: web_sys::Event| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().reload();
+            }
+        });
+        move || drop(listener)
     });
 
     // Keyboard: Space play/pause, → step, Ctrl/Cmd+Enter apply.
@@ -154,9 +203,17 @@ pub fn App() -> Html {
         });
     }
 
+    let on_fragment = {
+        let state = state.clone();
+        Callback::from(move |()| state.link_fragment())
+    };
+    let on_dismiss = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::DismissLinkError))
+    };
     let (status_class, status) = status_line(&state);
     html! {
-        <div class="app" data-testid="app">
+        <div class={classes!("app", state.link_error.is_some().then_some("with-banner"))} data-testid="app">
             <header class="topbar">
                 <div class="brand">
                     <svg class="brand-mark" viewBox="0 0 32 32" aria-hidden="true">
@@ -174,7 +231,21 @@ pub fn App() -> Html {
                     run={run.clone()}
                     dispatch={dispatch.clone()}
                 />
+                <div class="share-tools">
+                    <ShareButton applied={state.applied.clone()} fragment={on_fragment} />
+                    <ExportMenu run={run.clone()} applied={state.applied.clone()} />
+                </div>
             </header>
+            if let Some(reason) = &state.link_error {
+                <div class="banner error" role="alert" data-testid="link-banner">
+                    <span class="banner-text">
+                        <strong>{ "This link could not be opened: " }</strong>
+                        <span data-testid="link-reason">{ reason.to_string() }</span>
+                    </span>
+                    <button class="btn small" data-testid="link-banner-close" aria-label="Dismiss"
+                            onclick={on_dismiss}>{ "Dismiss" }</button>
+                </div>
+            }
             <main class="workspace">
                 <Editor
                     draft={state.draft.clone()}

@@ -148,6 +148,10 @@ pub const DRAFT_KEY: &str = "switchboard.draft";
 /// Key of the user's last own scenario, kept when a gallery entry replaces it.
 pub const CUSTOM_KEY: &str = "switchboard.custom";
 
+/// Key of the last share-link fragment this browser put in its own address bar: a page reloaded
+/// on its own link opens on the autosave (which may hold newer, unapplied edits).
+pub const LINK_KEY: &str = "switchboard.link";
+
 /// A fresh random seed (the seed itself then makes the run reproducible).
 pub fn random_seed() -> u64 {
     (js_sys::Math::random() * 4_294_967_296.0) as u64

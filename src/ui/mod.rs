@@ -10,6 +10,7 @@ pub mod fmt;
 mod log;
 mod metrics;
 pub mod run;
+mod share;
 pub mod state;
 mod timeline;
 mod toolbar;

@@ -7,6 +7,7 @@
 use std::rc::Rc;
 use yew::Reducible;
 
+use crate::scenario::link::{self, LinkError};
 use crate::scenario::{self, gallery, Compiled, Diagnostic};
 use crate::sim::{Mechanism, NodeId, RecordId, SimTime, StopReason};
 
@@ -176,6 +177,15 @@ pub struct State {
     /// Selected trace record, shared by the log, the timeline and the detail panel.
     pub selected: Option<RecordId>,
     pub filter: LogFilter,
+    /// Why the link the page was opened with could not be loaded (a dismissible banner).
+    pub link_error: Option<Rc<str>>,
+    /// The editor shows text that came from a share link and the user has not adopted it yet:
+    /// autosave stays off, so opening someone's link never overwrites one's own saved draft.
+    /// Any edit, Apply or load clears it (from then on the text is the user's and autosaves).
+    pub hold_autosave: bool,
+    /// The page URL still holds a link that could not be loaded; leave it alone (so a reload
+    /// shows the same banner and text) until the user applies or loads something.
+    pub hold_url: bool,
 }
 
 /// Every change to the UI state. Closed: a new kind of change is a new variant, handled everywhere.
@@ -204,6 +214,8 @@ pub enum Action {
     SetFilter(LogFilter),
     /// Filter the log to one node (topology click), or clear that part of the filter.
     FilterNode(Option<NodeId>),
+    /// Close the bad-link banner.
+    DismissLinkError,
 }
 
 impl State {
@@ -226,6 +238,9 @@ impl State {
             run_error: None,
             selected: None,
             filter: LogFilter::default(),
+            link_error: None,
+            hold_autosave: false,
+            hold_url: false,
         };
         // The default scenario always runs first, so there is a last good run whatever was saved.
         state.apply_text(Rc::from(default.text), Some(default.seed));
@@ -236,6 +251,55 @@ impl State {
             state.apply_text(text, None);
         }
         state
+    }
+
+    /// The state for a page opened with URL fragment `fragment` (without `#`) and autosaved
+    /// text `saved`. A fragment with a scenario (`s=1.…`) wins over the autosave for what is
+    /// shown and run (its seed is in its text, so the run is the link's run), but autosave is
+    /// held until the user edits or applies (see `hold_autosave`). A link that cannot be decoded
+    /// shows its reason in a banner and opens on the autosave (or the default scenario); a link
+    /// whose text does not compile puts that text in the editor with its diagnostics, and the
+    /// default scenario runs.
+    pub fn open(fragment: Option<&str>, saved: Option<String>) -> Self {
+        let fragment = fragment.unwrap_or("");
+        if !fragment.split('&').any(|p| p.trim().starts_with("s=")) {
+            return State::new(saved);
+        }
+        match link::decode(fragment) {
+            Ok((text, _)) => {
+                let mut state = State::new(Some(text));
+                state.hold_autosave = true;
+                state
+            }
+            Err(e) => {
+                let reason: Rc<str> = Rc::from(e.to_string());
+                let mut state = match e {
+                    LinkError::Invalid { text, .. } => {
+                        let mut state = State::new(Some(text));
+                        state.hold_autosave = true;
+                        state
+                    }
+                    _ => State::new(saved),
+                };
+                state.hold_url = true;
+                state.link_error = Some(reason);
+                state
+            }
+        }
+    }
+
+    /// The URL fragment (without `#`) that reproduces the current run: the applied text, or,
+    /// when the toolbar's seed differs from the one written in it, the canonical text of the
+    /// scenario with that seed. `None` when nothing is applied.
+    pub fn link_fragment(&self) -> Option<String> {
+        let applied = self.applied.as_ref()?;
+        if applied.compiled.seed == self.seed {
+            Some(link::encode_text(&applied.text))
+        } else {
+            let mut scenario = applied.compiled.scenario.clone();
+            scenario.seed = self.seed;
+            Some(link::encode(&scenario))
+        }
     }
 
     /// Compile `text`: on success it becomes the applied scenario and a new run is due; on failure
@@ -314,6 +378,18 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         // Returning the same Rc when nothing changed lets Yew skip the re-render.
         let mut next = (*self).clone();
+        if matches!(
+            action,
+            Action::EditDraft(_)
+                | Action::Apply
+                | Action::Format
+                | Action::LoadExample(_)
+                | Action::LoadText(_)
+                | Action::SetSeed(_)
+        ) {
+            next.hold_autosave = false;
+            next.hold_url = false;
+        }
         match action {
             Action::SelectTab(tab) => next.tab = tab,
             Action::EditDraft(draft) => {
@@ -400,6 +476,7 @@ impl Reducible for State {
             Action::Select(selected) => next.selected = selected,
             Action::SetFilter(filter) => next.filter = filter,
             Action::FilterNode(node) => next.filter.node = node,
+            Action::DismissLinkError => next.link_error = None,
         }
         if next == *self {
             self
@@ -545,5 +622,69 @@ mod tests {
             assert!(s.diagnostics.is_empty(), "{}: {:?}", e.id, s.diagnostics);
             assert_eq!(s.seed, e.seed);
         }
+    }
+
+    #[test]
+    fn a_link_opens_its_scenario_and_seed_and_holds_autosave_until_applied() {
+        let e = &gallery::GALLERY[2];
+        let frag = link::encode_text(e.text);
+        let s = Rc::new(State::open(Some(&frag), Some("my own draft".into())));
+        assert_eq!(&*s.draft, e.text);
+        assert_eq!(&*s.applied.as_ref().expect("run").text, e.text);
+        assert_eq!(s.seed, e.seed);
+        assert!(s.hold_autosave && !s.hold_url && s.link_error.is_none());
+        assert_eq!(s.link_fragment().as_deref(), Some(frag.as_str()));
+        let s = reduce(s, Action::Apply);
+        assert!(!s.hold_autosave);
+    }
+
+    #[test]
+    fn a_bad_link_shows_why_and_opens_the_autosave() {
+        let saved = gallery::GALLERY[1].text.to_string();
+        let s = State::open(Some("s=1.garbage!!"), Some(saved.clone()));
+        assert!(s
+            .link_error
+            .as_deref()
+            .is_some_and(|m| m.contains("damaged")));
+        assert_eq!(&*s.draft, saved.as_str());
+        assert!(s.hold_url && !s.hold_autosave);
+        let s = State::open(Some("s=9.abc"), None);
+        assert_eq!(&*s.draft, gallery::default_example().text);
+        assert!(s.link_error.is_some());
+        let s = Rc::new(s);
+        let s = reduce(s, Action::DismissLinkError);
+        assert!(s.link_error.is_none());
+    }
+
+    #[test]
+    fn an_invalid_link_keeps_its_text_in_the_editor() {
+        let text = "scenario \"x\" seed 1\nservice a workers zero\n";
+        let frag = link::encode_text(text);
+        let s = State::open(Some(&frag), Some("mine".into()));
+        assert_eq!(&*s.draft, text);
+        assert!(!s.diagnostics.is_empty());
+        assert!(s.link_error.is_some());
+        assert!(s.hold_autosave && s.hold_url);
+        assert_eq!(
+            &*s.applied.as_ref().expect("default run").text,
+            gallery::default_example().text
+        );
+    }
+
+    #[test]
+    fn no_link_in_the_fragment_is_an_ordinary_open() {
+        let s = State::open(Some(""), None);
+        assert!(s.link_error.is_none() && !s.hold_autosave);
+        let s = State::open(Some("view=log"), None);
+        assert!(s.link_error.is_none());
+    }
+
+    #[test]
+    fn the_link_carries_a_toolbar_seed() {
+        let s = Rc::new(State::new(None));
+        let s = reduce(s, Action::SetSeed(4242));
+        let frag = s.link_fragment().expect("fragment");
+        let o = State::open(Some(&frag), None);
+        assert_eq!(o.seed, 4242);
     }
 }

@@ -1,0 +1,382 @@
+//! Sharing and exporting: the URL fragment that mirrors the applied scenario (`#s=1.…`, kept in
+//! place with `history.replaceState`), the Share button (clipboard, or a popover to copy from),
+//! and the Export menu, which downloads files made by `crate::export` through a Blob URL.
+
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use yew::prelude::*;
+
+use super::run::RunHandle;
+use super::state::Applied;
+use crate::export;
+
+/// Past this many characters some tools (chat apps, mail clients) cut a link short.
+pub const LONG_LINK: usize = 2_000;
+/// Past this many characters a link is not worth sharing; offer the scenario as a file instead.
+pub const TOO_LONG_LINK: usize = 8_000;
+
+/// The page's current fragment without `#` (empty when there is none).
+pub fn current_fragment() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .map(|h| h.strip_prefix('#').map(str::to_string).unwrap_or(h))
+        .unwrap_or_default()
+}
+
+/// The page address without query or fragment.
+pub fn page_base() -> String {
+    web_sys::window()
+        .map(|w| {
+            let l = w.location();
+            format!(
+                "{}{}",
+                l.origin().unwrap_or_default(),
+                l.pathname().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// Make the URL fragment `fragment` (without `#`), replacing the history entry — never pushing
+/// one — and only when it differs. The query string (view settings) is kept.
+pub fn replace_fragment(fragment: &str) {
+    let Some(w) = web_sys::window() else {
+        return;
+    };
+    if current_fragment() == fragment {
+        return;
+    }
+    let search = w.location().search().unwrap_or_default();
+    let url = format!("{}{search}#{fragment}", page_base());
+    if let Ok(history) = w.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// A lower-case, dash-separated file name stem for a scenario name ("Checkout flow" → "checkout-flow").
+pub fn file_stem(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out
+        .trim_end_matches('-')
+        .chars()
+        .take(60)
+        .collect::<String>();
+    if out.is_empty() {
+        "scenario".to_string()
+    } else {
+        out
+    }
+}
+
+/// Offer `content` as a file download named `name` (Blob + object URL + a temporary
+/// `<a download>`; the URL is revoked shortly after). Returns false when the browser refused.
+pub fn download(name: &str, mime: &str, content: &str) -> bool {
+    let go = || -> Option<()> {
+        let document = web_sys::window()?.document()?;
+        let parts = js_sys::Array::of1(&JsValue::from_str(content));
+        let opts = web_sys::BlobPropertyBag::new();
+        opts.set_type(mime);
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).ok()?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+        let a: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
+        a.set_href(&url);
+        a.set_download(name);
+        let _ = a.set_attribute("hidden", "");
+        let body = document.body()?;
+        let _ = body.append_child(&a);
+        a.click();
+        a.remove();
+        // Revoking at once can cancel the download in some browsers; a second later is safe.
+        // A task rather than a forgotten timer handle, so nothing outlives the revoke.
+        yew::platform::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(1_000).await;
+            let _ = web_sys::Url::revoke_object_url(&url);
+        });
+        Some(())
+    };
+    go().is_some()
+}
+
+/// Copy `text` to the clipboard; `done(true)` on success, `done(false)` when the clipboard is
+/// unavailable or refused (the caller then shows the text to copy by hand).
+fn copy_text(text: &str, done: Callback<bool>) {
+    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
+        done.emit(false);
+        return;
+    };
+    let has_clipboard = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard"))
+        .is_ok_and(|c| !c.is_undefined() && !c.is_null());
+    if !has_clipboard {
+        done.emit(false);
+        return;
+    }
+    let promise = navigator.clipboard().write_text(text);
+    let ok = {
+        let done = done.clone();
+        Closure::once_into_js(move |_: JsValue| done.emit(true))
+    };
+    let err = Closure::once_into_js(move |_: JsValue| done.emit(false));
+    // `promise.then(ok, err)`, called through JS so the closures can be one-shot JS functions.
+    if let Some(then) = js_sys::Reflect::get(&promise, &JsValue::from_str("then"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    {
+        let _ = then.call2(&promise, &ok, &err);
+    }
+}
+
+/// What the Share popover says.
+#[derive(Clone, Debug, PartialEq)]
+enum Shared {
+    Closed,
+    /// The link is on the clipboard.
+    Copied {
+        url: Rc<str>,
+    },
+    /// The clipboard refused: show the link to copy by hand.
+    CopyByHand {
+        url: Rc<str>,
+    },
+    /// Too long to share as a link: offer the scenario file.
+    TooLong {
+        len: usize,
+    },
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ShareProps {
+    pub applied: Option<Rc<Applied>>,
+    /// The fragment for the current run (computed when asked, as encoding costs a DEFLATE).
+    pub fragment: Callback<(), Option<String>>,
+}
+
+/// The Share button and its popover.
+#[function_component]
+pub fn ShareButton(props: &ShareProps) -> Html {
+    let shared = use_state(|| Shared::Closed);
+    let on_share = {
+        let shared = shared.clone();
+        let fragment = props.fragment.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(fragment) = fragment.emit(()) else {
+                return;
+            };
+            let url: Rc<str> = Rc::from(format!("{}#{fragment}", page_base()));
+            if url.len() > TOO_LONG_LINK {
+                shared.set(Shared::TooLong { len: url.len() });
+                return;
+            }
+            let shared = shared.clone();
+            let copied = url.clone();
+            copy_text(
+                &copied,
+                Callback::from(move |ok: bool| {
+                    let url = url.clone();
+                    shared.set(if ok {
+                        Shared::Copied { url }
+                    } else {
+                        Shared::CopyByHand { url }
+                    });
+                }),
+            );
+        })
+    };
+    let close = {
+        let shared = shared.clone();
+        Callback::from(move |_: MouseEvent| shared.set(Shared::Closed))
+    };
+    let on_download = {
+        let applied = props.applied.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(a) = &applied {
+                let name = format!("{}.sb", file_stem(&a.compiled.scenario.name));
+                download(&name, "text/plain;charset=utf-8", &a.text);
+            }
+        })
+    };
+    let select_all = Callback::from(|e: FocusEvent| {
+        let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+        input.select();
+    });
+    let long_warning = |len: usize| {
+        (len > LONG_LINK).then(|| {
+            html! {
+                <p class="share-warn" data-testid="share-long">
+                    { format!("This link is {len} characters long; some tools cut long links short.") }
+                </p>
+            }
+        })
+    };
+
+    let popover = match &*shared {
+        Shared::Closed => Html::default(),
+        Shared::Copied { url } => html! {
+            <div class="share-pop" role="status" data-testid="share-pop">
+                <p class="share-ok" data-testid="share-copied">{ "Link copied" }</p>
+                { long_warning(url.len()) }
+                <button class="btn small" onclick={close}>{ "Close" }</button>
+            </div>
+        },
+        Shared::CopyByHand { url } => html! {
+            <div class="share-pop" role="dialog" aria-label="Share link" data-testid="share-pop">
+                <p>{ "Copy this link:" }</p>
+                <input class="share-url" type="text" readonly=true value={url.to_string()}
+                       data-testid="share-url" onfocus={select_all} />
+                { long_warning(url.len()) }
+                <button class="btn small" onclick={close}>{ "Close" }</button>
+            </div>
+        },
+        Shared::TooLong { len } => html! {
+            <div class="share-pop" role="dialog" aria-label="Share link" data-testid="share-pop">
+                <p class="share-warn" data-testid="share-too-long">
+                    { format!("This link would be {len} characters long, too long to share reliably. Share the scenario as a file instead.") }
+                </p>
+                <button class="btn small primary" data-testid="share-download" onclick={on_download}>{ "Download .sb file" }</button>
+                <button class="btn small" onclick={close}>{ "Close" }</button>
+            </div>
+        },
+    };
+    html! {
+        <div class="share">
+            <button class="btn" data-testid="share" title="Copy a link to this scenario and seed"
+                    disabled={props.applied.is_none()} onclick={on_share}>
+                <svg class="stroke" viewBox="0 0 16 16" aria-hidden="true"><path d="M6.5 9.5l3-3M7 4.5l1.5-1.5a2.5 2.5 0 0 1 3.5 3.5L10.5 8M9 11.5L7.5 13A2.5 2.5 0 0 1 4 9.5L5.5 8" /></svg>
+                <span>{ "Share" }</span>
+            </button>
+            { popover }
+        </div>
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    TimelineSvg,
+    LogJson,
+    LogCsv,
+    Mermaid,
+    ChromeTrace,
+}
+
+impl Format {
+    const ALL: [Format; 5] = [
+        Format::TimelineSvg,
+        Format::LogJson,
+        Format::LogCsv,
+        Format::Mermaid,
+        Format::ChromeTrace,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Format::TimelineSvg => "Timeline (SVG)",
+            Format::LogJson => "Message log (JSON)",
+            Format::LogCsv => "Message log (CSV)",
+            Format::Mermaid => "Mermaid sequence (first 50)",
+            Format::ChromeTrace => "Chrome trace (JSON, Perfetto)",
+        }
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Format::TimelineSvg => "svg",
+            Format::LogJson => "json",
+            Format::LogCsv => "csv",
+            Format::Mermaid => "mermaid",
+            Format::ChromeTrace => "chrome",
+        }
+    }
+
+    /// File name suffix and MIME type.
+    fn file(self) -> (&'static str, &'static str) {
+        match self {
+            Format::TimelineSvg => ("timeline.svg", "image/svg+xml"),
+            Format::LogJson => ("log.json", "application/json"),
+            Format::LogCsv => ("log.csv", "text/csv;charset=utf-8"),
+            Format::Mermaid => ("sequence.mmd", "text/plain;charset=utf-8"),
+            Format::ChromeTrace => ("trace.json", "application/json"),
+        }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ExportProps {
+    pub run: RunHandle,
+    pub applied: Option<Rc<Applied>>,
+}
+
+/// The Export menu: each entry downloads one export of the live run (what has happened so far).
+#[function_component]
+pub fn ExportMenu(props: &ExportProps) -> Html {
+    let entry = |f: Format| {
+        let run = props.run.clone();
+        let applied = props.applied.clone();
+        let onclick = Callback::from(move |e: MouseEvent| {
+            let content = {
+                let cell = run.0.borrow();
+                let Some(r) = cell.as_ref() else {
+                    return;
+                };
+                let sim = &r.sim;
+                match f {
+                    Format::TimelineSvg => export::timeline_svg(sim, export::SvgOptions::default()),
+                    Format::LogJson => export::log_json(sim),
+                    Format::LogCsv => export::log_csv(sim),
+                    Format::Mermaid => {
+                        export::mermaid_sequence(sim, export::MERMAID_DEFAULT_MESSAGES)
+                    }
+                    Format::ChromeTrace => export::chrome_trace(sim),
+                }
+            };
+            let stem = applied.as_ref().map_or_else(
+                || "scenario".to_string(),
+                |a| file_stem(&a.compiled.scenario.name),
+            );
+            let (suffix, mime) = f.file();
+            download(&format!("{stem}-{suffix}"), mime, &content);
+            // Close the menu after a pick.
+            if let Some(details) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest("details").ok().flatten())
+            {
+                let _ = details.remove_attribute("open");
+            }
+        });
+        html! {
+            <li><button class="menu-item" role="menuitem" data-testid={format!("export-{}", f.slug())}
+                        {onclick}>{ f.label() }</button></li>
+        }
+    };
+    html! {
+        <details class="menu export" data-testid="export">
+            <summary class="btn" title="Download this run as a file">
+                <svg class="stroke" viewBox="0 0 16 16" aria-hidden="true"><path d="M8 2v8M4.5 7L8 10.5 11.5 7M3 13h10" /></svg>
+                <span>{ "Export" }</span>
+            </summary>
+            <ul class="menu-list" role="menu">
+                { for Format::ALL.iter().map(|&f| entry(f)) }
+            </ul>
+        </details>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stems_are_tidy() {
+        assert_eq!(file_stem("Checkout flow"), "checkout-flow");
+        assert_eq!(file_stem("  --Ünïcode! name  "), "n-code-name");
+        assert_eq!(file_stem("***"), "scenario");
+    }
+}
