@@ -226,14 +226,7 @@ impl Sim {
         m: u32,
     ) {
         if let Some(reason) = doom {
-            self.emit_hop(
-                &msg.hop,
-                msg.sent,
-                self.now,
-                Outcome::Dropped(reason),
-                false,
-            );
-            self.producer_done(task, gen, Err(Failure::Unreachable));
+            self.producer_message_lost(msg, reason, task, gen);
             return;
         }
         match self.admit(m) {
@@ -261,6 +254,19 @@ impl Sim {
         }
     }
 
+    /// A producer's message was lost on its way to the broker: record the drop, and the
+    /// producing handler fails as if the broker were unreachable.
+    fn producer_message_lost(&mut self, msg: &Msg, reason: DropReason, task: u32, gen: u32) {
+        self.emit_hop(
+            &msg.hop,
+            msg.sent,
+            self.now,
+            Outcome::Dropped(reason),
+            false,
+        );
+        self.producer_done(task, gen, Err(Failure::Unreachable));
+    }
+
     pub(crate) fn publish_arrived(
         &mut self,
         msg: &Msg,
@@ -271,14 +277,7 @@ impl Sim {
         attrs: u32,
     ) {
         if let Some(reason) = doom {
-            self.emit_hop(
-                &msg.hop,
-                msg.sent,
-                self.now,
-                Outcome::Dropped(reason),
-                false,
-            );
-            self.producer_done(task, gen, Err(Failure::Unreachable));
+            self.producer_message_lost(msg, reason, task, gen);
             return;
         }
         let rec = self.emit_hop(&msg.hop, msg.sent, self.now, Outcome::Ok, false);
