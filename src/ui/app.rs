@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use super::dom::{self, FrameLoop, Listener};
 use super::editor::Editor;
+use super::embed::EmbedOptions;
 use super::fmt;
 use super::run::{Run, RunHandle};
 use super::share::{self, ExportMenu, ShareButton};
@@ -40,16 +41,42 @@ pub fn step_once(run: &RunHandle, dispatch: &UseReducerDispatcher<State>) {
 pub fn App() -> Html {
     // A share link in the fragment wins over the autosave (see `State::open`) — unless it is
     // this browser's own link (a reload), whose text the autosave already holds, maybe edited.
-    let state = use_reducer(|| {
-        let fragment = share::current_fragment();
-        let own = dom::load(dom::LINK_KEY).is_some_and(|l| l == fragment);
-        State::open(
-            (!own).then_some(fragment.as_str()),
-            dom::load(dom::DRAFT_KEY),
-        )
-    });
+    // The query string (`?embed=1&view=…`, `?readonly=1`) is read once; see `embed`.
+    let opts = use_memo((), |_| EmbedOptions::current());
+    let state = {
+        let opts = opts.clone();
+        use_reducer(move || {
+            let fragment = share::current_fragment();
+            let own = dom::load(dom::LINK_KEY).is_some_and(|l| l == fragment);
+            let mut state = State::open(
+                (!own).then_some(fragment.as_str()),
+                dom::load(dom::DRAFT_KEY),
+            );
+            if opts.embed {
+                state.tab = opts.view;
+            }
+            if let Some(speed) = opts.speed {
+                state.speed = speed;
+            }
+            state
+        })
+    };
     let dispatch = state.dispatcher();
     let run = RunHandle(use_mut_ref(|| None::<Run>));
+    // `t=` and `autoplay=` apply to the first run built, not to later resets.
+    let first_run = use_mut_ref(|| true);
+
+    // `theme=` forces the colour scheme through `data-theme` on <html>.
+    use_effect_with(opts.theme, |theme| {
+        if let Some(theme) = theme {
+            if let Some(root) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.document_element())
+            {
+                let _ = root.set_attribute("data-theme", theme.attr());
+            }
+        }
+    });
 
     // Build the engine whenever a new run is due (Apply, Reset, seed, gallery pick).
     {
@@ -57,13 +84,23 @@ pub fn App() -> Html {
         let dispatch = dispatch.clone();
         let applied = state.applied.clone();
         let seed = state.seed;
+        let (start_at, autoplay) = (opts.start_at, opts.autoplay);
         use_effect_with(state.run_id, move |&run_id| {
             if let Some(applied) = applied {
                 match Run::new(run_id, &applied.compiled.world, seed) {
-                    Ok(r) => {
+                    Ok(mut r) => {
+                        let first = std::mem::replace(&mut *first_run.borrow_mut(), false);
+                        if let (true, Some(t)) = (first, start_at) {
+                            // A fresh run starts at zero: run forward by `t` (the duration
+                            // stops it), within the page's trace limit.
+                            r.advance(t, u64::from(TRACE_LIMIT), &mut || false);
+                        }
                         let clock = r.clock();
                         *run.0.borrow_mut() = Some(r);
                         dispatch.dispatch(Action::Advanced(clock));
+                        if first && autoplay {
+                            dispatch.dispatch(Action::TogglePlay);
+                        }
                     }
                     Err(e) => {
                         *run.0.borrow_mut() = None;
@@ -211,6 +248,9 @@ pub fn App() -> Html {
         let dispatch = dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::DismissLinkError))
     };
+    if opts.embed {
+        return embed_frame(&state, &opts, run, dispatch);
+    }
     let (status_class, status) = status_line(&state);
     html! {
         <div class={classes!("app", state.link_error.is_some().then_some("with-banner"))} data-testid="app">
@@ -246,7 +286,8 @@ pub fn App() -> Html {
                             onclick={on_dismiss}>{ "Dismiss" }</button>
                 </div>
             }
-            <main class="workspace">
+            <main class={classes!("workspace", opts.readonly.then_some("readonly"))}>
+                if !opts.readonly {
                 <Editor
                     draft={state.draft.clone()}
                     diagnostics={state.diagnostics.clone()}
@@ -255,6 +296,7 @@ pub fn App() -> Html {
                     dirty={state.draft_is_dirty()}
                     dispatch={dispatch.clone()}
                 />
+                }
                 <ViewArea
                     tab={state.tab}
                     run={run}
@@ -272,6 +314,71 @@ pub fn App() -> Html {
                 <span class="spacer"></span>
                 <span class="muted">{ "Everything runs in this tab. Nothing is uploaded." }</span>
             </footer>
+        </div>
+    }
+}
+
+/// The embed's minimal frame: an optional compact toolbar, one view without tabs, and a link
+/// that opens the same scenario in the full app (page address without the query, plus the
+/// current `#s=1.…` fragment).
+fn embed_frame(
+    state: &UseReducerHandle<State>,
+    opts: &EmbedOptions,
+    run: RunHandle,
+    dispatch: UseReducerDispatcher<State>,
+) -> Html {
+    let href = match state.link_fragment() {
+        Some(f) => format!("{}#{f}", share::page_base()),
+        None => share::page_base(),
+    };
+    let open = html! {
+        <a class="btn small open-full" data-testid="open-full" href={href}
+           target="_blank" rel="noopener" title="Open this scenario in the full playground">
+            { "Open in Switchboard" }
+        </a>
+    };
+    html! {
+        <div class={classes!("app", "embed", (!opts.controls).then_some("no-controls"))}
+             data-testid="app" data-embed="1">
+            if opts.controls {
+                <header class="topbar embed-bar">
+                    <Toolbar
+                        mode={state.mode}
+                        speed={state.speed}
+                        seed={state.seed}
+                        clock={state.clock}
+                        can_advance={state.can_advance()}
+                        run={run.clone()}
+                        dispatch={dispatch.clone()}
+                        compact=true
+                    />
+                    <span class="spacer"></span>
+                    { open }
+                </header>
+            } else {
+                <div class="embed-corner">{ open }</div>
+            }
+            if let Some(reason) = &state.link_error {
+                <div class="banner error" role="alert" data-testid="link-banner">
+                    <span class="banner-text">
+                        <strong>{ "This link could not be opened: " }</strong>
+                        <span data-testid="link-reason">{ reason.to_string() }</span>
+                    </span>
+                </div>
+            }
+            <main class="workspace embed-view">
+                <ViewArea
+                    tab={state.tab}
+                    {run}
+                    clock={state.clock}
+                    playing={state.mode != Mode::Paused}
+                    selected={state.selected}
+                    filter={state.filter.clone()}
+                    run_error={state.run_error.clone()}
+                    {dispatch}
+                    tabs=false
+                />
+            </main>
         </div>
     }
 }

@@ -6,6 +6,7 @@ mod app;
 mod detail;
 mod dom;
 mod editor;
+pub mod embed;
 pub mod fmt;
 mod log;
 mod metrics;

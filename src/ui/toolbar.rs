@@ -18,6 +18,9 @@ pub struct ToolbarProps {
     pub can_advance: bool,
     pub run: RunHandle,
     pub dispatch: UseReducerDispatcher<State>,
+    /// The embed's compact form: play/pause, step, reset and the clock only.
+    #[prop_or_default]
+    pub compact: bool,
 }
 
 fn speed_label(speed: f64) -> String {
@@ -107,6 +110,7 @@ pub fn Toolbar(props: &ToolbarProps) -> Html {
                     <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M8 3a5 5 0 1 1-4.6 3H1.5L4.5 2l3 4H5.5A3 3 0 1 0 8 5z" /></svg>
                 </button>
             </div>
+            if !props.compact {
             <label class="field">
                 <span>{ "Speed" }</span>
                 <select onchange={on_speed} aria-label="Playback speed" data-testid="speed">
@@ -138,8 +142,9 @@ pub fn Toolbar(props: &ToolbarProps) -> Html {
                     <svg viewBox="0 0 16 16" aria-hidden="true"><path d="M3 2h10a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H3a1 1 0 0 1-1-1V3a1 1 0 0 1 1-1zm2 2a1 1 0 1 0 0 2 1 1 0 0 0 0-2zm6 0a1 1 0 1 0 0 2 1 1 0 0 0 0-2zM8 7a1 1 0 1 0 0 2 1 1 0 0 0 0-2zm-3 3a1 1 0 1 0 0 2 1 1 0 0 0 0-2zm6 0a1 1 0 1 0 0 2 1 1 0 0 0 0-2z" /></svg>
                 </button>
             </label>
+            }
             <div class="clock" title="Simulated time / duration" aria-label="Simulated time" aria-live="off">
-                <span class="clock-value" data-testid="sim-time">
+                <span class="clock-value" data-testid="sim-time" data-now-us={c.now.0.to_string()}>
                     { fmt::clock(c.now) }
                     <span class="clock-of">{ " / " }{ fmt::clock(c.duration) }</span>
                 </span>

@@ -23,6 +23,9 @@ pub struct ViewAreaProps {
     pub filter: LogFilter,
     pub run_error: Option<Rc<str>>,
     pub dispatch: UseReducerDispatcher<State>,
+    /// Show the tab strip (an embed shows one view, without tabs).
+    #[prop_or(true)]
+    pub tabs: bool,
 }
 
 #[function_component]
@@ -68,7 +71,9 @@ pub fn ViewArea(props: &ViewAreaProps) -> Html {
 
     html! {
         <section class="pane view-pane" aria-label="Views">
-            <div class="tabs" role="tablist">{ for tabs }</div>
+            if props.tabs {
+                <div class="tabs" role="tablist">{ for tabs }</div>
+            }
             <div class="view" role="tabpanel" id={format!("view-{}", props.tab.slug())}
                  aria-labelledby={format!("tab-{}", props.tab.slug())}>
                 { body }

@@ -1,0 +1,265 @@
+//! Embed mode and read-only mode from the page's query string (`?embed=1&view=…&t=…`): one pure
+//! parser, `EmbedOptions::from_query`, whose bad values are ignored, never an error.
+
+use super::state::Tab;
+use crate::scenario::units::parse_duration;
+use crate::sim::SimTime;
+
+/// Slowest and fastest playback an embed may ask for with `speed=`.
+pub const MIN_SPEED: f64 = 0.1;
+pub const MAX_SPEED: f64 = 1000.0;
+
+/// Colour scheme an embed may force with `theme=`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    Light,
+    Dark,
+}
+
+impl Theme {
+    /// The value of `data-theme` on `<html>` (matched by the stylesheet).
+    pub fn attr(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+}
+
+/// What the query string asks of the page. `Default` is the full app, unchanged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmbedOptions {
+    /// `embed=1`: the minimal frame (one view, compact toolbar, "Open in Switchboard").
+    pub embed: bool,
+    /// `readonly=1`: no editor (always so in an embed).
+    pub readonly: bool,
+    /// `view=`: the view an embed shows.
+    pub view: Tab,
+    /// `controls=0` hides the embed's toolbar.
+    pub controls: bool,
+    /// `autoplay=1`: start playing once the run is built.
+    pub autoplay: bool,
+    /// `speed=N`, clamped to `MIN_SPEED..=MAX_SPEED`.
+    pub speed: Option<f64>,
+    /// `t=12s`: run forward to this simulated time on load.
+    pub start_at: Option<SimTime>,
+    /// `theme=light|dark`.
+    pub theme: Option<Theme>,
+}
+
+impl Default for EmbedOptions {
+    fn default() -> Self {
+        EmbedOptions {
+            embed: false,
+            readonly: false,
+            view: Tab::Topology,
+            controls: true,
+            autoplay: false,
+            speed: None,
+            start_at: None,
+            theme: None,
+        }
+    }
+}
+
+fn flag(value: &str) -> Option<bool> {
+    match value {
+        "1" | "true" | "yes" | "on" | "" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// A plain positive decimal (`2`, `0.5`, `.25`), without the standard library's float parser,
+/// which would add about 15 KB of gzipped wasm for this one parameter.
+fn parse_speed(s: &str) -> Option<f64> {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |d: &str| d.len() <= 12 && d.bytes().all(|b| b.is_ascii_digit());
+    if whole.len() + frac.len() == 0 || !digits(whole) || !digits(frac) {
+        return None;
+    }
+    let int = |d: &str| d.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+    let x = int(whole) as f64 + int(frac) as f64 / 10f64.powi(frac.len() as i32);
+    (x > 0.0).then_some(x)
+}
+
+impl EmbedOptions {
+    /// Parse a query string (with or without the leading `?`). Unknown keys and bad values are
+    /// ignored; for a repeated key the last good value wins.
+    pub fn from_query(query: &str) -> EmbedOptions {
+        let mut o = EmbedOptions::default();
+        let query = query.strip_prefix('?').unwrap_or(query);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match key {
+                "embed" => o.embed = flag(value).unwrap_or(o.embed),
+                "readonly" => o.readonly = flag(value).unwrap_or(o.readonly),
+                "controls" => o.controls = flag(value).unwrap_or(o.controls),
+                "autoplay" => o.autoplay = flag(value).unwrap_or(o.autoplay),
+                "view" => {
+                    if let Some(&tab) = Tab::ALL.iter().find(|t| t.slug() == value) {
+                        o.view = tab;
+                    }
+                }
+                "speed" => {
+                    if let Some(x) = parse_speed(value) {
+                        o.speed = Some(x.clamp(MIN_SPEED, MAX_SPEED));
+                    }
+                }
+                "t" => {
+                    if let Ok(d) = parse_duration(value) {
+                        o.start_at = Some(SimTime::from_micros(d.0));
+                    }
+                }
+                "theme" => match value {
+                    "light" => o.theme = Some(Theme::Light),
+                    "dark" => o.theme = Some(Theme::Dark),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        if o.embed {
+            o.readonly = true;
+        }
+        o
+    }
+
+    /// The options of the current page (the default when there is no window or query).
+    pub fn current() -> EmbedOptions {
+        let search = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default();
+        EmbedOptions::from_query(&search)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> EmbedOptions {
+        EmbedOptions::from_query(s)
+    }
+
+    #[test]
+    fn no_query_is_the_full_app() {
+        assert_eq!(q(""), EmbedOptions::default());
+        assert_eq!(q("?"), EmbedOptions::default());
+        assert_eq!(q("?foo=bar&&x"), EmbedOptions::default());
+        let d = EmbedOptions::default();
+        assert!(!d.embed && !d.readonly && d.controls && !d.autoplay);
+    }
+
+    #[test]
+    fn embed_implies_readonly() {
+        let o = q("?embed=1");
+        assert!(o.embed && o.readonly && o.controls);
+        assert_eq!(o.view, Tab::Topology);
+        assert!(!q("embed=0").embed);
+        assert!(!q("embed=maybe").embed);
+    }
+
+    #[test]
+    fn readonly_alone_keeps_the_full_app() {
+        let o = q("readonly=1");
+        assert!(o.readonly && !o.embed);
+        assert!(!q("readonly=0").readonly);
+    }
+
+    #[test]
+    fn view_picks_one_of_the_four() {
+        assert_eq!(q("view=topology").view, Tab::Topology);
+        assert_eq!(q("view=log").view, Tab::Log);
+        assert_eq!(q("view=timeline").view, Tab::Timeline);
+        assert_eq!(q("view=metrics").view, Tab::Metrics);
+        assert_eq!(q("view=<script>").view, Tab::Topology);
+        assert_eq!(q("view=%3Cscript%3E").view, Tab::Topology);
+        assert_eq!(q("view=Timeline").view, Tab::Topology);
+        assert_eq!(q("view=").view, Tab::Topology);
+    }
+
+    #[test]
+    fn controls_and_autoplay() {
+        assert!(!q("embed=1&controls=0").controls);
+        assert!(q("embed=1&controls=1").controls);
+        assert!(q("embed=1&controls=zz").controls);
+        assert!(q("autoplay=1").autoplay);
+        assert!(!q("autoplay=0").autoplay);
+        assert!(!q("autoplay=2").autoplay);
+    }
+
+    #[test]
+    fn speed_is_clamped_and_bad_values_ignored() {
+        assert_eq!(q("speed=2").speed, Some(2.0));
+        assert_eq!(q("speed=0.5").speed, Some(0.5));
+        assert_eq!(q("speed=0.01").speed, Some(MIN_SPEED));
+        assert_eq!(q("speed=.25").speed, Some(0.25));
+        assert_eq!(q("speed=5000").speed, Some(MAX_SPEED));
+        assert_eq!(q("speed=999999999999").speed, Some(MAX_SPEED));
+        for bad in [
+            "abc",
+            "",
+            ".",
+            "0",
+            "0.0",
+            "-3",
+            "+3",
+            "NaN",
+            "inf",
+            "-inf",
+            "2x",
+            "1e9",
+            "1.2.3",
+            "9999999999999999999999",
+        ] {
+            assert_eq!(q(&format!("speed={bad}")).speed, None, "speed={bad}");
+        }
+    }
+
+    #[test]
+    fn start_time_uses_the_scenario_duration_syntax() {
+        assert_eq!(q("t=12s").start_at, Some(SimTime::from_secs(12)));
+        assert_eq!(q("t=250ms").start_at, Some(SimTime::from_millis(250)));
+        assert_eq!(q("t=1.5s").start_at, Some(SimTime::from_millis(1500)));
+        for bad in ["-1", "-1s", "", "abc", "12", "s", "99999999999999999999s"] {
+            assert_eq!(q(&format!("t={bad}")).start_at, None, "t={bad}");
+        }
+    }
+
+    #[test]
+    fn theme_is_light_or_dark() {
+        assert_eq!(q("theme=light").theme, Some(Theme::Light));
+        assert_eq!(q("theme=dark").theme, Some(Theme::Dark));
+        assert_eq!(q("theme=blue").theme, None);
+        assert_eq!(q("theme=dark\"><b>").theme, None);
+        assert_eq!(Theme::Dark.attr(), "dark");
+    }
+
+    #[test]
+    fn everything_together_and_last_wins() {
+        let o = q("?embed=1&view=timeline&autoplay=1&speed=2&t=5s&theme=dark&controls=0&speed=x");
+        assert!(o.embed && o.readonly && o.autoplay && !o.controls);
+        assert_eq!(o.view, Tab::Timeline);
+        assert_eq!(o.speed, Some(2.0));
+        assert_eq!(o.start_at, Some(SimTime::from_secs(5)));
+        assert_eq!(o.theme, Some(Theme::Dark));
+        assert_eq!(q("view=log&view=metrics").view, Tab::Metrics);
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for s in [
+            "=",
+            "==",
+            "&=&",
+            "t=\u{1F600}",
+            "speed=\u{0}",
+            "view=é",
+            "%",
+            "embed=1=1",
+        ] {
+            let _ = q(s);
+        }
+    }
+}
