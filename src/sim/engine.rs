@@ -1152,53 +1152,27 @@ impl Sim {
                     label,
                     attrs,
                 } => {
-                    let task = self.tasks[ti];
-                    self.tasks[ti].pending = 1;
-                    let svc = self.prog.services[task.service as usize].node;
                     let tp = &self.prog.topics[topic as usize];
-                    let hop = Hop {
-                        kind: Kind::Publish,
-                        from: svc,
-                        to: tp.node,
-                        name: tp.name,
-                        label,
-                        trace: task.trace,
-                        cause: task.cause,
-                        attempt: 1,
+                    let (to, name) = (tp.node, tp.name);
+                    let gen = self.tasks[ti].gen;
+                    let payload = Payload::Publish {
+                        task: t,
+                        gen,
+                        topic,
+                        attrs,
                     };
-                    self.send(
-                        hop,
-                        Payload::Publish {
-                            task: t,
-                            gen: task.gen,
-                            topic,
-                            attrs,
-                        },
-                    );
+                    self.send_to_broker(t, Kind::Publish, to, name, label, payload);
                 }
                 StepP::Enqueue { mailbox, label } => {
-                    let task = self.tasks[ti];
-                    self.tasks[ti].pending = 1;
-                    let svc = self.prog.services[task.service as usize].node;
                     let mb = &self.prog.mailboxes[mailbox as usize];
-                    let hop = Hop {
-                        kind: Kind::Enqueue,
-                        from: svc,
-                        to: mb.node,
-                        name: mb.name,
-                        label,
-                        trace: task.trace,
-                        cause: task.cause,
-                        attempt: 1,
+                    let (to, name) = (mb.node, mb.name);
+                    let gen = self.tasks[ti].gen;
+                    let payload = Payload::Enqueue {
+                        task: t,
+                        gen,
+                        mailbox,
                     };
-                    self.send(
-                        hop,
-                        Payload::Enqueue {
-                            task: t,
-                            gen: task.gen,
-                            mailbox,
-                        },
-                    );
+                    self.send_to_broker(t, Kind::Enqueue, to, name, label, payload);
                 }
                 StepP::Reply(status) => {
                     if !self.tasks[ti].replied {
@@ -1231,6 +1205,32 @@ impl Sim {
                 StepP::Nack => self.settle(t, true),
             }
         }
+    }
+
+    /// Task `t` sends a message to a queue or topic and waits for the broker to take it
+    /// (`producer_done` resumes it).
+    fn send_to_broker(
+        &mut self,
+        t: u32,
+        kind: Kind,
+        to: NodeId,
+        name: NameId,
+        label: NameId,
+        payload: Payload,
+    ) {
+        let task = self.tasks[t as usize];
+        self.tasks[t as usize].pending = 1;
+        let hop = Hop {
+            kind,
+            from: self.prog.services[task.service as usize].node,
+            to,
+            name,
+            label,
+            trace: task.trace,
+            cause: task.cause,
+            attempt: 1,
+        };
+        self.send(hop, payload);
     }
 
     /// Start call spec `c` on behalf of task `t`; an immediate outcome counts down `pending`.
