@@ -57,6 +57,18 @@ async fn next_render() {
     sleep(30).await;
 }
 
+/// Waits until `cond` holds, polling each 20 ms for up to 5 s: views built in effects after the
+/// first render (the topology) appear a variable time later on a loaded machine.
+async fn until(cond: impl Fn() -> bool) -> bool {
+    for _ in 0..250 {
+        if cond() {
+            return true;
+        }
+        sleep(20).await;
+    }
+    cond()
+}
+
 fn find(root: &web_sys::Element, selector: &str) -> Option<web_sys::HtmlElement> {
     root.query_selector(selector)
         .ok()
@@ -107,7 +119,7 @@ async fn app_mounts_on_the_default_gallery_scenario() {
         .expect("select");
     assert_eq!(picker.value(), default.id);
     assert!(
-        count(&root, "[data-testid=topology] .node") >= 3,
+        until(|| count(&root, "[data-testid=topology] .node") >= 3).await,
         "topology nodes drawn"
     );
     unmount(&root);
