@@ -193,6 +193,49 @@ try {
     await page.click('[data-testid=apply]');
   });
 
+  await check('Embed writes an iframe snippet for this scenario; one popover at a time', async () => {
+    await page.keyboard.press('Escape');
+    await page.click('[data-testid=embed]');
+    await page.waitForSelector('[data-testid=embed-pop]');
+    const hash = await page.evaluate(() => location.hash);
+    let code = await page.inputValue('[data-testid=embed-snippet]');
+    assert(/^<iframe src="[^"]+\?embed=1&amp;view=topology#s=1\.[^"]+" title="Switchboard: [^"]+" /.test(code), code.slice(0, 120));
+    assert(code.includes(`${hash}"`), 'the snippet carries the current fragment');
+    assert(code.endsWith('></iframe>'), 'one element');
+    await page.selectOption('[data-testid=embed-view]', 'timeline');
+    await page.check('[data-testid=embed-autoplay]');
+    await page.uncheck('[data-testid=embed-controls]');
+    code = await page.inputValue('[data-testid=embed-snippet]');
+    assert(code.includes('?embed=1&amp;view=timeline&amp;autoplay=1&amp;controls=0#s=1.'), code.slice(0, 120));
+    await page.click('[data-testid=embed-copy]');
+    await page.waitForSelector('[data-testid=embed-copied]');
+    if ((await page.textContent('[data-testid=embed-copied]')).includes('copied')) {
+      const clip = await page.evaluate(() => navigator.clipboard.readText());
+      assert(clip === code, 'the clipboard holds the snippet');
+    }
+    await page.screenshot({ path: join(out, 'share-embed.png') });
+    // Opening another popover closes this one; Escape and a click elsewhere close any.
+    await page.click('[data-testid=share]');
+    await page.waitForSelector('[data-testid=share-pop]');
+    assert((await page.$('[data-testid=embed-pop]')) === null, 'Share closed the Embed popover');
+    await page.click('[data-testid=export] summary');
+    assert((await page.$('[data-testid=share-pop]')) === null, 'Export closed the Share popover');
+    assert(await page.$eval('[data-testid=export]', (d) => d.open), 'the Export menu is open');
+    await page.keyboard.press('Escape');
+    assert(!(await page.$eval('[data-testid=export]', (d) => d.open)), 'Escape closed the menu');
+    await page.click('[data-testid=embed]');
+    await page.waitForSelector('[data-testid=embed-pop]');
+    await page.mouse.click(5, 400);
+    await page.waitForSelector('[data-testid=embed-pop]', { state: 'detached' });
+    // The snippet's address opens the embed it describes.
+    const src = code.match(/src="([^"]+)"/)[1].replaceAll('&amp;', '&');
+    const other = await browser.newPage();
+    await other.goto(src, { waitUntil: 'load' });
+    await other.waitForSelector('[data-testid=app][data-embed="1"] #view-timeline [data-testid=timeline-canvas]');
+    assert((await other.$('[role=toolbar]')) === null, 'controls=0: no toolbar');
+    await other.close();
+  });
+
   await check('every export downloads a well-formed file', async () => {
     await stepN(page, 60);
     const formats = [

@@ -84,6 +84,9 @@ run_step e2e node e2e/smoke.mjs dist
 run_step playground node e2e/playground.mjs dist
 run_step share node e2e/share.mjs dist
 run_step embed node e2e/embed.mjs dist
+run_step host node e2e/host.mjs dist
+# The docs example: builds docs/book with mdbook and checks both embedded frames draw and play.
+run_step book node e2e/book.mjs dist
 run_step budget node e2e/budget.mjs dist
 # Reports the longest frame and log DOM rows while playing at 1,000 msg/s; never fails on timing.
 run_step perf node e2e/perf.mjs dist

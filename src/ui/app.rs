@@ -9,8 +9,9 @@ use super::dom::{self, FrameLoop, Listener};
 use super::editor::Editor;
 use super::embed::EmbedOptions;
 use super::fmt;
+use super::host::{self, Command};
 use super::run::{Run, RunHandle};
-use super::share::{self, ExportMenu, ShareButton};
+use super::share::{self, EmbedButton, ExportMenu, Popover, ShareButton};
 use super::state::{Action, Mode, State, TRACE_LIMIT};
 use super::toolbar::Toolbar;
 use super::views::ViewArea;
@@ -35,6 +36,51 @@ pub fn step_once(run: &RunHandle, dispatch: &UseReducerDispatcher<State>) {
         r.clock()
     };
     dispatch.dispatch(Action::Advanced(clock));
+}
+
+/// Move the run to simulated time `t`, paused: forward by simulating up to `t` (within the
+/// page's trace limit), backward by replaying a fresh run from zero (the run is deterministic,
+/// so the replay is the same run) — `pending_start` tells the build effect where to stop.
+fn seek(
+    run: &RunHandle,
+    dispatch: &UseReducerDispatcher<State>,
+    pending_start: &std::rc::Rc<std::cell::RefCell<Option<SimTime>>>,
+    t: SimTime,
+) {
+    dispatch.dispatch(Action::Pause);
+    let clock = {
+        let mut cell = run.0.borrow_mut();
+        let Some(r) = cell.as_mut() else {
+            return;
+        };
+        let now = r.clock().now;
+        if t < now {
+            *pending_start.borrow_mut() = Some(t);
+            None
+        } else {
+            r.advance(t - now, u64::from(TRACE_LIMIT), &mut || false);
+            Some(r.clock())
+        }
+    };
+    dispatch.dispatch(match clock {
+        Some(clock) => Action::Advanced(clock),
+        None => Action::Reset,
+    });
+}
+
+/// Why a run can go no further, as the host page's `finished` event names it.
+fn finish_reason(state: &State) -> Option<&'static str> {
+    let c = &state.clock;
+    if !c.built {
+        return None;
+    }
+    match c.stop {
+        Some(StopReason::Finished { .. }) => Some("finished"),
+        Some(StopReason::Idle { .. }) => Some("idle"),
+        Some(StopReason::EventBudgetExhausted { .. }) => Some("event-budget"),
+        None if c.records >= TRACE_LIMIT => Some("trace-limit"),
+        None => None,
+    }
 }
 
 #[function_component]
@@ -63,8 +109,12 @@ pub fn App() -> Html {
     };
     let dispatch = state.dispatcher();
     let run = RunHandle(use_mut_ref(|| None::<Run>));
-    // `t=` and `autoplay=` apply to the first run built, not to later resets.
-    let first_run = use_mut_ref(|| true);
+    // Where the next run built starts (`t=` for the first, a backward seek later), and whether
+    // it plays at once (`autoplay=`, the first run only).
+    let pending_start = use_mut_ref(|| opts.start_at);
+    let autoplay_due = use_mut_ref(|| opts.autoplay);
+    // The host page hears `ready` for the first run built and after each `load` command.
+    let ready_due = use_mut_ref(|| true);
 
     // `theme=` forces the colour scheme through `data-theme` on <html>.
     use_effect_with(opts.theme, |theme| {
@@ -84,13 +134,12 @@ pub fn App() -> Html {
         let dispatch = dispatch.clone();
         let applied = state.applied.clone();
         let seed = state.seed;
-        let (start_at, autoplay) = (opts.start_at, opts.autoplay);
+        let pending_start = pending_start.clone();
         use_effect_with(state.run_id, move |&run_id| {
             if let Some(applied) = applied {
                 match Run::new(run_id, &applied.compiled.world, seed) {
                     Ok(mut r) => {
-                        let first = std::mem::replace(&mut *first_run.borrow_mut(), false);
-                        if let (true, Some(t)) = (first, start_at) {
+                        if let Some(t) = pending_start.borrow_mut().take() {
                             // A fresh run starts at zero: run forward by `t` (the duration
                             // stops it), within the page's trace limit.
                             r.advance(t, u64::from(TRACE_LIMIT), &mut || false);
@@ -98,8 +147,8 @@ pub fn App() -> Html {
                         let clock = r.clock();
                         *run.0.borrow_mut() = Some(r);
                         dispatch.dispatch(Action::Advanced(clock));
-                        if first && autoplay {
-                            dispatch.dispatch(Action::TogglePlay);
+                        if std::mem::take(&mut *autoplay_due.borrow_mut()) {
+                            dispatch.dispatch(Action::Play);
                         }
                     }
                     Err(e) => {
@@ -199,6 +248,70 @@ pub fn App() -> Html {
         move || drop(listener)
     });
 
+    // The host page (when framed): commands in, events out. See `host` and docs/embedding.md.
+    {
+        let run = run.clone();
+        let dispatch = dispatch.clone();
+        let ready_due = ready_due.clone();
+        use_effect_with((), move |_| {
+            let listener = host::listen(move |command| match command {
+                Command::Play => dispatch.dispatch(Action::Play),
+                Command::Pause => dispatch.dispatch(Action::Pause),
+                Command::Step => step_once(&run, &dispatch),
+                Command::Seek(t) => seek(&run, &dispatch, &pending_start, t),
+                Command::SetSpeed(x) => dispatch.dispatch(Action::SetSpeed(x)),
+                Command::Load(fragment) => {
+                    *ready_due.borrow_mut() = true;
+                    dispatch.dispatch(Action::OpenLink(fragment));
+                }
+            });
+            move || drop(listener)
+        });
+    }
+    {
+        let c = state.clock;
+        use_effect_with((c.run_id, c.built, c.now, c.events), move |_| {
+            if !c.built || !host::framed() {
+                return;
+            }
+            if std::mem::take(&mut *ready_due.borrow_mut()) {
+                host::post(host::Event::Ready {
+                    t: c.now,
+                    duration: c.duration,
+                });
+            }
+            host::post(host::Event::Tick {
+                t: c.now,
+                events: c.events,
+            });
+        });
+        let reason = finish_reason(&state);
+        use_effect_with((c.run_id, reason), move |&(_, reason)| {
+            if let Some(reason) = reason {
+                host::post(host::Event::Finished {
+                    t: c.now,
+                    events: c.events,
+                    reason,
+                });
+            }
+        });
+        use_effect_with(
+            (state.link_error.clone(), state.run_error.clone()),
+            |(link_error, run_error)| {
+                if let Some(e) = link_error {
+                    host::post(host::Event::Error {
+                        message: &format!("This link could not be opened: {e}"),
+                    });
+                }
+                if let Some(e) = run_error {
+                    host::post(host::Event::Error {
+                        message: &format!("The engine refused this scenario: {e}"),
+                    });
+                }
+            },
+        );
+    }
+
     // Keyboard: Space play/pause, → step, Ctrl/Cmd+Enter apply.
     {
         let run = run.clone();
@@ -244,6 +357,48 @@ pub fn App() -> Html {
         let state = state.clone();
         Callback::from(move |()| state.link_fragment())
     };
+    // One header popover at a time (Share, Embed, Export); Escape or a click elsewhere closes it.
+    let popover = use_state_eq(|| Popover::None);
+    {
+        let popover = popover.clone();
+        use_effect_with(*popover == Popover::None, move |&closed| {
+            let listeners = (!closed).then(|| {
+                let on_click = {
+                    let popover = popover.clone();
+                    Listener::on_window("pointerdown", move |e: web_sys::Event| {
+                        let inside = e
+                            .target()
+                            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                            .and_then(|el| el.closest(".share-tools").ok().flatten())
+                            .is_some();
+                        if !inside {
+                            popover.set(Popover::None);
+                        }
+                    })
+                };
+                let on_key = Listener::on_window("keydown", move |e: web_sys::Event| {
+                    if e.dyn_ref::<web_sys::KeyboardEvent>()
+                        .is_some_and(|k| k.key() == "Escape")
+                    {
+                        popover.set(Popover::None);
+                    }
+                });
+                (on_click, on_key)
+            });
+            move || drop(listeners)
+        });
+    }
+    let pop = |which: Popover| {
+        let popover = popover.clone();
+        (
+            *popover == which,
+            Callback::from(move |open: bool| popover.set(if open { which } else { Popover::None })),
+        )
+    };
+    let (share_open, on_share_open) = pop(Popover::Share);
+    let (embed_open, on_embed_open) = pop(Popover::Embed);
+    let (export_open, on_export_open) = pop(Popover::Export);
+
     let on_dismiss = {
         let dispatch = dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::DismissLinkError))
@@ -272,8 +427,12 @@ pub fn App() -> Html {
                     dispatch={dispatch.clone()}
                 />
                 <div class="share-tools">
-                    <ShareButton applied={state.applied.clone()} fragment={on_fragment} />
-                    <ExportMenu run={run.clone()} applied={state.applied.clone()} />
+                    <ShareButton applied={state.applied.clone()} fragment={on_fragment.clone()}
+                                 open={share_open} on_open={on_share_open} />
+                    <EmbedButton applied={state.applied.clone()} fragment={on_fragment}
+                                 tab={state.tab} open={embed_open} on_open={on_embed_open} />
+                    <ExportMenu run={run.clone()} applied={state.applied.clone()}
+                                open={export_open} on_open={on_export_open} />
                 </div>
             </header>
             if let Some(reason) = &state.link_error {
@@ -339,7 +498,7 @@ fn embed_frame(
     };
     html! {
         <div class={classes!("app", "embed", (!opts.controls).then_some("no-controls"))}
-             data-testid="app" data-embed="1">
+             data-testid="app" data-embed="1" data-speed={state.speed.to_string()}>
             if opts.controls {
                 <header class="topbar embed-bar">
                     <Toolbar

@@ -134,9 +134,88 @@ impl EmbedOptions {
     }
 }
 
+/// What the "Embed" action puts in its iframe snippet.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SnippetOptions {
+    pub view: Tab,
+    pub autoplay: bool,
+    pub controls: bool,
+}
+
+/// The embed URL for the page at `base` (address without query or fragment) showing the
+/// scenario in `fragment` (`s=1.…`, without `#`).
+pub fn embed_url(base: &str, fragment: &str, o: SnippetOptions) -> String {
+    let mut url = format!("{base}?embed=1&view={}", o.view.slug());
+    if o.autoplay {
+        url.push_str("&autoplay=1");
+    }
+    if !o.controls {
+        url.push_str("&controls=0");
+    }
+    url.push('#');
+    url.push_str(fragment);
+    url
+}
+
+/// `s` with the characters that matter inside a double-quoted HTML attribute escaped.
+fn attr_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The HTML a docs page pastes to embed this scenario: one `<iframe>`, its title (for screen
+/// readers) naming the scenario. Every attribute value is escaped, whatever the name holds.
+pub fn snippet(base: &str, fragment: &str, name: &str, o: SnippetOptions) -> String {
+    format!(
+        "<iframe src=\"{}\" title=\"Switchboard: {}\" width=\"720\" height=\"420\" style=\"border:1px solid #ccc;border-radius:8px\" loading=\"lazy\"></iframe>",
+        attr_escape(&embed_url(base, fragment, o)),
+        attr_escape(name),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_snippet_is_one_iframe_with_escaped_attributes() {
+        let o = SnippetOptions {
+            view: Tab::Timeline,
+            autoplay: true,
+            controls: true,
+        };
+        let s = snippet("https://x.dev/sb/", "s=1.AbC-_", "Checkout \"flow\" <b>", o);
+        assert_eq!(
+            s,
+            "<iframe src=\"https://x.dev/sb/?embed=1&amp;view=timeline&amp;autoplay=1#s=1.AbC-_\" \
+             title=\"Switchboard: Checkout &quot;flow&quot; &lt;b&gt;\" width=\"720\" height=\"420\" \
+             style=\"border:1px solid #ccc;border-radius:8px\" loading=\"lazy\"></iframe>"
+        );
+        let plain = SnippetOptions {
+            view: Tab::Log,
+            autoplay: false,
+            controls: false,
+        };
+        assert_eq!(
+            embed_url("/", "s=1.x", plain),
+            "/?embed=1&view=log&controls=0#s=1.x"
+        );
+        // The URL the snippet carries opens as the options it was made with.
+        let url = embed_url("/", "s=1.x", o);
+        let query = &url[url.find('?').unwrap()..url.find('#').unwrap()];
+        let back = EmbedOptions::from_query(query);
+        assert!(back.embed && back.autoplay && back.controls);
+        assert_eq!(back.view, Tab::Timeline);
+    }
 
     fn q(s: &str) -> EmbedOptions {
         EmbedOptions::from_query(s)

@@ -8,6 +8,7 @@ mod dom;
 mod editor;
 pub mod embed;
 pub mod fmt;
+mod host;
 mod log;
 mod metrics;
 pub mod run;

@@ -8,8 +8,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
+use super::embed::{self, SnippetOptions};
 use super::run::RunHandle;
-use super::state::Applied;
+use super::state::{Applied, Tab};
 use crate::export;
 
 /// Past this many characters some tools (chat apps, mail clients) cut a link short.
@@ -152,11 +153,23 @@ enum Shared {
     },
 }
 
+/// Which of the header's popovers is open; opening one closes the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Popover {
+    None,
+    Share,
+    Embed,
+    Export,
+}
+
 #[derive(Properties, PartialEq)]
 pub struct ShareProps {
     pub applied: Option<Rc<Applied>>,
     /// The fragment for the current run (computed when asked, as encoding costs a DEFLATE).
     pub fragment: Callback<(), Option<String>>,
+    /// Whether this popover is the open one, and how to open (true) or close (false) it.
+    pub open: bool,
+    pub on_open: Callback<bool>,
 }
 
 /// The Share button and its popover.
@@ -166,10 +179,12 @@ pub fn ShareButton(props: &ShareProps) -> Html {
     let on_share = {
         let shared = shared.clone();
         let fragment = props.fragment.clone();
+        let on_open = props.on_open.clone();
         Callback::from(move |_: MouseEvent| {
             let Some(fragment) = fragment.emit(()) else {
                 return;
             };
+            on_open.emit(true);
             let url: Rc<str> = Rc::from(format!("{}#{fragment}", page_base()));
             if url.len() > TOO_LONG_LINK {
                 shared.set(Shared::TooLong { len: url.len() });
@@ -192,7 +207,11 @@ pub fn ShareButton(props: &ShareProps) -> Html {
     };
     let close = {
         let shared = shared.clone();
-        Callback::from(move |_: MouseEvent| shared.set(Shared::Closed))
+        let on_open = props.on_open.clone();
+        Callback::from(move |_: MouseEvent| {
+            shared.set(Shared::Closed);
+            on_open.emit(false);
+        })
     };
     let on_download = {
         let applied = props.applied.clone();
@@ -218,6 +237,7 @@ pub fn ShareButton(props: &ShareProps) -> Html {
     };
 
     let popover = match &*shared {
+        _ if !props.open => Html::default(),
         Shared::Closed => Html::default(),
         Shared::Copied { url } => html! {
             <div class="share-pop" role="status" data-testid="share-pop">
@@ -251,6 +271,143 @@ pub fn ShareButton(props: &ShareProps) -> Html {
                     disabled={props.applied.is_none()} onclick={on_share}>
                 <svg class="stroke" viewBox="0 0 16 16" aria-hidden="true"><path d="M6.5 9.5l3-3M7 4.5l1.5-1.5a2.5 2.5 0 0 1 3.5 3.5L10.5 8M9 11.5L7.5 13A2.5 2.5 0 0 1 4 9.5L5.5 8" /></svg>
                 <span>{ "Share" }</span>
+            </button>
+            { popover }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct EmbedProps {
+    pub applied: Option<Rc<Applied>>,
+    pub fragment: Callback<(), Option<String>>,
+    /// The view the app shows now: the snippet's first choice.
+    pub tab: Tab,
+    pub open: bool,
+    pub on_open: Callback<bool>,
+}
+
+/// The Embed button: a popover that writes the `<iframe>` snippet for the current scenario
+/// (view, autoplay and toolbar chosen there), with a Copy button and a preview link.
+#[function_component]
+pub fn EmbedButton(props: &EmbedProps) -> Html {
+    // The fragment is taken when the popover opens (encoding costs a DEFLATE), not per render.
+    let fragment = use_state(String::new);
+    let options = use_state(|| SnippetOptions {
+        view: props.tab,
+        autoplay: false,
+        controls: true,
+    });
+    let copied = use_state(|| None::<bool>);
+    let on_toggle = {
+        let (fragment, options, copied) = (fragment.clone(), options.clone(), copied.clone());
+        let (make, on_open, open, tab) = (
+            props.fragment.clone(),
+            props.on_open.clone(),
+            props.open,
+            props.tab,
+        );
+        Callback::from(move |_: MouseEvent| {
+            if open {
+                on_open.emit(false);
+                return;
+            }
+            let Some(f) = make.emit(()) else {
+                return;
+            };
+            fragment.set(f);
+            options.set(SnippetOptions {
+                view: tab,
+                ..*options
+            });
+            copied.set(None);
+            on_open.emit(true);
+        })
+    };
+    let base = page_base();
+    let o = *options;
+    let name = props
+        .applied
+        .as_ref()
+        .map_or("scenario", |a| a.compiled.scenario.name.as_str());
+    let code = embed::snippet(&base, &fragment, name, o);
+    let on_view = {
+        let options = options.clone();
+        Callback::from(move |e: Event| {
+            let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
+            if let Some(&view) = Tab::ALL.iter().find(|t| t.slug() == select.value()) {
+                options.set(SnippetOptions { view, ..*options });
+            }
+        })
+    };
+    let toggle = |set: fn(&mut SnippetOptions, bool)| {
+        let options = options.clone();
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let mut next = *options;
+            set(&mut next, input.checked());
+            options.set(next);
+        })
+    };
+    let on_copy = {
+        let (copied, code) = (copied.clone(), code.clone());
+        Callback::from(move |_: MouseEvent| {
+            let copied = copied.clone();
+            copy_text(&code, Callback::from(move |ok| copied.set(Some(ok))));
+        })
+    };
+    let close = {
+        let on_open = props.on_open.clone();
+        Callback::from(move |_: MouseEvent| on_open.emit(false))
+    };
+    let select_all = Callback::from(|e: FocusEvent| {
+        let area: web_sys::HtmlTextAreaElement = e.target_unchecked_into();
+        area.select();
+    });
+    let url_len = embed::embed_url(&base, &fragment, o).len();
+    let popover = props.open.then(|| html! {
+        <div class="share-pop embed-pop" role="dialog" aria-label="Embed this scenario" data-testid="embed-pop">
+            <p><strong>{ "Embed this scenario in a page" }</strong></p>
+            <div class="embed-opts">
+                <label>{ "View " }
+                    <select data-testid="embed-view" onchange={on_view}>
+                        { for Tab::ALL.iter().map(|t| html! {
+                            <option value={t.slug()} selected={*t == o.view}>{ t.label() }</option>
+                        }) }
+                    </select>
+                </label>
+                <label><input type="checkbox" data-testid="embed-autoplay" checked={o.autoplay}
+                              onchange={toggle(|o, on| o.autoplay = on)} />{ " Autoplay" }</label>
+                <label><input type="checkbox" data-testid="embed-controls" checked={o.controls}
+                              onchange={toggle(|o, on| o.controls = on)} />{ " Toolbar" }</label>
+            </div>
+            <textarea class="share-url embed-code" readonly=true rows="4" spellcheck="false"
+                      data-testid="embed-snippet" value={code} onfocus={select_all} />
+            if url_len > LONG_LINK {
+                <p class="share-warn" data-testid="embed-long">
+                    { format!("The frame's address is {url_len} characters long; some site builders cut long addresses.") }
+                </p>
+            }
+            if let Some(ok) = *copied {
+                <p class={if ok { "share-ok" } else { "share-warn" }} data-testid="embed-copied">
+                    { if ok { "Snippet copied" } else { "The clipboard is unavailable: select the text and copy it." } }
+                </p>
+            }
+            <div class="pop-actions">
+                <button class="btn small primary" data-testid="embed-copy" onclick={on_copy}>{ "Copy" }</button>
+                <a class="btn small" data-testid="embed-preview" target="_blank" rel="noopener"
+                   href={embed::embed_url(&base, &fragment, o)}>{ "Preview" }</a>
+                <button class="btn small" onclick={close}>{ "Close" }</button>
+            </div>
+        </div>
+    });
+    html! {
+        <div class="share">
+            <button class="btn" data-testid="embed" title="Get the HTML that embeds this scenario in another page"
+                    aria-expanded={props.open.to_string()}
+                    disabled={props.applied.is_none()} onclick={on_toggle}>
+                <svg class="stroke" viewBox="0 0 16 16" aria-hidden="true"><path d="M5.5 4.5L2 8l3.5 3.5M10.5 4.5L14 8l-3.5 3.5" /></svg>
+                <span>{ "Embed" }</span>
             </button>
             { popover }
         </div>
@@ -311,6 +468,8 @@ impl Format {
 pub struct ExportProps {
     pub run: RunHandle,
     pub applied: Option<Rc<Applied>>,
+    pub open: bool,
+    pub on_open: Callback<bool>,
 }
 
 /// The Export menu: each entry downloads one export of the live run (what has happened so far).
@@ -319,7 +478,8 @@ pub fn ExportMenu(props: &ExportProps) -> Html {
     let entry = |f: Format| {
         let run = props.run.clone();
         let applied = props.applied.clone();
-        let onclick = Callback::from(move |e: MouseEvent| {
+        let on_open = props.on_open.clone();
+        let onclick = Callback::from(move |_: MouseEvent| {
             let content = {
                 let cell = run.0.borrow();
                 let Some(r) = cell.as_ref() else {
@@ -343,22 +503,25 @@ pub fn ExportMenu(props: &ExportProps) -> Html {
             let (suffix, mime) = f.file();
             download(&format!("{stem}-{suffix}"), mime, &content);
             // Close the menu after a pick.
-            if let Some(details) = e
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .and_then(|el| el.closest("details").ok().flatten())
-            {
-                let _ = details.remove_attribute("open");
-            }
+            on_open.emit(false);
         });
         html! {
             <li><button class="menu-item" role="menuitem" data-testid={format!("export-{}", f.slug())}
                         {onclick}>{ f.label() }</button></li>
         }
     };
+    // The menu's open state is the app's (one popover at a time), not the `<details>` element's.
+    let on_summary = {
+        let on_open = props.on_open.clone();
+        let open = props.open;
+        Callback::from(move |e: MouseEvent| {
+            e.prevent_default();
+            on_open.emit(!open);
+        })
+    };
     html! {
-        <details class="menu export" data-testid="export">
-            <summary class="btn" title="Download this run as a file">
+        <details class="menu export" data-testid="export" open={props.open}>
+            <summary class="btn" title="Download this run as a file" onclick={on_summary}>
                 <svg class="stroke" viewBox="0 0 16 16" aria-hidden="true"><path d="M8 2v8M4.5 7L8 10.5 11.5 7M3 13h10" /></svg>
                 <span>{ "Export" }</span>
             </summary>

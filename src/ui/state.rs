@@ -204,6 +204,11 @@ pub enum Action {
     SetSpeed(f64),
     SetSeed(u64),
     TogglePlay,
+    /// Start playing (nothing when already playing or when the run cannot go on).
+    Play,
+    /// Open a share-link fragment in an open page (the host page's `load`), as `State::open`
+    /// does at page load: a good link runs, a bad one shows its reason in the banner.
+    OpenLink(String),
     Pause,
     RunToEnd,
     Reset,
@@ -262,28 +267,43 @@ impl State {
     /// default scenario runs.
     pub fn open(fragment: Option<&str>, saved: Option<String>) -> Self {
         let fragment = fragment.unwrap_or("");
-        if !fragment.split('&').any(|p| p.trim().starts_with("s=")) {
-            return State::new(saved);
+        let mut state = State::new(saved);
+        if fragment.split('&').any(|p| p.trim().starts_with("s=")) {
+            state.open_link(fragment);
         }
-        match link::decode(fragment) {
-            Ok((text, _)) => {
-                let mut state = State::new(Some(text));
-                state.hold_autosave = true;
-                state
-            }
+        state
+    }
+
+    /// Open share-link fragment `fragment` over the current state: its scenario runs with its
+    /// seed, paused, and autosave is held (someone's link must not replace one's own draft).
+    /// A link that cannot be decoded leaves the run as it was and shows its reason; one whose
+    /// text does not compile puts that text in the editor with its diagnostics.
+    fn open_link(&mut self, fragment: &str) {
+        self.mode = Mode::Paused;
+        let (text, error) = match link::decode(fragment) {
+            Ok((text, _)) => (Some(text), None),
             Err(e) => {
                 let reason: Rc<str> = Rc::from(e.to_string());
-                let mut state = match e {
-                    LinkError::Invalid { text, .. } => {
-                        let mut state = State::new(Some(text));
-                        state.hold_autosave = true;
-                        state
-                    }
-                    _ => State::new(saved),
-                };
-                state.hold_url = true;
-                state.link_error = Some(reason);
-                state
+                match e {
+                    LinkError::Invalid { text, .. } => (Some(text), Some(reason)),
+                    _ => (None, Some(reason)),
+                }
+            }
+        };
+        self.hold_url = error.is_some();
+        self.link_error = error;
+        if let Some(text) = text {
+            let text: Rc<str> = Rc::from(text);
+            self.example = example_of(&text);
+            self.draft = text.clone();
+            self.hold_autosave = true;
+            let before = self.run_id;
+            self.apply_text(text, None);
+            // The link's run is the one its text describes, whatever seed the toolbar had.
+            if self.run_id != before {
+                if let Some(a) = &self.applied {
+                    self.seed = a.compiled.seed;
+                }
             }
         }
     }
@@ -448,6 +468,13 @@ impl Reducible for State {
                     Mode::Playing | Mode::RunToEnd => Mode::Paused,
                 };
             }
+            Action::Play => {
+                if self.mode == Mode::Playing || !self.can_advance() {
+                    return self;
+                }
+                next.mode = Mode::Playing;
+            }
+            Action::OpenLink(fragment) => next.open_link(&fragment),
             Action::Pause => next.mode = Mode::Paused,
             Action::RunToEnd => {
                 if !self.can_advance() {
@@ -686,5 +713,42 @@ mod tests {
         let frag = s.link_fragment().expect("fragment");
         let o = State::open(Some(&frag), None);
         assert_eq!(o.seed, 4242);
+    }
+
+    #[test]
+    fn a_host_page_load_opens_the_link_with_its_own_seed() {
+        let s = Rc::new(State::new(None));
+        let s = reduce(s, Action::SetSeed(7));
+        let s = reduce(s, Action::TogglePlay);
+        assert_eq!(s.mode, Mode::Playing);
+        let e = &gallery::GALLERY[3];
+        let s = reduce(s, Action::OpenLink(link::encode_text(e.text)));
+        assert_eq!(&*s.applied.as_ref().expect("run").text, e.text);
+        assert_eq!(s.seed, e.seed, "the link's seed, not the toolbar's");
+        assert_eq!(s.mode, Mode::Paused);
+        assert!(s.hold_autosave && s.link_error.is_none());
+    }
+
+    #[test]
+    fn a_bad_host_page_load_keeps_the_run_and_says_why() {
+        let s = Rc::new(State::new(None));
+        let (run_id, applied) = (s.run_id, s.applied.clone());
+        let s = reduce(s, Action::OpenLink("s=1.%%%".into()));
+        assert!(s.link_error.is_some());
+        assert_eq!((s.run_id, s.applied.clone()), (run_id, applied));
+        let s = reduce(s, Action::OpenLink(String::new()));
+        assert!(
+            s.link_error.is_some(),
+            "an empty fragment is a bad link too"
+        );
+    }
+
+    #[test]
+    fn play_only_starts() {
+        let s = Rc::new(State::new(None));
+        let s = reduce(s, Action::Play);
+        assert_eq!(s.mode, Mode::Playing);
+        let again = reduce(s.clone(), Action::Play);
+        assert!(Rc::ptr_eq(&s, &again), "playing stays playing");
     }
 }
