@@ -88,6 +88,8 @@ run_step host node e2e/host.mjs dist
 # The docs example: builds docs/book with mdbook and checks both embedded frames draw and play.
 run_step book node e2e/book.mjs dist
 run_step budget node e2e/budget.mjs dist
+# A 1M-message run in the browser must stay under 256 MB (wasm memory + JS heap).
+run_step memory node e2e/memory.mjs dist
 # Reports the longest frame and log DOM rows while playing at 1,000 msg/s; never fails on timing.
 run_step perf node e2e/perf.mjs dist
 
