@@ -156,6 +156,29 @@ try {
     await page.screenshot({ path: join(out, 'share-copied.png') });
   });
 
+  await check('the view is in the query, and a link opens on it', async () => {
+    await page.keyboard.press('Escape');
+    const history0 = await page.evaluate(() => history.length);
+    await page.click('#tab-timeline');
+    await page.waitForFunction(() => location.search === '?view=timeline');
+    const url = await page.evaluate(() => location.href);
+    assert(url.includes('?view=timeline#s=1.'), url.slice(0, 80));
+    await page.click('[data-testid=share]');
+    await page.waitForSelector('[data-testid=share-pop]');
+    if (await page.$('[data-testid=share-copied]')) {
+      const clip = await page.evaluate(() => navigator.clipboard.readText());
+      assert(clip === url, `the shared link is the address: ${clip.slice(0, 80)}`);
+    }
+    await page.keyboard.press('Escape');
+    const other = await browser.newPage();
+    await other.goto(url, { waitUntil: 'load' });
+    await other.waitForSelector('#tab-timeline[aria-selected=true]');
+    await other.close();
+    await page.click('#tab-topology');
+    await page.waitForFunction(() => location.search === '');
+    assert((await page.evaluate(() => history.length)) === history0, 'no history entries were pushed');
+  });
+
   await check('long links warn; very long ones offer the scenario as a file', async () => {
     const base = await page.inputValue('textarea.code');
     const noise = (n) => {

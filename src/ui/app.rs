@@ -98,9 +98,8 @@ pub fn App() -> Html {
                 (!own).then_some(fragment.as_str()),
                 dom::load(dom::DRAFT_KEY),
             );
-            if opts.embed {
-                state.tab = opts.view;
-            }
+            // `view=` picks the embed's one view, or the full app's first tab.
+            state.tab = opts.view;
             if let Some(speed) = opts.speed {
                 state.speed = speed;
             }
@@ -216,21 +215,37 @@ pub fn App() -> Html {
         },
     );
 
-    // The URL mirrors the applied scenario and seed (`#s=1.…`), replaced in place only when it
-    // changed. A link that failed to load stays in the address bar until the user acts.
+    // The share-link fragment of the current run, encoded (a DEFLATE) once per scenario and seed
+    // rather than on every render.
+    let link = {
+        let state = state.clone();
+        use_memo(
+            (state.applied.as_ref().map(|a| a.version), state.seed),
+            move |_| state.link_fragment(),
+        )
+    };
+
+    // The URL mirrors the applied scenario and seed (`#s=1.…`) and, in the full app, the view
+    // (`?view=log`); it is replaced in place only when it changed. A link that failed to load
+    // stays in the address bar until the user acts.
     {
         let version = state.applied.as_ref().map(|a| a.version);
-        let fragment = (!state.hold_url).then(|| state.link_fragment()).flatten();
-        let hold_autosave = state.hold_autosave;
+        let view = (!opts.embed).then_some(state.tab);
+        let link = link.clone();
         use_effect_with(
-            (version, state.seed, state.hold_url, hold_autosave),
-            move |_| {
-                if let Some(f) = fragment {
-                    share::replace_fragment(&f);
-                    // Someone else's link becomes "own" once the user adopts its text.
-                    if !hold_autosave {
-                        dom::save(dom::LINK_KEY, &f);
-                    }
+            (
+                version,
+                state.seed,
+                state.hold_url,
+                state.hold_autosave,
+                view,
+            ),
+            move |&(_, _, hold_url, hold_autosave, view)| {
+                let fragment = (!hold_url).then(|| (*link).clone()).flatten();
+                share::replace_url(fragment.as_deref(), view);
+                // Someone else's link becomes "own" once the user adopts its text.
+                if let (Some(f), false) = (fragment, hold_autosave) {
+                    dom::save(dom::LINK_KEY, &f);
                 }
             },
         );
@@ -354,10 +369,9 @@ pub fn App() -> Html {
     }
 
     let on_fragment = {
-        let state = state.clone();
-        Callback::from(move |()| state.link_fragment())
-    };
-    // One header popover at a time (Share, Embed, Export); Escape or a click elsewhere closes it.
+        let link = link.clone();
+        Callback::from(move |()| (*link).clone())
+    }; // One header popover at a time (Share, Embed, Export); Escape or a click elsewhere closes it.
     let popover = use_state_eq(|| Popover::None);
     {
         let popover = popover.clone();
@@ -404,7 +418,7 @@ pub fn App() -> Html {
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::DismissLinkError))
     };
     if opts.embed {
-        return embed_frame(&state, &opts, run, dispatch);
+        return embed_frame(&state, &opts, link.as_ref().as_deref(), run, dispatch);
     }
     let (status_class, status) = status_line(&state);
     html! {
@@ -428,7 +442,7 @@ pub fn App() -> Html {
                 />
                 <div class="share-tools">
                     <ShareButton applied={state.applied.clone()} fragment={on_fragment.clone()}
-                                 open={share_open} on_open={on_share_open} />
+                                 tab={state.tab} open={share_open} on_open={on_share_open} />
                     <EmbedButton applied={state.applied.clone()} fragment={on_fragment}
                                  tab={state.tab} open={embed_open} on_open={on_embed_open} />
                     <ExportMenu run={run.clone()} applied={state.applied.clone()}
@@ -483,10 +497,11 @@ pub fn App() -> Html {
 fn embed_frame(
     state: &UseReducerHandle<State>,
     opts: &EmbedOptions,
+    link: Option<&str>,
     run: RunHandle,
     dispatch: UseReducerDispatcher<State>,
 ) -> Html {
-    let href = match state.link_fragment() {
+    let href = match link {
         Some(f) => format!("{}#{f}", share::page_base()),
         None => share::page_base(),
     };

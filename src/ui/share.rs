@@ -40,17 +40,41 @@ pub fn page_base() -> String {
         .unwrap_or_default()
 }
 
-/// Make the URL fragment `fragment` (without `#`), replacing the history entry — never pushing
-/// one — and only when it differs. The query string (view settings) is kept.
-pub fn replace_fragment(fragment: &str) {
+/// Query string `search` (with or without `?`) with `view=` set to `view` — or dropped for the
+/// default view — and every other parameter kept, in order. Empty, or starting with `?`.
+pub fn with_view(search: &str, view: Tab) -> String {
+    let search = search.strip_prefix('?').unwrap_or(search);
+    let mut parts: Vec<&str> = search
+        .split('&')
+        .filter(|p| !p.is_empty() && *p != "view" && !p.starts_with("view="))
+        .collect();
+    let pair = format!("view={}", view.slug());
+    if view != Tab::Topology {
+        parts.push(&pair);
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// Make the URL fragment `fragment` (without `#`; `None` keeps the current one) and, when
+/// `view` is given, the query's `view=`, replacing the history entry — never pushing one — and
+/// only when something differs. Other query parameters are kept.
+pub fn replace_url(fragment: Option<&str>, view: Option<Tab>) {
     let Some(w) = web_sys::window() else {
         return;
     };
-    if current_fragment() == fragment {
+    let l = w.location();
+    let search = l.search().unwrap_or_default();
+    let hash = l.hash().unwrap_or_default();
+    let next_search = view.map_or_else(|| search.clone(), |v| with_view(&search, v));
+    let next_hash = fragment.map_or_else(|| hash.clone(), |f| format!("#{f}"));
+    if next_search == search && next_hash == hash {
         return;
     }
-    let search = w.location().search().unwrap_or_default();
-    let url = format!("{}{search}#{fragment}", page_base());
+    let url = format!("{}{next_search}{next_hash}", page_base());
     if let Ok(history) = w.history() {
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
     }
@@ -167,6 +191,8 @@ pub struct ShareProps {
     pub applied: Option<Rc<Applied>>,
     /// The fragment for the current run (computed when asked, as encoding costs a DEFLATE).
     pub fragment: Callback<(), Option<String>>,
+    /// The view shown now: the link opens on it.
+    pub tab: Tab,
     /// Whether this popover is the open one, and how to open (true) or close (false) it.
     pub open: bool,
     pub on_open: Callback<bool>,
@@ -180,12 +206,13 @@ pub fn ShareButton(props: &ShareProps) -> Html {
         let shared = shared.clone();
         let fragment = props.fragment.clone();
         let on_open = props.on_open.clone();
+        let view = with_view("", props.tab);
         Callback::from(move |_: MouseEvent| {
             let Some(fragment) = fragment.emit(()) else {
                 return;
             };
             on_open.emit(true);
-            let url: Rc<str> = Rc::from(format!("{}#{fragment}", page_base()));
+            let url: Rc<str> = Rc::from(format!("{}{view}#{fragment}", page_base()));
             if url.len() > TOO_LONG_LINK {
                 shared.set(Shared::TooLong { len: url.len() });
                 return;
@@ -535,6 +562,19 @@ pub fn ExportMenu(props: &ExportProps) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_view_is_set_in_the_query_and_the_rest_kept() {
+        assert_eq!(with_view("", Tab::Topology), "");
+        assert_eq!(with_view("", Tab::Log), "?view=log");
+        assert_eq!(with_view("?view=log", Tab::Topology), "");
+        assert_eq!(
+            with_view("?readonly=1&view=log&x", Tab::Metrics),
+            "?readonly=1&x&view=metrics"
+        );
+        assert_eq!(with_view("?view&&view=zz", Tab::Timeline), "?view=timeline");
+        assert_eq!(with_view("views=1", Tab::Topology), "?views=1");
+    }
 
     #[test]
     fn file_stems_are_tidy() {
