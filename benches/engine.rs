@@ -3,39 +3,16 @@
 //! M/M/c workload in SimPy (`benches/simpy_mmc.py`, if python3 + simpy are installed) and the
 //! speed ratio. Run: `cargo bench --bench engine` (optionally `-- <customers>`).
 
+#[path = "support/mmc.rs"]
+mod mmc;
+
+use mmc::{mmc_world, RHO, SERVERS};
 use std::process::Command;
 use std::time::Instant;
 use switchboard::sim::{
     Call, Client, Dist, Handler, HttpMethod, Network, Queue, Service, Sim, SimTime, Status,
     Subscription, Topic, World,
 };
-
-const SERVERS: u32 = 4;
-const MEAN_SERVICE_MS: u64 = 10;
-const RHO: f64 = 0.8;
-
-fn mmc_world(customers: u64) -> World {
-    let lambda = RHO * f64::from(SERVERS) / (MEAN_SERVICE_MS as f64 / 1000.0);
-    let secs = customers as f64 / lambda;
-    World::new()
-        .duration(SimTime::from_secs_f64(secs))
-        .event_budget(u64::MAX)
-        .network(Network::latency(Dist::ZERO))
-        .service(
-            Service::new("server")
-                .workers(SERVERS)
-                .time(Dist::exp_ms(MEAN_SERVICE_MS))
-                .rest(HttpMethod::Post, "/job", Handler::new().work()),
-        )
-        .client(
-            Client::new(
-                "arrivals",
-                Call::rest("server", HttpMethod::Post, "/job"),
-                lambda,
-            )
-            .poisson(),
-        )
-}
 
 fn mixed_world(secs: u64) -> World {
     let ms = SimTime::from_millis;

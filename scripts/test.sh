@@ -45,8 +45,9 @@ WASM=wasm32-unknown-unknown
 WASM_TESTS=(--test web_dom --test web_sim)
 
 run_step fmt cargo fmt --all --check
-run_step clippy cargo clippy --locked --all-targets --test fidelity -- -D warnings
-run_step clippy-wasm cargo clippy --locked --target $WASM --lib --bins "${WASM_TESTS[@]}" -- -D warnings
+# `--all-targets` skips the `test = false` targets (fidelity, engine_speed): name them.
+run_step clippy cargo clippy --locked --all-targets --test fidelity --test engine_speed -- -D warnings
+run_step clippy-wasm cargo clippy --locked --target $WASM --lib --bins "${WASM_TESTS[@]}" --test engine_speed -- -D warnings
 run_step test cargo test --locked
 # Fidelity against queueing theory needs optimized code: the `bench` profile (opt-level 3, no LTO).
 run_step fidelity cargo test --locked --profile bench --test fidelity
@@ -79,7 +80,7 @@ FUZZ_RUNS=${FUZZ_RUNS:-200000}
 run_step fuzz-parse env RUSTC_BOOTSTRAP=1 cargo fuzz run parse -- -runs="$FUZZ_RUNS" -max_len=4096
 run_step fuzz-link env RUSTC_BOOTSTRAP=1 cargo fuzz run link_decode -- -runs="$FUZZ_RUNS" -max_len=8192
 
-run_step build trunk build --release
+run_step build env "${RELEASE_WASM_ENV[@]}" trunk build --release
 run_step e2e node e2e/smoke.mjs dist
 run_step playground node e2e/playground.mjs dist
 run_step share node e2e/share.mjs dist
@@ -92,5 +93,7 @@ run_step budget node e2e/budget.mjs dist
 run_step memory node e2e/memory.mjs dist
 # Reports the longest frame and log DOM rows while playing at 1,000 msg/s; never fails on timing.
 run_step perf node e2e/perf.mjs dist
+# Engine speed in wasm (node) vs native, same workload and profile: a report of the ratio.
+run_step wasm-ratio sh benches/wasm_ratio.sh
 
 print_summary

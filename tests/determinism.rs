@@ -1,6 +1,10 @@
 //! Determinism: the same world and seed give byte-identical traces (hash), different seeds give
-//! different traces, and the reference world's trace hash is pinned — the wasm test
-//! (tests/web_sim.rs) asserts the same constant, so native and browser runs are identical.
+//! different traces, and the reference world's trace hash and every gallery scenario's trace hash
+//! are pinned — the wasm test (tests/web_sim.rs) asserts the same constant and the same golden
+//! table (tests/golden/gallery-hashes.txt), so native and wasm runs are identical.
+
+#[path = "support/gallery_hashes.rs"]
+mod gallery_hashes;
 
 use switchboard::sim::reference::{reference_world, REFERENCE_SEED, REFERENCE_TRACE_HASH};
 use switchboard::sim::Sim;
@@ -58,4 +62,55 @@ fn records_are_appended_in_arrival_order_for_every_gallery_scenario() {
             );
         }
     }
+}
+
+/// Every gallery scenario's trace hash equals its line in tests/golden/gallery-hashes.txt, and the
+/// table lists exactly the gallery's entries. On a difference the message ends with the full new
+/// table to paste after an intentional engine change.
+#[test]
+fn gallery_trace_hashes_match_the_golden_table() {
+    let rows = gallery_hashes::compute();
+    if let Err(msg) = gallery_hashes::check("native", &rows) {
+        panic!("{msg}");
+    }
+}
+
+/// The golden-table comparison itself catches a missing entry, an extra one, a changed value and
+/// a reordering, and the table it prints parses back to what was computed.
+#[test]
+fn golden_table_comparison_detects_every_difference() {
+    use gallery_hashes::{compare, parse, render, Row};
+    let row = |id: &str, hash| Row {
+        id: id.to_string(),
+        seed: 1,
+        records: 10,
+        hash,
+    };
+    let got = vec![row("a", 1), row("b", 2), row("c", 3)];
+    let table = |rows: &[Row]| render("# header\n", rows);
+    assert_eq!(compare(&table(&got), "native", &got), Ok(()));
+    let err = |rows: &[Row]| compare(&table(rows), "native", &got).expect_err("differs");
+
+    let e = err(&got[..2]);
+    assert!(e.contains("missing from the table: c "), "{e}");
+    let e = err(&[got.clone(), vec![row("x", 9)]].concat());
+    assert!(e.contains("not in the gallery: x "), "{e}");
+    let e = err(&[row("a", 1), row("b", 7), row("c", 3)]);
+    assert!(e.contains("b: table has"), "{e}");
+    let e = err(&[row("b", 2), row("a", 1), row("c", 3)]);
+    assert!(e.contains("not in gallery order"), "{e}");
+    let e = err(&[got.clone(), vec![row("a", 1)]].concat());
+    assert!(e.contains("listed 2 times: a"), "{e}");
+
+    // The message ends with the whole new file: header kept, rows equal to what was computed.
+    assert_eq!(e.matches("listed 2 times").count(), 1, "{e}");
+    let pasted = e
+        .split("checks the same file):\n\n")
+        .nth(1)
+        .expect("new table");
+    assert!(pasted.starts_with("# header\n"), "{pasted}");
+    assert_eq!(parse(pasted), Ok(got.clone()));
+    let e = compare(&table(&got[..2]), "wasm", &got).expect_err("differs");
+    assert!(e.contains("determinism bug"), "{e}");
+    assert!(parse("a 1 2").is_err() && parse("a x 2 ff").is_err() && parse("a 1 2 zz").is_err());
 }
