@@ -6,4 +6,4 @@ source "$(dirname "$0")/setup.sh"
 cd "$ROOT"
 ensure_build_tools
 step "trunk serve --release on http://127.0.0.1:8080"
-exec trunk serve --release "$@"
+exec env "${RELEASE_WASM_ENV[@]}" trunk serve --release "$@"

@@ -9,6 +9,20 @@ MDBOOK_VERSION=0.4.52
 CARGO_FUZZ_VERSION=0.13.2
 export PATH="$HOME/.cargo/bin:$ROOT/e2e/node_modules/.bin:$PATH"
 
+# The release wasm only (Trunk's cargo call in serve.sh and test.sh's build step): std is rebuilt
+# from rust-src with panic=immediate-abort, so no panic messages, locations or formatting reach
+# the bundle, and std's `optimize_for_size` picks its small sort, float parsing and integer
+# formatting (together about 40 KB gzip less). A panic then stops the app with a bare "unreachable"
+# in the console. Through the environment of that one command, so native builds, clippy and
+# the wasm-bindgen tests keep the stock std and panics with messages. A plain
+# `trunk build --release` still works, just without this. Needs RUSTC_BOOTSTRAP on stable.
+RELEASE_WASM_ENV=(
+  RUSTC_BOOTSTRAP=1
+  CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+  CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
+  "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Zunstable-options -Cpanic=immediate-abort"
+)
+
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 have() { printf '    %s\n' "$*"; }
 fail() {
@@ -61,6 +75,20 @@ ensure_wasm_bindgen() {
     cargo install --force wasm-bindgen-cli --version "$want" ||
       fail "installing wasm-bindgen-cli $want failed" "the CLI must equal the wasm-bindgen crate version in Cargo.lock ($want)"
   fi
+}
+
+# rust-src for RELEASE_WASM_ENV's rebuilt std, and std's own crates in cargo's cache: Trunk.toml
+# makes cargo run --offline, so they must be downloaded here (a no-op once they are).
+ensure_rust_src() {
+  if rustup component list --installed 2>/dev/null | grep -qx 'rust-src'; then
+    have "rust-src: installed"
+  else
+    step "rustup component add rust-src"
+    rustup component add rust-src ||
+      fail "could not add the rust-src component" "check that rustup can reach its dist server"
+  fi
+  (cd "$ROOT" && RUSTC_BOOTSTRAP=1 cargo fetch --locked -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown) ||
+    fail "fetching the crates std is built from failed" "check that crates.io is reachable"
 }
 
 # binaryen (wasm-opt for Trunk) and playwright-core come from e2e/package-lock.json.
@@ -116,6 +144,7 @@ ensure_build_tools() {
   step "Checking build tools"
   command -v cargo >/dev/null || fail "cargo is missing" "install Rust with rustup"
   ensure_wasm_target
+  ensure_rust_src
   ensure_node_tools
   ensure_wasm_bindgen
   ensure_trunk

@@ -134,7 +134,15 @@ pub fn timeline_svg(sim: &Sim, opts: SvgOptions) -> String {
         );
         let _ = write!(s, "<text class=\"lbl\" x=\"12\" y=\"{}\">", top + 20.0);
         xml(&mut s, &node.name);
-        let kind = format!("{:?}", node.kind).to_lowercase();
+        // Spelled out rather than `format!("{:?}", ..).to_lowercase()`, which needs std's
+        // Unicode lowercase table (about 12 KB of wasm).
+        let kind = match node.kind {
+            NodeKind::Service => "service",
+            NodeKind::Queue => "queue",
+            NodeKind::Topic => "topic",
+            NodeKind::Subscription => "subscription",
+            NodeKind::Client => "client",
+        };
         let _ = writeln!(
             s,
             "</text><text class=\"kind\" x=\"12\" y=\"{}\">{kind}</text>",
