@@ -16,11 +16,24 @@ fn document() -> web_sys::Document {
         .expect("document")
 }
 
-/// A fresh app in its own root, with no autosaved text from an earlier test.
+/// A fresh app in its own root, with no autosaved text and no query string (where the app keeps
+/// its view) from an earlier test. The fragment is the test's own (`set_fragment`).
 fn mount() -> web_sys::Element {
-    if let Ok(Some(storage)) = web_sys::window().expect("window").local_storage() {
+    let w = web_sys::window().expect("window");
+    if let Ok(Some(storage)) = w.local_storage() {
         let _ = storage.clear();
     }
+    let l = w.location();
+    let bare = format!(
+        "{}{}{}",
+        l.origin().expect("origin"),
+        l.pathname().expect("path"),
+        l.hash().expect("hash")
+    );
+    w.history()
+        .expect("history")
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&bare))
+        .expect("replaceState");
     // The app's own stylesheet, so that layout (scrolling lists, canvas size) is real.
     if document().get_element_by_id("app-style").is_none() {
         let style = document().create_element("style").expect("style");
