@@ -655,6 +655,9 @@ fn event_budget_stops_a_retry_storm_with_a_clear_reason() {
     assert!(reason
         .to_string()
         .contains("event budget of 10000 events exhausted"));
+    // Callers put their own word in front ("Stopped: …" in the playground's status line); the
+    // reason must not say "stopped" again.
+    assert!(!reason.to_string().to_lowercase().starts_with("stopped"));
 }
 
 #[test]

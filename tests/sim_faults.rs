@@ -359,3 +359,41 @@ fn error_rate_spike_turns_an_explicit_ack_into_a_nack() {
         "acked once the spike ends"
     );
 }
+
+#[test]
+fn crashes_of_one_service_leave_another_services_backlog_alone() {
+    // 200,000 requests wait in one slow service's backlog (and as many client calls wait for
+    // them); then an idle service crashes 1,000 times. Each crash used to visit every task and
+    // every call of the run (half a billion visits here: in the browser, one frozen frame); now
+    // it visits only the crashed service's own tasks and the calls tasks own. What is checked
+    // is the outcome; the cost is not timed here (a timed unit test would be flaky).
+    let mut w = World::new()
+        .duration(SimTime::from_secs(10))
+        .service(
+            Service::new("slow")
+                .workers(1)
+                .time(Dist::constant_ms(60_000))
+                .rest(HttpMethod::Get, "/x", Handler::new().work()),
+        )
+        .service(Service::new("idle"))
+        .client(Client::new(
+            "load",
+            Call::rest("slow", HttpMethod::Get, "/x"),
+            100_000.0,
+        ));
+    for i in 0..1_000 {
+        w = w.fault(Fault::crash("idle", ms(2_500 + i), ms(1)));
+    }
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_until(ms(2_400));
+    let waiting = |sim: &Sim| sim.services().iter().map(|s| s.backlog).max().unwrap_or(0);
+    assert!(waiting(&sim) >= 200_000, "{} waiting", waiting(&sim));
+    let records = sim.trace().len();
+    sim.run_until(ms(3_501));
+    let crashes = sim.trace().records()[records..]
+        .iter()
+        .filter(|r| r.kind == Kind::FaultStart)
+        .count();
+    assert_eq!(crashes, 1_000);
+    assert!(waiting(&sim) >= 200_000, "the slow service lost nothing");
+}

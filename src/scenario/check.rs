@@ -621,6 +621,32 @@ fn check_fault(sym: &Symbols<'_>, f: &Fault, span: Span, problems: &mut Vec<Prob
     }
 }
 
+/// Most endpoints a cycle message names; a longer cycle shows its ends around a count.
+const CYCLE_SHOWN: usize = 8;
+
+/// `a → b → … (n more) … → y → a`: a cycle of thousands of handlers stays a one-line message.
+fn cycle_path(cycle: &[usize], describe: &dyn Fn(usize) -> String) -> String {
+    if cycle.len() <= CYCLE_SHOWN {
+        return cycle
+            .iter()
+            .map(|&v| describe(v))
+            .collect::<Vec<_>>()
+            .join(" → ");
+    }
+    let half = CYCLE_SHOWN / 2;
+    let head: Vec<String> = cycle[..half].iter().map(|&v| describe(v)).collect();
+    let tail: Vec<String> = cycle[cycle.len() - half..]
+        .iter()
+        .map(|&v| describe(v))
+        .collect();
+    format!(
+        "{} → … ({} more) … → {}",
+        head.join(" → "),
+        cycle.len() - 2 * half,
+        tail.join(" → ")
+    )
+}
+
 /// Synchronous calls (REST and RPC, including parallel ones) must not form a cycle: a request
 /// would end up waiting for itself. Iterative depth-first search, so deep chains cannot overflow
 /// the stack.
@@ -678,11 +704,10 @@ fn check_cycles(sym: &Symbols<'_>, problems: &mut Vec<Problem>) {
                     }
                     Color::Gray => {
                         let start = stack.iter().position(|(v, _)| *v == to).unwrap_or(0);
-                        let mut path: Vec<String> =
-                            stack[start..].iter().map(|(v, _)| describe(*v)).collect();
-                        path.push(describe(to));
+                        let cycle: Vec<usize> =
+                            stack[start..].iter().map(|(v, _)| *v).chain([to]).collect();
                         problems.push(
-                            Problem::new(span, format!("cycle of synchronous calls: {}", path.join(" → ")))
+                            Problem::new(span, format!("cycle of synchronous calls: {}", cycle_path(&cycle, &describe)))
                                 .hint("a request would wait for itself; break the cycle with a queue (`enqueue`) or a topic (`publish`)"),
                         );
                     }

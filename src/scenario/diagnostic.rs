@@ -108,6 +108,38 @@ impl Problem {
 /// Most diagnostics reported for one text; beyond this the rest are summarised in one line.
 pub(crate) const MAX_DIAGNOSTICS: usize = 100;
 
+/// Longest text quoted in a message or hint, in chars; longer quotes are cut with `…`.
+pub(crate) const MAX_QUOTE_CHARS: usize = 60;
+
+/// `message` with every `` `quoted` `` part longer than [`MAX_QUOTE_CHARS`] cut short. Messages
+/// quote the offending text, and a hostile text can make that a 250 KB token: repeated in every
+/// message, in the editor's problem list and in a link's banner. (`Diagnostic::text` keeps the
+/// whole offending text.)
+pub(crate) fn abbreviate_quotes(message: &str) -> String {
+    if message.len() <= MAX_QUOTE_CHARS {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len().min(4 * MAX_QUOTE_CHARS));
+    for (i, part) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        let quoted = i % 2 == 1;
+        match part.char_indices().nth(MAX_QUOTE_CHARS) {
+            Some((cut, _)) if quoted => {
+                let keep = part[..cut]
+                    .char_indices()
+                    .nth(MAX_QUOTE_CHARS - 1)
+                    .map_or(cut, |(k, _)| k);
+                out.push_str(&part[..keep]);
+                out.push('…');
+            }
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
 /// Byte offsets of line starts, to turn byte spans into line:col.
 pub(crate) struct LineIndex<'a> {
     src: &'a str,
@@ -162,8 +194,8 @@ impl<'a> LineIndex<'a> {
             end_line,
             end_col,
             text: self.src.get(start..end).unwrap_or("").to_string(),
-            message: problem.message.clone(),
-            hint: problem.hint.clone(),
+            message: abbreviate_quotes(&problem.message),
+            hint: problem.hint.as_deref().map(abbreviate_quotes),
         }
     }
 
@@ -253,6 +285,55 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_quotes_are_cut_short_in_messages() {
+        assert_eq!(abbreviate_quotes("`ab` is short"), "`ab` is short");
+        let long = "x".repeat(250_000);
+        let m = abbreviate_quotes(&format!("`{long}` is not a valid service name; `ok` stays"));
+        assert_eq!(
+            m,
+            format!(
+                "`{}…` is not a valid service name; `ok` stays",
+                "x".repeat(59)
+            )
+        );
+        // Multi-byte chars are cut on a char boundary; text outside quotes is never cut.
+        let m = abbreviate_quotes(&format!("{} `{}`", "é".repeat(100), "é".repeat(100)));
+        assert_eq!(m, format!("{} `{}…`", "é".repeat(100), "é".repeat(59)));
+        // An odd number of backticks: the tail counts as quoted, and is cut the same way.
+        let m = abbreviate_quotes(&format!("`{long}"));
+        assert_eq!(m.chars().count(), 61);
+    }
+
+    #[test]
+    fn a_huge_token_gives_short_diagnostics_with_the_whole_text() {
+        let token = "9".repeat(120_000);
+        let name = "n".repeat(120_000);
+        let text = format!("scenario \"x\"\nservice api workers {token}\nservice {name}$\n");
+        let ds = crate::scenario::parse(&text).expect_err("two errors");
+        assert_eq!(ds.len(), 2, "{ds:?}");
+        assert_eq!((ds[0].line, ds[0].col), (2, 21));
+        assert_eq!(ds[0].text, token, "the offending text is kept whole");
+        assert_eq!((ds[1].line, ds[1].col), (3, 9));
+        for d in &ds {
+            assert!(d.message.len() < 200, "{}", d.message);
+            assert!(
+                d.hint.as_ref().is_none_or(|h| h.len() < 300),
+                "{:?}",
+                d.hint
+            );
+        }
+        // A share link carrying it explains itself in a line, not in half a megabyte.
+        let why = crate::scenario::link::decode(&crate::scenario::link::encode_text(&text))
+            .expect_err("invalid")
+            .to_string();
+        assert!(why.len() < 300, "{why}");
+        assert!(
+            why.starts_with("the link's scenario has 2 error(s); first: 2:21:"),
+            "{why}"
+        );
+    }
 
     #[test]
     fn distance() {

@@ -48,6 +48,8 @@ pub(crate) struct CallRt {
     pub deadline: SimTime,
     pub started: SimTime,
     pub probe: bool,
+    /// Position in `Sim::task_calls` when the owner is a task (set when the call starts).
+    pub at: u32,
 }
 
 /// Runtime state of one circuit breaker.
@@ -129,6 +131,7 @@ impl Sim {
             deadline,
             started: self.now,
             probe: false,
+            at: self.task_calls.len() as u32,
         };
         let c = match self.free_calls.pop() {
             Some(i) => {
@@ -141,6 +144,9 @@ impl Sim {
                 (self.calls.len() - 1) as u32
             }
         };
+        if matches!(owner, Owner::Task { .. }) {
+            self.task_calls.push(c);
+        }
         let result = self.next_attempt(c);
         if result.is_some() {
             self.free_call(c);
@@ -150,6 +156,15 @@ impl Sim {
 
     fn free_call(&mut self, c: u32) {
         let call = self.calls[c as usize];
+        if !call.live {
+            return;
+        }
+        if matches!(call.owner, Owner::Task { .. }) {
+            self.task_calls.swap_remove(call.at as usize);
+            if let Some(&moved) = self.task_calls.get(call.at as usize) {
+                self.calls[moved as usize].at = call.at;
+            }
+        }
         if call.probe {
             if let Some(edge) = self.prog.calls[call.spec as usize].edge {
                 let b = &mut self.breakers[edge as usize];
@@ -176,9 +191,13 @@ impl Sim {
         }
     }
 
-    /// Free every call whose owning task is gone (after a crash).
+    /// Free every call whose owning task is gone (after a crash). Only calls owned by tasks can
+    /// be such calls, so only those are visited (a client's pending requests can number hundreds
+    /// of thousands), in slot order as a scan of every call would.
     pub(crate) fn free_calls_of_dead_tasks(&mut self) {
-        for c in 0..self.calls.len() as u32 {
+        let mut owned = self.task_calls.clone();
+        owned.sort_unstable();
+        for c in owned {
             if self.calls[c as usize].live && !self.owner_alive(c) {
                 self.free_call(c);
             }

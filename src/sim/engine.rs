@@ -10,6 +10,7 @@
 //!                                        backlog never recurses
 //! ```
 
+use crate::sim::chunked::Chunked;
 use crate::sim::compile::{self, link_key, FaultKindP, NodeInfo, NodeKind, Program, StepP};
 use crate::sim::dist::SimRng;
 use crate::sim::metrics::Metrics;
@@ -49,7 +50,7 @@ impl std::fmt::Display for StopReason {
             StopReason::Finished { at } => write!(f, "finished at {at}"),
             StopReason::EventBudgetExhausted { budget } => write!(
                 f,
-                "stopped: event budget of {budget} events exhausted (runaway retries?)"
+                "event budget of {budget} events exhausted (runaway retries?)"
             ),
             StopReason::Idle { at } => write!(f, "idle since {at}: nothing left to happen"),
         }
@@ -348,12 +349,17 @@ pub(crate) struct Task {
     pub deadline: SimTime,
     pub failure: Option<Failure>,
     pub working_since: Option<SimTime>,
+    /// Position of this task's slot in its service's `ServiceRt::live` (set by `new_task`).
+    pub at: u32,
 }
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ServiceRt {
     pub busy: u32,
     pub backlog: VecDeque<(u32, u32)>,
+    /// Slots of this service's live tasks (running, waiting or consuming), in no order: a crash
+    /// visits these instead of every task slot of the run (millions in a retry storm).
+    pub live: Vec<u32>,
     pub crashes: u32,
     pub epoch: u32,
     pub error_p: f64,
@@ -449,18 +455,20 @@ pub struct Sim {
     pub(crate) next_trace: u32,
     pub(crate) metrics: Metrics,
     pub(crate) services: Vec<ServiceRt>,
-    pub(crate) tasks: Vec<Task>,
+    pub(crate) tasks: Chunked<Task>,
     free_tasks: Vec<u32>,
     runnable: VecDeque<(u32, u32)>,
-    msgs: Vec<Msg>,
+    msgs: Chunked<Msg>,
     free_msgs: Vec<u32>,
     in_flight_count: u32,
-    pub(crate) calls: Vec<crate::sim::calls::CallRt>,
+    pub(crate) calls: Chunked<crate::sim::calls::CallRt>,
     pub(crate) free_calls: Vec<u32>,
+    /// Live calls owned by a task (not by a client), in no order; see `free_calls_of_dead_tasks`.
+    pub(crate) task_calls: Vec<u32>,
     pub(crate) breakers: Vec<crate::sim::calls::BreakerRt>,
     pub(crate) clients: Vec<crate::sim::calls::ClientRt>,
     pub(crate) mailboxes: Vec<crate::sim::mailbox::MailboxRt>,
-    pub(crate) stored: Vec<crate::sim::mailbox::Stored>,
+    pub(crate) stored: Chunked<crate::sim::mailbox::Stored>,
     pub(crate) free_stored: Vec<u32>,
     pub(crate) consumer_busy: Vec<u32>,
     /// Active network faults (latency spikes, loss, partitions), as fault indices.
@@ -502,14 +510,15 @@ impl Sim {
             next_trace: 0,
             metrics,
             services: vec![ServiceRt::default(); prog.services.len()],
-            tasks: Vec::new(),
+            tasks: Chunked::new(),
             free_tasks: Vec::new(),
             runnable: VecDeque::new(),
-            msgs: Vec::new(),
+            msgs: Chunked::new(),
             free_msgs: Vec::new(),
             in_flight_count: 0,
-            calls: Vec::new(),
+            calls: Chunked::new(),
             free_calls: Vec::new(),
+            task_calls: Vec::new(),
             breakers: prog
                 .edges
                 .iter()
@@ -517,7 +526,7 @@ impl Sim {
                 .collect(),
             clients: vec![crate::sim::calls::ClientRt::default(); prog.clients.len()],
             mailboxes: vec![crate::sim::mailbox::MailboxRt::default(); prog.mailboxes.len()],
-            stored: Vec::new(),
+            stored: Chunked::new(),
             free_stored: Vec::new(),
             consumer_busy: vec![0; prog.consumers.len()],
             net_faults: Vec::new(),
@@ -938,24 +947,37 @@ impl Sim {
     }
 
     pub(crate) fn new_task(&mut self, t: Task) -> u32 {
-        match self.free_tasks.pop() {
+        let live = &mut self.services[t.service as usize].live;
+        let at = live.len() as u32;
+        let i = match self.free_tasks.pop() {
             Some(i) => {
                 let gen = self.tasks[i as usize].gen;
-                self.tasks[i as usize] = Task { gen, ..t };
+                self.tasks[i as usize] = Task { gen, at, ..t };
                 i
             }
             None => {
-                self.tasks.push(Task { gen: 0, ..t });
+                self.tasks.push(Task { gen: 0, at, ..t });
                 (self.tasks.len() - 1) as u32
             }
-        }
+        };
+        live.push(i);
+        i
     }
 
     fn free_task(&mut self, t: u32) {
         let task = &mut self.tasks[t as usize];
+        if !task.live {
+            return;
+        }
         task.live = false;
         task.gen = task.gen.wrapping_add(1);
+        let (service, at) = (task.service as usize, task.at as usize);
         self.free_tasks.push(t);
+        let live = &mut self.services[service].live;
+        live.swap_remove(at);
+        if let Some(&moved) = live.get(at) {
+            self.tasks[moved as usize].at = at as u32;
+        }
     }
 
     /// The attempt number a task serves: the request's attempt or the delivery count.
@@ -1069,6 +1091,7 @@ impl Sim {
             deadline,
             failure: None,
             working_since: None,
+            at: 0,
         });
         let gen_t = self.tasks[t as usize].gen;
         let rt = &mut self.services[svc as usize];
@@ -1502,8 +1525,11 @@ impl Sim {
         rt.epoch = rt.epoch.wrapping_add(1);
         rt.busy = 0;
         rt.backlog.clear();
-        for i in 0..self.tasks.len() {
-            let task = self.tasks[i];
+        // The service's own tasks, in slot order (the order every run has always used).
+        let mut victims = rt.live.clone();
+        victims.sort_unstable();
+        for i in victims {
+            let task = self.tasks[i as usize];
             if !task.live || task.service != s {
                 continue;
             }
@@ -1525,7 +1551,7 @@ impl Sim {
                 });
                 self.metrics.services[s as usize].lost_to_crash += 1;
             }
-            self.free_task(i as u32);
+            self.free_task(i);
         }
         self.free_calls_of_dead_tasks();
         for c in self.prog.service_consumers[s as usize].clone() {
@@ -1730,5 +1756,62 @@ impl Names for Sim {
             .names
             .get(n.0 as usize)
             .map_or("?", |x| x.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::reference::{reference_world, REFERENCE_SEED};
+    use crate::sim::world::Fault;
+
+    /// Each service's list of live tasks, and the list of task-owned calls, are exactly what a
+    /// scan of every slot finds.
+    fn assert_live_lists(sim: &Sim) {
+        for (s, rt) in sim.services.iter().enumerate() {
+            let mut listed = rt.live.clone();
+            listed.sort_unstable();
+            let scanned: Vec<u32> = (0..sim.tasks.len())
+                .filter(|&i| sim.tasks[i].live && sim.tasks[i].service as usize == s)
+                .map(|i| i as u32)
+                .collect();
+            assert_eq!(listed, scanned, "service {s} at {}", sim.now());
+            for (at, &t) in rt.live.iter().enumerate() {
+                assert_eq!(sim.tasks[t as usize].at as usize, at);
+            }
+        }
+        let mut listed = sim.task_calls.clone();
+        listed.sort_unstable();
+        let scanned: Vec<u32> = (0..sim.calls.len())
+            .filter(|&c| {
+                let call = &sim.calls[c];
+                call.live && matches!(call.owner, crate::sim::calls::Owner::Task { .. })
+            })
+            .map(|c| c as u32)
+            .collect();
+        assert_eq!(listed, scanned, "task-owned calls at {}", sim.now());
+        for (at, &c) in sim.task_calls.iter().enumerate() {
+            assert_eq!(sim.calls[c as usize].at as usize, at);
+        }
+    }
+
+    #[test]
+    fn live_task_and_call_lists_stay_exact_through_crashes() {
+        let ms = SimTime::from_millis;
+        let world = reference_world()
+            .fault(Fault::crash("gateway", ms(1_200), ms(100)))
+            .fault(Fault::crash("orders", ms(2_100), ms(300)))
+            .fault(Fault::crash("emails", ms(2_200), ms(100)))
+            .fault(Fault::crash("payments", ms(3_300), ms(50)));
+        let mut sim = Sim::new(world, REFERENCE_SEED).expect("valid");
+        let mut n = 0u64;
+        while sim.step().is_some() {
+            n += 1;
+            if n.is_multiple_of(7) {
+                assert_live_lists(&sim);
+            }
+        }
+        assert_live_lists(&sim);
+        assert!(n > 1_000, "{n} events");
     }
 }

@@ -385,6 +385,7 @@ impl Sim {
             deadline: SimTime::MAX,
             failure: None,
             working_since: None,
+            at: 0,
         });
         self.make_runnable(t);
     }

@@ -16,6 +16,7 @@
 //! panics on anything a world can contain — bad worlds are `WorldError`s from `Sim::new`.
 
 mod calls;
+mod chunked;
 pub(crate) mod compile;
 pub mod dist;
 mod engine;
