@@ -88,6 +88,12 @@ run_step embed node e2e/embed.mjs dist
 run_step host node e2e/host.mjs dist
 # The docs example: builds docs/book with mdbook and checks both embedded frames draw and play.
 run_step book node e2e/book.mjs dist
+# The bundle under a strict Content-Security-Policy (the sha256 of Trunk's inline loader is taken
+# from dist/index.html, so it follows rebuilds).
+run_step csp node e2e/csp.mjs dist
+# Hostile links and texts: short clear messages, no script, the saved draft kept, still alive, and
+# no frame over 100 ms after load (except the known gaps listed in the script).
+run_step hostile node e2e/hostile.mjs dist
 run_step budget node e2e/budget.mjs dist
 # A 1M-message run in the browser must stay under 256 MB (wasm memory + JS heap).
 run_step memory node e2e/memory.mjs dist

@@ -143,6 +143,34 @@ pub fn save(key: &str, value: &str) {
     }
 }
 
+/// Give every `[data-css]` element under `root` that attribute's text as its inline style,
+/// through the CSSOM (`style.cssText`). Views write computed positions and sizes as `data-css`
+/// rather than `style=`: a strict Content-Security-Policy refuses `style=` attributes in markup
+/// but not the CSSOM. Call it after each render of a view that has any.
+pub fn apply_css(root: &web_sys::Element) {
+    let Ok(list) = root.query_selector_all("[data-css]") else {
+        return;
+    };
+    let (style, css_text) = (
+        wasm_bindgen::JsValue::from_str("style"),
+        wasm_bindgen::JsValue::from_str("cssText"),
+    );
+    for i in 0..list.length() {
+        let Some(el) = list
+            .item(i)
+            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+        else {
+            continue;
+        };
+        if let (Some(css), Ok(decl)) = (
+            el.get_attribute("data-css"),
+            js_sys::Reflect::get(&el, &style),
+        ) {
+            let _ = js_sys::Reflect::set(&decl, &css_text, &wasm_bindgen::JsValue::from_str(&css));
+        }
+    }
+}
+
 /// Key of the autosaved editor text.
 pub const DRAFT_KEY: &str = "switchboard.draft";
 /// Key of the user's last own scenario, kept when a gallery entry replaces it.

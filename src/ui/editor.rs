@@ -79,6 +79,16 @@ pub fn Editor(props: &EditorProps) -> Html {
         Callback::from(move |_: Event| sync())
     };
     use_effect(sync_scroll);
+    {
+        let (gutter, marks) = (gutter.clone(), marks.clone());
+        use_effect(move || {
+            for r in [&gutter, &marks] {
+                if let Some(el) = r.cast::<web_sys::Element>() {
+                    dom::apply_css(&el);
+                }
+            }
+        });
+    }
 
     let on_pick = {
         let dispatch = props.dispatch.clone();
@@ -185,7 +195,7 @@ pub fn Editor(props: &EditorProps) -> Html {
                     // the lines with problems marked on top.
                     <div class="gutter-nums">{ numbers }</div>
                     { for bad_lines.iter().map(|&n| html! {
-                        <div class="gutter-err" style={format!("top:{}px", PAD_TOP + (n as i32 - 1) * LINE_H)}>{ n }</div>
+                        <div class="gutter-err" data-css={format!("top:{}px", PAD_TOP + (n as i32 - 1) * LINE_H)}>{ n }</div>
                     }) }
                 </div>
                 <div class="code-wrap">
@@ -196,8 +206,8 @@ pub fn Editor(props: &EditorProps) -> Html {
                                 let width = d.end_col.saturating_sub(d.col).max(1);
                                 let same_line = d.end_line == d.line;
                                 html! { <>
-                                    <div class="mark-line" style={format!("top:{top}px")}></div>
-                                    <div class="mark-col" style={format!(
+                                    <div class="mark-line" data-css={format!("top:{top}px")}></div>
+                                    <div class="mark-col" data-css={format!(
                                         "top:{}px;left:calc(12px + {}ch);width:{}ch",
                                         top + LINE_H - 3, d.col.saturating_sub(1),
                                         if same_line { width } else { 2 }

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::detail::{kind_word, name_text, outcome_class, Detail};
-use super::dom::Listener;
+use super::dom::{self, Listener};
 use super::fmt;
 use super::run::RunHandle;
 use super::state::{Action, Clock, LogFilter, OutcomeFilter, State};
@@ -109,6 +109,8 @@ pub fn LogView(props: &LogProps) -> Html {
         let (scroll, body, redraw) = (scroll.clone(), body.clone(), redraw.clone());
         use_effect(move || {
             if let Some(el) = body.cast::<web_sys::HtmlElement>() {
+                // Sizes first: the scroll position below depends on the spacer's height.
+                dom::apply_css(&el);
                 let mut s = scroll.borrow_mut();
                 if std::mem::take(&mut s.reused) {
                     return;
@@ -361,8 +363,8 @@ pub fn LogView(props: &LogProps) -> Html {
                     if let Some(n) = nothing {
                         { n }
                     } else {
-                        <div class="log-spacer" style={format!("height:{virt:.0}px")}>
-                            <div class="log-rows" data-testid="log-rows" style={format!("transform:translateY({offset:.0}px)")}>
+                        <div class="log-spacer" data-css={format!("height:{virt:.0}px")}>
+                            <div class="log-rows" data-testid="log-rows" data-css={format!("transform:translateY({offset:.0}px)")}>
                                 { for row_html }
                             </div>
                         </div>

@@ -64,6 +64,15 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         let l = Listener::on_window("resize", move |_| redraw.force_update());
         move || drop(l)
     });
+    let scroller = use_node_ref();
+    {
+        let scroller = scroller.clone();
+        use_effect(move || {
+            if let Some(el) = scroller.cast::<web_sys::Element>() {
+                super::dom::apply_css(&el);
+            }
+        });
+    }
     let cell = props.run.0.borrow();
     let Some(run) = cell.as_ref() else {
         return html! {};
@@ -235,9 +244,9 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
                     <button class="btn small" onclick={clear}>{ "Clear filter" }</button>
                 </div>
             }
-            <div class="topo-scroll">
+            <div class="topo-scroll" ref={scroller}>
                 <svg class="topo" viewBox={format!("0 0 {:.0} {:.0}", topo.width, topo.height)}
-                     style={format!(
+                     data-css={format!(
                          "min-width:{:.0}px;max-width:{:.0}px;max-height:{:.0}px",
                          if narrow { 0.0 } else { topo.width * 0.62 }, topo.width * 1.2, topo.height * 1.2
                      )}
