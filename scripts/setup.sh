@@ -7,6 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TRUNK_VERSION=0.21.14
 MDBOOK_VERSION=0.4.52
 CARGO_FUZZ_VERSION=0.13.2
+SIMPY_VERSION=4.1.2
 export PATH="$HOME/.cargo/bin:$ROOT/e2e/node_modules/.bin:$PATH"
 
 # The release wasm only (Trunk's cargo call in serve.sh and test.sh's build step): std is rebuilt
@@ -150,6 +151,18 @@ ensure_build_tools() {
   ensure_trunk
 }
 
+# SimPy from PyPI, for the engine-vs-SimPy ratio (benches/compare.sh). Debian's Python is
+# "externally managed": install into the user site, which touches nothing of the system's.
+ensure_simpy() {
+  if python3 -c "import simpy, sys; sys.exit(simpy.__version__ != '$SIMPY_VERSION')" 2>/dev/null; then
+    have "simpy $SIMPY_VERSION: installed"
+  else
+    step "pip install --user simpy==$SIMPY_VERSION"
+    python3 -m pip install --quiet --user --break-system-packages "simpy==$SIMPY_VERSION" ||
+      fail "installing simpy $SIMPY_VERSION failed" "check that PyPI is reachable and python3-pip is installed"
+  fi
+}
+
 ensure_test_tools() {
   ensure_build_tools
   step "Checking test tools"
@@ -157,4 +170,5 @@ ensure_test_tools() {
   ensure_chromium
   ensure_cargo_fuzz
   ensure_mdbook
+  ensure_simpy
 }

@@ -35,7 +35,7 @@ print_summary() {
   # The runners' own summary lines, step by step.
   for log in "$LOGS"/*.log; do
     [ -f "$log" ] || continue
-    grep -hE '^(test result:|e2e [a-z-]+:|Done [0-9]+ runs)' "$log" | sed "s|^|$(basename "$log" .log): |" || true
+    grep -hE '^(test result:|e2e [a-z-]+:|Done [0-9]+ runs|M/M/4 customers/s)|[0-9.]+x +[0-9.]+x$' "$log" | sed "s|^|$(basename "$log" .log): |" || true
   done
   printf 'total %ds\n' $((SECONDS - T0))
 }
@@ -101,5 +101,7 @@ run_step memory node e2e/memory.mjs dist
 run_step perf node e2e/perf.mjs dist
 # Engine speed in wasm (node) vs native, same workload and profile: a report of the ratio.
 run_step wasm-ratio sh benches/wasm_ratio.sh
+# Engine vs SimPy on the same M/M/c workload, in one run: a report of the ratio (goal >= 50x).
+run_step simpy sh benches/compare.sh 1000000 mmc simpy
 
 print_summary
