@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { serveDir, launchChromium, watchErrors, check, summary, assert } from './lib.mjs';
+import { serveDir, launchChromium, watchErrors, check, summary, assert, frames } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = process.argv[2] ?? join(here, '..', 'dist');
@@ -38,16 +38,6 @@ const POLICY = [
 const events = async (page) => Number(await page.getAttribute('[data-testid=events]', 'data-events'));
 const nowUs = async (page) => Number(await page.getAttribute('[data-testid=sim-time]', 'data-now-us'));
 const blur = (page) => page.evaluate(() => document.activeElement?.blur());
-const frames = (page, n) =>
-  page.evaluate(
-    (n) =>
-      new Promise((done) => {
-        let k = 0;
-        const f = () => (++k >= n ? done() : requestAnimationFrame(f));
-        requestAnimationFrame(f);
-      }),
-    n,
-  );
 /** Every `securitypolicyviolation` in the page, recorded from before the first script runs. */
 const WATCH_CSP = `(() => {
   window.__csp = [];

@@ -16,7 +16,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { deflateRawSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { serveDir, launchChromium, watchErrors, check, summary, assert } from './lib.mjs';
+import { serveDir, launchChromium, watchErrors, check, summary, assert, frames } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = process.argv[2] ?? join(here, '..', 'dist');
@@ -176,16 +176,6 @@ const settle = (page, timeout = 60000) =>
         requestAnimationFrame(f);
       }),
     timeout,
-  );
-const frames = (page, n) =>
-  page.evaluate(
-    (n) =>
-      new Promise((done) => {
-        let k = 0;
-        const f = () => (++k >= n ? done() : requestAnimationFrame(f));
-        requestAnimationFrame(f);
-      }),
-    n,
   );
 
 /** Runs `fn` in a fresh measuring window; returns the longest frame and long task in it. */

@@ -71,6 +71,18 @@ export function watchErrors(page) {
   return errors;
 }
 
+/** Waits for `n` animation frames in the page. */
+export const frames = (page, n) =>
+  page.evaluate(
+    (n) =>
+      new Promise((done) => {
+        let k = 0;
+        const f = () => (++k >= n ? done() : requestAnimationFrame(f));
+        requestAnimationFrame(f);
+      }),
+    n,
+  );
+
 let failures = 0;
 let passes = 0;
 

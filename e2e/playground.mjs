@@ -6,24 +6,13 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { serveDir, launchChromium, watchErrors, check, summary, assert } from './lib.mjs';
+import { serveDir, launchChromium, watchErrors, check, summary, assert, frames } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = process.argv[2] ?? join(here, '..', 'dist');
 const out = join(here, 'out');
 await mkdir(out, { recursive: true });
 
-/** Waits for `n` animation frames in the page. */
-const frames = (page, n) =>
-  page.evaluate(
-    (n) =>
-      new Promise((done) => {
-        let k = 0;
-        const f = () => (++k >= n ? done() : requestAnimationFrame(f));
-        requestAnimationFrame(f);
-      }),
-    n,
-  );
 const events = async (page) => Number(await page.getAttribute('[data-testid=events]', 'data-events'));
 const isPlaying = async (page) => (await page.getAttribute('[data-testid=play]', 'aria-pressed')) === 'true';
 const tab = (page, slug) => page.click(`#tab-${slug}`);

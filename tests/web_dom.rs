@@ -23,17 +23,8 @@ fn mount() -> web_sys::Element {
     if let Ok(Some(storage)) = w.local_storage() {
         let _ = storage.clear();
     }
-    let l = w.location();
-    let bare = format!(
-        "{}{}{}",
-        l.origin().expect("origin"),
-        l.pathname().expect("path"),
-        l.hash().expect("hash")
-    );
-    w.history()
-        .expect("history")
-        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&bare))
-        .expect("replaceState");
+    let hash = w.location().hash().expect("hash");
+    set_url("", &hash);
     // The app's own stylesheet, so that layout (scrolling lists, canvas size) is real.
     if document().get_element_by_id("app-style").is_none() {
         let style = document().create_element("style").expect("style");
@@ -290,19 +281,28 @@ async fn log_and_timeline_share_the_selection() {
     unmount(&root);
 }
 
-fn set_fragment(fragment: &str) {
+/// Replace the page's query string and fragment (each with its `?`/`#`, or empty) in place.
+fn set_url(search: &str, fragment: &str) {
     let w = web_sys::window().expect("window");
     let l = w.location();
     let url = format!(
-        "{}{}{}{fragment}",
+        "{}{}{search}{fragment}",
         l.origin().expect("origin"),
         l.pathname().expect("path"),
-        l.search().expect("search")
     );
     w.history()
         .expect("history")
         .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
         .expect("replaceState");
+}
+
+fn set_fragment(fragment: &str) {
+    let search = web_sys::window()
+        .expect("window")
+        .location()
+        .search()
+        .expect("search");
+    set_url(&search, fragment);
 }
 
 #[wasm_bindgen_test]

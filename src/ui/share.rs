@@ -186,12 +186,13 @@ pub enum Popover {
     Export,
 }
 
+/// What the Share and Embed buttons are given.
 #[derive(Properties, PartialEq)]
-pub struct ShareProps {
+pub struct LinkProps {
     pub applied: Option<Rc<Applied>>,
     /// The fragment for the current run (computed when asked, as encoding costs a DEFLATE).
     pub fragment: Callback<(), Option<String>>,
-    /// The view shown now: the link opens on it.
+    /// The view shown now: Share's link opens on it; it is Embed's first choice.
     pub tab: Tab,
     /// Whether this popover is the open one, and how to open (true) or close (false) it.
     pub open: bool,
@@ -200,7 +201,7 @@ pub struct ShareProps {
 
 /// The Share button and its popover.
 #[function_component]
-pub fn ShareButton(props: &ShareProps) -> Html {
+pub fn ShareButton(props: &LinkProps) -> Html {
     let shared = use_state(|| Shared::Closed);
     let on_share = {
         let shared = shared.clone();
@@ -304,20 +305,10 @@ pub fn ShareButton(props: &ShareProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct EmbedProps {
-    pub applied: Option<Rc<Applied>>,
-    pub fragment: Callback<(), Option<String>>,
-    /// The view the app shows now: the snippet's first choice.
-    pub tab: Tab,
-    pub open: bool,
-    pub on_open: Callback<bool>,
-}
-
 /// The Embed button: a popover that writes the `<iframe>` snippet for the current scenario
 /// (view, autoplay and toolbar chosen there), with a Copy button and a preview link.
 #[function_component]
-pub fn EmbedButton(props: &EmbedProps) -> Html {
+pub fn EmbedButton(props: &LinkProps) -> Html {
     // The fragment is taken when the popover opens (encoding costs a DEFLATE), not per render.
     let fragment = use_state(String::new);
     let options = use_state(|| SnippetOptions {
