@@ -55,10 +55,11 @@ fn records_are_appended_in_arrival_order_for_every_gallery_scenario() {
         let mut sim = switchboard::sim::Sim::new(compiled.world, example.seed).expect("valid");
         sim.run_to_end();
         let records = sim.trace().records();
-        if let Some(w) = records.windows(2).find(|w| w[1].recv < w[0].recv) {
+        let mut pairs = records.iter().zip(records.iter().skip(1));
+        if let Some((a, b)) = pairs.find(|(a, b)| b.recv < a.recv) {
             panic!(
                 "{}: record {} (recv {}) appended after record {} (recv {})",
-                example.id, w[1].id.0, w[1].recv, w[0].id.0, w[0].recv
+                example.id, b.id.0, b.recv, a.id.0, a.recv
             );
         }
     }

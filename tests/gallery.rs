@@ -73,7 +73,7 @@ fn every_entry_round_trips_through_a_short_link() {
 
 use switchboard::sim::{
     ClientMetrics, ConsumerMetrics, EndpointMetrics, Kind, MailboxMetrics, NodeKind, Outcome,
-    Record, Sim, SimTime, Status, StopReason,
+    Record, Records, Sim, SimTime, Status, StopReason,
 };
 
 struct Run {
@@ -142,7 +142,7 @@ impl Run {
             .last()
             .map_or(0, |p| p.depth)
     }
-    fn records(&self) -> &[Record] {
+    fn records(&self) -> Records<'_> {
         self.sim.trace().records()
     }
     /// Responses `server → caller` (REST or RPC) as (request sent, latency, outcome).

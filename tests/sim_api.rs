@@ -491,7 +491,7 @@ fn trace_limit_keeps_the_newest_records_with_global_ids() {
     kept.run_to_end();
     let (all, tail) = (full.trace().records(), kept.trace().records());
     assert!((1_000..2_000).contains(&tail.len()), "{}", tail.len());
-    assert_eq!(tail, &all[all.len() - tail.len()..]);
+    assert_eq!(tail, all.range(all.len() - tail.len()..));
     let first = kept.trace().first_id();
     assert_eq!(first.0 as usize, all.len() - tail.len());
     assert_eq!(kept.trace().get(first), Some(&tail[0]));

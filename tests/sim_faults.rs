@@ -390,7 +390,10 @@ fn crashes_of_one_service_leave_another_services_backlog_alone() {
     assert!(waiting(&sim) >= 200_000, "{} waiting", waiting(&sim));
     let records = sim.trace().len();
     sim.run_until(ms(3_501));
-    let crashes = sim.trace().records()[records..]
+    let crashes = sim
+        .trace()
+        .records()
+        .range(records..)
         .iter()
         .filter(|r| r.kind == Kind::FaultStart)
         .count();

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! World (plain data, world.rs) ──Sim::new(world, seed)──► Sim ──step()/run_until(t)/run_to_end()──►
-//!     trace()   : append-only Vec<Record>, one per message hop / work span (trace.rs)
+//!     trace()   : append-only chunked list of Records, one per message hop / work span (trace.rs)
 //!     metrics() : histograms, counters, time series (metrics.rs)
 //!     in_flight(), mailboxes(), breakers(), crashed(), partitions() : live state for the UI
 //! ```
@@ -40,7 +40,7 @@ pub use metrics::{
 pub use time::SimTime;
 pub use trace::{
     format_record, BreakerState, DropReason, Kind, Mechanism, NameId, Names, NodeId, Outcome,
-    Record, RecordId, RejectReason, Trace, TraceId,
+    Record, RecordId, RecordIter, Records, RejectReason, Trace, TraceId,
 };
 pub use world::{
     Arrival, AttributeFilter, BreakerPolicy, Burst, Call, Client, Consumer, Endpoint, Fault,

@@ -1,10 +1,11 @@
-//! The trace: an append-only `Vec` of compact `Record`s, one per message hop, work span,
+//! The trace: an append-only, chunked list of compact `Record`s, one per message hop, work span,
 //! timeout, dead letter, breaker transition and fault edge; its canonical byte encoding and hash;
 //! and the stable one-line text form used by golden tests and the CLI.
 //!
 //! A record is appended when its outcome is known (a message when it arrives or is dropped, a
 //! span when it ends) and never changes afterwards. Every view is a projection of this list.
 
+use crate::sim::chunked::{Chunked, Iter, View};
 use crate::sim::time::SimTime;
 use crate::sim::world::GrpcCode;
 use std::fmt::Write as _;
@@ -401,11 +402,30 @@ pub fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
+/// The retained records of a trace, in order: a cheap, copyable view (`len`, `get`, `[i]`, `iter`,
+/// `range`, `chunks`, `partition_point`, `first`, `last`). `records[i]` has id
+/// `trace.first_id() + i`.
+pub type Records<'a> = View<'a, Record>;
+
+/// Iterator over `Records`, in trace order.
+pub type RecordIter<'a> = Iter<'a, Record>;
+
 /// The append-only list of records of one run (or, with a retention limit, its most recent
 /// records: ids stay global, and `records()[i]` has id `first_id() + i`).
+///
+/// Records live in fixed-size chunks, so appending never copies earlier records (a doubling
+/// `Vec` would copy the whole trace at once — over 100 MB for two million records — and keep up to
+/// half its memory as slack).
 #[derive(Clone, Debug)]
 pub struct Trace {
-    records: Vec<Record>,
+    /// The retained records, after `skip` discarded ones still sharing the first chunk.
+    records: Chunked<Record>,
+    /// Discarded records at the front of `records` (fewer than a chunk's worth: whole chunks of
+    /// discarded records are freed).
+    skip: usize,
+    /// `records.len()` at which the oldest are discarded (`skip + 2 * limit`), precomputed so
+    /// that `push` makes one comparison for the limit.
+    discard_at: usize,
     first: u32,
     limit: u32,
 }
@@ -418,50 +438,67 @@ impl Default for Trace {
 
 impl Trace {
     pub(crate) fn with_limit(limit: Option<u32>) -> Trace {
+        let limit = limit.map_or(u32::MAX, |l| l.max(1));
         Trace {
-            records: Vec::new(),
+            records: Chunked::new(),
+            skip: 0,
+            discard_at: Trace::twice(limit),
             first: 0,
-            limit: limit.map_or(u32::MAX, |l| l.max(1)),
+            limit,
         }
     }
     /// Retained records, in the order they were appended (= order their outcomes became known).
     /// Without a retention limit this is every record and `records()[id]` is record `id`.
-    pub fn records(&self) -> &[Record] {
-        &self.records
+    pub fn records(&self) -> Records<'_> {
+        self.records.view(self.skip..)
     }
     /// Id of `records()[0]` (0 unless a retention limit discarded older records).
     pub fn first_id(&self) -> RecordId {
         RecordId(self.first)
     }
     /// Number of retained records.
+    #[inline]
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.records.len() - self.skip
     }
     /// Whether no record is retained.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len() == 0
     }
     /// A record by id (`None` if unknown or discarded by the retention limit).
     pub fn get(&self, id: RecordId) -> Option<&Record> {
         id.0.checked_sub(self.first)
-            .and_then(|i| self.records.get(i as usize))
+            .and_then(|i| self.records().get(i as usize))
     }
     /// FNV-1a 64 over the canonical encoding (`Record::encode`) of every retained record in
     /// order, starting from the FNV offset basis. Equal hashes mean byte-identical traces.
     pub fn hash(&self) -> u64 {
-        self.records
+        self.records()
             .iter()
             .fold(FNV_OFFSET, |h, r| fnv1a(h, &r.encode()))
     }
     #[inline]
     pub(crate) fn push(&mut self, r: Record) {
-        if self.records.len() as u64 >= 2 * u64::from(self.limit) {
-            // Keep the newest `limit`; the buffer's memory is reused, not reallocated.
-            let drop = self.records.len() - self.limit as usize;
-            self.records.drain(..drop);
-            self.first = self.first.wrapping_add(drop as u32);
+        if self.records.len() >= self.discard_at {
+            self.discard_oldest();
         }
         self.records.push(r);
+    }
+    /// Keeps the newest `limit` records (called at twice that, so the work is amortised and the
+    /// retained count stays between `limit` and `2 * limit`). Discarded records are skipped;
+    /// chunks holding only discarded records are freed, and no retained record moves.
+    #[cold]
+    #[inline(never)]
+    fn discard_oldest(&mut self) {
+        let drop = self.len() - self.limit as usize;
+        self.first = self.first.wrapping_add(drop as u32);
+        self.skip += drop;
+        self.skip -= self.records.drop_front_chunks(self.skip);
+        self.discard_at = self.skip.saturating_add(Trace::twice(self.limit));
+    }
+    /// `2 * limit` as a `usize` (saturating where `usize` is 32 bits: no limit is then reached).
+    fn twice(limit: u32) -> usize {
+        usize::try_from(2 * u64::from(limit)).unwrap_or(usize::MAX)
     }
 }
 
@@ -505,12 +542,170 @@ pub fn format_record(r: &Record, names: &dyn Names) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::chunked::CHUNK;
 
     #[test]
     fn record_is_compact() {
         assert_eq!(std::mem::size_of::<Record>(), 56);
         assert!(std::mem::size_of::<Record>() <= 64);
         assert_eq!(ENCODED_LEN, 51);
+    }
+
+    /// A record with id `i` whose arrival time never decreases with `i`, like the engine's.
+    fn rec(i: u32) -> Record {
+        Record {
+            send: SimTime(u64::from(i / 3)),
+            recv: SimTime(u64::from(i / 3) + 5),
+            id: RecordId(i),
+            trace: TraceId(i % 11),
+            cause: i.checked_sub(1).map(RecordId),
+            from: NodeId(i % 3),
+            to: NodeId(i % 5),
+            name: NameId(i % 7),
+            label: NameId::EMPTY,
+            outcome: Outcome::Ok,
+            attempt: 1,
+            kind: Kind::Work,
+            late: false,
+        }
+    }
+
+    fn filled(n: u32, limit: Option<u32>) -> Trace {
+        let mut t = Trace::with_limit(limit);
+        for i in 0..n {
+            t.push(rec(i));
+        }
+        t
+    }
+
+    #[test]
+    fn appending_across_chunks_keeps_order_and_ids() {
+        let n = 3 * CHUNK as u32 + 5;
+        let t = filled(n, None);
+        let records = t.records();
+        assert_eq!((t.len(), records.len()), (n as usize, n as usize));
+        assert_eq!(t.first_id(), RecordId(0));
+        assert!(records.iter().map(|r| r.id.0).eq(0..n));
+        assert!(records.iter().rev().map(|r| r.id.0).eq((0..n).rev()));
+        for i in [
+            0,
+            1,
+            CHUNK as u32 - 1,
+            CHUNK as u32,
+            2 * CHUNK as u32 + 1,
+            n - 1,
+        ] {
+            assert_eq!(records[i as usize], rec(i));
+            assert_eq!(t.get(RecordId(i)), Some(&rec(i)));
+        }
+        assert_eq!(t.get(RecordId(n)), None);
+        assert_eq!(records.last(), Some(&rec(n - 1)));
+        assert_eq!(
+            records.chunks().map(<[Record]>::len).collect::<Vec<_>>(),
+            [CHUNK, CHUNK, CHUNK, 5]
+        );
+    }
+
+    #[test]
+    fn records_agree_with_a_vec() {
+        let mut seed = 7u64;
+        let mut next = |m: usize| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize % m
+        };
+        for n in [0, 1, 2, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 77] {
+            let t = filled(n as u32, None);
+            let model: Vec<Record> = (0..n as u32).map(rec).collect();
+            let records = t.records();
+            assert_eq!(records.to_vec(), model);
+            assert_eq!(
+                t.hash(),
+                model.iter().fold(FNV_OFFSET, |h, r| fnv1a(h, &r.encode()))
+            );
+            for _ in 0..300 {
+                let a = next(n + 1);
+                let b = a + next(n + 1 - a);
+                let (view, slice) = (records.range(a..b), &model[a..b]);
+                assert!(view.iter().eq(slice), "{n}: {a}..{b}");
+                assert_eq!(view.len(), slice.len());
+                assert_eq!(view.last(), slice.last());
+                let i = next(n + 1);
+                assert_eq!(records.get(i), model.get(i));
+                // Arrival times are non-decreasing, so this is a valid binary search.
+                let t0 = SimTime(next(n / 3 + 8) as u64);
+                assert_eq!(
+                    view.partition_point(|r| r.recv < t0),
+                    slice.partition_point(|r| r.recv < t0),
+                    "{n}: {a}..{b} before {t0:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn retention_keeps_the_newest_records_with_global_ids() {
+        for limit in [1, 5, CHUNK as u32 - 1, CHUNK as u32 + 7, 2 * CHUNK as u32] {
+            let mut t = Trace::with_limit(Some(limit));
+            // The retained count the `Vec`-based trace kept (drain to `limit` at `2 * limit`),
+            // which the chunked one keeps exactly.
+            let mut model_len = 0usize;
+            let n = 7 * CHUNK as u32 + 3;
+            for i in 0..n {
+                if model_len as u64 >= 2 * u64::from(limit) {
+                    model_len = limit as usize;
+                }
+                model_len += 1;
+                t.push(rec(i));
+                assert_eq!(t.len(), model_len, "limit {limit}, after record {i}");
+                assert_eq!(t.first_id().0 as usize, i as usize + 1 - model_len);
+                // Memory stays bounded: discarded records never fill a whole chunk.
+                assert!(t.skip < CHUNK, "limit {limit}: {} discarded kept", t.skip);
+            }
+            let first = t.first_id().0;
+            assert!(
+                t.records().iter().map(|r| r.id.0).eq(first..n),
+                "limit {limit}"
+            );
+            assert_eq!(t.records()[0], rec(first));
+            let (records, mid) = (t.records(), first + (n - first) / 2);
+            assert_eq!(
+                records.partition_point(|r| r.id.0 < mid),
+                (mid - first) as usize
+            );
+            assert!(records.range(1..).iter().map(|r| r.id.0).eq(first + 1..n));
+            assert_eq!(t.get(RecordId(first)), Some(&rec(first)));
+            assert_eq!(t.get(RecordId(n - 1)), Some(&rec(n - 1)));
+            assert_eq!(t.get(RecordId(first.wrapping_sub(1))), None);
+            assert_eq!(t.get(RecordId(n)), None);
+            assert_eq!(
+                t.hash(),
+                (first..n).fold(FNV_OFFSET, |h, i| fnv1a(h, &rec(i).encode()))
+            );
+        }
+    }
+
+    #[test]
+    fn growing_never_moves_a_record() {
+        let mut t = filled(1, None);
+        let at: *const Record = &t.records()[0];
+        for i in 1..10 * CHUNK as u32 {
+            t.push(rec(i));
+        }
+        assert_eq!(&t.records()[0] as *const Record, at, "record 0 moved");
+
+        // With a retention limit, discarding old records does not move the retained ones.
+        let mut t = filled(3 * CHUNK as u32 + 1, Some(2 * CHUNK as u32));
+        let newest = t.len() - 1;
+        let at: *const Record = &t.records()[newest];
+        let id = t.records()[newest].id;
+        for i in 3 * CHUNK as u32 + 1..4 * CHUNK as u32 + 1 {
+            t.push(rec(i));
+        }
+        assert!(t.first_id().0 > 0, "the limit discarded records");
+        let r = t.get(id).expect("still retained");
+        assert_eq!(r as *const Record, at, "a retained record moved");
     }
 
     #[test]

@@ -116,8 +116,8 @@ pub struct RunSettings {
     /// Record the trace (on by default). Metrics are kept either way.
     pub trace: bool,
     /// Retain at most about this many most recent records (`None`: keep every record). Older
-    /// records are discarded in batches (memory stays under twice the limit); record ids stay
-    /// global — see `Trace::first_id`.
+    /// records are discarded in batches (memory stays under about twice the limit); record ids
+    /// stay global — see `Trace::first_id`.
     pub trace_limit: Option<u32>,
     /// Width of one point of the metrics time series (depth/in-flight/busy over time).
     /// `None` picks `duration / 500`, at least 1 ms.

@@ -316,7 +316,10 @@ pub fn LogView(props: &LogProps) -> Html {
         }
     });
 
-    let filters = filter_bar(run_ref, &props.filter, &props.dispatch);
+    let filters = html! {
+        <FilterBar run={props.run.clone()} run_id={props.clock.run_id} filter={props.filter.clone()}
+                   dispatch={props.dispatch.clone()} />
+    };
     let nothing = if total_records == 0 {
         Some(empty_state(
             "No messages yet",
@@ -389,6 +392,60 @@ pub fn LogView(props: &LogProps) -> Html {
 /// A change to the filter from a control's new value.
 type FilterEdit = Rc<dyn Fn(&mut LogFilter, String)>;
 
+/// Most nodes offered in the node filter's list; a list of thousands takes the browser hundreds
+/// of milliseconds to build and nobody scrolls through it.
+const LISTED_NODES: usize = 200;
+
+/// The nodes the node filter lists (indices, in declaration order) and how many it leaves out:
+/// all of them in a world of up to `LISTED_NODES`; else the first `LISTED_NODES` that have a
+/// path to or from anything (those without one carry no messages), and the node filtered to.
+fn listed_nodes(run: &super::run::Run, filtered: Option<NodeId>) -> (Vec<usize>, usize) {
+    let total = run.sim.nodes().len();
+    if total <= LISTED_NODES {
+        return ((0..total).collect(), 0);
+    }
+    let mut linked = vec![false; total];
+    for e in &run.topology.edges {
+        for n in [e.from, e.to] {
+            if let Some(l) = linked.get_mut(n.0 as usize) {
+                *l = true;
+            }
+        }
+    }
+    let mut listed: Vec<usize> = (0..total)
+        .filter(|&i| linked[i])
+        .take(LISTED_NODES)
+        .collect();
+    if let Some(n) = filtered.map(|n| n.0 as usize) {
+        if n < total && !listed.contains(&n) {
+            listed.push(n);
+            listed.sort_unstable();
+        }
+    }
+    let hidden = total - listed.len();
+    (listed, hidden)
+}
+
+#[derive(Properties, PartialEq)]
+struct FilterBarProps {
+    run: RunHandle,
+    /// The run the node list is of (the handle stays the same cell across runs).
+    run_id: u32,
+    filter: LogFilter,
+    dispatch: UseReducerDispatcher<State>,
+}
+
+/// The filter controls: a component of their own, so the node list (one option per node,
+/// thousands in a big world) is rebuilt only when the filter or the run changes, not every frame.
+#[function_component]
+fn FilterBar(props: &FilterBarProps) -> Html {
+    let cell = props.run.0.borrow();
+    let Some(run) = cell.as_ref() else {
+        return html! {};
+    };
+    filter_bar(run, &props.filter, &props.dispatch)
+}
+
 fn filter_bar(run: &super::run::Run, f: &LogFilter, d: &UseReducerDispatcher<State>) -> Html {
     let set = |change: FilterEdit| {
         let (d, f) = (d.clone(), f.clone());
@@ -430,6 +487,8 @@ fn filter_bar(run: &super::run::Run, f: &LogFilter, d: &UseReducerDispatcher<Sta
         let d = d.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::SetFilter(LogFilter::default())))
     };
+    let (listed, hidden) = listed_nodes(run, f.node);
+    let nodes = run.sim.nodes();
     let mech_value = match f.mechanism {
         None => "",
         Some(Mechanism::Rest) => "rest",
@@ -450,9 +509,14 @@ fn filter_bar(run: &super::run::Run, f: &LogFilter, d: &UseReducerDispatcher<Sta
         <div class="filters" role="search" aria-label="Filter messages">
             <select aria-label="Service" data-testid="filter-node" onchange={on_node}>
                 <option value="" selected={f.node.is_none()}>{ "All nodes" }</option>
-                { for run.sim.nodes().iter().enumerate().map(|(i, n)| html! {
-                    <option value={i.to_string()} selected={f.node == Some(NodeId(i as u32))}>{ &n.name }</option>
+                { for listed.iter().map(|&i| html! {
+                    <option value={i.to_string()} selected={f.node == Some(NodeId(i as u32))}>{ &nodes[i].name }</option>
                 }) }
+                if hidden > 0 {
+                    <option value="more" disabled=true data-testid="filter-node-more">
+                        { format!("… {} more: click one in the topology, or type its name in the text filter", fmt::count(hidden as u64)) }
+                    </option>
+                }
             </select>
             <select aria-label="Mechanism" data-testid="filter-mech" onchange={on_mech}>
                 { for mechs.iter().map(|(v, l)| html! {

@@ -246,7 +246,7 @@ impl Run {
     /// Index the records appended since the last call.
     fn sync(&mut self) {
         let records = self.sim.trace().records();
-        for r in &records[self.synced..] {
+        for r in records.range(self.synced..) {
             if r.duration() > LONG {
                 self.long.push(r.id.0);
             }
@@ -328,7 +328,7 @@ impl Run {
         }
         let log = self.log.as_mut().expect("log rows built above");
         let records = self.sim.trace().records();
-        for r in &records[log.upto..] {
+        for r in records.range(log.upto..) {
             if in_log(r) && matches(&self.sim, r, log) {
                 log.rows.push(r.id.0);
             }
@@ -348,7 +348,7 @@ impl Run {
             }
         };
         let (_, upto, kids) = self.caused.as_mut().expect("set above");
-        for r in records.get(start..).unwrap_or(&[]) {
+        for r in records.range(start.min(records.len())..) {
             if r.cause == Some(id) {
                 kids.push(r.id.0);
             }

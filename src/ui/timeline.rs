@@ -4,10 +4,12 @@
 //! drops, timeouts, retries, redeliveries and dead letters have their own marks; faults shade
 //! the lanes they hit. Zoom (wheel, buttons, +/−), pan (drag, ←/→), a playhead, and "follow"
 //! while playing. Drawn on a canvas, only what is in view, with level of detail when it is
-//! dense; clicking an arrow selects its record (and the log row), and a selection made elsewhere
-//! brings it into view.
+//! dense; when there are more lanes than fit, they scroll (a scroll bar, the wheel over the lane
+//! names, ↑/↓) and only those in view are drawn. Clicking an arrow selects its record (and the log
+//! row), and a selection made elsewhere brings it into view.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
@@ -42,6 +44,37 @@ struct View {
     t0: f64,
     span: f64,
     follow: bool,
+    /// How far the lanes are scrolled down (px), when there are more than fit.
+    y0: f64,
+}
+
+/// How the lanes fit the canvas at the last draw: how many, their height and the height of the
+/// plot (px).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Fit {
+    lanes: usize,
+    lane_h: f64,
+    plot: f64,
+}
+
+impl Fit {
+    /// More lanes than fit: they scroll.
+    fn overflows(&self) -> bool {
+        self.lane_h > 0.0 && self.lanes as f64 * self.lane_h + 4.0 > self.plot + 0.5
+    }
+}
+
+/// The lanes in view when `lanes` lanes of `lane_h` px are scrolled down by `y0` px in a plot
+/// `plot` px high: (`y0` kept within bounds, first lane, one past the last, all lanes' height).
+pub fn lane_window(lanes: usize, lane_h: f64, plot: f64, y0: f64) -> (f64, usize, usize, f64) {
+    let content = lanes as f64 * lane_h + 4.0;
+    if lane_h <= 0.0 {
+        return (0.0, 0, lanes, content);
+    }
+    let y0 = y0.clamp(0.0, (content - plot).max(0.0));
+    let first = ((y0 / lane_h) as usize).min(lanes);
+    let last = (((y0 + plot) / lane_h).ceil() as usize).min(lanes);
+    (y0, first, last, content)
 }
 
 struct Drag {
@@ -190,7 +223,10 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
         t0: 0.0,
         span: DEFAULT_SPAN,
         follow: true,
+        y0: 0.0,
     });
+    let fit = use_mut_ref(Fit::default);
+    let strip = use_node_ref();
     let drag = use_mut_ref(|| None::<Drag>);
     let hits: Rc<RefCell<Vec<Hit>>> = use_mut_ref(Vec::new);
     // Reading the theme's colours costs a style query each; while playing they are re-read
@@ -198,18 +234,41 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
     let palette = use_mut_ref(|| None::<(u32, Palette)>);
     // Wall time and inputs of the last draw: while playing, at most ~30 draws a second
     // (rasterising thousands of arrows is the expensive part of a frame).
-    let last_draw = use_mut_ref(|| (0.0f64, None::<(bool, f64, f64, Option<RecordId>)>));
+    let last_draw = use_mut_ref(|| (0.0f64, None::<(bool, f64, f64, Option<RecordId>, f64)>));
     let redraw = use_force_update();
     let canvas = use_node_ref();
     let wrap = use_node_ref();
 
     let now = props.clock.now.0 as f64;
-    {
+    let lane_count = props
+        .run
+        .0
+        .borrow()
+        .as_ref()
+        .map_or(0, |r| r.lanes.len().max(1));
+    let lanes_shown = {
         // Follow: keep the playhead near the right edge.
         let mut v = view.borrow_mut();
         if v.follow {
             v.t0 = (now - v.span * 0.9).max(0.0);
         }
+        let f = *fit.borrow();
+        let (y0, first, last, content) = lane_window(lane_count, f.lane_h, f.plot, v.y0);
+        v.y0 = y0;
+        f.overflows().then_some((first, last, content))
+    };
+    // The lane scroll bar follows the view (moved by the wheel, keys or a selection).
+    {
+        let (strip, view) = (strip.clone(), view.clone());
+        use_effect(move || {
+            if let Some(el) = strip.cast::<web_sys::HtmlElement>() {
+                super::dom::apply_css(&el);
+                let y0 = view.borrow().y0;
+                if (f64::from(el.scroll_top()) - y0).abs() >= 1.0 {
+                    el.set_scroll_top(y0 as i32);
+                }
+            }
+        });
     }
 
     // Draw after every render (the clock, the selection or the view moved).
@@ -223,6 +282,7 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
         );
         let selected = props.selected;
         let (palette, playing, last_draw) = (palette.clone(), props.playing, last_draw.clone());
+        let (fit, redraw) = (fit.clone(), redraw.clone());
         use_effect(move || {
             let wall = super::dom::now_ms();
             // What the user chose to see; a following view moves by itself and does not count.
@@ -233,6 +293,7 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
                     v.span,
                     if v.follow { 0.0 } else { v.t0 },
                     selected,
+                    v.y0,
                 )
             };
             {
@@ -259,8 +320,13 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
                     return;
                 };
                 *n += 1;
-                let (list, drawn) = draw(&c, &w, pal, r, v, selected);
+                let (list, drawn, new_fit) = draw(&c, &w, pal, r, v, selected);
                 let _ = c.set_attribute("data-arrows", &drawn.to_string());
+                // The first draw, or a resize, decides how many lanes fit: render the lane
+                // scroll bar (or drop it) to match.
+                if std::mem::replace(&mut *fit.borrow_mut(), new_fit) != new_fit {
+                    redraw.force_update();
+                }
                 // A point on one drawn arrow, so end-to-end tests can click it. The point is
                 // rounded the way the test clicks it, and must pick that same arrow: where
                 // arrows cross, the midpoint of one can be nearer another.
@@ -283,7 +349,8 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
 
     // Wheel zoom needs a non-passive listener to keep the page from scrolling.
     {
-        let (canvas, view, redraw) = (canvas.clone(), view.clone(), redraw.clone());
+        let (canvas, view, redraw, fit) =
+            (canvas.clone(), view.clone(), redraw.clone(), fit.clone());
         use_effect_with((), move |_| {
             let listener = canvas.cast::<web_sys::Element>().map(|el| {
                 let target = el.clone();
@@ -294,7 +361,15 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
                     e.prevent_default();
                     let width = f64::from(target.client_width()) - LEFT - RIGHT;
                     let mut v = view.borrow_mut();
-                    if w.shift_key() || w.delta_x().abs() > w.delta_y().abs() {
+                    let f = *fit.borrow();
+                    let lanes_scroll = f.overflows()
+                        && f64::from(w.offset_x()) < LEFT
+                        && w.delta_y().abs() >= w.delta_x().abs();
+                    if lanes_scroll {
+                        // Over the lane names the wheel scrolls the lanes (when they overflow;
+                        // `lane_window` keeps it in bounds at the next render).
+                        v.y0 = (v.y0 + w.delta_y()).max(0.0);
+                    } else if w.shift_key() || w.delta_x().abs() > w.delta_y().abs() {
                         let d = if w.delta_x() != 0.0 {
                             w.delta_x()
                         } else {
@@ -316,18 +391,23 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
         });
     }
 
-    // A selection made elsewhere comes into view.
+    // A selection made elsewhere comes into view: its time, and its sender's lane.
     {
-        let (run, view, redraw) = (props.run.clone(), view.clone(), redraw.clone());
+        let (run, view, redraw, fit) =
+            (props.run.clone(), view.clone(), redraw.clone(), fit.clone());
         use_effect_with(props.selected, move |selected| {
             let Some(id) = *selected else {
                 return;
             };
             let cell = run.0.borrow();
-            let Some(r) = cell.as_ref().and_then(|r| r.sim.trace().get(id).copied()) else {
+            let Some((r, lane)) = cell.as_ref().and_then(|run| {
+                let r = run.sim.trace().get(id).copied()?;
+                Some((r, run.lane_of.get(r.from.0 as usize).copied().unwrap_or(0)))
+            }) else {
                 return;
             };
             let mut v = view.borrow_mut();
+            let mut moved = false;
             let (a, b) = (r.send.0 as f64, r.recv.0 as f64);
             if b < v.t0 || a > v.t0 + v.span {
                 v.follow = false;
@@ -335,6 +415,15 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
                     v.span = ((b - a) * 1.25).max(MIN_SPAN);
                 }
                 v.t0 = ((a + b) / 2.0 - v.span / 2.0).max(0.0);
+                moved = true;
+            }
+            let f = *fit.borrow();
+            let y = lane as f64 * f.lane_h;
+            if f.overflows() && (y < v.y0 || y + f.lane_h > v.y0 + f.plot) {
+                v.y0 = (y - f.plot / 2.0).max(0.0);
+                moved = true;
+            }
+            if moved {
                 drop(v);
                 redraw.force_update();
             }
@@ -356,7 +445,7 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
         let at = if v.follow { now } else { v.t0 + v.span / 2.0 };
         zoom(v, 2.0, at)
     }));
-    let fit = set_view(Rc::new(|v, now| {
+    let fit_all = set_view(Rc::new(|v, now| {
         v.follow = false;
         v.t0 = 0.0;
         v.span = (now * 1.02).max(10_000.0);
@@ -415,11 +504,17 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
         })
     };
     let on_key = {
-        let (view, redraw) = (view.clone(), redraw.clone());
+        let (view, redraw, fit) = (view.clone(), redraw.clone(), fit.clone());
         Callback::from(move |e: KeyboardEvent| {
             let mut v = view.borrow_mut();
             let mid = if v.follow { now } else { v.t0 + v.span / 2.0 };
+            let f = *fit.borrow();
             match e.key().as_str() {
+                // Lanes scroll only when there are more than fit.
+                "ArrowUp" if f.overflows() => v.y0 = (v.y0 - f.lane_h).max(0.0),
+                "ArrowDown" if f.overflows() => v.y0 += f.lane_h,
+                "PageUp" if f.overflows() => v.y0 = (v.y0 - f.plot * 0.9).max(0.0),
+                "PageDown" if f.overflows() => v.y0 += f.plot * 0.9,
                 "+" | "=" => zoom(&mut v, 0.5, mid),
                 "-" | "_" => zoom(&mut v, 2.0, mid),
                 "ArrowLeft" => {
@@ -437,6 +532,22 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
             e.stop_propagation();
             drop(v);
             redraw.force_update();
+        })
+    };
+
+    // The lane scroll bar, dragged or wheeled by the user.
+    let on_strip = {
+        let (view, redraw) = (view.clone(), redraw.clone());
+        Callback::from(move |e: Event| {
+            let el: web_sys::Element = e.target_unchecked_into();
+            let top = f64::from(el.scroll_top());
+            let mut v = view.borrow_mut();
+            // Our own scroll to where the view already is comes back here too: nothing to do.
+            if (top - v.y0).abs() >= 1.0 {
+                v.y0 = top;
+                drop(v);
+                redraw.force_update();
+            }
         })
     };
 
@@ -461,13 +572,23 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
                 <div class="group">
                     <button class="btn small icon" title="Zoom out (−)" aria-label="Zoom out" onclick={zoom_out}>{ "−" }</button>
                     <button class="btn small icon" title="Zoom in (+)" aria-label="Zoom in" onclick={zoom_in}>{ "+" }</button>
-                    <button class="btn small" title="Show the whole run so far" onclick={fit}>{ "Fit" }</button>
+                    <button class="btn small" title="Show the whole run so far" onclick={fit_all}>{ "Fit" }</button>
                     <button class={classes!("btn", "small", v.follow.then_some("on"))} aria-pressed={v.follow.to_string()}
                             data-testid="follow-playhead" title="Keep the playhead in view (f)" onclick={toggle_follow}>
                         { "Follow" }
                     </button>
                 </div>
                 <span class="range muted small" data-testid="range">{ range }{ " · " }{ fmt::dur(SimTime(v.span as u64)) }</span>
+                if let Some((first, last, _)) = lanes_shown {
+                    <span class="muted small" data-testid="lanes" title="Scroll the lanes: the bar on the right, the wheel over the names, or ↑/↓ and Page Up/Down">
+                        { format!(
+                            "Lanes {}–{} of {} · scroll over the names or ↑/↓",
+                            fmt::count(first as u64 + 1),
+                            fmt::count(last as u64),
+                            fmt::count(lane_count as u64)
+                        ) }
+                    </span>
+                }
                 <span class="spacer"></span>
                 <div class="legend small" aria-label="Legend">
                     <span class="key mech-rest">{ "REST" }</span>
@@ -485,6 +606,11 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
                 <canvas ref={canvas} class="timeline-canvas" tabindex="0" data-testid="timeline-canvas"
                         role="img" aria-label="Timeline: drag to pan, wheel or +/− to zoom, click an arrow to select it"
                         onpointerdown={on_down} onpointermove={on_move} onpointerup={on_up} onkeydown={on_key} />
+                if let Some((_, _, content)) = lanes_shown {
+                    <div class="lane-scroll" ref={strip} onscroll={on_strip} aria-hidden="true" data-testid="lane-scroll">
+                        <div class="lane-scroll-inner" data-css={format!("height:{content:.0}px")}></div>
+                    </div>
+                }
                 if empty {
                     <p class="hint-overlay">{ "Press Play (Space) or Step (→): messages appear as arrows from sender to receiver." }</p>
                 }
@@ -564,7 +690,7 @@ fn draw(
     run: &Run,
     v: View,
     selected: Option<RecordId>,
-) -> (Vec<Hit>, usize) {
+) -> (Vec<Hit>, usize, Fit) {
     let mut hits = Vec::new();
     let (w, h) = (
         f64::from(wrap.client_width()).max(1.0),
@@ -587,7 +713,7 @@ fn draw(
         .flatten()
         .and_then(|c| c.dyn_into::<Ctx>().ok())
     else {
-        return (hits, 0);
+        return (hits, 0, Fit::default());
     };
     let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
     ctx.set_fill_style_str(&pal.panel);
@@ -595,18 +721,31 @@ fn draw(
 
     let lanes = run.lanes.len().max(1);
     let lane_h = ((h - TOP - 4.0) / lanes as f64).clamp(16.0, 64.0);
+    let fit = Fit {
+        lanes,
+        lane_h,
+        plot: (h - TOP).max(1.0),
+    };
+    // More lanes than fit scroll by `y0`; only lanes `first..last` are in view.
+    let (y0, first, last, _) = lane_window(lanes, lane_h, fit.plot, v.y0);
     let plot_w = (w - LEFT - RIGHT).max(1.0);
     let (t0, t1) = (v.t0, v.t0 + v.span);
     let x_of = |t: f64| LEFT + (t - t0) / v.span * plot_w;
     let y_of = |n: crate::sim::NodeId| {
         let lane = run.lane_of.get(n.0 as usize).copied().unwrap_or(0);
-        TOP + lane_h * (lane as f64 + 0.5)
+        TOP + lane_h * (lane as f64 + 0.5) - y0
     };
+    // Whether a mark between these heights can show (both ends above or both below: no).
+    let shows = |ya: f64, yb: f64| !(ya.max(yb) < TOP - lane_h || ya.min(yb) > h + lane_h);
     let now = run.sim.now().0 as f64;
 
-    // Lanes: alternating bands, centre lines, labels.
-    for (i, n) in run.lanes.iter().enumerate() {
-        let y = TOP + lane_h * i as f64;
+    // Lanes in view: alternating bands, centre lines, labels; under the time axis.
+    ctx.save();
+    ctx.begin_path();
+    ctx.rect(0.0, TOP, w, h - TOP);
+    ctx.clip();
+    for (i, n) in run.lanes.iter().enumerate().take(last).skip(first) {
+        let y = TOP + lane_h * i as f64 - y0;
         if i % 2 == 1 {
             ctx.set_fill_style_str(&pal.band);
             ctx.fill_rect(0.0, y, w, lane_h);
@@ -637,6 +776,9 @@ fn draw(
         };
         let _ = ctx.fill_text(&label, 20.0, y + lane_h / 2.0);
     }
+    ctx.restore();
+    // The axis and fault labels below are placed for the baseline the lane labels set.
+    ctx.set_text_baseline("middle");
     ctx.set_stroke_style_str(&pal.border);
     ctx.begin_path();
     ctx.move_to(LEFT - 0.5, TOP);
@@ -682,7 +824,12 @@ fn draw(
         ctx.set_fill_style_str(&pal.err);
         ctx.set_global_alpha(0.09);
         for lane in if la == lb { vec![la] } else { vec![la, lb] } {
-            ctx.fill_rect(x1, TOP + lane_h * lane as f64, (x2 - x1).max(2.0), lane_h);
+            ctx.fill_rect(
+                x1,
+                TOP + lane_h * lane as f64 - y0,
+                (x2 - x1).max(2.0),
+                lane_h,
+            );
         }
         ctx.set_global_alpha(1.0);
         ctx.set_text_align("left");
@@ -690,7 +837,7 @@ fn draw(
         let _ = ctx.fill_text(
             run.name(f.name),
             x1 + 4.0,
-            TOP + lane_h * la.min(lb) as f64 + 9.0,
+            TOP + lane_h * la.min(lb) as f64 - y0 + 9.0,
         );
     }
 
@@ -699,9 +846,13 @@ fn draw(
     let records = run.sim.trace().records();
     let lo = records.partition_point(|r| (r.recv.0 as f64) < t0);
     let limit = t1 + LONG.0 as f64;
-    let hi = lo + records[lo..].partition_point(|r| (r.recv.0 as f64) <= limit);
+    let hi = lo
+        + records
+            .range(lo..)
+            .partition_point(|r| (r.recv.0 as f64) <= limit);
     let in_view = || {
-        records[lo..hi]
+        records
+            .range(lo..hi)
             .iter()
             .filter(move |r| (r.send.0 as f64) <= t1 && r.duration() <= LONG)
             .chain(
@@ -724,18 +875,21 @@ fn draw(
     let bh = (lane_h * 0.36).min(12.0);
     if very_dense {
         let cols = (w as usize) + 2;
-        let mut busy = vec![false; cols * lanes];
+        let mut busy = vec![false; cols * (last - first)];
         for r in in_view().filter(|r| r.kind == Kind::Work) {
             let lane = run.lane_of.get(r.from.0 as usize).copied().unwrap_or(0);
+            if !(first..last).contains(&lane) {
+                continue;
+            }
             let a = x_of(r.send.0 as f64).clamp(0.0, w) as usize;
             let b = x_of(r.recv.0 as f64).clamp(0.0, w) as usize;
             for c in a..=b.min(cols - 1) {
-                busy[lane * cols + c] = true;
+                busy[(lane - first) * cols + c] = true;
             }
         }
-        for lane in 0..lanes {
-            let y = TOP + lane_h * (lane as f64 + 0.5);
-            let row = &busy[lane * cols..(lane + 1) * cols];
+        for lane in first..last {
+            let y = TOP + lane_h * (lane as f64 + 0.5) - y0;
+            let row = &busy[(lane - first) * cols..(lane - first + 1) * cols];
             let mut c = 0;
             while c < cols {
                 if row[c] {
@@ -752,6 +906,9 @@ fn draw(
         for r in in_view().filter(|r| r.kind == Kind::Work) {
             let (x1, x2) = (x_of(r.send.0 as f64), x_of(r.recv.0 as f64));
             let y = y_of(r.from);
+            if !shows(y, y) {
+                continue;
+            }
             ctx.rect(x1, y - bh / 2.0, (x2 - x1).max(1.0), bh);
             hits.push(Hit {
                 id: r.id,
@@ -766,8 +923,9 @@ fn draw(
     ctx.fill();
     ctx.set_global_alpha(1.0);
     // Very dense: per pair of lanes, the pixels of the last arrow drawn (the trace is in end-time
-    // order, so repeats come together).
-    let mut last_px: Vec<(i32, i32)> = vec![(i32::MIN, i32::MIN); lanes * lanes];
+    // order, so repeats come together). Only pairs that occur get an entry: a table of every
+    // pair would be lanes² entries, 10⁸ for 10,000 lanes.
+    let mut last_px: HashMap<u64, (i32, i32)> = HashMap::new();
 
     // Arrows, batched per style.
     let mut segs: Vec<Vec<[f64; 4]>> = vec![Vec::new(); STYLES.len()];
@@ -837,16 +995,19 @@ fn draw(
             continue;
         }
         let (y1, y2) = (y_of(r.from), y_of(r.to));
+        if !shows(y1, y2) {
+            continue;
+        }
         if very_dense {
-            let pair = run.lane_of.get(r.from.0 as usize).copied().unwrap_or(0) * lanes
-                + run.lane_of.get(r.to.0 as usize).copied().unwrap_or(0);
+            let pair = run.lane_of.get(r.from.0 as usize).copied().unwrap_or(0) as u64
+                * lanes as u64
+                + run.lane_of.get(r.to.0 as usize).copied().unwrap_or(0) as u64;
             let px = (x1 as i32, x2 as i32);
-            if let Some(last) = last_px.get_mut(pair) {
-                if *last == px {
-                    continue;
-                }
-                *last = px;
+            let last = last_px.entry(pair).or_insert((i32::MIN, i32::MIN));
+            if *last == px {
+                continue;
             }
+            *last = px;
         }
         let style = style_of(run.sim.mechanism(r), r);
         let si = STYLES.iter().position(|s| *s == style).unwrap_or(0);
@@ -879,7 +1040,7 @@ fn draw(
     let mut heads: Vec<(f64, f64, usize)> = Vec::new();
     for m in flights.iter() {
         let (a, b) = (m.sent.0 as f64, m.arrives.0 as f64);
-        if b < t0 || a > t1 {
+        if b < t0 || a > t1 || !shows(y_of(m.from), y_of(m.to)) {
             continue;
         }
         let f = if b > a {
@@ -1046,7 +1207,7 @@ fn draw(
         ctx.close_path();
         ctx.fill();
     }
-    (hits, drawn)
+    (hits, drawn, fit)
 }
 
 fn arrow_head(ctx: &Ctx, x1: f64, y1: f64, x2: f64, y2: f64) {
@@ -1102,11 +1263,26 @@ mod tests {
     }
 
     #[test]
+    fn lanes_scroll_within_bounds_and_show_only_those_in_view() {
+        // Ten lanes of 20 px fit a 300 px plot: no scrolling, all lanes shown.
+        assert_eq!(lane_window(10, 20.0, 300.0, 50.0), (0.0, 0, 10, 204.0));
+        // 10,000 lanes of 16 px in a 500 px plot: about 32 in view wherever it is scrolled.
+        let (y0, first, last, content) = lane_window(10_000, 16.0, 500.0, 1_600.0);
+        assert_eq!((y0, first, last, content), (1_600.0, 100, 132, 160_004.0));
+        // Scrolled past the end: the last lanes fill the plot.
+        let (y0, first, last, _) = lane_window(10_000, 16.0, 500.0, 1e9);
+        assert_eq!(y0, 160_004.0 - 500.0);
+        assert_eq!(last, 10_000);
+        assert!(first < 10_000 - 30);
+    }
+
+    #[test]
     fn zooming_keeps_the_anchor_in_place() {
         let mut v = View {
             t0: 1_000.0,
             span: 1_000.0,
             follow: false,
+            y0: 0.0,
         };
         zoom(&mut v, 0.5, 1_500.0);
         assert_eq!(v.span, 500.0);

@@ -1,18 +1,26 @@
 //! Topology view: services, queues, topics, subscriptions and clients as an SVG graph laid out by
 //! `topology_layout`; edges styled by mechanism; messages in flight as dots moving along the edges
 //! in simulated time; badges for queue depth, busy workers, breaker state, crashed and partitioned
-//! nodes. Clicking (or Enter on) a node filters the message log to it.
+//! nodes. Clicking (or Enter on) a node filters the message log to it. A big graph (over `BIG`
+//! nodes) is shown at its natural size in a scrolling pane with only the part in view drawn, and
+//! a box to find a node by name.
+
+use std::rc::Rc;
 
 use yew::prelude::*;
 
 use super::dom::Listener;
-use super::run::RunHandle;
+use super::run::{Run, RunHandle};
 use super::state::{Action, Clock, State, Tab};
-use super::topology_layout::{EdgeKind, TopoNode, NODE_H, NODE_W};
+use super::topology_layout::{EdgeKind, Topology, NODE_H, NODE_W};
 use crate::sim::{BreakerState, Kind, NodeId, NodeKind, RecordId};
 
 /// Most dots drawn at once; more would only be an unreadable smear.
 const MAX_DOTS: usize = 400;
+/// Above this many nodes the graph is drawn at its natural size in a scrolling pane and only the
+/// part in view is in the DOM: the browser lays out the whole SVG again whenever anything in it
+/// changes, which takes seconds with thousands of nodes (and scaled to fit they would be specks).
+pub const BIG: usize = 200;
 
 #[derive(Properties, PartialEq)]
 pub struct TopologyProps {
@@ -26,7 +34,7 @@ pub struct TopologyProps {
 }
 
 /// Live numbers shown on one node.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, PartialEq)]
 struct Live {
     busy: u32,
     workers: u32,
@@ -35,6 +43,157 @@ struct Live {
     unacked: u32,
     crashed: bool,
     partitioned: bool,
+}
+
+/// What stays the same for a whole run in one orientation: edge paths and titles and node names,
+/// made once rather than formatted again on every frame.
+struct Fixed {
+    run_id: u32,
+    vertical: bool,
+    paths: Vec<AttrValue>,
+    titles: Vec<AttrValue>,
+    names: Vec<AttrValue>,
+}
+
+impl Fixed {
+    fn new(run: &Run, topo: &Topology) -> Fixed {
+        let paths = topo
+            .edges
+            .iter()
+            .map(|e| {
+                let c = topo.curve(e);
+                AttrValue::from(format!(
+                    "M{:.1} {:.1}C{:.1} {:.1} {:.1} {:.1} {:.1} {:.1}",
+                    c[0].0, c[0].1, c[1].0, c[1].1, c[2].0, c[2].1, c[3].0, c[3].1
+                ))
+            })
+            .collect();
+        let titles = topo
+            .edges
+            .iter()
+            .map(|e| {
+                AttrValue::from(format!(
+                    "{} → {}{}{}",
+                    run.node_name(e.from),
+                    run.node_name(e.to),
+                    if e.label.is_empty() { "" } else { ": " },
+                    e.label
+                ))
+            })
+            .collect();
+        let names = topo
+            .nodes
+            .iter()
+            .map(|n| AttrValue::from(n.name.clone()))
+            .collect();
+        Fixed {
+            run_id: run.id,
+            vertical: topo.vertical,
+            paths,
+            titles,
+            names,
+        }
+    }
+}
+
+/// The scrolling pane of a big graph: where it is scrolled and how large it is, read on scroll
+/// and resize (never during a render, which would force a layout).
+struct Pane {
+    left: f64,
+    top: f64,
+    width: f64,
+    height: f64,
+    measured: bool,
+    /// The scroll position the last render's window was made for, in steps of a quarter pane.
+    step: (i64, i64),
+}
+
+impl Pane {
+    fn step_of(&self) -> (i64, i64) {
+        let (sx, sy) = self.quantum();
+        (
+            (self.left / sx).floor() as i64,
+            (self.top / sy).floor() as i64,
+        )
+    }
+
+    fn quantum(&self) -> (f64, f64) {
+        ((self.width / 4.0).max(40.0), (self.height / 4.0).max(40.0))
+    }
+
+    /// The part of the graph to put in the DOM: the view wherever it is within the current step
+    /// of a quarter pane, and an eighth of a pane more on every side (the render for the next
+    /// step comes with the scroll event, before the frame is painted; this covers the rest).
+    fn window(&self) -> Rect {
+        let (sx, sy) = self.quantum();
+        let (x, y) = (self.step.0 as f64 * sx, self.step.1 as f64 * sy);
+        Rect {
+            x0: x - sx / 2.0,
+            y0: y - sy / 2.0,
+            x1: x + self.width + sx * 1.5,
+            y1: y + self.height + sy * 1.5,
+        }
+    }
+}
+
+/// An area of the graph, in its own coordinates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rect {
+    pub x0: f64,
+    pub y0: f64,
+    pub x1: f64,
+    pub y1: f64,
+}
+
+impl Rect {
+    const ALL: Rect = Rect {
+        x0: f64::NEG_INFINITY,
+        y0: f64::NEG_INFINITY,
+        x1: f64::INFINITY,
+        y1: f64::INFINITY,
+    };
+
+    fn hits(&self, x0: f64, y0: f64, x1: f64, y1: f64) -> bool {
+        x1 >= self.x0 && x0 <= self.x1 && y1 >= self.y0 && y0 <= self.y1
+    }
+
+    /// Whether a node centred at (x, y), with room for its badges, reaches into the area.
+    pub fn has_node(&self, x: f64, y: f64) -> bool {
+        self.hits(
+            x - NODE_W / 2.0 - 20.0,
+            y - NODE_H / 2.0 - 12.0,
+            x + NODE_W / 2.0 + 20.0,
+            y + NODE_H / 2.0,
+        )
+    }
+
+    /// Whether a curve reaches into the area (a Bézier curve stays inside its control points).
+    pub fn has_curve(&self, c: &[(f64, f64); 4]) -> bool {
+        let xs = c.iter().map(|p| p.0);
+        let ys = c.iter().map(|p| p.1);
+        self.hits(
+            xs.clone().fold(f64::INFINITY, f64::min),
+            ys.clone().fold(f64::INFINITY, f64::min),
+            xs.fold(f64::NEG_INFINITY, f64::max),
+            ys.fold(f64::NEG_INFINITY, f64::max),
+        )
+    }
+}
+
+/// The node a search for `text` finds: the one with exactly that name (ignoring ASCII case), else
+/// the first whose name contains it.
+pub fn find_node<'a>(
+    mut names: impl Iterator<Item = &'a str> + Clone,
+    text: &str,
+) -> Option<usize> {
+    let needle = text.trim().to_ascii_lowercase();
+    if needle.is_empty() {
+        return None;
+    }
+    names
+        .clone()
+        .position(|n| n.eq_ignore_ascii_case(&needle))
+        .or_else(|| names.position(|n| n.to_ascii_lowercase().contains(&needle)))
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -60,19 +219,89 @@ fn mech_class(kind: Kind, pubsub: bool) -> &'static str {
 pub fn TopologyView(props: &TopologyProps) -> Html {
     // The orientation follows the window width, also while paused.
     let redraw = use_force_update();
-    use_effect_with((), move |_| {
-        let l = Listener::on_window("resize", move |_| redraw.force_update());
-        move || drop(l)
+    let pane = use_mut_ref(|| Pane {
+        left: 0.0,
+        top: 0.0,
+        width: 800.0,
+        height: 600.0,
+        measured: false,
+        step: (0, 0),
     });
-    let scroller = use_node_ref();
     {
-        let scroller = scroller.clone();
+        let (redraw, pane) = (redraw.clone(), pane.clone());
+        use_effect_with((), move |_| {
+            let l = Listener::on_window("resize", move |_| {
+                pane.borrow_mut().measured = false;
+                redraw.force_update()
+            });
+            move || drop(l)
+        });
+    }
+    let fixed = use_mut_ref(|| None::<Rc<Fixed>>);
+    // A node found by name, in which run: highlighted, and focused once after it is drawn.
+    let found = use_state_eq(|| None::<(u32, NodeId)>);
+    let focus_found = use_mut_ref(|| false);
+    let miss = use_state_eq(|| None::<String>);
+    let find_input = use_node_ref();
+    let scroller = use_node_ref();
+    let big_now = use_mut_ref(|| false);
+    {
+        let (scroller, pane, redraw, big_now, focus_found) = (
+            scroller.clone(),
+            pane.clone(),
+            redraw.clone(),
+            big_now.clone(),
+            focus_found.clone(),
+        );
         use_effect(move || {
-            if let Some(el) = scroller.cast::<web_sys::Element>() {
-                super::dom::apply_css(&el);
+            let Some(el) = scroller.cast::<web_sys::Element>() else {
+                return;
+            };
+            super::dom::apply_css(&el);
+            if !*big_now.borrow() {
+                return;
+            }
+            if std::mem::take(&mut *focus_found.borrow_mut()) {
+                // An SVG element: `focus` through the DOM, as web-sys's `HtmlElement` would not fit.
+                if let Ok(Some(node)) = el.query_selector(".node.found") {
+                    if let Ok(focus) = js_sys::Reflect::get(&node, &"focus".into()) {
+                        if let Some(f) = wasm_bindgen::JsCast::dyn_ref::<js_sys::Function>(&focus) {
+                            let _ = f.call0(&node);
+                        }
+                    }
+                }
+            }
+            let mut p = pane.borrow_mut();
+            if !p.measured {
+                p.measured = true;
+                let size = (p.width, p.height);
+                p.left = f64::from(el.scroll_left());
+                p.top = f64::from(el.scroll_top());
+                p.width = f64::from(el.client_width()).max(1.0);
+                p.height = f64::from(el.client_height()).max(1.0);
+                // The window drawn depends on the pane's size too.
+                if p.step_of() != p.step || size != (p.width, p.height) {
+                    drop(p);
+                    redraw.force_update();
+                }
             }
         });
     }
+    let on_scroll = {
+        let (pane, redraw) = (pane.clone(), redraw.clone());
+        Callback::from(move |e: Event| {
+            let el: web_sys::Element = e.target_unchecked_into();
+            let mut p = pane.borrow_mut();
+            p.left = f64::from(el.scroll_left());
+            p.top = f64::from(el.scroll_top());
+            // A new render only when the view leaves the part last put in the DOM.
+            if p.step_of() != p.step {
+                drop(p);
+                redraw.force_update();
+            }
+        })
+    };
+
     let cell = props.run.0.borrow();
     let Some(run) = cell.as_ref() else {
         return html! {};
@@ -86,6 +315,22 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         &run.topology_vertical
     } else {
         &run.topology
+    };
+    let big = topo.nodes.len() > BIG;
+    *big_now.borrow_mut() = big;
+    let fixed = {
+        let mut f = fixed.borrow_mut();
+        match f.as_ref() {
+            Some(x) if x.run_id == run.id && x.vertical == topo.vertical => x.clone(),
+            _ => f.insert(Rc::new(Fixed::new(run, topo))).clone(),
+        }
+    };
+    let view = if big {
+        let mut p = pane.borrow_mut();
+        p.step = p.step_of();
+        p.window()
+    } else {
+        Rect::ALL
     };
     let sim = &run.sim;
     let now = sim.now();
@@ -113,6 +358,11 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
             }
         }
     }
+    let is_cut = |a: NodeId, b: NodeId| {
+        partitions.iter().any(|p| {
+            (p.a.contains(&a) && p.b.contains(&b)) || (p.a.contains(&b) && p.b.contains(&a))
+        })
+    };
     let is_sub = |n: NodeId| {
         topo.nodes
             .get(n.0 as usize)
@@ -123,39 +373,31 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         .selected
         .and_then(|id| sim.trace().get(id))
         .map(|r| (r.from, r.to));
-    let edges = topo.edges.iter().map(|e| {
-        let is_hot = hot.is_some_and(|(a, b)| (e.from, e.to) == (a, b) || (e.from, e.to) == (b, a));
-        let c = topo.curve(e);
-        let d = format!(
-            "M{:.1} {:.1}C{:.1} {:.1} {:.1} {:.1} {:.1} {:.1}",
-            c[0].0, c[0].1, c[1].0, c[1].1, c[2].0, c[2].1, c[3].0, c[3].1
-        );
-        let cut = sim.is_partitioned(e.from, e.to);
-        let marker = match e.kind {
-            EdgeKind::Rest => "url(#arrow-rest)",
-            EdgeKind::Rpc => "url(#arrow-rpc)",
-            EdgeKind::Queue => "url(#arrow-queue)",
-            EdgeKind::PubSub => "url(#arrow-pubsub)",
-            EdgeKind::DeadLetter => "url(#arrow-dlq)",
-        };
-        let title = format!(
-            "{} → {}{}{}",
-            run.node_name(e.from),
-            run.node_name(e.to),
-            if e.label.is_empty() { "" } else { ": " },
-            e.label
-        );
-        html! {
-            <g class={classes!(cut.then_some("cut"), is_hot.then_some("hot"))}>
-                <path class={e.kind.class()} d={d} marker-end={marker}><title>{ title }</title></path>
-            </g>
-        }
-    });
+    let edges = topo
+        .edges
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !big || view.has_curve(&topo.curve(e)))
+        .map(|(i, e)| {
+            let is_hot =
+                hot.is_some_and(|(a, b)| (e.from, e.to) == (a, b) || (e.from, e.to) == (b, a));
+            let marker = match e.kind {
+                EdgeKind::Rest => "url(#arrow-rest)",
+                EdgeKind::Rpc => "url(#arrow-rpc)",
+                EdgeKind::Queue => "url(#arrow-queue)",
+                EdgeKind::PubSub => "url(#arrow-pubsub)",
+                EdgeKind::DeadLetter => "url(#arrow-dlq)",
+            };
+            html! {
+                <EdgeView key={i} d={fixed.paths[i].clone()} title={fixed.titles[i].clone()}
+                          class={e.kind.class()} {marker} cut={is_cut(e.from, e.to)} hot={is_hot} />
+            }
+        });
 
     // Breakers and partitions sit on the middle of their edge.
     let mut edge_badges: Vec<Html> = Vec::new();
     for b in sim.breakers() {
-        if let Some(e) = topo.edges.iter().find(|e| e.from == b.from && e.to == b.to) {
+        if let Some(e) = topo.edge(b.from, b.to) {
             // Above the gap between the two nodes, clear of both.
             let (mut x, mut y) = super::topology_layout::bezier(&topo.curve(e), 0.5);
             if topo.vertical {
@@ -163,6 +405,9 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
             } else if !e.back {
                 let (a, b) = (&topo.nodes[e.from.0 as usize], &topo.nodes[e.to.0 as usize]);
                 y = a.y.min(b.y) - NODE_H / 2.0 - 6.0;
+            }
+            if !view.has_node(x, y) {
+                continue;
             }
             let (cls, text) = match b.state {
                 BreakerState::Closed => ("breaker closed", "CLOSED"),
@@ -179,39 +424,58 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
             });
         }
     }
-    for e in topo
-        .edges
-        .iter()
-        .filter(|e| sim.is_partitioned(e.from, e.to))
-    {
-        let (x, y) = super::topology_layout::bezier(&topo.curve(e), 0.5);
-        edge_badges.push(html! {
-            <g class="cut-mark" transform={format!("translate({:.1},{:.1})", x, y)}>
-                <circle r="9" />
-                <path d="M-4 -4L4 4M4 -4L-4 4" />
-                <title>{ "partitioned: messages on this path are lost" }</title>
-            </g>
-        });
+    if !partitions.is_empty() {
+        for e in topo.edges.iter().filter(|e| is_cut(e.from, e.to)) {
+            let (x, y) = super::topology_layout::bezier(&topo.curve(e), 0.5);
+            if !view.has_node(x, y) {
+                continue;
+            }
+            edge_badges.push(html! {
+                <g class="cut-mark" transform={format!("translate({:.1},{:.1})", x, y)}>
+                    <circle r="9" />
+                    <path d="M-4 -4L4 4M4 -4L-4 4" />
+                    <title>{ "partitioned: messages on this path are lost" }</title>
+                </g>
+            });
+        }
     }
 
-    let nodes = topo.nodes.iter().map(|n| {
-        let l = live.get(n.id.0 as usize).copied().unwrap_or_default();
-        node_html(n, l, props.node == Some(n.id), &props.dispatch)
-    });
+    let mut drawn = 0usize;
+    let nodes: Vec<Html> = topo
+        .nodes
+        .iter()
+        .filter(|n| view.has_node(n.x, n.y))
+        .map(|n| {
+            drawn += 1;
+            let l = live.get(n.id.0 as usize).copied().unwrap_or_default();
+            html! {
+                <NodeView key={n.id.0} id={n.id} kind={n.kind} name={fixed.names[n.id.0 as usize].clone()}
+                          x={n.x} y={n.y} live={l} selected={props.node == Some(n.id)}
+                          found={*found == Some((run.id, n.id))} dispatch={props.dispatch.clone()} />
+            }
+        })
+        .collect();
 
     let flights = sim.in_flight();
-    let dots = flights.iter().take(MAX_DOTS).filter_map(|m| {
-        let span = (m.arrives.0.saturating_sub(m.sent.0)).max(1) as f64;
-        let f = now.0.saturating_sub(m.sent.0) as f64 / span;
-        let (x, y) = topo.along(m.from, m.to, f)?;
-        let pubsub = is_sub(m.from) || is_sub(m.to);
-        let cls = classes!(
-            "dot",
-            mech_class(m.kind, pubsub),
-            m.doomed.is_some().then_some("doomed")
-        );
-        Some(html! { <circle class={cls} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="5" /> })
-    });
+    let dots = flights
+        .iter()
+        .filter_map(|m| {
+            let span = (m.arrives.0.saturating_sub(m.sent.0)).max(1) as f64;
+            let f = now.0.saturating_sub(m.sent.0) as f64 / span;
+            let (x, y) = topo.along(m.from, m.to, f)?;
+            Some((m, x, y))
+        })
+        .filter(|&(_, x, y)| !big || view.hits(x, y, x, y))
+        .take(MAX_DOTS)
+        .map(|(m, x, y)| {
+            let pubsub = is_sub(m.from) || is_sub(m.to);
+            let cls = classes!(
+                "dot",
+                mech_class(m.kind, pubsub),
+                m.doomed.is_some().then_some("doomed")
+            );
+            html! { <circle class={cls} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="5" /> }
+        });
 
     let clear = {
         let d = props.dispatch.clone();
@@ -221,6 +485,81 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         let d = props.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::SelectTab(Tab::Log)))
     };
+    // Find a node by name: scroll it to the middle of the pane, highlight and focus it.
+    let find = {
+        let (run, input, scroller, pane) = (
+            props.run.clone(),
+            find_input.clone(),
+            scroller.clone(),
+            pane.clone(),
+        );
+        let (found, miss, focus_found, redraw) = (
+            found.clone(),
+            miss.clone(),
+            focus_found.clone(),
+            redraw.clone(),
+        );
+        let narrow_now = narrow;
+        Rc::new(move || {
+            let Some(text) = input.cast::<web_sys::HtmlInputElement>().map(|i| i.value()) else {
+                return;
+            };
+            let cell = run.0.borrow();
+            let Some(r) = cell.as_ref() else {
+                return;
+            };
+            let topo = if narrow_now {
+                &r.topology_vertical
+            } else {
+                &r.topology
+            };
+            match find_node(topo.nodes.iter().map(|n| n.name.as_str()), &text) {
+                Some(i) => {
+                    let n = &topo.nodes[i];
+                    if let Some(el) = scroller.cast::<web_sys::Element>() {
+                        let mut p = pane.borrow_mut();
+                        p.left = (n.x - p.width / 2.0).max(0.0);
+                        p.top = (n.y - p.height / 2.0).max(0.0);
+                        el.set_scroll_left(p.left as i32);
+                        el.set_scroll_top(p.top as i32);
+                    }
+                    found.set(Some((r.id, n.id)));
+                    miss.set(None);
+                    *focus_found.borrow_mut() = true;
+                    redraw.force_update();
+                }
+                None => {
+                    found.set(None);
+                    let shown: String = text.trim().chars().take(40).collect();
+                    miss.set(Some(shown));
+                }
+            }
+        })
+    };
+    let on_find_key = {
+        let find = find.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" {
+                e.prevent_default();
+                find();
+            }
+        })
+    };
+    let on_find_click = Callback::from(move |_: MouseEvent| find());
+
+    let (w, h) = (topo.width, topo.height);
+    let svg_css = if big {
+        // Natural size, scrolled: the pane shows a part of it.
+        format!("width:{w:.0}px;height:{h:.0}px;min-width:{w:.0}px")
+    } else {
+        format!(
+            "min-width:{:.0}px;max-width:{:.0}px;max-height:{:.0}px",
+            if narrow { 0.0 } else { w * 0.62 },
+            w * 1.2,
+            h * 1.2
+        )
+    };
+    let total = topo.nodes.len();
 
     html! {
         <div class="topology" data-testid="topology">
@@ -237,6 +576,28 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
                     { format!("{} in flight", flights.len()) }
                 </span>
             </div>
+            if big {
+                <div class="view-bar topo-big" data-testid="topo-summary"
+                     data-total={total.to_string()} data-drawn={drawn.to_string()}>
+                    <span class="small">
+                        <strong>{ format!("{} nodes", super::fmt::count(total as u64)) }</strong>
+                        { format!(
+                            ": too many to draw at once, so only the {} in and around the view are drawn. Scroll to see more, or find one by name.",
+                            super::fmt::count(drawn as u64)
+                        ) }
+                    </span>
+                    <span class="topo-find">
+                        <input type="search" ref={find_input} placeholder="Node name…" aria-label="Find a node by name"
+                               data-testid="topo-find" onkeydown={on_find_key} />
+                        <button class="btn small" data-testid="topo-find-go" onclick={on_find_click}>{ "Find" }</button>
+                    </span>
+                    if let Some(text) = &*miss {
+                        <span class="small err" role="status" data-testid="topo-find-miss">
+                            { format!("No node named “{text}”") }
+                        </span>
+                    }
+                </div>
+            }
             if let Some(n) = props.node {
                 <div class="banner" role="status">
                     <span>{ "Message log filtered to " }<strong>{ run.node_name(n) }</strong></span>
@@ -244,12 +605,9 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
                     <button class="btn small" onclick={clear}>{ "Clear filter" }</button>
                 </div>
             }
-            <div class="topo-scroll" ref={scroller}>
-                <svg class="topo" viewBox={format!("0 0 {:.0} {:.0}", topo.width, topo.height)}
-                     data-css={format!(
-                         "min-width:{:.0}px;max-width:{:.0}px;max-height:{:.0}px",
-                         if narrow { 0.0 } else { topo.width * 0.62 }, topo.width * 1.2, topo.height * 1.2
-                     )}
+            <div class="topo-scroll" ref={scroller} onscroll={on_scroll}>
+                <svg class={classes!("topo", big.then_some("big"))} viewBox={format!("0 0 {w:.0} {h:.0}")}
+                     data-css={svg_css}
                      role="group" aria-label="Topology: click a node to filter the message log">
                     <defs>
                         { for [("rest", "mech-rest"), ("rpc", "mech-rpc"), ("queue", "mech-queue"), ("pubsub", "mech-pubsub"), ("dlq", "dead-letter")].iter().map(|(id, cls)| html! {
@@ -260,7 +618,12 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
                         }) }
                     </defs>
                     <g class="edges">{ for edges }</g>
-                    <g class="nodes">{ for nodes }</g>
+                    if let Some(u) = topo.unlinked {
+                        <text class="grid-caption" x="20" y={format!("{:.0}", u.caption_y)} data-testid="unlinked-caption">
+                            { format!("{} nodes with no connections, in the order declared", super::fmt::count(u.count as u64)) }
+                        </text>
+                    }
+                    <g class="nodes">{ nodes }</g>
                     <g class="edge-badges">{ edge_badges }</g>
                     <g class="dots" data-testid="dots">{ for dots }</g>
                 </svg>
@@ -272,13 +635,48 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
     }
 }
 
-fn node_html(
-    n: &TopoNode,
-    l: Live,
+#[derive(Properties, PartialEq)]
+struct EdgeProps {
+    d: AttrValue,
+    title: AttrValue,
+    class: &'static str,
+    marker: &'static str,
+    cut: bool,
+    hot: bool,
+}
+
+/// One edge; re-rendered only when it is cut or highlighted or its run changes.
+#[function_component]
+fn EdgeView(p: &EdgeProps) -> Html {
+    html! {
+        <g class={classes!(p.cut.then_some("cut"), p.hot.then_some("hot"))}>
+            <path class={p.class} d={p.d.clone()} marker-end={p.marker}><title>{ p.title.clone() }</title></path>
+        </g>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct NodeProps {
+    id: NodeId,
+    kind: NodeKind,
+    name: AttrValue,
+    /// Centre.
+    x: f64,
+    y: f64,
+    live: Live,
     selected: bool,
-    dispatch: &UseReducerDispatcher<State>,
-) -> Html {
-    let (kind_class, caption) = match n.kind {
+    /// Found by name: highlighted.
+    found: bool,
+    dispatch: UseReducerDispatcher<State>,
+}
+
+/// One node; Yew re-renders it only when its numbers or selection change, so a frame of a big
+/// graph touches the few nodes that are busy rather than all of them.
+#[function_component]
+fn NodeView(p: &NodeProps) -> Html {
+    let l = p.live;
+    let selected = p.selected;
+    let (kind_class, caption) = match p.kind {
         NodeKind::Service => (
             "service",
             if l.crashed {
@@ -294,19 +692,20 @@ fn node_html(
         NodeKind::Subscription => ("subscription", format!("sub · {} unacked", l.unacked)),
         NodeKind::Client => ("client", "client".to_string()),
     };
-    let label = match n.kind {
-        NodeKind::Subscription => n.name.rsplit('/').next().unwrap_or(&n.name).to_string(),
-        _ => n.name.clone(),
+    let name: &str = &p.name;
+    let label = match p.kind {
+        NodeKind::Subscription => name.rsplit('/').next().unwrap_or(name).to_string(),
+        _ => name.to_string(),
     };
-    let id = n.id;
+    let id = p.id;
     let onclick = {
-        let d = dispatch.clone();
+        let d = p.dispatch.clone();
         Callback::from(move |_: MouseEvent| {
             d.dispatch(Action::FilterNode(if selected { None } else { Some(id) }))
         })
     };
     let onkeydown = {
-        let d = dispatch.clone();
+        let d = p.dispatch.clone();
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" || e.key() == " " {
                 e.prevent_default();
@@ -315,17 +714,17 @@ fn node_html(
             }
         })
     };
-    let has_depth = matches!(n.kind, NodeKind::Queue | NodeKind::Subscription);
+    let has_depth = matches!(p.kind, NodeKind::Queue | NodeKind::Subscription);
     let (w, h) = (NODE_W, NODE_H);
     html! {
-        <g class={classes!("node", kind_class, l.crashed.then_some("crashed"), l.partitioned.then_some("partitioned"), selected.then_some("selected"))}
-           transform={format!("translate({:.1},{:.1})", n.x - w / 2.0, n.y - h / 2.0)}
+        <g class={classes!("node", kind_class, l.crashed.then_some("crashed"), l.partitioned.then_some("partitioned"), selected.then_some("selected"), p.found.then_some("found"))}
+           transform={format!("translate({:.1},{:.1})", p.x - w / 2.0, p.y - h / 2.0)}
            tabindex="0" role="button" aria-pressed={selected.to_string()}
-           aria-label={format!("{} {}: filter the log to it", kind_class, n.name)}
-           data-node={n.name.clone()}
+           aria-label={format!("{} {}: filter the log to it", kind_class, name)}
+           data-node={p.name.clone()}
            {onclick} {onkeydown}>
-            <title>{ &n.name }</title>
-            <rect class="body" width={w.to_string()} height={h.to_string()} rx={if n.kind == NodeKind::Topic { "22" } else { "8" }} />
+            <title>{ p.name.clone() }</title>
+            <rect class="body" width={w.to_string()} height={h.to_string()} rx={if p.kind == NodeKind::Topic { "22" } else { "8" }} />
             <text class="name" x={(w / 2.0).to_string()} y="19" text-anchor="middle">{ truncate(&label, 17) }</text>
             <text class="caption" x={(w / 2.0).to_string()} y="34" text-anchor="middle">{ caption }</text>
             if has_depth {
@@ -364,7 +763,7 @@ fn compact(n: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{compact, truncate};
+    use super::{compact, find_node, truncate, Rect};
 
     #[test]
     fn badges_and_labels_stay_short() {
@@ -373,5 +772,39 @@ mod tests {
         assert_eq!(compact(250_000), "250k");
         assert_eq!(truncate("payments", 17), "payments");
         assert_eq!(truncate("a-very-long-service-name", 10), "a-very-lo…");
+    }
+
+    #[test]
+    fn finding_a_node_prefers_the_exact_name() {
+        let names = ["s1", "s10", "S100", "payments"];
+        let find = |t: &str| find_node(names.iter().copied(), t);
+        assert_eq!(find("s10"), Some(1));
+        assert_eq!(find(" s100 "), Some(2));
+        assert_eq!(find("PAY"), Some(3));
+        assert_eq!(find("s"), Some(0));
+        assert_eq!(find("nope"), None);
+        assert_eq!(find("  "), None);
+    }
+
+    #[test]
+    fn only_nodes_and_curves_reaching_into_the_window_are_drawn() {
+        let r = Rect {
+            x0: 0.0,
+            y0: 0.0,
+            x1: 800.0,
+            y1: 600.0,
+        };
+        assert!(r.has_node(400.0, 300.0));
+        // Just outside, but its badges would show.
+        assert!(r.has_node(-70.0, 300.0));
+        assert!(!r.has_node(-200.0, 300.0));
+        assert!(!r.has_node(400.0, 700.0));
+        assert!(r.has_curve(&[(-100.0, 50.0), (0.0, 50.0), (900.0, 50.0), (1_000.0, 50.0)]));
+        assert!(!r.has_curve(&[
+            (900.0, 50.0),
+            (950.0, 50.0),
+            (1_000.0, 60.0),
+            (1_100.0, 60.0)
+        ]));
     }
 }

@@ -1,11 +1,14 @@
 //! Topology layout: the communication paths of a world as edges, and node positions layered left
 //! to right by call direction (longest-path layering with cycles broken, barycentre ordering within
-//! a layer, one grid slot per node so nodes never overlap). Pure geometry; no DOM.
+//! a layer, one grid slot per node so nodes never overlap); many nodes with no edges at all go in a
+//! compact grid under the graph. Pure geometry; no DOM.
 //!
 //! ```text
 //!  client ──► gateway ──► orders ──► payments-q ──► payments
 //!                                └─► order-events ──► order-events/emails ──► emails
 //! ```
+
+use std::collections::BTreeMap;
 
 use crate::sim::{NodeId, NodeKind, Sim, Source, Step, Target, World};
 
@@ -22,6 +25,14 @@ const PAD_BOTTOM: f64 = 30.0;
 const V_LAYER: f64 = 96.0;
 const V_ROW: f64 = 144.0;
 const PAD_SIDE: f64 = 30.0;
+/// More nodes than this with no edges go in a grid under the graph: in the layers they would all
+/// share the first one, a column thousands of rows tall that dwarfs the graph.
+const UNLINKED_GRID_AFTER: usize = 8;
+/// Grid pitch of unconnected nodes: tighter than the layers, as no arrows run between them.
+const GRID_COL: f64 = NODE_W + 24.0;
+const GRID_ROW: f64 = NODE_H + 20.0;
+/// Room above the grid for its caption.
+const GRID_CAPTION: f64 = 40.0;
 
 /// How two nodes talk along an edge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,6 +79,14 @@ pub struct TopoEdge {
     pub back: bool,
 }
 
+/// The nodes with no edges, when there are enough of them to get a grid of their own.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Unlinked {
+    pub count: usize,
+    /// Baseline of the grid's caption.
+    pub caption_y: f64,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Topology {
     /// Indexed by `NodeId`.
@@ -77,6 +96,11 @@ pub struct Topology {
     pub height: f64,
     /// Layers run top to bottom rather than left to right.
     pub vertical: bool,
+    /// Unconnected nodes laid out in a grid under the graph, if any.
+    pub unlinked: Option<Unlinked>,
+    /// The first edge from one node to another, by (from, to): messages look their edge up
+    /// every frame, and a big world has thousands.
+    first_edge: BTreeMap<(NodeId, NodeId), usize>,
 }
 
 type P = (f64, f64);
@@ -88,19 +112,19 @@ impl Topology {
         let nodes = sim.nodes();
         let id = |name: &str| sim.node_id(name);
         let mut edges: Vec<TopoEdge> = Vec::new();
+        // Where each (from, to, kind) edge is, so merging labels stays linear in the edges.
+        let mut seen: BTreeMap<(NodeId, NodeId, EdgeKind), usize> = BTreeMap::new();
         let mut add = |from: Option<NodeId>, to: Option<NodeId>, kind: EdgeKind, label: &str| {
             let (Some(from), Some(to)) = (from, to) else {
                 return;
             };
-            if let Some(e) = edges
-                .iter_mut()
-                .find(|e| e.from == from && e.to == to && e.kind == kind)
-            {
+            if let Some(e) = seen.get(&(from, to, kind)).map(|&i| &mut edges[i]) {
                 if !label.is_empty() && !e.label.split(", ").any(|l| l == label) {
                     e.label.push_str(", ");
                     e.label.push_str(label);
                 }
             } else {
+                seen.insert((from, to, kind), edges.len());
                 edges.push(TopoEdge {
                     from,
                     to,
@@ -196,8 +220,27 @@ impl Topology {
             .iter()
             .map(|e| (e.from.0 as usize, e.to.0 as usize))
             .collect();
-        let sources: Vec<bool> = nodes.iter().map(|n| n.kind == NodeKind::Client).collect();
-        let (layer, slot, back) = layered(nodes.len(), &pairs, &sources);
+        // Nodes with no edge at all: past a handful they leave the layers for a grid.
+        let mut linked = vec![false; nodes.len()];
+        for &(a, b) in &pairs {
+            linked[a] = true;
+            linked[b] = true;
+        }
+        let unlinked = linked.iter().filter(|&&l| !l).count();
+        let grid = unlinked > UNLINKED_GRID_AFTER;
+        // The nodes laid out in layers, and each one's index among them.
+        let laid: Vec<usize> = (0..nodes.len()).filter(|&i| !grid || linked[i]).collect();
+        let mut index = vec![usize::MAX; nodes.len()];
+        for (k, &i) in laid.iter().enumerate() {
+            index[i] = k;
+        }
+        let laid_pairs: Vec<(usize, usize)> =
+            pairs.iter().map(|&(a, b)| (index[a], index[b])).collect();
+        let sources: Vec<bool> = laid
+            .iter()
+            .map(|&i| nodes[i].kind == NodeKind::Client)
+            .collect();
+        let (layer, slot, back) = layered(laid.len(), &laid_pairs, &sources);
         for (e, b) in edges.iter_mut().zip(back) {
             e.back = b;
         }
@@ -213,7 +256,9 @@ impl Topology {
         } else {
             (COL, ROW)
         };
-        let (width, height) = if vertical {
+        let (mut width, mut height) = if laid.is_empty() {
+            (0.0, 0.0)
+        } else if vertical {
             (
                 PAD_X * 2.0 + (rows - 1) as f64 * across + NODE_W + PAD_SIDE,
                 PAD_TOP + PAD_BOTTOM + (layers - 1) as f64 * along + NODE_H,
@@ -224,32 +269,69 @@ impl Topology {
                 PAD_TOP + PAD_BOTTOM + (rows - 1) as f64 * across + NODE_H,
             )
         };
-        let topo_nodes = nodes
+        let mut topo_nodes: Vec<TopoNode> = nodes
             .iter()
             .enumerate()
-            .map(|(i, n)| {
-                let l = layer[i];
-                // Centre each layer across.
-                let offset = (rows - per_layer[l]) as f64 * across / 2.0;
-                let (a, c) = (l as f64 * along, offset + slot[i] as f64 * across);
-                let (x, y) = if vertical { (c, a) } else { (a, c) };
-                TopoNode {
-                    id: NodeId(i as u32),
-                    kind: n.kind,
-                    name: n.name.clone(),
-                    layer: l,
-                    x: PAD_X + NODE_W / 2.0 + x,
-                    y: PAD_TOP + NODE_H / 2.0 + y,
-                }
+            .map(|(i, n)| TopoNode {
+                id: NodeId(i as u32),
+                kind: n.kind,
+                name: n.name.clone(),
+                layer: 0,
+                x: 0.0,
+                y: 0.0,
             })
             .collect();
+        for (k, &i) in laid.iter().enumerate() {
+            let l = layer[k];
+            // Centre each layer across.
+            let offset = (rows - per_layer[l]) as f64 * across / 2.0;
+            let (a, c) = (l as f64 * along, offset + slot[k] as f64 * across);
+            let (x, y) = if vertical { (c, a) } else { (a, c) };
+            let n = &mut topo_nodes[i];
+            n.layer = l;
+            n.x = PAD_X + NODE_W / 2.0 + x;
+            n.y = PAD_TOP + NODE_H / 2.0 + y;
+        }
+        let mut caption = None;
+        if grid {
+            // As wide as the graph (at least a few columns), row after row, in node order; after
+            // the last layer, so the timeline lists them after the connected nodes.
+            let min_cols = if vertical { 3 } else { 8 };
+            let cols =
+                ((((width - 2.0 * PAD_X - NODE_W) / GRID_COL).max(0.0) as usize) + 1).max(min_cols);
+            let top = height + GRID_CAPTION;
+            for (k, i) in (0..nodes.len()).filter(|&i| !linked[i]).enumerate() {
+                let n = &mut topo_nodes[i];
+                n.layer = if laid.is_empty() { 0 } else { layers };
+                n.x = PAD_X + NODE_W / 2.0 + (k % cols) as f64 * GRID_COL;
+                n.y = top + NODE_H / 2.0 + (k / cols) as f64 * GRID_ROW;
+            }
+            let grid_rows = unlinked.div_ceil(cols);
+            width = width.max(PAD_X * 2.0 + (cols.min(unlinked) - 1) as f64 * GRID_COL + NODE_W);
+            height = top + (grid_rows - 1) as f64 * GRID_ROW + NODE_H + PAD_BOTTOM;
+            caption = Some(Unlinked {
+                count: unlinked,
+                caption_y: top - 14.0,
+            });
+        }
+        let mut first_edge = BTreeMap::new();
+        for (i, e) in edges.iter().enumerate() {
+            first_edge.entry((e.from, e.to)).or_insert(i);
+        }
         Topology {
             nodes: topo_nodes,
             edges,
             width,
             height,
             vertical,
+            unlinked: caption,
+            first_edge,
         }
+    }
+
+    /// The first edge from `from` to `to`, if any.
+    pub fn edge(&self, from: NodeId, to: NodeId) -> Option<&TopoEdge> {
+        self.first_edge.get(&(from, to)).map(|&i| &self.edges[i])
     }
 
     /// Cubic Bézier control points of an edge: right side to left side going forward; a loop
@@ -283,11 +365,10 @@ impl Topology {
     /// joins them (either direction), or a straight line when there is none.
     pub fn along(&self, from: NodeId, to: NodeId, f: f64) -> Option<P> {
         let f = f.clamp(0.0, 1.0);
-        let forward = self.edges.iter().find(|e| e.from == from && e.to == to);
-        if let Some(e) = forward {
+        if let Some(e) = self.edge(from, to) {
             return Some(bezier(&self.curve(e), f));
         }
-        if let Some(e) = self.edges.iter().find(|e| e.from == to && e.to == from) {
+        if let Some(e) = self.edge(to, from) {
             return Some(bezier(&self.curve(e), 1.0 - f));
         }
         let (a, b) = (
@@ -369,13 +450,20 @@ pub fn layered(
             }
         }
     }
+    // Forward edges into and out of each node, in edge order (the sweeps below visit each node's
+    // neighbours; scanning every edge per node would be quadratic in a big world).
+    let mut fwd_in: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut fwd_out: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, &(a, b)) in edges.iter().enumerate() {
+        if !back[i] && a < n && b < n {
+            fwd_in[b].push(a);
+            fwd_out[a].push(b);
+        }
+    }
     // Pull nodes with no incoming forward edge (other than clients) right next to what they feed,
     // so a lone producer does not sit far left of its queue.
     for &v in &finish {
-        let has_in = edges
-            .iter()
-            .enumerate()
-            .any(|(i, &(_, b))| b == v && !back[i]);
+        let has_in = !fwd_in[v].is_empty();
         let feeds: Vec<usize> = out[v]
             .iter()
             .filter(|&&(_, ei)| !back[ei])
@@ -410,24 +498,9 @@ pub fn layered(
             let mut keyed: Vec<(f64, usize)> = by_layer[li]
                 .iter()
                 .map(|&v| {
-                    let mut sum = 0.0;
-                    let mut cnt = 0.0;
-                    for (i, &(a, b)) in edges.iter().enumerate() {
-                        if back[i] {
-                            continue;
-                        }
-                        let other = if down && b == v {
-                            Some(a)
-                        } else if !down && a == v {
-                            Some(b)
-                        } else {
-                            None
-                        };
-                        if let Some(o) = other {
-                            sum += pos[o];
-                            cnt += 1.0;
-                        }
-                    }
+                    let others = if down { &fwd_in[v] } else { &fwd_out[v] };
+                    let sum: f64 = others.iter().map(|&o| pos[o]).sum();
+                    let cnt = others.len() as f64;
                     (if cnt > 0.0 { sum / cnt } else { pos[v] }, v)
                 })
                 .collect();
@@ -488,6 +561,98 @@ mod tests {
                 assert!(!t.edges.is_empty(), "{}", e.id);
             }
         }
+    }
+
+    /// A client calling a chain of `chain` services, and `n - chain` services calling nothing.
+    fn chain_world(n: usize, chain: usize) -> String {
+        let mut s = String::from("scenario \"big\" seed 3 duration 60s\n");
+        for i in 0..n {
+            s.push_str(&format!("service s{i}\n"));
+        }
+        s.push_str("client web rate 10/s -> s0 GET /a\n");
+        for i in 0..chain {
+            s.push_str(&format!("s{i} GET /a:\n  work 1ms\n"));
+            if i + 1 < chain {
+                s.push_str(&format!("  call s{} GET /a\n", i + 1));
+            }
+            s.push_str("  reply 200\n");
+        }
+        s
+    }
+
+    #[test]
+    fn many_unconnected_nodes_go_in_a_grid_under_the_graph() {
+        let c = compile(&chain_world(300, 5)).expect("compiles");
+        let sim = Sim::new(c.world.clone(), c.seed).expect("engine");
+        for vertical in [false, true] {
+            let t = Topology::build(&c.world, &sim, vertical);
+            let u = t.unlinked.expect("a grid");
+            assert_eq!(u.count, 295);
+            let linked: Vec<&TopoNode> = t
+                .nodes
+                .iter()
+                .filter(|n| {
+                    n.name == "web" || ["s0", "s1", "s2", "s3", "s4"].contains(&n.name.as_str())
+                })
+                .collect();
+            let last_layer = linked.iter().map(|n| n.layer).max().expect("nodes");
+            let graph_bottom = linked.iter().map(|n| n.y).fold(0.0, f64::max) + NODE_H / 2.0;
+            for n in t
+                .nodes
+                .iter()
+                .filter(|n| !linked.iter().any(|l| l.id == n.id))
+            {
+                // After the graph's layers (the timeline lists them last), below its caption.
+                assert!(n.layer > last_layer, "{}", n.name);
+                assert!(
+                    n.y - NODE_H / 2.0 > u.caption_y && u.caption_y > graph_bottom,
+                    "{}",
+                    n.name
+                );
+            }
+            for (i, a) in t.nodes.iter().enumerate() {
+                assert!(a.x - NODE_W / 2.0 >= 0.0 && a.x + NODE_W / 2.0 <= t.width);
+                assert!(a.y - NODE_H / 2.0 >= 0.0 && a.y + NODE_H / 2.0 <= t.height);
+                for b in &t.nodes[i + 1..] {
+                    let apart = (a.x - b.x).abs() >= NODE_W || (a.y - b.y).abs() >= NODE_H;
+                    assert!(apart, "{} overlaps {}", a.name, b.name);
+                }
+            }
+            // A grid, not a column 295 rows tall; narrow enough for a phone when vertical.
+            if vertical {
+                assert!(t.width < 640.0, "{} px wide", t.width);
+            } else {
+                assert!(t.height < 60.0 * GRID_ROW, "{} px tall", t.height);
+            }
+        }
+    }
+
+    #[test]
+    fn a_world_of_ten_thousand_services_is_laid_out_in_a_compact_grid() {
+        let c = compile(&chain_world(10_000, 50)).expect("compiles");
+        let sim = Sim::new(c.world.clone(), c.seed).expect("engine");
+        let t = Topology::build(&c.world, &sim, false);
+        assert_eq!(t.nodes.len(), 10_001);
+        assert_eq!(t.unlinked.map(|u| u.count), Some(9_950));
+        // 51 layers wide; the 9,950 others in rows of that width.
+        assert!(t.width < 52.0 * COL, "{} px wide", t.width);
+        assert!(t.height < 200.0 * GRID_ROW, "{} px tall", t.height);
+        let web = &t.nodes[sim.node_id("web").expect("web").0 as usize];
+        let s49 = &t.nodes[sim.node_id("s49").expect("s49").0 as usize];
+        assert_eq!((web.layer, s49.layer), (0, 50));
+        assert_eq!(
+            t.edge(NodeId(web.id.0), sim.node_id("s0").expect("s0"))
+                .map(|e| e.kind),
+            Some(EdgeKind::Rest)
+        );
+    }
+
+    #[test]
+    fn a_few_unconnected_nodes_stay_in_the_layers() {
+        let c = compile(&chain_world(10, 5)).expect("compiles");
+        let sim = Sim::new(c.world.clone(), c.seed).expect("engine");
+        let t = Topology::build(&c.world, &sim, false);
+        assert_eq!(t.unlinked, None);
     }
 
     #[test]
