@@ -12,7 +12,9 @@ import { dirname, join, basename } from 'node:path';
 import { serveDir, launchChromium } from './lib.mjs';
 
 const GOAL_GZIP = 150 * 1024;
-const CEILING_GZIP = Number(process.env.CEILING_KB ?? 290) * 1024;
+// Raised from 290 to 298 KB for the views' 10,000-node handling (windowed topology with Find,
+// scrolling timeline lanes, the log's bounded node filter): about 15 KB gzip.
+const CEILING_GZIP = Number(process.env.CEILING_KB ?? 298) * 1024;
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = process.argv[2] ?? join(here, '..', 'dist');
 

@@ -15,6 +15,7 @@ use crate::sim::engine::{
     in_family, is_server_failure, is_success, reply_status, status_outcome, Ev, Failure, Hop, Msg,
     Payload, Sim,
 };
+use crate::sim::metrics::count_status;
 use crate::sim::time::SimTime;
 use crate::sim::trace::{
     BreakerState, DropReason, Kind, NameId, NodeId, Outcome, Record, RecordId, RejectReason,
@@ -377,13 +378,7 @@ impl Sim {
     ) {
         if let Some(reason) = doom {
             // The caller keeps waiting until its deadline (if it has one).
-            self.emit_hop(
-                &msg.hop,
-                msg.sent,
-                self.now,
-                Outcome::Dropped(reason),
-                false,
-            );
+            self.emit_dropped(msg, reason);
             return;
         }
         let known = self.call_current(c, gen);
@@ -657,7 +652,7 @@ impl Sim {
         let m = &mut self.metrics.clients[client as usize];
         m.completed += 1;
         m.latency.record(self.now - started);
-        *m.outcomes.entry(status).or_insert(0) += 1;
+        count_status(&mut m.outcomes, status);
         if !is_success(status) {
             m.errors += 1;
         }

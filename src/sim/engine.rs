@@ -13,7 +13,7 @@
 use crate::sim::chunked::Chunked;
 use crate::sim::compile::{self, link_key, FaultKindP, NodeInfo, NodeKind, Program, StepP};
 use crate::sim::dist::SimRng;
-use crate::sim::metrics::Metrics;
+use crate::sim::metrics::{count_status, Metrics};
 use crate::sim::time::SimTime;
 use crate::sim::trace::{
     format_record, BreakerState, DropReason, Kind, Mechanism, NameId, Names, NodeId, Outcome,
@@ -21,8 +21,7 @@ use crate::sim::trace::{
 };
 use crate::sim::world::{GrpcCode, Status, World};
 use crate::sim::WorldError;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// Why the run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,28 +201,152 @@ pub(crate) enum Ev {
     },
 }
 
+/// An `Ev` packed into two words. The queue stores and moves events in this form because a
+/// two-word struct is passed in registers and copied as two 8-byte moves, where the 16-byte enum
+/// went through memory and was read back with wider loads than the stores that had just built it
+/// (a store-to-load forwarding stall on every schedule and every step).
+///
+/// Layout: low byte of `a` the variant, high half of `a` the first field; low and high halves of
+/// `b` the second and third fields (zero when absent).
 #[derive(Clone, Copy, Debug)]
-struct Entry {
-    time: u64,
-    seq: u64,
-    ev: Ev,
+struct PackedEv {
+    a: u64,
+    b: u64,
 }
 
-impl PartialEq for Entry {
-    fn eq(&self, o: &Entry) -> bool {
-        self.time == o.time && self.seq == o.seq
+impl Ev {
+    #[inline(always)]
+    fn pack(self) -> PackedEv {
+        let (tag, x, y, z): (u8, u32, u32, u32) = match self {
+            Ev::Arrive(slot) => (0, slot, 0, 0),
+            Ev::WorkDone { task, gen } => (1, task, gen, 0),
+            Ev::CallTimeout { call, gen, attempt } => (2, call, gen, u32::from(attempt)),
+            Ev::Retry { call, gen } => (3, call, gen, 0),
+            Ev::ClientTick(c) => (4, c, 0, 0),
+            Ev::Burst { client, count } => (5, client, count, 0),
+            Ev::Visibility {
+                mailbox,
+                slot,
+                delivery,
+            } => (6, mailbox, slot, delivery),
+            Ev::FaultStart(f) => (7, f, 0, 0),
+            Ev::FaultEnd(f) => (8, f, 0, 0),
+            Ev::HalfOpen { edge, gen } => (9, edge, gen, 0),
+        };
+        PackedEv {
+            a: u64::from(tag) | u64::from(x) << 32,
+            b: u64::from(y) | u64::from(z) << 32,
+        }
+    }
+
+    #[inline(always)]
+    fn unpack(p: PackedEv) -> Ev {
+        let (x, y, z) = ((p.a >> 32) as u32, p.b as u32, (p.b >> 32) as u32);
+        match p.a as u8 {
+            0 => Ev::Arrive(x),
+            1 => Ev::WorkDone { task: x, gen: y },
+            2 => Ev::CallTimeout {
+                call: x,
+                gen: y,
+                // Packed from a u16, so this is exact.
+                attempt: z as u16,
+            },
+            3 => Ev::Retry { call: x, gen: y },
+            4 => Ev::ClientTick(x),
+            5 => Ev::Burst {
+                client: x,
+                count: y,
+            },
+            6 => Ev::Visibility {
+                mailbox: x,
+                slot: y,
+                delivery: z,
+            },
+            7 => Ev::FaultStart(x),
+            8 => Ev::FaultEnd(x),
+            9 => Ev::HalfOpen { edge: x, gen: y },
+            tag => unreachable!("event tag {tag}: only `Ev::pack` makes a `PackedEv`"),
+        }
     }
 }
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, o: &Entry) -> Option<Ordering> {
-        Some(self.cmp(o))
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    /// `time << 64 | seq`: ordering by this one integer is ordering by `(time, seq)`, and a
+    /// `u128` comparison is two instructions without a branch, where the tuple's needs two.
+    key: u128,
+    ev: PackedEv,
+}
+
+impl Entry {
+    #[inline]
+    fn time(&self) -> u64 {
+        (self.key >> 64) as u64
     }
 }
-impl Ord for Entry {
-    /// Reversed so `BinaryHeap` (a max-heap) pops the smallest `(time, seq)` first.
-    fn cmp(&self, o: &Entry) -> Ordering {
-        (o.time, o.seq).cmp(&(self.time, self.seq))
+
+/// The pending events of later instants: a binary min-heap on `Entry::key`. Keys are unique
+/// (`seq` is), so the order events leave it is fully determined. Hand-written rather than a
+/// `BinaryHeap` because std's `pop` sifts the hole all the way to the bottom and back up: fewer
+/// comparisons on big heaps, but more moves on the small ones typical here (a handful of pending
+/// work spans and client ticks), where it showed up as a tenth of the M/M/c benchmark's time.
+#[derive(Clone, Debug, Default)]
+struct EventHeap {
+    v: Vec<Entry>,
+}
+
+impl EventHeap {
+    #[inline]
+    fn peek_time(&self) -> Option<u64> {
+        self.v.first().map(Entry::time)
+    }
+
+    #[inline]
+    fn push(&mut self, e: Entry) {
+        let mut i = self.v.len();
+        self.v.push(e);
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            let p = self.v[parent];
+            if p.key < e.key {
+                break;
+            }
+            self.v[i] = p;
+            i = parent;
+        }
+        self.v[i] = e;
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<Entry> {
+        let last = self.v.pop()?;
+        let n = self.v.len();
+        if n == 0 {
+            return Some(last);
+        }
+        let top = self.v[0];
+        // Sift `last` down from the root's hole.
+        let mut i = 0;
+        loop {
+            let l = 2 * i + 1;
+            if l >= n {
+                break;
+            }
+            let r = l + 1;
+            let c = if r < n && self.v[r].key < self.v[l].key {
+                r
+            } else {
+                l
+            };
+            let child = self.v[c];
+            if last.key < child.key {
+                break;
+            }
+            self.v[i] = child;
+            i = c;
+        }
+        self.v[i] = last;
+        Some(top)
     }
 }
 
@@ -439,11 +562,13 @@ pub struct Sim {
     pub(crate) prog: Program,
     pub(crate) rng: SimRng,
     pub(crate) now: SimTime,
+    /// Sequence number of the next heap entry (ties between equal times go first-scheduled).
     seq: u64,
-    heap: BinaryHeap<Entry>,
-    /// Events scheduled for the current instant while processing it: they follow every heap
-    /// entry of the same time (those were scheduled earlier, so have smaller seq).
-    immediate: VecDeque<Entry>,
+    heap: EventHeap,
+    /// Events scheduled for the current instant while processing it, in the order scheduled:
+    /// they follow every heap entry of the same time (those were scheduled before this instant
+    /// began). Their time is `now`, and their order is this queue's, so they need no key.
+    immediate: VecDeque<PackedEv>,
     duration: SimTime,
     budget: u64,
     seed: u64,
@@ -497,7 +622,7 @@ impl Sim {
             rng: SimRng::new(seed),
             now: SimTime::ZERO,
             seq: 0,
-            heap: BinaryHeap::new(),
+            heap: EventHeap::default(),
             immediate: VecDeque::new(),
             duration: run.duration,
             budget: run.event_budget,
@@ -586,21 +711,26 @@ impl Sim {
         if !self.immediate.is_empty() {
             return Some(self.now);
         }
-        self.heap.peek().map(|e| SimTime(e.time))
+        self.heap.peek_time().map(SimTime)
     }
 
+    /// Schedule `ev` at `at`. Inlined so that the event is packed where it is built (in
+    /// registers), not built in memory and packed here.
+    #[inline(always)]
     pub(crate) fn schedule(&mut self, at: SimTime, ev: Ev) {
-        let seq = self.seq;
-        self.seq += 1;
-        let e = Entry {
-            time: at.0,
-            seq,
-            ev,
-        };
+        self.schedule_packed(at, ev.pack());
+    }
+
+    fn schedule_packed(&mut self, at: SimTime, ev: PackedEv) {
         if at == self.now && self.events > 0 {
-            self.immediate.push_back(e);
+            self.immediate.push_back(ev);
         } else {
-            self.heap.push(e);
+            let seq = self.seq;
+            self.seq += 1;
+            self.heap.push(Entry {
+                key: u128::from(at.0) << 64 | u128::from(seq),
+                ev,
+            });
         }
     }
 
@@ -610,19 +740,15 @@ impl Sim {
         if self.stop.is_some() {
             return None;
         }
-        // Heap entries at `now` precede `immediate` (see `pop_event`); otherwise `immediate`
-        // holds the next events, all at `now`.
-        let from_heap = match self.heap.peek() {
-            Some(top) => top.time == self.now.0 || self.immediate.is_empty(),
-            None => false,
-        };
-        let next = if from_heap {
-            SimTime(self.heap.peek().map_or(0, |e| e.time))
-        } else if !self.immediate.is_empty() {
-            self.now
-        } else {
-            self.stop = Some(StopReason::Idle { at: self.now });
-            return None;
+        // Heap entries at `now` precede `immediate` (see `Sim::immediate`); otherwise
+        // `immediate` holds the next events, all at `now`.
+        let (next, from_heap) = match self.heap.peek_time() {
+            Some(t) if t == self.now.0 || self.immediate.is_empty() => (SimTime(t), true),
+            _ if !self.immediate.is_empty() => (self.now, false),
+            _ => {
+                self.stop = Some(StopReason::Idle { at: self.now });
+                return None;
+            }
         };
         if next > self.duration {
             self.now = self.duration;
@@ -635,17 +761,19 @@ impl Sim {
             });
             return None;
         }
-        let e = if from_heap {
-            self.heap.pop()
+        let popped = if from_heap {
+            self.heap.pop().map(|e| e.ev)
         } else {
             self.immediate.pop_front()
-        }
-        .expect("an event was peeked");
-        self.now = SimTime(e.time);
+        };
+        let Some(ev) = popped else {
+            unreachable!("an event was peeked");
+        };
+        self.now = next;
         self.events += 1;
         self.metrics.totals.events = self.events;
         let first = self.next_record;
-        let event = self.handle(e.ev);
+        let event = self.handle(ev);
         if !self.runnable.is_empty() {
             self.drain_runnable();
         }
@@ -699,8 +827,8 @@ impl Sim {
             .unwrap_or(StopReason::Finished { at: self.duration })
     }
 
-    fn handle(&mut self, ev: Ev) -> EventKind {
-        match ev {
+    fn handle(&mut self, ev: PackedEv) -> EventKind {
+        match Ev::unpack(ev) {
             Ev::Arrive(slot) => EventKind::MessageArrived(self.arrive(slot)),
             Ev::WorkDone { task, gen } => {
                 self.work_done(task, gen);
@@ -757,7 +885,9 @@ impl Sim {
 
     // ----- trace -------------------------------------------------------------------------------
 
-    /// Append a record (its `id` is assigned here) and return its id.
+    /// Append a record (its `id` is assigned here) and return its id. Inlined: it runs for every
+    /// record, and the record is then built in place instead of passed through memory.
+    #[inline]
     pub(crate) fn emit(&mut self, mut r: Record) -> RecordId {
         let id = RecordId(self.next_record);
         self.next_record = self.next_record.wrapping_add(1);
@@ -795,6 +925,17 @@ impl Sim {
         })
     }
 
+    /// Record that `msg` was lost now, on its way or at its destination, for `reason`.
+    pub(crate) fn emit_dropped(&mut self, msg: &Msg, reason: DropReason) {
+        self.emit_hop(
+            &msg.hop,
+            msg.sent,
+            self.now,
+            Outcome::Dropped(reason),
+            false,
+        );
+    }
+
     pub(crate) fn new_trace_id(&mut self) -> TraceId {
         let t = TraceId(self.next_trace);
         self.next_trace = self.next_trace.wrapping_add(1);
@@ -808,8 +949,40 @@ impl Sim {
 
     /// Put a message on the wire: sample latency (plus active spikes), decide partition / loss
     /// now, and schedule its arrival. A doomed message still "travels" so the UI can draw it.
+    ///
+    /// Inlined into its few callers so that the hop and payload they build are written straight
+    /// into the message's slot: copying them from the caller's just-written stack as one block
+    /// stalled on store-to-load forwarding, a measurable share of every message.
+    #[inline(always)]
     pub(crate) fn send(&mut self, hop: Hop, payload: Payload) {
-        let (a, b) = (hop.from.0, hop.to.0);
+        let (latency, doom) = self.route(hop.from.0, hop.to.0);
+        let arrives = self.now + latency;
+        let msg = Msg {
+            live: true,
+            hop,
+            sent: self.now,
+            arrives,
+            doom,
+            payload,
+        };
+        let slot = match self.free_msgs.pop() {
+            Some(s) => {
+                self.msgs[s as usize] = msg;
+                s
+            }
+            None => {
+                self.msgs.push(msg);
+                (self.msgs.len() - 1) as u32
+            }
+        };
+        self.in_flight_count += 1;
+        self.metrics.totals.messages += 1;
+        self.schedule(arrives, Ev::Arrive(slot));
+    }
+
+    /// The latency of a message from node `a` to node `b` sent now, and whether it is doomed
+    /// (partitioned, or lost: decided now, after the latency draw).
+    fn route(&mut self, a: u32, b: u32) -> (SimTime, Option<DropReason>) {
         let net = &self.prog.network;
         let (dist, base_loss) = if net.links.is_empty() {
             (net.latency, net.loss)
@@ -854,28 +1027,7 @@ impl Sim {
         } else {
             None
         };
-        let arrives = self.now + latency;
-        let msg = Msg {
-            live: true,
-            hop,
-            sent: self.now,
-            arrives,
-            doom,
-            payload,
-        };
-        let slot = match self.free_msgs.pop() {
-            Some(s) => {
-                self.msgs[s as usize] = msg;
-                s
-            }
-            None => {
-                self.msgs.push(msg);
-                (self.msgs.len() - 1) as u32
-            }
-        };
-        self.in_flight_count += 1;
-        self.metrics.totals.messages += 1;
-        self.schedule(arrives, Ev::Arrive(slot));
+        (latency, doom)
     }
 
     fn arrive(&mut self, slot: u32) -> Kind {
@@ -946,6 +1098,9 @@ impl Sim {
         m.series.update(self.now, backlog, busy);
     }
 
+    /// Store a new live task and return its slot. Inlined into its two callers so the task they
+    /// build is written straight into the slot (see `send` on why copying it was slow).
+    #[inline(always)]
     pub(crate) fn new_task(&mut self, t: Task) -> u32 {
         let live = &mut self.services[t.service as usize].live;
         let at = live.len() as u32;
@@ -1017,13 +1172,7 @@ impl Sim {
         deadline: SimTime,
     ) {
         if let Some(reason) = doom {
-            self.emit_hop(
-                &msg.hop,
-                msg.sent,
-                self.now,
-                Outcome::Dropped(reason),
-                false,
-            );
+            self.emit_dropped(msg, reason);
             return;
         }
         let ep = &self.prog.endpoints[endpoint as usize];
@@ -1047,7 +1196,7 @@ impl Sim {
             let m = &mut self.metrics.endpoints[endpoint as usize];
             m.rejected += 1;
             m.errors += 1;
-            *m.replies.entry(status).or_insert(0) += 1;
+            count_status(&mut m.replies, status);
             let hop = Hop {
                 kind: if rpc {
                     Kind::RpcResponse
@@ -1360,7 +1509,7 @@ impl Sim {
             attempt,
         };
         let m = &mut self.metrics.endpoints[endpoint as usize];
-        *m.replies.entry(status).or_insert(0) += 1;
+        count_status(&mut m.replies, status);
         if !is_success(status) {
             m.errors += 1;
         }
@@ -1764,6 +1913,73 @@ mod tests {
     use super::*;
     use crate::sim::reference::{reference_world, REFERENCE_SEED};
     use crate::sim::world::Fault;
+
+    /// The event heap pops in `(time, seq)` order: checked against a sorted model over a
+    /// deterministic mix of pushes and pops with many equal times.
+    #[test]
+    fn event_heap_pops_in_key_order() {
+        let mut heap = EventHeap::default();
+        let mut model: Vec<u128> = Vec::new();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut seq = 0u64;
+        for round in 0..5_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if x % 3 == 0 && !model.is_empty() {
+                model.sort_unstable();
+                let want = model.remove(0);
+                let got = heap.pop().expect("the model is not empty");
+                assert_eq!(got.key, want, "pop {round}");
+            } else {
+                let key = u128::from(x % 64) << 64 | u128::from(seq);
+                seq += 1;
+                model.push(key);
+                heap.push(Entry {
+                    key,
+                    ev: Ev::ClientTick(round).pack(),
+                });
+            }
+        }
+        model.sort_unstable();
+        for want in model {
+            assert_eq!(heap.pop().map(|e| e.key), Some(want));
+        }
+        assert!(heap.pop().is_none());
+    }
+
+    /// Packing an event into two words and back gives the same event, for every variant with
+    /// fields at their extremes.
+    #[test]
+    fn events_survive_packing() {
+        let m = u32::MAX;
+        let evs = [
+            Ev::Arrive(m),
+            Ev::WorkDone { task: m, gen: 1 },
+            Ev::CallTimeout {
+                call: 2,
+                gen: m,
+                attempt: u16::MAX,
+            },
+            Ev::Retry { call: m, gen: m },
+            Ev::ClientTick(0),
+            Ev::Burst {
+                client: 3,
+                count: m,
+            },
+            Ev::Visibility {
+                mailbox: m,
+                slot: 4,
+                delivery: m,
+            },
+            Ev::FaultStart(m),
+            Ev::FaultEnd(5),
+            Ev::HalfOpen { edge: 6, gen: m },
+        ];
+        for ev in evs {
+            assert_eq!(format!("{:?}", Ev::unpack(ev.pack())), format!("{ev:?}"));
+        }
+    }
 
     /// Each service's list of live tasks, and the list of task-owned calls, are exactly what a
     /// scan of every slot finds.

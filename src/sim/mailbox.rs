@@ -257,13 +257,7 @@ impl Sim {
     /// A producer's message was lost on its way to the broker: record the drop, and the
     /// producing handler fails as if the broker were unreachable.
     fn producer_message_lost(&mut self, msg: &Msg, reason: DropReason, task: u32, gen: u32) {
-        self.emit_hop(
-            &msg.hop,
-            msg.sent,
-            self.now,
-            Outcome::Dropped(reason),
-            false,
-        );
+        self.emit_dropped(msg, reason);
         self.producer_done(task, gen, Err(Failure::Unreachable));
     }
 
@@ -343,13 +337,7 @@ impl Sim {
         let same_life = self.services[svc as usize].epoch == epoch;
         let doom = doom.or((!same_life).then_some(DropReason::Crashed));
         if let Some(reason) = doom {
-            self.emit_hop(
-                &msg.hop,
-                msg.sent,
-                self.now,
-                Outcome::Dropped(reason),
-                false,
-            );
+            self.emit_dropped(msg, reason);
             if same_life {
                 let b = &mut self.consumer_busy[consumer as usize];
                 *b = b.saturating_sub(1);
@@ -456,13 +444,7 @@ impl Sim {
         nack: bool,
     ) {
         if let Some(reason) = doom {
-            self.emit_hop(
-                &msg.hop,
-                msg.sent,
-                self.now,
-                Outcome::Dropped(reason),
-                false,
-            );
+            self.emit_dropped(msg, reason);
             return;
         }
         if !self.delivery_current(slot, delivery) {

@@ -214,6 +214,19 @@ impl Level {
     }
 }
 
+/// Count one `status` in a by-status map. Every reply and every client outcome passes here, and
+/// the status is nearly always one seen before: updating in place searches the tree once, where
+/// `entry().or_insert()` also built and matched an entry each time.
+#[inline]
+pub(crate) fn count_status(map: &mut BTreeMap<Status, u64>, status: Status) {
+    match map.get_mut(&status) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(status, 1);
+        }
+    }
+}
+
 /// Per REST endpoint / RPC method (server side): latency is from the request's arrival at the
 /// service to the reply being sent (backlog wait + handler).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
