@@ -1926,7 +1926,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if x % 3 == 0 && !model.is_empty() {
+            if x.is_multiple_of(3) && !model.is_empty() {
                 model.sort_unstable();
                 let want = model.remove(0);
                 let got = heap.pop().expect("the model is not empty");
