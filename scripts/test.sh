@@ -24,9 +24,28 @@ run_step() {
   set -e
   if [ "$status" -ne 0 ]; then
     print_summary
+    echo "free disk now: $(free_disk)"
     fail "step '$name' failed (exit $status)" "its full output is in $LOGS/$name.log"
   fi
-  SUMMARY+=("$(printf 'ok   %-12s %4ds' "$name" $((SECONDS - start)))")
+  SUMMARY+=("$(printf 'ok   %-12s %4ds   %s free' "$name" $((SECONDS - start)) "$(free_disk)")")
+}
+
+# Free space where target/ lives, e.g. "41G": CI machines differ widely, and a full disk shows up
+# as a confusing compiler error, so every step's line in the summary records it.
+free_disk() {
+  df -h --output=avail "$ROOT" 2>/dev/null | tail -1 | tr -d ' '
+}
+
+# prune_if_low DIR...: deletes build output that no later step needs, but only when the disk is
+# nearly full (under $MIN_FREE_MB), so a roomy machine keeps its cache for the next run.
+MIN_FREE_MB=${MIN_FREE_MB:-8000}
+prune_if_low() {
+  local avail
+  avail=$(df -m --output=avail "$ROOT" 2>/dev/null | tail -1 | tr -d ' ')
+  if [ -n "$avail" ] && [ "$avail" -lt "$MIN_FREE_MB" ]; then
+    echo "only ${avail} MB free: removing $* (no later step needs them)"
+    rm -rf "$@"
+  fi
 }
 
 print_summary() {
@@ -41,6 +60,9 @@ print_summary() {
 }
 
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# Incremental caches only help the next edit-compile loop, and they double target/'s size.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+echo "free disk at start: $(free_disk)"
 WASM=wasm32-unknown-unknown
 WASM_TESTS=(--test web_dom --test web_sim)
 
@@ -62,6 +84,7 @@ export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$WEBDRIVER_JSON"
 export WASM_BINDGEN_TEST_TIMEOUT=120
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 run_step wasm-test cargo test --locked --target $WASM "${WASM_TESTS[@]}"
+prune_if_low "$ROOT/target/$WASM/debug"
 
 # Exports: every gallery scenario's Mermaid diagram must pass the real Mermaid parser.
 check_mermaid() {
@@ -79,6 +102,7 @@ run_step mermaid check_mermaid
 FUZZ_RUNS=${FUZZ_RUNS:-200000}
 run_step fuzz-parse env RUSTC_BOOTSTRAP=1 cargo fuzz run parse -- -runs="$FUZZ_RUNS" -max_len=4096
 run_step fuzz-link env RUSTC_BOOTSTRAP=1 cargo fuzz run link_decode -- -runs="$FUZZ_RUNS" -max_len=8192
+prune_if_low "$ROOT/fuzz/target"
 
 run_step build env "${RELEASE_WASM_ENV[@]}" trunk build --release
 run_step e2e node e2e/smoke.mjs dist

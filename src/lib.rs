@@ -4,4 +4,5 @@
 pub mod export;
 pub mod scenario;
 pub mod sim;
+#[cfg(feature = "ui")]
 pub mod ui;
