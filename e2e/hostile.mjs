@@ -36,13 +36,6 @@ const FRAME_LIMIT_MS = 100;
  * so when a listed case comes in under the limit).
  */
 const KNOWN_SLOW = new Map([
-  // After run-to-end, switching tabs over 0.4–3M records: the timeline draws twice on its first
-  // frame (the lane fit changes after the first draw) and draws every timeout mark on its own,
-  // and the log's first visit collects row ids over the whole trace once (about 60 ms). Measured
-  // 83–133 ms over two runs of each; listed until those are fixed, as they sit at the limit.
-  ['typed: retry storm that would run 10M events: run to the end', 'timeline draws twice when its tab opens over 3M records'],
-  ['typed: retry storm plus 40 crashes at once with a million requests waiting: run to the end', 'timeline draws twice when its tab opens over 3M records'],
-  ['typed: retry storm with a 400,000-event budget: run to the end', 'timeline and log first draws over 400k records'],
   // Keystrokes in a 15,000-line editor: 83–140 ms. Nearly all of it is Chromium laying out the
   // textarea (the app's own script takes a few ms per keystroke, by CPU profile); a bare
   // <textarea> with the same text takes 60–180 ms, printed beside the app's figure. Fixing it

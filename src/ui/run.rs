@@ -158,7 +158,7 @@ impl Run {
         for (lane, &n) in order.iter().enumerate() {
             lane_of[n] = lane;
         }
-        Ok(Run {
+        let mut run = Run {
             id,
             duration: world.run.duration,
             topology,
@@ -184,7 +184,43 @@ impl Run {
             log: None,
             caused: None,
             sim,
-        })
+        };
+        // The default filter's rows are kept up to date as the run goes (see `sync`), so the
+        // log opens at once even after a run to the end of millions of records.
+        run.log = Some(run.new_log(&LogFilter::default()));
+        Ok(run)
+    }
+
+    fn new_log(&self, filter: &LogFilter) -> LogRows {
+        let needle = filter.text.trim().to_ascii_lowercase();
+        let hit = |names: &[String]| -> Vec<bool> {
+            names
+                .iter()
+                .map(|n| !needle.is_empty() && n.contains(needle.as_str()))
+                .collect()
+        };
+        LogRows {
+            filter: filter.clone(),
+            node_hit: hit(&self.lower_nodes),
+            name_hit: hit(&self.lower_names),
+            needle,
+            rows: Vec::new(),
+            upto: 0,
+        }
+    }
+
+    /// Brings the current filter's rows up to the end of the trace.
+    fn catch_up_log(&mut self) {
+        let Some(log) = self.log.as_mut() else {
+            return;
+        };
+        let records = self.sim.trace().records();
+        for r in records.range(log.upto..) {
+            if in_log(r) && matches(&self.sim, r, log) {
+                log.rows.push(r.id.0);
+            }
+        }
+        log.upto = records.len();
     }
 
     /// Where the run stands, for the reducer.
@@ -305,36 +341,16 @@ impl Run {
             }
         }
         self.synced = records.len();
+        self.catch_up_log();
     }
 
     /// Trace indices of the log rows matching `filter`, oldest first.
     pub fn log_rows(&mut self, filter: &LogFilter) -> &[u32] {
         if self.log.as_ref().is_none_or(|l| l.filter != *filter) {
-            let needle = filter.text.trim().to_ascii_lowercase();
-            let hit = |names: &[String]| -> Vec<bool> {
-                names
-                    .iter()
-                    .map(|n| !needle.is_empty() && n.contains(needle.as_str()))
-                    .collect()
-            };
-            self.log = Some(LogRows {
-                filter: filter.clone(),
-                node_hit: hit(&self.lower_nodes),
-                name_hit: hit(&self.lower_names),
-                needle,
-                rows: Vec::new(),
-                upto: 0,
-            });
+            self.log = Some(self.new_log(filter));
         }
-        let log = self.log.as_mut().expect("log rows built above");
-        let records = self.sim.trace().records();
-        for r in records.range(log.upto..) {
-            if in_log(r) && matches(&self.sim, r, log) {
-                log.rows.push(r.id.0);
-            }
-        }
-        log.upto = records.len();
-        &log.rows
+        self.catch_up_log();
+        &self.log.as_ref().expect("log rows built above").rows
     }
 
     /// Records caused directly by `id` (retries, fan-out, deliveries, dead letters, replies…).
@@ -511,6 +527,23 @@ mod tests {
         assert!(
             !run.log_rows(&dead).is_empty(),
             "checkout dead-letters by 35 s"
+        );
+    }
+
+    #[test]
+    fn the_default_log_rows_keep_up_with_the_run_before_the_log_is_opened() {
+        let mut run = run_of("retry-storm");
+        run.advance(SimTime::from_secs(20), u64::MAX, &mut || false);
+        let log = run.log.as_ref().expect("default rows from the start");
+        let len = run.sim.trace().len();
+        assert!(len > 1_000, "a storm of records by 20 s");
+        assert_eq!(log.upto, len, "indexed as the records arrived");
+        let kept = log.rows.clone();
+        run.log = None;
+        assert_eq!(
+            run.log_rows(&LogFilter::default()),
+            &kept[..],
+            "same as a rebuild"
         );
     }
 

@@ -58,6 +58,16 @@ struct Fit {
 }
 
 impl Fit {
+    /// How `lanes` lanes fit a canvas `h` px high.
+    fn of(lanes: usize, h: f64) -> Fit {
+        let lanes = lanes.max(1);
+        Fit {
+            lanes,
+            lane_h: ((h - TOP - 4.0) / lanes as f64).clamp(16.0, 64.0),
+            plot: (h - TOP).max(1.0),
+        }
+    }
+
     /// More lanes than fit: they scroll.
     fn overflows(&self) -> bool {
         self.lane_h > 0.0 && self.lanes as f64 * self.lane_h + 4.0 > self.plot + 0.5
@@ -284,6 +294,18 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
         let (palette, playing, last_draw) = (palette.clone(), props.playing, last_draw.clone());
         let (fit, redraw) = (fit.clone(), redraw.clone());
         use_effect(move || {
+            // How many lanes fit decides whether the lane scroll bar shows, which this render
+            // has already laid out. On the first render, or after a resize, that is not known
+            // yet: record it and render again before drawing, so a tab that opens draws once.
+            if let (Some(w), Some(r)) =
+                (wrap.cast::<web_sys::HtmlElement>(), run.0.borrow().as_ref())
+            {
+                let new_fit = Fit::of(r.lanes.len(), f64::from(w.client_height()).max(1.0));
+                if std::mem::replace(&mut *fit.borrow_mut(), new_fit) != new_fit {
+                    redraw.force_update();
+                    return;
+                }
+            }
             let wall = super::dom::now_ms();
             // What the user chose to see; a following view moves by itself and does not count.
             let inputs = {
@@ -320,13 +342,8 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
                     return;
                 };
                 *n += 1;
-                let (list, drawn, new_fit) = draw(&c, &w, pal, r, v, selected);
+                let (list, drawn) = draw(&c, &w, pal, r, v, selected);
                 let _ = c.set_attribute("data-arrows", &drawn.to_string());
-                // The first draw, or a resize, decides how many lanes fit: render the lane
-                // scroll bar (or drop it) to match.
-                if std::mem::replace(&mut *fit.borrow_mut(), new_fit) != new_fit {
-                    redraw.force_update();
-                }
                 // A point on one drawn arrow, so end-to-end tests can click it. The point is
                 // rounded the way the test clicks it, and must pick that same arrow: where
                 // arrows cross, the midpoint of one can be nearer another.
@@ -690,7 +707,7 @@ fn draw(
     run: &Run,
     v: View,
     selected: Option<RecordId>,
-) -> (Vec<Hit>, usize, Fit) {
+) -> (Vec<Hit>, usize) {
     let mut hits = Vec::new();
     let (w, h) = (
         f64::from(wrap.client_width()).max(1.0),
@@ -713,19 +730,14 @@ fn draw(
         .flatten()
         .and_then(|c| c.dyn_into::<Ctx>().ok())
     else {
-        return (hits, 0, Fit::default());
+        return (hits, 0);
     };
     let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
     ctx.set_fill_style_str(&pal.panel);
     ctx.fill_rect(0.0, 0.0, w, h);
 
-    let lanes = run.lanes.len().max(1);
-    let lane_h = ((h - TOP - 4.0) / lanes as f64).clamp(16.0, 64.0);
-    let fit = Fit {
-        lanes,
-        lane_h,
-        plot: (h - TOP).max(1.0),
-    };
+    let fit = Fit::of(run.lanes.len(), h);
+    let (lanes, lane_h) = (fit.lanes, fit.lane_h);
     // More lanes than fit scroll by `y0`; only lanes `first..last` are in view.
     let (y0, first, last, _) = lane_window(lanes, lane_h, fit.plot, v.y0);
     let plot_w = (w - LEFT - RIGHT).max(1.0);
@@ -936,6 +948,10 @@ fn draw(
     let mut triangles: Vec<(f64, f64)> = Vec::new();
     let mut squares: Vec<(f64, f64)> = Vec::new();
     let mut labels: Vec<(f64, f64, &'static str, bool)> = Vec::new();
+    // Marks (timeouts, rings, crosses) only on lanes in view; when very dense, at most one of
+    // each kind per lane per pixel column, as a storm puts thousands on the same pixels.
+    let mut marks = MarkGrid::new(first..last, w, very_dense);
+    let lane_of = |n: crate::sim::NodeId| run.lane_of.get(n.0 as usize).copied().unwrap_or(0);
     for r in in_view() {
         let (x1, x2) = (x_of(r.send.0 as f64), x_of(r.recv.0 as f64));
         match r.kind {
@@ -943,17 +959,27 @@ fn draw(
             Kind::Timeout => {
                 // Call timeout: the caller (receiver lane) stops waiting. Visibility/ack deadline:
                 // the message comes back to its queue or goes to the dead-letter queue.
-                if r.outcome == Outcome::Timeout {
-                    timeouts.push((x1, x2, y_of(r.to)));
+                let timeout = r.outcome == Outcome::Timeout;
+                let (node, mark) = if timeout {
+                    (r.to, Mark::Timeout)
                 } else {
-                    rings.push((x2, y_of(r.from)));
+                    (r.from, Mark::Ring)
+                };
+                if !marks.first_at(mark, lane_of(node), x2) {
+                    continue;
+                }
+                let y = y_of(node);
+                if timeout {
+                    timeouts.push((x1, x2, y));
+                } else {
+                    rings.push((x2, y));
                 }
                 hits.push(Hit {
                     id: r.id,
                     x1: x2 - 4.0,
-                    y1: y_of(r.to),
+                    y1: y,
                     x2: x2 + 4.0,
-                    y2: y_of(r.to),
+                    y2: y,
                     bar: false,
                 });
                 continue;
@@ -972,7 +998,9 @@ fn draw(
                 continue;
             }
             Kind::Discard => {
-                crosses.push((x2, y_of(r.from)));
+                if marks.first_at(Mark::Cross, lane_of(r.from), x2) {
+                    crosses.push((x2, y_of(r.from)));
+                }
                 continue;
             }
             _ => {}
@@ -983,6 +1011,9 @@ fn draw(
             r.outcome,
             Outcome::Rejected(RejectReason::BreakerOpen | RejectReason::DeadlinePassed)
         ) {
+            if !marks.first_at(Mark::Cross, lane_of(r.from), x1) {
+                continue;
+            }
             crosses.push((x1, y_of(r.from)));
             hits.push(Hit {
                 id: r.id,
@@ -1114,21 +1145,27 @@ fn draw(
     ctx.set_line_width(1.5);
     ctx.set_stroke_style_str(&pal.err);
     ctx.set_fill_style_str(&pal.err);
-    for &(x1, x2, y) in &timeouts {
+    // Each wait line is stroked on its own (one long dashed path is far slower in Chromium), but
+    // the dash and alpha are set once for all of them, and the diamonds fill as one path.
+    if !timeouts.is_empty() {
         dash(&ctx, 3.0, 3.0);
         ctx.set_global_alpha(0.6);
-        ctx.begin_path();
-        ctx.move_to(x1, y - 7.0);
-        ctx.line_to(x2, y - 7.0);
-        ctx.stroke();
+        for &(x1, x2, y) in &timeouts {
+            ctx.begin_path();
+            ctx.move_to(x1, y - 7.0);
+            ctx.line_to(x2, y - 7.0);
+            ctx.stroke();
+        }
         dash(&ctx, 0.0, 0.0);
         ctx.set_global_alpha(1.0);
         ctx.begin_path();
-        ctx.move_to(x2, y - 6.0);
-        ctx.line_to(x2 + 5.0, y);
-        ctx.line_to(x2, y + 6.0);
-        ctx.line_to(x2 - 5.0, y);
-        ctx.close_path();
+        for &(_, x2, y) in &timeouts {
+            ctx.move_to(x2, y - 6.0);
+            ctx.line_to(x2 + 5.0, y);
+            ctx.line_to(x2, y + 6.0);
+            ctx.line_to(x2 - 5.0, y);
+            ctx.close_path();
+        }
         ctx.fill();
     }
     ctx.begin_path();
@@ -1146,11 +1183,13 @@ fn draw(
     ctx.fill();
     ctx.set_stroke_style_str(&pal.warn);
     ctx.set_fill_style_str(&pal.warn);
+    ctx.begin_path();
     for &(x, y) in &rings {
-        ctx.begin_path();
+        // A fresh subpath per ring, so no line joins one ring to the next.
+        ctx.move_to(x + 5.0, y);
         let _ = ctx.arc(x, y, 5.0, 0.0, std::f64::consts::TAU);
-        ctx.stroke();
     }
+    ctx.stroke();
     ctx.begin_path();
     for &(x, y) in &triangles {
         ctx.move_to(x, y - 6.0);
@@ -1207,7 +1246,50 @@ fn draw(
         ctx.close_path();
         ctx.fill();
     }
-    (hits, drawn, fit)
+    (hits, drawn)
+}
+
+/// The kinds of mark that [`MarkGrid`] thins out.
+#[derive(Clone, Copy)]
+enum Mark {
+    Timeout = 0,
+    Ring = 1,
+    Cross = 2,
+}
+
+/// Which lanes' marks are drawn and, when thinning, which (kind, lane, pixel column) cells
+/// already hold one.
+struct MarkGrid {
+    lanes: std::ops::Range<usize>,
+    cols: usize,
+    /// Empty when not thinning.
+    taken: Vec<bool>,
+}
+
+impl MarkGrid {
+    fn new(lanes: std::ops::Range<usize>, width: f64, thin: bool) -> MarkGrid {
+        let cols = width.max(1.0) as usize + 2;
+        let taken = if thin {
+            vec![false; 3 * cols * lanes.len()]
+        } else {
+            Vec::new()
+        };
+        MarkGrid { lanes, cols, taken }
+    }
+
+    /// Whether a `mark` at `x` on `lane` should be drawn: its lane is in view and, when
+    /// thinning, no mark of its kind is on that pixel column yet.
+    fn first_at(&mut self, mark: Mark, lane: usize, x: f64) -> bool {
+        if !self.lanes.contains(&lane) {
+            return false;
+        }
+        if self.taken.is_empty() {
+            return true;
+        }
+        let col = (x.max(0.0) as usize).min(self.cols - 1);
+        let i = ((mark as usize) * self.lanes.len() + lane - self.lanes.start) * self.cols + col;
+        !std::mem::replace(&mut self.taken[i], true)
+    }
 }
 
 fn arrow_head(ctx: &Ctx, x1: f64, y1: f64, x2: f64, y2: f64) {
@@ -1274,6 +1356,29 @@ mod tests {
         assert_eq!(y0, 160_004.0 - 500.0);
         assert_eq!(last, 10_000);
         assert!(first < 10_000 - 30);
+    }
+
+    #[test]
+    fn marks_show_only_on_lanes_in_view_and_thin_to_one_per_pixel_when_very_dense() {
+        let mut all = MarkGrid::new(3..6, 100.0, false);
+        assert!(!all.first_at(Mark::Timeout, 2, 10.0), "lane above the view");
+        assert!(!all.first_at(Mark::Timeout, 6, 10.0), "lane below the view");
+        assert!(all.first_at(Mark::Timeout, 3, 10.0));
+        assert!(
+            all.first_at(Mark::Timeout, 3, 10.0),
+            "no thinning: every mark"
+        );
+
+        let mut thin = MarkGrid::new(3..6, 100.0, true);
+        assert!(thin.first_at(Mark::Timeout, 4, 10.2));
+        assert!(!thin.first_at(Mark::Timeout, 4, 10.9), "same pixel column");
+        assert!(thin.first_at(Mark::Ring, 4, 10.2), "another kind of mark");
+        assert!(thin.first_at(Mark::Timeout, 5, 10.2), "another lane");
+        assert!(thin.first_at(Mark::Timeout, 4, 11.0), "next column");
+        // Off either edge of the canvas: clamped into the grid, never out of bounds.
+        assert!(thin.first_at(Mark::Cross, 5, -40.0));
+        assert!(thin.first_at(Mark::Cross, 5, 1e9));
+        assert!(!thin.first_at(Mark::Cross, 5, 2e9));
     }
 
     #[test]
