@@ -3,6 +3,7 @@
 //! `Sim` lives outside the reducer in `run::RunHandle`; views read slices of its trace.
 
 mod app;
+pub mod crash;
 mod detail;
 mod dom;
 mod editor;
