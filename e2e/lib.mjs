@@ -106,3 +106,32 @@ export function summary(suite) {
 export function assert(cond, message) {
   if (!cond) throw new Error(message);
 }
+
+/** Each export format: menu item slug, file name pattern, and a check of the file's text. */
+const EXPORT_FORMATS = [
+  ['svg', /-timeline\.svg$/, (t) => t.startsWith('<?xml') && t.includes('<svg')],
+  ['json', /-log\.json$/, (t) => JSON.parse(t) !== null],
+  ['csv', /-log\.csv$/, (t) => t.split('\n').length > 2],
+  ['mermaid', /-sequence\.mmd$/, (t) => t.startsWith('sequenceDiagram')],
+  ['chrome', /-trace\.json$/, (t) => JSON.parse(t) !== null],
+];
+
+/**
+ * Downloads every format from the Export menu and checks each file's name and content.
+ * `beforeClick(slug)` runs with the menu open, before the item is clicked. Returns
+ * [[file name, bytes]] in menu order.
+ */
+export async function downloadEveryExport(page, beforeClick = async () => {}) {
+  const files = [];
+  for (const [slug, name, ok] of EXPORT_FORMATS) {
+    await page.click('[data-testid=export] summary');
+    await beforeClick(slug);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=export-${slug}]`)]);
+    const file = download.suggestedFilename();
+    assert(name.test(file), `${slug}: file name ${file}`);
+    const text = await readFile(await download.path(), 'utf8');
+    assert(text.length > 0 && ok(text), `${slug}: content starts ${JSON.stringify(text.slice(0, 40))}`);
+    files.push([file, text.length]);
+  }
+  return files;
+}

@@ -6,7 +6,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { serveDir, launchChromium, watchErrors, check, summary, assert } from './lib.mjs';
+import { serveDir, launchChromium, watchErrors, check, summary, assert, downloadEveryExport } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = process.argv[2] ?? join(here, '..', 'dist');
@@ -261,26 +261,10 @@ try {
 
   await check('every export downloads a well-formed file', async () => {
     await stepN(page, 60);
-    const formats = [
-      ['svg', /-timeline\.svg$/, (t) => t.startsWith('<?xml') && t.includes('<svg')],
-      ['json', /-log\.json$/, (t) => JSON.parse(t) !== null],
-      ['csv', /-log\.csv$/, (t) => t.split('\n').length > 2],
-      ['mermaid', /-sequence\.mmd$/, (t) => t.startsWith('sequenceDiagram')],
-      ['chrome', /-trace\.json$/, (t) => JSON.parse(t) !== null],
-    ];
-    for (const [slug, name, ok] of formats) {
-      await page.click('[data-testid=export] summary');
+    const files = await downloadEveryExport(page, async (slug) => {
       if (slug === 'svg') await page.screenshot({ path: join(out, 'share-export-menu.png') });
-      const [download] = await Promise.all([
-        page.waitForEvent('download'),
-        page.click(`[data-testid=export-${slug}]`),
-      ]);
-      const file = download.suggestedFilename();
-      assert(name.test(file), `${slug}: file name ${file}`);
-      const text = await readFile(await download.path(), 'utf8');
-      assert(text.length > 0 && ok(text), `${slug}: content starts ${JSON.stringify(text.slice(0, 40))}`);
-      console.log(`     ${file}: ${text.length} bytes`);
-    }
+    });
+    for (const [file, bytes] of files) console.log(`     ${file}: ${bytes} bytes`);
   });
 
   await check('a link pasted into an open tab opens it', async () => {
