@@ -10,6 +10,12 @@
 
 use switchboard::sim::*;
 
+// The benchmarks' queue, so what is checked here is what they time. Fidelity uses only
+// `queue_world` from it.
+#[allow(dead_code)]
+#[path = "../benches/support/mmc.rs"]
+mod mmc;
+
 const MEAN_SERVICE_MS: f64 = 10.0;
 const SEED: u64 = 2024;
 
@@ -24,24 +30,7 @@ fn simulate(servers: u32, rho: f64, service: Dist, customers: u64) -> Outcome {
     let mu = 1000.0 / MEAN_SERVICE_MS; // per second, per server
     let lambda = rho * mu * f64::from(servers);
     let duration = SimTime::from_secs_f64(customers as f64 / lambda);
-    let world = World::new()
-        .duration(duration)
-        .event_budget(u64::MAX)
-        .tracing(false)
-        .network(Network::latency(Dist::ZERO))
-        .service(Service::new("server").workers(servers).time(service).rest(
-            HttpMethod::Post,
-            "/job",
-            Handler::new().work(),
-        ))
-        .client(
-            Client::new(
-                "arrivals",
-                Call::rest("server", HttpMethod::Post, "/job"),
-                lambda,
-            )
-            .poisson(),
-        );
+    let world = mmc::queue_world(servers, service, lambda, duration).tracing(false);
     let mut sim = Sim::new(world, SEED).expect("valid world");
     let stop = sim.run_to_end();
     assert_eq!(stop, StopReason::Finished { at: duration });
