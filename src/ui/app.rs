@@ -431,15 +431,7 @@ pub fn App() -> Html {
                     </svg>
                     <span class="brand-name">{ "Switchboard" }</span>
                 </div>
-                <Toolbar
-                    mode={state.mode}
-                    speed={state.speed}
-                    seed={state.seed}
-                    clock={state.clock}
-                    can_advance={state.can_advance()}
-                    run={run.clone()}
-                    dispatch={dispatch.clone()}
-                />
+                { toolbar(&state, &run, &dispatch, false) }
                 <div class="share-tools">
                     <ShareButton applied={state.applied.clone()} fragment={on_fragment.clone()}
                                  tab={state.tab} open={share_open} on_open={on_share_open} />
@@ -449,16 +441,7 @@ pub fn App() -> Html {
                                 open={export_open} on_open={on_export_open} />
                 </div>
             </header>
-            if let Some(reason) = &state.link_error {
-                <div class="banner error" role="alert" data-testid="link-banner">
-                    <span class="banner-text">
-                        <strong>{ "This link could not be opened: " }</strong>
-                        <span data-testid="link-reason">{ reason.to_string() }</span>
-                    </span>
-                    <button class="btn small" data-testid="link-banner-close" aria-label="Dismiss"
-                            onclick={on_dismiss}>{ "Dismiss" }</button>
-                </div>
-            }
+            { link_banner(&state, Some(on_dismiss)) }
             <main class={classes!("workspace", opts.readonly.then_some("readonly"))}>
                 if !opts.readonly {
                 <Editor
@@ -470,16 +453,7 @@ pub fn App() -> Html {
                     dispatch={dispatch.clone()}
                 />
                 }
-                <ViewArea
-                    tab={state.tab}
-                    run={run}
-                    clock={state.clock}
-                    playing={state.mode != Mode::Paused}
-                    selected={state.selected}
-                    filter={state.filter.clone()}
-                    run_error={state.run_error.clone()}
-                    dispatch={dispatch}
-                />
+                { view_area(&state, run, dispatch, true) }
             </main>
             <footer class="statusbar">
                 <span class={classes!("status-dot", status_class)} aria-hidden="true"></span>
@@ -516,44 +490,80 @@ fn embed_frame(
              data-testid="app" data-embed="1" data-speed={state.speed.to_string()}>
             if opts.controls {
                 <header class="topbar embed-bar">
-                    <Toolbar
-                        mode={state.mode}
-                        speed={state.speed}
-                        seed={state.seed}
-                        clock={state.clock}
-                        can_advance={state.can_advance()}
-                        run={run.clone()}
-                        dispatch={dispatch.clone()}
-                        compact=true
-                    />
+                    { toolbar(state, &run, &dispatch, true) }
                     <span class="spacer"></span>
                     { open }
                 </header>
             } else {
                 <div class="embed-corner">{ open }</div>
             }
-            if let Some(reason) = &state.link_error {
-                <div class="banner error" role="alert" data-testid="link-banner">
-                    <span class="banner-text">
-                        <strong>{ "This link could not be opened: " }</strong>
-                        <span data-testid="link-reason">{ reason.to_string() }</span>
-                    </span>
-                </div>
-            }
+            { link_banner(state, None) }
             <main class="workspace embed-view">
-                <ViewArea
-                    tab={state.tab}
-                    {run}
-                    clock={state.clock}
-                    playing={state.mode != Mode::Paused}
-                    selected={state.selected}
-                    filter={state.filter.clone()}
-                    run_error={state.run_error.clone()}
-                    {dispatch}
-                    tabs=false
-                />
+                { view_area(state, run, dispatch, false) }
             </main>
         </div>
+    }
+}
+
+/// The run controls, shared by the full app and the embed frame (`compact` there).
+fn toolbar(
+    state: &State,
+    run: &RunHandle,
+    dispatch: &UseReducerDispatcher<State>,
+    compact: bool,
+) -> Html {
+    html! {
+        <Toolbar
+            mode={state.mode}
+            speed={state.speed}
+            seed={state.seed}
+            clock={state.clock}
+            can_advance={state.can_advance()}
+            run={run.clone()}
+            dispatch={dispatch.clone()}
+            {compact}
+        />
+    }
+}
+
+/// Why the opened link failed, if it did; the full app lets the user dismiss it.
+fn link_banner(state: &State, on_dismiss: Option<Callback<MouseEvent>>) -> Html {
+    let Some(reason) = &state.link_error else {
+        return Html::default();
+    };
+    html! {
+        <div class="banner error" role="alert" data-testid="link-banner">
+            <span class="banner-text">
+                <strong>{ "This link could not be opened: " }</strong>
+                <span data-testid="link-reason">{ reason.to_string() }</span>
+            </span>
+            if let Some(onclick) = on_dismiss {
+                <button class="btn small" data-testid="link-banner-close" aria-label="Dismiss"
+                        {onclick}>{ "Dismiss" }</button>
+            }
+        </div>
+    }
+}
+
+/// The views (with their tabs in the full app, a single one in the embed frame).
+fn view_area(
+    state: &State,
+    run: RunHandle,
+    dispatch: UseReducerDispatcher<State>,
+    tabs: bool,
+) -> Html {
+    html! {
+        <ViewArea
+            tab={state.tab}
+            {run}
+            clock={state.clock}
+            playing={state.mode != Mode::Paused}
+            selected={state.selected}
+            filter={state.filter.clone()}
+            run_error={state.run_error.clone()}
+            {dispatch}
+            {tabs}
+        />
     }
 }
 
