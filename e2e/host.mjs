@@ -21,6 +21,23 @@ const cli = (...args) =>
   }).trim();
 const fanout = cli('link', 'gallery:pubsub-fanout');
 const burst = cli('link', 'gallery:queue-burst');
+// Naive retries against a slow backend: simulating 1,000 s of it would fill the page's 3M-record
+// trace (several seconds of work), so a seek there must not happen in one frame.
+const STORM = `scenario "storm" seed 1 duration 1000s
+network latency 1ms
+service api workers 64
+service backend workers 1 time 50ms
+client users rate 2000/s -> api GET /x timeout 10s
+api GET /x:
+  call backend GET /x timeout 10ms retries 100 backoff 1ms multiplier 1
+  reply 200
+backend GET /x:
+  work
+  reply 200
+`;
+const stormFile = join(await mkdtemp(join(tmpdir(), 'switchboard-storm-')), 'storm.sb');
+await writeFile(stormFile, STORM);
+const storm = cli('link', stormFile);
 
 // The host page: one frame, and every event it posts kept in `window.got` for the test to read.
 const site = await mkdtemp(join(tmpdir(), 'switchboard-host-'));
@@ -186,6 +203,29 @@ try {
     await page.waitForTimeout(500);
     assert(!(await pressed()), 'still paused');
     assert((await got()).length === 0, 'no events');
+  });
+
+  await check('a far seek into a retry storm goes there over many frames; the page stays responsive', async () => {
+    await clear();
+    await send({ type: 'load', fragment: `#${storm}` });
+    await until('ready');
+    await page.evaluate(() => {
+      window.gap = { max: 0, last: 0 };
+      const tick = (t) => {
+        if (window.gap.last) window.gap.max = Math.max(window.gap.max, t - window.gap.last);
+        window.gap.last = t;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    await send({ type: 'seek', t: '1000s' });
+    const f = await until('finished', () => true, 120000);
+    const gap = await page.evaluate(() => window.gap.max);
+    const ticks = (await of('tick')).length;
+    console.log(`     seek to 1000 s: ${f.events} events, ${ticks} ticks on the way, longest frame ${gap.toFixed(0)} ms`);
+    assert(f.reason === 'trace-limit', JSON.stringify(f));
+    assert(ticks >= 10, `progress reported on the way: ${ticks} ticks`);
+    assert(gap < 100, `a frame of ${gap.toFixed(0)} ms during the seek`);
   });
 
   await check('no console errors', async () => {

@@ -38,9 +38,10 @@ pub fn step_once(run: &RunHandle, dispatch: &UseReducerDispatcher<State>) {
     dispatch.dispatch(Action::Advanced(clock));
 }
 
-/// Move the run to simulated time `t`, paused: forward by simulating up to `t` (within the
-/// page's trace limit), backward by replaying a fresh run from zero (the run is deterministic,
-/// so the replay is the same run) — `pending_start` tells the build effect where to stop.
+/// Move the run to simulated time `t`, paused: forward over as many frames as it takes
+/// (`Mode::SeekTo`, so a far seek never freezes the page), backward by replaying a fresh run
+/// from zero (the run is deterministic, so the replay is the same run) — `pending_start` tells
+/// the build effect where the new run should seek to.
 fn seek(
     run: &RunHandle,
     dispatch: &UseReducerDispatcher<State>,
@@ -48,24 +49,15 @@ fn seek(
     t: SimTime,
 ) {
     dispatch.dispatch(Action::Pause);
-    let clock = {
-        let mut cell = run.0.borrow_mut();
-        let Some(r) = cell.as_mut() else {
-            return;
-        };
-        let now = r.clock().now;
-        if t < now {
-            *pending_start.borrow_mut() = Some(t);
-            None
-        } else {
-            r.advance(t - now, u64::from(TRACE_LIMIT), &mut || false);
-            Some(r.clock())
-        }
+    let Some(now) = run.0.borrow().as_ref().map(|r| r.clock().now) else {
+        return;
     };
-    dispatch.dispatch(match clock {
-        Some(clock) => Action::Advanced(clock),
-        None => Action::Reset,
-    });
+    if t < now {
+        *pending_start.borrow_mut() = Some(t);
+        dispatch.dispatch(Action::Reset);
+    } else {
+        dispatch.dispatch(Action::SeekTo(t));
+    }
 }
 
 /// Why a run can go no further, as the host page's `finished` event names it.
@@ -137,15 +129,15 @@ pub fn App() -> Html {
         use_effect_with(state.run_id, move |&run_id| {
             if let Some(applied) = applied {
                 match Run::new(run_id, &applied.compiled.world, seed) {
-                    Ok(mut r) => {
-                        if let Some(t) = pending_start.borrow_mut().take() {
-                            // A fresh run starts at zero: run forward by `t` (the duration
-                            // stops it), within the page's trace limit.
-                            r.advance(t, u64::from(TRACE_LIMIT), &mut || false);
-                        }
+                    Ok(r) => {
                         let clock = r.clock();
                         *run.0.borrow_mut() = Some(r);
                         dispatch.dispatch(Action::Advanced(clock));
+                        // A start time (the `t=` option, or a seek backwards): the frame loop
+                        // gets there, then pauses (or plays, if autoplay asks below).
+                        if let Some(t) = pending_start.borrow_mut().take() {
+                            dispatch.dispatch(Action::SeekTo(t));
+                        }
                         if std::mem::take(&mut *autoplay_due.borrow_mut()) {
                             dispatch.dispatch(Action::Play);
                         }
@@ -187,6 +179,12 @@ pub fn App() -> Html {
                                 }
                                 Mode::RunToEnd => {
                                     r.advance(SimTime::MAX, u64::MAX, &mut || {
+                                        dom::now_ms() - start > RUN_TO_END_BUDGET_MS
+                                    });
+                                }
+                                Mode::SeekTo { t, .. } => {
+                                    let by = t.saturating_sub(r.clock().now);
+                                    r.advance(by, u64::MAX, &mut || {
                                         dom::now_ms() - start > RUN_TO_END_BUDGET_MS
                                     });
                                 }
@@ -584,6 +582,14 @@ fn status_line(state: &State) -> (&'static str, String) {
             format!(
                 "Running to the end… {}% · {counts}",
                 (c.progress() * 100.0) as u32
+            ),
+        ),
+        (Mode::SeekTo { t, .. }, _) => (
+            "running",
+            format!(
+                "Going to {}… {}% · {counts}",
+                fmt::clock(t),
+                (c.progress_to(t) * 100.0) as u32
             ),
         ),
         (Mode::Paused, Some(StopReason::Finished { .. })) => (

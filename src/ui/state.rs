@@ -58,6 +58,13 @@ pub enum Mode {
     Playing,
     /// Advancing as fast as frames allow, towards the end of the run (cancellable).
     RunToEnd,
+    /// Advancing as fast as frames allow to simulated time `t` (a seek, the `t=` link option),
+    /// then pausing, or playing if `then_play` (autoplay asked while it was on its way).
+    /// Cancellable; never one long frame, however far `t` is.
+    SeekTo {
+        t: SimTime,
+        then_play: bool,
+    },
 }
 
 /// Where the run stands; the frame loop sends a fresh one after every frame that moved it.
@@ -78,10 +85,26 @@ pub struct Clock {
 impl Clock {
     /// Fraction of the duration simulated so far, in `[0, 1]`.
     pub fn progress(&self) -> f64 {
-        if self.duration.0 == 0 {
+        self.progress_to(self.duration)
+    }
+
+    /// How far the run is on its way to `t` (0 to 1; 1 once there, or when `t` is zero).
+    pub fn progress_to(&self, t: SimTime) -> f64 {
+        if t.0 == 0 {
             1.0
         } else {
-            (self.now.0 as f64 / self.duration.0 as f64).clamp(0.0, 1.0)
+            (self.now.0 as f64 / t.0 as f64).clamp(0.0, 1.0)
+        }
+    }
+}
+
+impl Mode {
+    /// How far a run to the end or a seek has come (`None` when neither is under way).
+    pub fn busy_progress(self, clock: &Clock) -> Option<f64> {
+        match self {
+            Mode::RunToEnd => Some(clock.progress()),
+            Mode::SeekTo { t, .. } => Some(clock.progress_to(t)),
+            Mode::Paused | Mode::Playing => None,
         }
     }
 }
@@ -211,6 +234,8 @@ pub enum Action {
     OpenLink(String),
     Pause,
     RunToEnd,
+    /// Move forward to simulated time `t` over as many frames as it takes, then pause.
+    SeekTo(SimTime),
     Reset,
     /// The frame loop (or a step) moved the run.
     Advanced(Clock),
@@ -365,7 +390,7 @@ impl State {
         self.run_error = None;
         self.selected = None;
         self.filter.node = None;
-        if self.mode == Mode::RunToEnd {
+        if matches!(self.mode, Mode::RunToEnd | Mode::SeekTo { .. }) {
             self.mode = Mode::Paused;
         }
     }
@@ -465,14 +490,18 @@ impl Reducible for State {
                 next.mode = match self.mode {
                     Mode::Paused if self.can_advance() => Mode::Playing,
                     Mode::Paused => return self,
-                    Mode::Playing | Mode::RunToEnd => Mode::Paused,
+                    Mode::Playing | Mode::RunToEnd | Mode::SeekTo { .. } => Mode::Paused,
                 };
             }
             Action::Play => {
                 if self.mode == Mode::Playing || !self.can_advance() {
                     return self;
                 }
-                next.mode = Mode::Playing;
+                next.mode = match self.mode {
+                    // On its way to a start time: play once there.
+                    Mode::SeekTo { t, .. } => Mode::SeekTo { t, then_play: true },
+                    _ => Mode::Playing,
+                };
             }
             Action::OpenLink(fragment) => next.open_link(&fragment),
             Action::Pause => next.mode = Mode::Paused,
@@ -481,6 +510,15 @@ impl Reducible for State {
                     return self;
                 }
                 next.mode = Mode::RunToEnd;
+            }
+            Action::SeekTo(t) => {
+                if !self.can_advance() || t <= self.clock.now {
+                    return self;
+                }
+                next.mode = Mode::SeekTo {
+                    t,
+                    then_play: false,
+                };
             }
             Action::Reset => {
                 next.run_id += 1;
@@ -492,6 +530,15 @@ impl Reducible for State {
                     return self;
                 }
                 next.clock = clock;
+                if let Mode::SeekTo { t, then_play } = self.mode {
+                    if clock.now >= t {
+                        next.mode = if then_play {
+                            Mode::Playing
+                        } else {
+                            Mode::Paused
+                        };
+                    }
+                }
                 if clock.stop.is_some() || clock.records >= TRACE_LIMIT {
                     next.mode = Mode::Paused;
                 }
@@ -610,6 +657,69 @@ mod tests {
         let s = reduce(s, Action::Reset);
         assert_eq!(s.clock.stop, None);
         assert_eq!(reduce(s, Action::TogglePlay).mode, Mode::Playing);
+    }
+
+    #[test]
+    fn a_seek_goes_forward_over_frames_then_pauses_or_plays() {
+        let s = Rc::new(State::new(None));
+        let at = |s: &State, secs: u64| Clock {
+            now: SimTime::from_secs(secs),
+            built: true,
+            ..s.clock
+        };
+        let t = SimTime::from_secs(5);
+        let s = reduce(s, Action::SeekTo(t));
+        assert_eq!(
+            s.mode,
+            Mode::SeekTo {
+                t,
+                then_play: false
+            }
+        );
+        assert_eq!(s.mode.busy_progress(&s.clock), Some(0.0));
+        // A frame that got part of the way: still seeking.
+        let s = reduce(s.clone(), Action::Advanced(at(&s, 2)));
+        assert_eq!(
+            s.mode,
+            Mode::SeekTo {
+                t,
+                then_play: false
+            }
+        );
+        assert_eq!(s.mode.busy_progress(&s.clock), Some(0.4));
+        // There: paused.
+        let s = reduce(s.clone(), Action::Advanced(at(&s, 5)));
+        assert_eq!(s.mode, Mode::Paused);
+        assert_eq!(s.mode.busy_progress(&s.clock), None);
+        // Not forward of where the run is: nothing to do (backward is a replay, in app.rs).
+        assert!(Rc::ptr_eq(&s, &reduce(s.clone(), Action::SeekTo(t))));
+        assert!(Rc::ptr_eq(
+            &s,
+            &reduce(s.clone(), Action::SeekTo(SimTime::from_secs(1)))
+        ));
+
+        // Autoplay asked on the way: it plays once there.
+        let t = SimTime::from_secs(9);
+        let s = reduce(s, Action::SeekTo(t));
+        let s = reduce(s, Action::Play);
+        assert_eq!(s.mode, Mode::SeekTo { t, then_play: true });
+        let s = reduce(s.clone(), Action::Advanced(at(&s, 9)));
+        assert_eq!(s.mode, Mode::Playing);
+
+        // Cancel (Pause, Space) stops a seek where it is; so does the end of the run.
+        let s = reduce(s, Action::Pause);
+        let s = reduce(s, Action::SeekTo(SimTime::from_secs(20)));
+        assert_eq!(reduce(s.clone(), Action::Pause).mode, Mode::Paused);
+        assert_eq!(reduce(s.clone(), Action::TogglePlay).mode, Mode::Paused);
+        let done = Clock {
+            stop: Some(StopReason::Finished {
+                at: SimTime::from_secs(12),
+            }),
+            ..at(&s, 12)
+        };
+        assert_eq!(reduce(s.clone(), Action::Advanced(done)).mode, Mode::Paused);
+        // A new run (Reset, Apply, seed) drops the seek.
+        assert_eq!(reduce(s, Action::Reset).mode, Mode::Paused);
     }
 
     #[test]

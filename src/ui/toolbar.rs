@@ -80,9 +80,14 @@ pub fn Toolbar(props: &ToolbarProps) -> Html {
     };
 
     let playing = props.mode == Mode::Playing;
-    let to_end = props.mode == Mode::RunToEnd;
     let c = &props.clock;
-    let progress = (c.progress() * 100.0) as u32;
+    // A run to the end or a seek under way: its progress and a Cancel button.
+    let busy = props.mode.busy_progress(c).map(|p| (p * 100.0) as u32);
+    let busy_label = if props.mode == Mode::RunToEnd {
+        "Running to the end"
+    } else {
+        "Going to the start time"
+    };
 
     html! {
         <div class="toolbar" role="toolbar" aria-label="Playback">
@@ -119,8 +124,8 @@ pub fn Toolbar(props: &ToolbarProps) -> Html {
                     }) }
                 </select>
             </label>
-            if to_end {
-                <div class="run-to-end" role="group" aria-label="Running to the end">
+            if let Some(progress) = busy {
+                <div class="run-to-end" role="group" aria-label={busy_label}>
                     <progress max="100" value={progress.to_string()} aria-label="Progress"></progress>
                     <span class="pct">{ format!("{progress}%") }</span>
                     <button class="btn small" data-testid="cancel" onclick={click(Action::Pause)}>{ "Cancel" }</button>
