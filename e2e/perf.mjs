@@ -73,8 +73,8 @@ try {
   };
   const messages = () =>
     page.evaluate(() => {
-      const m = /([\d\u2009]+) messages/.exec(document.querySelector('[data-testid=status]').textContent);
-      return m ? Number(m[1].replace(/\u2009/g, '')) : 0;
+      const m = /([\d\u202f]+) messages/.exec(document.querySelector('[data-testid=status]').textContent);
+      return m ? Number(m[1].replace(/\u202f/g, '')) : 0;
     });
 
   await page.fill('textarea.code', SCENARIO);

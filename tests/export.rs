@@ -72,7 +72,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 #[test]
 fn json_log_has_one_object_per_record_with_resolved_names() {
     let sim = reference_run();
-    let doc: Value = serde_json::from_str(&log_json(&sim)).expect("valid JSON");
+    let doc: Value = serde_json::from_str(&log_json(&sim, usize::MAX)).expect("valid JSON");
     assert_eq!(doc["format"], "switchboard-log/1");
     let records = doc["records"].as_array().expect("records array");
     assert_eq!(records.len(), sim.trace().len());
@@ -100,9 +100,46 @@ fn json_log_has_one_object_per_record_with_resolved_names() {
 }
 
 #[test]
+fn capped_exports_hold_the_newest_records_and_say_how_many_were_left_out() {
+    let sim = reference_run();
+    let total = sim.trace().len();
+    let cap = total / 3;
+    assert!(cap > 10, "a reference run of {total} records");
+    let newest = &sim.trace().records().iter().copied().collect::<Vec<_>>()[total - cap..];
+
+    let doc: Value = serde_json::from_str(&log_json(&sim, cap)).expect("valid JSON");
+    assert_eq!(doc["omitted"], total - cap);
+    let records = doc["records"].as_array().expect("records array");
+    assert_eq!(records.len(), cap);
+    for (json, r) in records.iter().zip(newest) {
+        assert_eq!(json["id"], r.id.0);
+    }
+    // Not capped: no "omitted" field, and a cap at or over the count changes nothing.
+    let all: Value = serde_json::from_str(&log_json(&sim, total)).expect("valid JSON");
+    assert!(all.get("omitted").is_none());
+    assert_eq!(log_json(&sim, total), log_json(&sim, usize::MAX));
+
+    let rows = parse_csv(&log_csv(&sim, cap));
+    assert_eq!(rows.len(), cap + 1, "header and the newest rows");
+    assert_eq!(rows[1][0], newest[0].id.0.to_string());
+
+    let chrome: Value = serde_json::from_str(&chrome_trace(&sim, cap)).expect("valid JSON");
+    assert_eq!(chrome["otherData"]["omitted_records"], total - cap);
+    let first_id = u64::from(newest[0].id.0);
+    for e in chrome["traceEvents"].as_array().expect("traceEvents") {
+        if let Some(id) = e["args"]["record"].as_u64() {
+            assert!(id >= first_id, "record {id} is older than the newest {cap}");
+        }
+    }
+    assert!(serde_json::from_str::<Value>(&chrome_trace(&sim, 0))
+        .expect("valid JSON with no records")["traceEvents"]
+        .is_array());
+}
+
+#[test]
 fn csv_log_has_header_and_every_column_on_every_row() {
     let sim = reference_run();
-    let rows = parse_csv(&log_csv(&sim));
+    let rows = parse_csv(&log_csv(&sim, usize::MAX));
     assert_eq!(rows[0][0], "id");
     assert_eq!(rows[0].len(), 16);
     assert_eq!(rows.len(), sim.trace().len() + 1);
@@ -115,7 +152,7 @@ fn csv_log_has_header_and_every_column_on_every_row() {
 #[test]
 fn chrome_trace_events_have_documented_fields_and_paired_flows() {
     let sim = reference_run();
-    let doc: Value = serde_json::from_str(&chrome_trace(&sim)).expect("valid JSON");
+    let doc: Value = serde_json::from_str(&chrome_trace(&sim, usize::MAX)).expect("valid JSON");
     let events = doc["traceEvents"].as_array().expect("traceEvents array");
     let mut named_threads = std::collections::BTreeSet::new();
     let mut flow_starts: BTreeMap<u64, u64> = BTreeMap::new();
@@ -263,25 +300,25 @@ fn hostile_names_stay_text_in_every_format() {
         .filter_map(|n| n.text())
         .any(|t| t == HOSTILE));
 
-    let json: Value = serde_json::from_str(&log_json(&sim)).expect("valid JSON");
+    let json: Value = serde_json::from_str(&log_json(&sim, usize::MAX)).expect("valid JSON");
     assert!(json["records"]
         .as_array()
         .unwrap()
         .iter()
         .any(|r| r["to"] == HOSTILE));
     assert!(
-        !log_json(&sim).contains("</script>"),
+        !log_json(&sim, usize::MAX).contains("</script>"),
         "no raw script closer in JSON"
     );
 
-    let rows = parse_csv(&log_csv(&sim));
+    let rows = parse_csv(&log_csv(&sim, usize::MAX));
     assert!(rows.iter().all(|r| r.len() == 16));
     assert!(
         rows.iter().any(|r| r[5] == "web,\"=cmd\""),
         "quoted field round-trips"
     );
 
-    let chrome: Value = serde_json::from_str(&chrome_trace(&sim)).expect("valid JSON");
+    let chrome: Value = serde_json::from_str(&chrome_trace(&sim, usize::MAX)).expect("valid JSON");
     assert!(chrome["traceEvents"].as_array().unwrap().len() > 10);
 
     let mermaid = mermaid_sequence(&sim, 10);

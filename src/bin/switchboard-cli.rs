@@ -354,13 +354,13 @@ fn cmd_export(rest: &[String]) -> Result<ExitCode, CliError> {
     };
     let text = match format {
         "svg" => export::timeline_svg(&run.sim, export::SvgOptions::default()),
-        "json" => export::log_json(&run.sim),
-        "csv" => export::log_csv(&run.sim),
+        "json" => export::log_json(&run.sim, usize::MAX),
+        "csv" => export::log_csv(&run.sim, usize::MAX),
         "mermaid" => export::mermaid_sequence(
             &run.sim,
             o.messages.unwrap_or(export::MERMAID_DEFAULT_MESSAGES),
         ),
-        _ => export::chrome_trace(&run.sim),
+        _ => export::chrome_trace(&run.sim, usize::MAX),
     };
     match o.out {
         Some(path) => {

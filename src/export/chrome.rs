@@ -66,15 +66,19 @@ fn title(sim: &Sim, r: &Record) -> String {
     }
 }
 
-/// The whole run as a Chrome Trace Event JSON object.
-pub fn chrome_trace(sim: &Sim) -> String {
-    let records = sim.trace().records();
+/// The run's newest `max_records` records (`usize::MAX`: all) as a Chrome Trace Event JSON
+/// object; when older ones are left out, `otherData.omitted_records` says how many.
+pub fn chrome_trace(sim: &Sim, max_records: usize) -> String {
+    let (records, omitted) = super::newest(sim, max_records);
     let mut ev = Events {
         out: String::with_capacity(256 + records.len() * 400),
         first: true,
     };
-    ev.out
-        .push_str("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+    ev.out.push_str("{\"displayTimeUnit\":\"ms\",");
+    if omitted > 0 {
+        let _ = write!(ev.out, "\"otherData\":{{\"omitted_records\":{omitted}}},");
+    }
+    ev.out.push_str("\"traceEvents\":[");
     ev.begin();
     let _ = write!(
         ev.out,

@@ -1,6 +1,7 @@
 //! The message log as JSON and CSV: one entry per trace record, with names resolved.
 //!
-//! JSON: `{"format":"switchboard-log/1","records":[…]}`; each record has the fields of `FIELDS`
+//! JSON: `{"format":"switchboard-log/1","records":[…]}` (with `"omitted":N` before `records`
+//! when the export holds only the newest records); each record has the fields of `FIELDS`
 //! (times in integer microseconds of simulated time; `cause` and `trace` are `null` when absent).
 //! CSV: a header row of `FIELDS`, then one row per record, RFC 4180 quoting.
 
@@ -58,11 +59,17 @@ const fn is_bare(field: usize) -> bool {
     matches!(field, 0..=2 | 9..=11 | 13..=15)
 }
 
-/// Every record of the run as one JSON document.
-pub fn log_json(sim: &Sim) -> String {
-    let records = sim.trace().records();
+/// The newest `max_records` records of the run (`usize::MAX`: all) as one JSON document. When
+/// older records are left out, `"omitted"` says how many (the first record's `id` is that count
+/// plus the trace's first id).
+pub fn log_json(sim: &Sim, max_records: usize) -> String {
+    let (records, omitted) = super::newest(sim, max_records);
     let mut out = String::with_capacity(64 + records.len() * 260);
-    out.push_str("{\"format\":\"switchboard-log/1\",\"records\":[");
+    out.push_str("{\"format\":\"switchboard-log/1\",");
+    if omitted > 0 {
+        let _ = write!(out, "\"omitted\":{omitted},");
+    }
+    out.push_str("\"records\":[");
     for (i, r) in records.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -85,9 +92,9 @@ pub fn log_json(sim: &Sim) -> String {
     out
 }
 
-/// Every record of the run as CSV with a header row.
-pub fn log_csv(sim: &Sim) -> String {
-    let records = sim.trace().records();
+/// The newest `max_records` records of the run (`usize::MAX`: all) as CSV with a header row.
+pub fn log_csv(sim: &Sim, max_records: usize) -> String {
+    let (records, _) = super::newest(sim, max_records);
     let mut out = String::with_capacity(160 + records.len() * 120);
     out.push_str(&FIELDS.join(","));
     out.push_str("\r\n");

@@ -16,7 +16,17 @@ pub use log::{log_csv, log_json};
 pub use mermaid::{mermaid_sequence, MERMAID_DEFAULT_MESSAGES};
 pub use svg::{timeline_svg, SvgOptions};
 
+use crate::sim::trace::Records;
 use crate::sim::{Kind, Mechanism, Outcome, Record, Sim};
+
+/// The records a log or trace export covers: the newest `max` (all of them when there are no
+/// more), and how many older ones that leaves out. A browser tab cannot hold a file of every
+/// record of a multi-million-record run, so the UI passes a cap; the CLI passes `usize::MAX`.
+fn newest(sim: &Sim, max: usize) -> (Records<'_>, usize) {
+    let records = sim.trace().records();
+    let omitted = records.len().saturating_sub(max);
+    (records.range(omitted..), omitted)
+}
 
 /// Short lower-case name of a mechanism, as used in every export.
 pub fn mechanism_str(m: Mechanism) -> &'static str {

@@ -39,13 +39,13 @@ pub fn dur(d: SimTime) -> String {
     }
 }
 
-/// A count with thin grouping, e.g. `12 345`.
+/// A count grouped by narrow no-break spaces (never split across lines), e.g. `12 345`.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{2009}');
+            out.push('\u{202F}');
         }
         out.push(c);
     }
@@ -119,10 +119,10 @@ mod tests {
     #[test]
     fn counts_rates_percents() {
         assert_eq!(count(0), "0");
-        assert_eq!(count(12_345), "12\u{2009}345");
+        assert_eq!(count(12_345), "12\u{202F}345");
         assert_eq!(count(123), "123");
         assert_eq!(rate(19.84), "19.8/s");
-        assert_eq!(rate(1204.2), "1\u{2009}204/s");
+        assert_eq!(rate(1204.2), "1\u{202F}204/s");
         assert_eq!(rate(f64::NAN), "0/s");
         assert_eq!(percent(1, 3), "33.3%");
         assert_eq!(percent(0, 0), "–");

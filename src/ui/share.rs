@@ -9,6 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
 use super::embed::{self, SnippetOptions};
+use super::fmt;
 use super::run::RunHandle;
 use super::state::{Applied, Tab};
 use crate::export;
@@ -482,6 +483,11 @@ impl Format {
     }
 }
 
+/// The most records a log or Chrome trace export holds (the newest ones): about 50–80 MB of
+/// text, built in one go. Every record of a multi-million-record run would be gigabytes, more
+/// than a tab can hold as a string (the CLI exports everything).
+const EXPORT_MAX_RECORDS: usize = 200_000;
+
 #[derive(Properties, PartialEq)]
 pub struct ExportProps {
     pub run: RunHandle,
@@ -506,12 +512,12 @@ pub fn ExportMenu(props: &ExportProps) -> Html {
                 let sim = &r.sim;
                 match f {
                     Format::TimelineSvg => export::timeline_svg(sim, export::SvgOptions::default()),
-                    Format::LogJson => export::log_json(sim),
-                    Format::LogCsv => export::log_csv(sim),
+                    Format::LogJson => export::log_json(sim, EXPORT_MAX_RECORDS),
+                    Format::LogCsv => export::log_csv(sim, EXPORT_MAX_RECORDS),
                     Format::Mermaid => {
                         export::mermaid_sequence(sim, export::MERMAID_DEFAULT_MESSAGES)
                     }
-                    Format::ChromeTrace => export::chrome_trace(sim),
+                    Format::ChromeTrace => export::chrome_trace(sim, EXPORT_MAX_RECORDS),
                 }
             };
             let stem = applied.as_ref().map_or_else(
@@ -537,6 +543,13 @@ pub fn ExportMenu(props: &ExportProps) -> Html {
             on_open.emit(!open);
         })
     };
+    // Read when the menu opens (that is a new render): how much of the run the files hold.
+    let records = props
+        .run
+        .0
+        .borrow()
+        .as_ref()
+        .map_or(0, |r| r.sim.trace().len());
     html! {
         <details class="menu export" data-testid="export" open={props.open}>
             <summary class="btn" title="Download this run as a file" onclick={on_summary}>
@@ -545,6 +558,15 @@ pub fn ExportMenu(props: &ExportProps) -> Html {
             </summary>
             <ul class="menu-list" role="menu">
                 { for Format::ALL.iter().map(|&f| entry(f)) }
+                if records > EXPORT_MAX_RECORDS {
+                    <li class="menu-note muted small" role="none" data-testid="export-note">
+                        { format!(
+                            "The logs and the Chrome trace hold the newest {} of {} records.",
+                            fmt::count(EXPORT_MAX_RECORDS as u64),
+                            fmt::count(records as u64)
+                        ) }
+                    </li>
+                }
             </ul>
         </details>
     }
