@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use super::escape::json_str;
+use super::escape::{json_str, json_str_parts};
 use super::mechanism_str;
 use crate::sim::trace::Names;
 use crate::sim::{Kind, NodeId, Outcome, Record, Sim};
@@ -21,6 +21,8 @@ fn tid(n: NodeId) -> u64 {
 struct Events {
     out: String,
     first: bool,
+    /// A record's outcome as text, reused from event to event.
+    outcome: String,
 }
 
 impl Events {
@@ -31,11 +33,12 @@ impl Events {
         self.first = false;
         self.out.push_str("\n{");
     }
-    /// Common head of an event: `"name":…,"cat":…,"ph":…,"ts":…,"pid":1,"tid":…`.
-    fn head(&mut self, name: &str, cat: &str, ph: &str, ts: u64, tid: u64) {
+    /// Common head of an event: `"name":…,"cat":…,"ph":…,"ts":…,"pid":1,"tid":…`, the name
+    /// being the concatenation of `name`.
+    fn head(&mut self, name: &[&str], cat: &str, ph: &str, ts: u64, tid: u64) {
         self.begin();
         self.out.push_str("\"name\":");
-        json_str(&mut self.out, name);
+        json_str_parts(&mut self.out, name);
         let _ = write!(
             self.out,
             ",\"cat\":\"{cat}\",\"ph\":\"{ph}\",\"ts\":{ts},\"pid\":{PID},\"tid\":{tid}"
@@ -47,7 +50,9 @@ impl Events {
             ",\"args\":{{\"record\":{},\"attempt\":{},\"outcome\":",
             r.id.0, r.attempt
         );
-        json_str(&mut self.out, &r.outcome.to_string());
+        self.outcome.clear();
+        let _ = write!(self.outcome, "{}", r.outcome);
+        json_str(&mut self.out, &self.outcome);
         let label = sim.name(r.label);
         if !label.is_empty() {
             self.out.push_str(",\"label\":");
@@ -57,13 +62,11 @@ impl Events {
     }
 }
 
-fn title(sim: &Sim, r: &Record) -> String {
+/// An event's title as parts: the record's kind, then its name if it has one.
+fn title<'a>(sim: &'a Sim, r: &Record) -> [&'a str; 3] {
     let name = sim.name(r.name);
-    if name.is_empty() {
-        r.kind.as_str().to_string()
-    } else {
-        format!("{} {name}", r.kind.as_str())
-    }
+    let sep = if name.is_empty() { "" } else { " " };
+    [r.kind.as_str(), sep, name]
 }
 
 /// The run's newest `max_records` records (`usize::MAX`: all) as a Chrome Trace Event JSON
@@ -73,6 +76,7 @@ pub fn chrome_trace(sim: &Sim, max_records: usize) -> String {
     let mut ev = Events {
         out: String::with_capacity(256 + records.len() * 400),
         first: true,
+        outcome: String::new(),
     };
     ev.out.push_str("{\"displayTimeUnit\":\"ms\",");
     if omitted > 0 {
@@ -102,7 +106,8 @@ pub fn chrome_trace(sim: &Sim, max_records: usize) -> String {
 
     for r in records {
         let cat = mechanism_str(sim.mechanism(r));
-        let name = title(sim, r);
+        let [what, sep, label] = title(sim, r);
+        let name = [what, sep, label];
         match r.kind {
             Kind::Work => {
                 ev.head(&name, cat, "X", r.send.0, tid(r.from));
@@ -114,7 +119,7 @@ pub fn chrome_trace(sim: &Sim, max_records: usize) -> String {
                 let arrives = !matches!(r.outcome, Outcome::Dropped(_));
                 let to_name = sim.node_name(r.to);
                 ev.head(
-                    &format!("{name} → {to_name}"),
+                    &[what, sep, label, " → ", to_name],
                     cat,
                     "X",
                     r.send.0,
@@ -133,7 +138,7 @@ pub fn chrome_trace(sim: &Sim, max_records: usize) -> String {
                     ev.head(&name, cat, "f", r.recv.0, tid(r.to));
                     let _ = write!(ev.out, ",\"bp\":\"e\",\"id\":{}}}", r.id.0);
                 } else {
-                    ev.head(&format!("{name} lost"), cat, "i", r.recv.0, tid(r.to));
+                    ev.head(&[what, sep, label, " lost"], cat, "i", r.recv.0, tid(r.to));
                     ev.out.push_str(",\"s\":\"t\"");
                     ev.args(sim, r);
                     ev.out.push('}');
@@ -141,13 +146,17 @@ pub fn chrome_trace(sim: &Sim, max_records: usize) -> String {
             }
             _ => {
                 // Markers: timeouts, dead letters, discards, breaker transitions, faults, fan-out.
+                ev.outcome.clear();
+                let _ = write!(ev.outcome, "{}", r.outcome);
+                let outcome = std::mem::take(&mut ev.outcome);
                 ev.head(
-                    &format!("{name} {}", r.outcome),
+                    &[what, sep, label, " ", &outcome],
                     cat,
                     "i",
                     r.recv.0,
                     tid(r.from),
                 );
+                ev.outcome = outcome;
                 ev.out.push_str(",\"s\":\"t\"");
                 ev.args(sim, r);
                 ev.out.push('}');

@@ -2,9 +2,30 @@
 
 use std::fmt::Write;
 
+/// Appends the concatenation of `parts` as one JSON string literal, without building it first.
+pub fn json_str_parts(out: &mut String, parts: &[&str]) {
+    out.push('"');
+    for part in parts {
+        json_chars(out, part);
+    }
+    out.push('"');
+}
+
 /// Appends `s` as a JSON string literal (with quotes), escaping per RFC 8259.
 pub fn json_str(out: &mut String, s: &str) {
     out.push('"');
+    json_chars(out, s);
+    out.push('"');
+}
+
+/// Appends `s` escaped for the inside of a JSON string literal.
+fn json_chars(out: &mut String, s: &str) {
+    // Names are nearly always plain: copy them whole.
+    let plain = |b: u8| b >= 0x20 && b != b'"' && b != b'\\' && b != b'<' && b < 0x80;
+    if s.bytes().all(plain) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -19,7 +40,6 @@ pub fn json_str(out: &mut String, s: &str) {
             c => out.push(c),
         }
     }
-    out.push('"');
 }
 
 /// Appends `s` as one CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
@@ -27,9 +47,11 @@ pub fn json_str(out: &mut String, s: &str) {
 pub fn csv_field(out: &mut String, s: &str) {
     let formula = s.starts_with(['=', '+', '-', '@']);
     let needs_quotes = formula || s.contains([',', '"', '\n', '\r']);
-    if needs_quotes {
-        out.push('"');
+    if !needs_quotes {
+        out.push_str(s);
+        return;
     }
+    out.push('"');
     if formula {
         out.push('\'');
     }
@@ -39,9 +61,7 @@ pub fn csv_field(out: &mut String, s: &str) {
         }
         out.push(c);
     }
-    if needs_quotes {
-        out.push('"');
-    }
+    out.push('"');
 }
 
 /// Appends `s` escaped for XML text content and attribute values.
