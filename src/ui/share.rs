@@ -108,10 +108,12 @@ pub fn file_stem(name: &str) -> String {
 pub fn download(name: &str, mime: &str, content: &str) -> bool {
     let go = || -> Option<()> {
         let document = web_sys::window()?.document()?;
-        let parts = js_sys::Array::of1(&JsValue::from_str(content));
+        // The UTF-8 bytes as they are: a JS string would decode tens of MB only for the Blob to
+        // encode them again.
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(content.as_bytes()));
         let opts = web_sys::BlobPropertyBag::new();
         opts.set_type(mime);
-        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).ok()?;
+        let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).ok()?;
         let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
         let a: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
         a.set_href(&url);
