@@ -128,6 +128,9 @@ pub struct Run {
     pub lane_of: Vec<usize>,
     /// Records longer than `LONG` (indices into the trace).
     pub long: Vec<u32>,
+    /// The longest duration among `long`: a long record ending after `t + long_max` began
+    /// after `t`, which bounds the part of `long` a time window needs to look at.
+    pub long_max: SimTime,
     pub charts: Charts,
     pub faults: Vec<FaultSpan>,
     /// Number of log rows with no filter.
@@ -166,6 +169,7 @@ impl Run {
             lanes: order.iter().map(|&n| NodeId(n as u32)).collect(),
             lane_of,
             long: Vec::new(),
+            long_max: SimTime::ZERO,
             charts: Charts::new(world.run.duration),
             faults: Vec::new(),
             log_total: 0,
@@ -285,6 +289,7 @@ impl Run {
         for r in records.range(self.synced..) {
             if r.duration() > LONG {
                 self.long.push(r.id.0);
+                self.long_max = self.long_max.max(r.duration());
             }
             if in_log(r) {
                 self.log_total += 1;

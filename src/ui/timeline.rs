@@ -862,20 +862,27 @@ fn draw(
         + records
             .range(lo..)
             .partition_point(|r| (r.recv.0 as f64) <= limit);
+    // Long records are in end-time order too: only those ending in [t0, t1 + the longest one]
+    // can overlap the window (a storm of 10 s timeouts makes a million of them).
+    let recv_of = |i: u32| {
+        records
+            .get(i as usize)
+            .map_or(f64::MAX, |r| r.recv.0 as f64)
+    };
+    let long = &run.long[long_window(&run.long, recv_of, t0, t1, run.long_max.0 as f64)];
     let in_view = || {
         records
             .range(lo..hi)
             .iter()
             .filter(move |r| (r.send.0 as f64) <= t1 && r.duration() <= LONG)
             .chain(
-                run.long
-                    .iter()
+                long.iter()
                     .filter_map(|&i| records.get(i as usize))
-                    .filter(move |r| (r.send.0 as f64) <= t1 && (r.recv.0 as f64) >= t0),
+                    .filter(move |r| (r.send.0 as f64) <= t1),
             )
     };
     // An upper bound of what is in view decides the level of detail.
-    let count = hi - lo + run.long.len().min(64);
+    let count = hi - lo + long.len();
     let dense = count > DENSE;
     let very_dense = count > VERY_DENSE;
 
@@ -1249,6 +1256,21 @@ fn draw(
     (hits, drawn)
 }
 
+/// The part of `long` (record indices in end-time order; `recv_of` gives an end time) whose
+/// records can overlap the window `t0..=t1`, when none lasts longer than `longest`: those
+/// ending from `t0` to `t1 + longest` (a later end means a start after `t1`).
+fn long_window(
+    long: &[u32],
+    recv_of: impl Fn(u32) -> f64,
+    t0: f64,
+    t1: f64,
+    longest: f64,
+) -> std::ops::Range<usize> {
+    let lo = long.partition_point(|&i| recv_of(i) < t0);
+    let hi = lo + long[lo..].partition_point(|&i| recv_of(i) <= t1 + longest);
+    lo..hi
+}
+
 /// The kinds of mark that [`MarkGrid`] thins out.
 #[derive(Clone, Copy)]
 enum Mark {
@@ -1379,6 +1401,22 @@ mod tests {
         assert!(thin.first_at(Mark::Cross, 5, -40.0));
         assert!(thin.first_at(Mark::Cross, 5, 1e9));
         assert!(!thin.first_at(Mark::Cross, 5, 2e9));
+    }
+
+    #[test]
+    fn only_long_records_that_can_overlap_the_window_are_visited() {
+        // Record i ends at 10·i; durations are at most 25.
+        let long: Vec<u32> = (0..100).collect();
+        let recv = |i: u32| f64::from(i) * 10.0;
+        assert_eq!(
+            long_window(&long, recv, 300.0, 400.0, 25.0),
+            30..43,
+            "ends 300 to 425"
+        );
+        // A window before every end, one after them all, and no long records.
+        assert_eq!(long_window(&long, recv, -50.0, -40.0, 25.0), 0..0);
+        assert_eq!(long_window(&long, recv, 2000.0, 3000.0, 25.0), 100..100);
+        assert_eq!(long_window(&[], recv, 0.0, 1.0, 25.0), 0..0);
     }
 
     #[test]
