@@ -62,19 +62,26 @@ try {
     await page.goto(server.url);
     await page.waitForSelector('[data-testid=app]');
     await page.evaluate(() => setTimeout(() => { throw new Error('some other script failed'); }));
+    await page.evaluate(() => { Promise.reject(new Error('some other promise failed')); });
     await page.waitForTimeout(200);
-    assert((await page.$('[data-testid=crash]')) === null, 'a plain Error showed the crash banner');
+    assert(!(await page.isVisible('[data-testid=crash]')), 'a plain Error showed the crash banner');
+    // A trap in a promise (async work) counts too.
+    await page.evaluate(() => { Promise.reject(new WebAssembly.RuntimeError('unreachable')); });
+    await page.waitForSelector('[data-testid=crash]', { state: 'visible', timeout: 5000 });
+    await page.reload();
+    await page.waitForSelector('[data-testid=app]');
+    assert(!(await page.isVisible('[data-testid=crash]')), 'hidden again after a reload');
     for (let i = 0; i < 2; i++) {
       await page.evaluate(() => setTimeout(() => { throw new WebAssembly.RuntimeError('unreachable'); }));
     }
-    await page.waitForSelector('[data-testid=crash]', { timeout: 5000 });
+    await page.waitForSelector('[data-testid=crash]', { state: 'visible', timeout: 5000 });
     assert((await page.locator('[data-testid=crash]').count()) === 1, 'one banner for two traps');
     const text = await page.textContent('[data-testid=crash]');
     assert(/internal error/.test(text) && /saved/.test(text), `banner text: ${text}`);
     await page.screenshot({ path: join(out, 'app-crash.png') });
     await Promise.all([page.waitForEvent('load'), page.click('[data-testid=crash] button')]);
     await page.waitForSelector('[data-testid=app]');
-    assert((await page.$('[data-testid=crash]')) === null, 'the banner is gone after the reload');
+    assert(!(await page.isVisible('[data-testid=crash]')), 'the banner is gone after the reload');
     await page.close();
   });
 } finally {

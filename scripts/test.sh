@@ -41,7 +41,7 @@ free_disk() {
 MIN_FREE_MB=${MIN_FREE_MB:-8000}
 prune_if_low() {
   local avail
-  avail=$(df -m --output=avail "$ROOT" 2>/dev/null | tail -1 | tr -d ' ')
+  avail=$(df -m --output=avail "$ROOT" 2>/dev/null | tail -1 | tr -d ' ') || true
   if [ -n "$avail" ] && [ "$avail" -lt "$MIN_FREE_MB" ]; then
     echo "only ${avail} MB free: removing $* (no later step needs them)"
     rm -rf "$@"

@@ -589,7 +589,7 @@ fn status_line(state: &State) -> (&'static str, String) {
             format!(
                 "Going to {}… {}% · {counts}",
                 fmt::clock(t),
-                (c.progress_to(t) * 100.0) as u32
+                (state.mode.busy_progress(c).unwrap_or(0.0) * 100.0) as u32
             ),
         ),
         (Mode::Paused, Some(StopReason::Finished { .. })) => (

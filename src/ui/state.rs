@@ -103,7 +103,8 @@ impl Mode {
     pub fn busy_progress(self, clock: &Clock) -> Option<f64> {
         match self {
             Mode::RunToEnd => Some(clock.progress()),
-            Mode::SeekTo { t, .. } => Some(clock.progress_to(t)),
+            // A seek past the end stops at the end.
+            Mode::SeekTo { t, .. } => Some(clock.progress_to(t.min(clock.duration))),
             Mode::Paused | Mode::Playing => None,
         }
     }
@@ -490,7 +491,13 @@ impl Reducible for State {
                 next.mode = match self.mode {
                     Mode::Paused if self.can_advance() => Mode::Playing,
                     Mode::Paused => return self,
-                    Mode::Playing | Mode::RunToEnd | Mode::SeekTo { .. } => Mode::Paused,
+                    // On its way to a time: Play asks to play once there; again, to stay
+                    // paused there (Cancel stops the seek itself).
+                    Mode::SeekTo { t, then_play } => Mode::SeekTo {
+                        t,
+                        then_play: !then_play,
+                    },
+                    Mode::Playing | Mode::RunToEnd => Mode::Paused,
                 };
             }
             Action::Play => {
@@ -710,7 +717,24 @@ mod tests {
         let s = reduce(s, Action::Pause);
         let s = reduce(s, Action::SeekTo(SimTime::from_secs(20)));
         assert_eq!(reduce(s.clone(), Action::Pause).mode, Mode::Paused);
-        assert_eq!(reduce(s.clone(), Action::TogglePlay).mode, Mode::Paused);
+        // Play (button or Space) on the way: play once there; again: stay paused there.
+        let t20 = SimTime::from_secs(20);
+        let s = reduce(s, Action::TogglePlay);
+        assert_eq!(
+            s.mode,
+            Mode::SeekTo {
+                t: t20,
+                then_play: true
+            }
+        );
+        let s = reduce(s, Action::TogglePlay);
+        assert_eq!(
+            s.mode,
+            Mode::SeekTo {
+                t: t20,
+                then_play: false
+            }
+        );
         let done = Clock {
             stop: Some(StopReason::Finished {
                 at: SimTime::from_secs(12),

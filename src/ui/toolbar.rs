@@ -79,14 +79,22 @@ pub fn Toolbar(props: &ToolbarProps) -> Html {
         Callback::from(move |_: MouseEvent| step_once(&run, &d))
     };
 
-    let playing = props.mode == Mode::Playing;
+    // Playing, or going to a time and playing once there.
+    let playing = matches!(
+        props.mode,
+        Mode::Playing
+            | Mode::SeekTo {
+                then_play: true,
+                ..
+            }
+    );
     let c = &props.clock;
     // A run to the end or a seek under way: its progress and a Cancel button.
     let busy = props.mode.busy_progress(c).map(|p| (p * 100.0) as u32);
     let busy_label = if props.mode == Mode::RunToEnd {
         "Running to the end"
     } else {
-        "Going to the start time"
+        "Going to a time"
     };
 
     html! {
