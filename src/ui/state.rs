@@ -519,7 +519,9 @@ impl Reducible for State {
                 next.mode = Mode::RunToEnd;
             }
             Action::SeekTo(t) => {
-                if !self.can_advance() || t <= self.clock.now {
+                // `t == now` still runs once: events due at `t` that a step left waiting are
+                // processed, so a time always means the same event count.
+                if !self.can_advance() || t < self.clock.now {
                     return self;
                 }
                 next.mode = Mode::SeekTo {
@@ -698,12 +700,22 @@ mod tests {
         let s = reduce(s.clone(), Action::Advanced(at(&s, 5)));
         assert_eq!(s.mode, Mode::Paused);
         assert_eq!(s.mode.busy_progress(&s.clock), None);
-        // Not forward of where the run is: nothing to do (backward is a replay, in app.rs).
-        assert!(Rc::ptr_eq(&s, &reduce(s.clone(), Action::SeekTo(t))));
+        // Backward: nothing here (it is a replay from zero, in app.rs).
         assert!(Rc::ptr_eq(
             &s,
             &reduce(s.clone(), Action::SeekTo(SimTime::from_secs(1)))
         ));
+        // To the present: one frame finishes what is due now, then pauses.
+        let s = reduce(s, Action::SeekTo(t));
+        assert_eq!(
+            s.mode,
+            Mode::SeekTo {
+                t,
+                then_play: false
+            }
+        );
+        let s = reduce(s.clone(), Action::Advanced(at(&s, 5)));
+        assert_eq!(s.mode, Mode::Paused);
 
         // Autoplay asked on the way: it plays once there.
         let t = SimTime::from_secs(9);
