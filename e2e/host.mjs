@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { serveDir, launchChromium, watchErrors, check, summary, assert } from './lib.mjs';
+import { serveDir, launchChromium, watchErrors, check, summary, assert, RETRY_STORM } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -21,22 +21,10 @@ const cli = (...args) =>
   }).trim();
 const fanout = cli('link', 'gallery:pubsub-fanout');
 const burst = cli('link', 'gallery:queue-burst');
-// Naive retries against a slow backend: simulating 1,000 s of it would fill the page's 3M-record
-// trace (several seconds of work), so a seek there must not happen in one frame.
-const STORM = `scenario "storm" seed 1 duration 1000s
-network latency 1ms
-service api workers 64
-service backend workers 1 time 50ms
-client users rate 2000/s -> api GET /x timeout 10s
-api GET /x:
-  call backend GET /x timeout 10ms retries 100 backoff 1ms multiplier 1
-  reply 200
-backend GET /x:
-  work
-  reply 200
-`;
+// The retry storm (lib.mjs): simulating 1,000 s of it fills the page's 3M-record trace (several
+// seconds of work), so a seek there must not happen in one frame.
 const stormFile = join(await mkdtemp(join(tmpdir(), 'switchboard-storm-')), 'storm.sb');
-await writeFile(stormFile, STORM);
+await writeFile(stormFile, RETRY_STORM);
 const storm = cli('link', stormFile);
 
 // The host page: one frame, and every event it posts kept in `window.got` for the test to read.

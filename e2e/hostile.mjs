@@ -16,7 +16,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { deflateRawSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { serveDir, launchChromium, watchErrors, check, summary, assert, frames } from './lib.mjs';
+import { serveDir, launchChromium, watchErrors, check, summary, assert, frames, RETRY_STORM } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = process.argv[2] ?? join(here, '..', 'dist');
@@ -68,20 +68,6 @@ function chain(n, head = 'scenario "chain" seed 3 duration 60s') {
 /** 10,000 services (under the link's 256 KiB decode limit), 50 of them in a call chain. */
 const TEN_THOUSAND = chain(10_000, 'scenario "ten-thousand" seed 3 duration 60s');
 
-/** Naive retries with no backoff against a slow backend: it would run 10M+ events (the CLI
- * reports the event budget of 10,000,000 exhausted after 6.7M trace records). */
-const RETRY_STORM = `scenario "retry-storm-10m" seed 1 duration 1000s
-network latency 1ms
-service api workers 64
-service backend workers 1 time 50ms
-client users rate 2000/s -> api GET /x timeout 10s
-api GET /x:
-  call backend GET /x timeout 10ms retries 100 backoff 1ms multiplier 1
-  reply 200
-backend GET /x:
-  work
-  reply 200
-`;
 /** The storm with chaos: 40 idle services crash at once at 150 s, when a million requests wait. */
 const STORM_AND_CRASHES = RETRY_STORM.replace('service backend', `${Array.from({ length: 40 }, (_, i) => `service spare${i}`).join('\n')}\nservice backend`)
   + Array.from({ length: 40 }, (_, i) => `at 150s crash spare${i} for 1s\n`).join('');

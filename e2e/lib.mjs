@@ -135,3 +135,19 @@ export async function downloadEveryExport(page, beforeClick = async () => {}) {
   }
   return files;
 }
+
+/** Naive retries with no backoff against a slow backend: it would run 10M+ events (the CLI
+ * reports the event budget of 10,000,000 exhausted after 6.7M trace records), filling the page's
+ * 3M-record trace. The hostile and host suites both drive it. */
+export const RETRY_STORM = `scenario "retry-storm-10m" seed 1 duration 1000s
+network latency 1ms
+service api workers 64
+service backend workers 1 time 50ms
+client users rate 2000/s -> api GET /x timeout 10s
+api GET /x:
+  call backend GET /x timeout 10ms retries 100 backoff 1ms multiplier 1
+  reply 200
+backend GET /x:
+  work
+  reply 200
+`;
