@@ -8,6 +8,9 @@ TRUNK_VERSION=0.21.14
 MDBOOK_VERSION=0.4.52
 CARGO_FUZZ_VERSION=0.13.2
 SIMPY_VERSION=4.1.2
+# Debian's binaryen, for its wasm-split only (scripts/split.mjs); wasm-opt stays npm's 132.
+BINARYEN_SPLIT_VERSION=108-1
+export WASM_SPLIT="$ROOT/.tools/binaryen-$BINARYEN_SPLIT_VERSION/usr/bin/wasm-split"
 export PATH="$HOME/.cargo/bin:$ROOT/e2e/node_modules/.bin:$PATH"
 
 # The release wasm only (Trunk's cargo call in serve.sh and test.sh's build step): std is rebuilt
@@ -17,11 +20,13 @@ export PATH="$HOME/.cargo/bin:$ROOT/e2e/node_modules/.bin:$PATH"
 # in the console. Through the environment of that one command, so native builds, clippy and
 # the wasm-bindgen tests keep the stock std and panics with messages. A plain
 # `trunk build --release` still works, just without this. Needs RUSTC_BOOTSTRAP on stable.
+# Reference types are off so that binaryen 108's wasm-split can read the module (Trunk's
+# post_build hook splits it, scripts/split.mjs); wasm-bindgen then keeps JS objects in a JS array.
 RELEASE_WASM_ENV=(
   RUSTC_BOOTSTRAP=1
   CARGO_UNSTABLE_BUILD_STD=std,panic_abort
   CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
-  "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Zunstable-options -Cpanic=immediate-abort"
+  "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Zunstable-options -Cpanic=immediate-abort -Ctarget-feature=-reference-types"
 )
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -110,6 +115,29 @@ ensure_node_tools() {
     fail "wasm-opt on PATH is not binaryen 132" "Debian's binaryen (108) cannot parse rustc 1.95 output; remove it or fix PATH"
 }
 
+# wasm-split from Debian's binaryen package, unpacked under .tools/ (not installed: its wasm-opt
+# 108 must not shadow npm's 132 on PATH).
+ensure_wasm_split() {
+  if "$WASM_SPLIT" --version 2>/dev/null | grep -q 'version 108'; then
+    have "wasm-split (binaryen $BINARYEN_SPLIT_VERSION): unpacked"
+    return
+  fi
+  step "apt-get download binaryen=$BINARYEN_SPLIT_VERSION (for wasm-split), unpacked into .tools/"
+  local tmp
+  tmp=$(mktemp -d)
+  if ! (cd "$tmp" && apt-get download -q "binaryen=$BINARYEN_SPLIT_VERSION" >/dev/null 2>&1); then
+    as_root apt-get update -qq || fail "apt-get update failed" "check that the Debian mirrors are reachable"
+    (cd "$tmp" && apt-get download -q "binaryen=$BINARYEN_SPLIT_VERSION") ||
+      fail "downloading Debian's binaryen $BINARYEN_SPLIT_VERSION failed" "the release build splits its wasm with its wasm-split; set SWITCHBOARD_NO_SPLIT=1 to build unsplit"
+  fi
+  rm -rf "$ROOT/.tools/binaryen-$BINARYEN_SPLIT_VERSION"
+  mkdir -p "$ROOT/.tools"
+  dpkg-deb -x "$tmp"/binaryen_*.deb "$ROOT/.tools/binaryen-$BINARYEN_SPLIT_VERSION" ||
+    fail "unpacking binaryen failed" "remove $ROOT/.tools and retry"
+  rm -rf "$tmp"
+  "$WASM_SPLIT" --version | grep -q 'version 108' || fail "$WASM_SPLIT does not run"
+}
+
 ensure_chromium() {
   if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
     have "chromium + chromedriver: installed ($(/usr/bin/chromium --version 2>/dev/null | tr -s ' ' | cut -d' ' -f2))"
@@ -149,6 +177,9 @@ ensure_build_tools() {
   ensure_node_tools
   ensure_wasm_bindgen
   ensure_trunk
+  # The release build profiles its first render in Chromium to split the wasm.
+  ensure_wasm_split
+  ensure_chromium
 }
 
 # SimPy from PyPI, for the engine-vs-SimPy ratio (benches/compare.sh). Debian's Python is
@@ -167,7 +198,6 @@ ensure_test_tools() {
   ensure_build_tools
   step "Checking test tools"
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
-  ensure_chromium
   ensure_cargo_fuzz
   ensure_mdbook
   ensure_simpy

@@ -1,0 +1,107 @@
+// Appended to the wasm-bindgen glue by scripts/split.mjs: loads the secondary ("lazy") half of the
+// split module. The primary's function table starts with placeholders where moved functions go;
+// instantiating the secondary module fills those slots with the real functions.
+//
+// - Default page: the first render runs on the primary alone; the secondary is fetched and
+//   instantiated right after the first contentful paint.
+// - Links and embeds (a fragment or a query) may need moved code for their first render, so
+//   both halves are fetched together before the app starts.
+// - A placeholder called before the secondary is there loads it synchronously (blocking XHR and
+//   compile), then calls the real function: slower once, never wrong.
+// A secondary that cannot be loaded surfaces as a WebAssembly.RuntimeError, which the app's
+// crash banner reports.
+const __lazyUrl = new URL('__LAZY_NAME__', import.meta.url);
+const __lazyTable = '__TABLE__';
+let __lazyBytes;
+let __lazyFetch;
+let __lazyInstance;
+
+function __lazyStartFetch() {
+  if (!__lazyFetch) {
+    __lazyFetch = fetch(__lazyUrl)
+      .then((r) => {
+        if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText}`);
+        return r.arrayBuffer();
+      })
+      .then((b) => (__lazyBytes = b));
+    __lazyFetch.catch(() => {
+      __lazyFetch = undefined;
+    });
+  }
+  return __lazyFetch;
+}
+
+function __lazyEarly() {
+  const early = typeof location === 'object' && (location.hash.length > 1 || location.search.length > 1);
+  return early ? __lazyStartFetch().catch((e) => e) : null;
+}
+
+async function __lazyBeforeStart(early, exports) {
+  if (!early) return;
+  const bytes = await early;
+  if (bytes instanceof Error) {
+    console.warn(`Switchboard: ${__lazyUrl.pathname} did not load (${bytes.message}); retrying when needed`);
+    return;
+  }
+  if (!__lazyInstance) __lazyInstance = (await WebAssembly.instantiate(bytes, { primary: exports })).instance;
+}
+
+// After the first contentful paint (the browser's own mark of the first render on screen); a tab
+// in the background reports none, so a timer stands in for it.
+function __lazyAfterStart() {
+  if (__lazyInstance || typeof PerformanceObserver !== 'function') return;
+  let started = false;
+  const start = async () => {
+    if (started) return;
+    started = true;
+    observer.disconnect();
+    clearTimeout(timer);
+    try {
+      const bytes = await __lazyStartFetch();
+      const module = await WebAssembly.compile(bytes);
+      if (!__lazyInstance) __lazyInstance = await WebAssembly.instantiate(module, { primary: wasm });
+    } catch (e) {
+      console.warn(`Switchboard: ${__lazyUrl.pathname} did not load (${e.message}); retrying when needed`);
+    }
+  };
+  const observer = new PerformanceObserver((list) => {
+    if (list.getEntriesByName('first-contentful-paint').length) setTimeout(start, 0);
+  });
+  observer.observe({ type: 'paint', buffered: true });
+  const timer = setTimeout(start, 2000);
+}
+
+function __lazyLoadSync() {
+  if (__lazyInstance) return;
+  try {
+    let bytes = __lazyBytes;
+    if (!bytes) {
+      const xhr = new XMLHttpRequest();
+      xhr.open('GET', __lazyUrl, false);
+      // Bytes through a synchronous request: one char per byte, no decoding.
+      xhr.overrideMimeType('text/plain; charset=x-user-defined');
+      xhr.send();
+      if (xhr.status !== 200) throw new Error(`HTTP ${xhr.status}`);
+      const text = xhr.responseText;
+      bytes = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+      __lazyBytes = bytes;
+    }
+    __lazyInstance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { primary: wasm });
+  } catch (e) {
+    throw new WebAssembly.RuntimeError(`Switchboard could not load ${__lazyUrl.pathname}: ${e.message}`);
+  }
+}
+
+const __lazyPlaceholders = new Proxy(
+  {},
+  {
+    get: (_, name) => {
+      const slot = Number(name);
+      return (...args) => {
+        __lazyLoadSync();
+        return wasm[__lazyTable].get(slot)(...args);
+      };
+    },
+  },
+);
