@@ -7,7 +7,8 @@
 // - Links and embeds (a fragment or a query) may need moved code for their first render, so
 //   both halves are fetched together before the app starts.
 // - A placeholder called before the secondary is there loads it synchronously (blocking XHR and
-//   compile), then calls the real function: slower once, never wrong.
+//   compile), then calls the real function: slower once, never wrong. The after-paint fetch
+//   retries here if it failed; a failed synchronous load is final until the page is reloaded.
 // A secondary that cannot be loaded surfaces as a WebAssembly.RuntimeError, which the app's
 // crash banner reports.
 const __lazyUrl = new URL('__LAZY_NAME__', import.meta.url);
@@ -15,6 +16,9 @@ const __lazyTable = '__TABLE__';
 let __lazyBytes;
 let __lazyFetch;
 let __lazyInstance;
+// Set once a synchronous load has failed: the app is stopped (the crash banner says so), and
+// every later call fails at once instead of asking the server again.
+let __lazyFailed;
 
 function __lazyStartFetch() {
   if (!__lazyFetch) {
@@ -73,6 +77,7 @@ function __lazyAfterStart() {
 
 function __lazyLoadSync() {
   if (__lazyInstance) return;
+  if (__lazyFailed) throw new WebAssembly.RuntimeError(__lazyFailed);
   try {
     let bytes = __lazyBytes;
     if (!bytes) {
@@ -89,7 +94,8 @@ function __lazyLoadSync() {
     }
     __lazyInstance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { primary: wasm });
   } catch (e) {
-    throw new WebAssembly.RuntimeError(`Switchboard could not load ${__lazyUrl.pathname}: ${e.message}`);
+    __lazyFailed = `Switchboard could not load ${__lazyUrl.pathname}: ${e.message}`;
+    throw new WebAssembly.RuntimeError(__lazyFailed);
   }
 }
 

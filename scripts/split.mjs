@@ -50,7 +50,9 @@ const hash16 = (...parts) => {
   return h.digest('hex').slice(0, 16);
 };
 const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
-const run = (args) => execFileSync(wasmSplit, [...FEATURES, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+// SPLIT_NAMES=1 keeps the name section (for twiggy on a --keep-debug build; see docs/size.md).
+const names = process.env.SPLIT_NAMES ? ['-g'] : [];
+const run = (args) => execFileSync(wasmSplit, [...FEATURES, ...names, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 const files = await readdir(dir);
 const wasmName = files.find((f) => /^switchboard-[0-9a-f]+_bg\.wasm$/.test(f));
@@ -70,9 +72,12 @@ try {
   run(['--instrument', input, '-o', join(served, wasmName)]);
   // The instrumented module differs from the one the integrity hashes name.
   await writeFile(join(served, 'index.html'), html.replace(/ integrity=[^ >]+/g, ''));
-  const profile = await recordProfile(served);
-  const profilePath = join(work, 'profile');
-  await writeFile(profilePath, profile);
+  // The profiling page presses the crash banner's Reload: there it only raises a flag.
+  const servedGlue = await readFile(join(served, glueName), 'utf8');
+  const RELOAD = 'getObject(arg0).reload();';
+  if (servedGlue.split(RELOAD).length !== 2) die(`the glue has no single ${RELOAD}`, 'check scripts/split.mjs against this wasm-bindgen version');
+  await writeFile(join(served, glueName), servedGlue.replace(RELOAD, 'window.__switchboardReloadAsked = true;'));
+  const profilePath = await recordProfiles(served, work);
 
   // 2. Split.
   const primaryPath = join(work, 'primary.wasm');
@@ -109,39 +114,80 @@ try {
   await rm(work, { recursive: true, force: true });
 }
 
-async function recordProfile(served) {
+// Two loads, their profiles merged: a first visit that types in the editor and meets the crash
+// banner, and a return visit (the first left its draft in localStorage, which the app restores
+// through code a first visit never runs).
+async function recordProfiles(served, work) {
   const server = await serveDir(served);
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.addInitScript(() =>
-      addEventListener('TrunkApplicationStarted', (e) => {
-        window.__switchboardWasm = e.detail.wasm;
-      }),
-    );
-    await page.goto(server.url);
-    await page.waitForSelector('[data-testid=app]', { timeout: 30000 }).catch(() => {
-      die(`the instrumented app did not render: ${errors.join('; ') || 'no page error'}`);
-    });
-    const bytes = await page.evaluate(async () => {
-      // The first render and the effects it schedules, painted twice over.
-      await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
-      const w = window.__switchboardWasm;
-      // Fresh pages at the end of memory: the allocator never hands out what it did not grow.
-      const pages = 4;
-      const at = w.memory.grow(pages) * 65536;
-      const n = w.__write_profile(at, pages * 65536);
-      return Array.from(new Uint8Array(w.memory.buffer, at, n));
-    });
-    if (errors.length) die(`the instrumented app threw: ${errors.join('; ')}`);
-    if (bytes.length < 16) die(`the profile is ${bytes.length} bytes`);
-    return Buffer.from(bytes);
+    const paths = [];
+    for (const visit of ['first', 'return']) {
+      const path = join(work, `profile-${visit}`);
+      await writeFile(path, await recordProfile(browser, server.url, visit === 'first'));
+      paths.push(path);
+    }
+    const merged = join(work, 'profile');
+    run(['--merge-profiles', ...paths, '-o', merged]);
+    return merged;
   } finally {
     await browser.close();
     await server.close();
   }
+}
+
+async function recordProfile(browser, url, crash) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript(() =>
+    addEventListener('TrunkApplicationStarted', (e) => {
+      window.__switchboardWasm = e.detail.wasm;
+    }),
+  );
+  await page.goto(url);
+  await page.waitForSelector('[data-testid=app]', { timeout: 30000 }).catch(() => {
+    die(`the instrumented app did not render: ${errors.join('; ') || 'no page error'}`);
+  });
+  // The first render and the effects it schedules, painted twice over.
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
+  if (crash) {
+    // Typing in the editor and its autosave: if the lazy half cannot load, text typed before the
+    // app stops must still be saved.
+    await page.click('textarea.code');
+    await page.keyboard.press('End');
+    await page.keyboard.type(' ');
+    await page.keyboard.press('Backspace');
+    await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
+    // The crash banner must work when the lazy half cannot load (that failure is how it would
+    // be reported), so its code is exercised too: a plain error, a trap, and its Reload button
+    // (in the served glue, its reload only raises a flag, so this page stays to be read).
+    await page.evaluate(() => {
+      dispatchEvent(new ErrorEvent('error', { error: new Error('profile: not a trap') }));
+      dispatchEvent(new ErrorEvent('error', { error: new WebAssembly.RuntimeError('profile: a trap') }));
+      const promise = Promise.resolve();
+      dispatchEvent(new PromiseRejectionEvent('unhandledrejection', { promise, reason: new WebAssembly.RuntimeError('profile') }));
+    });
+    await page.waitForSelector('[data-testid=crash]', { state: 'visible', timeout: 5000 }).catch(() => {
+      die('the crash banner did not show for a trap while profiling');
+    });
+    await page.click('[data-testid=crash] button');
+    await page.waitForFunction(() => window.__switchboardReloadAsked === true, null, { timeout: 5000 }).catch(() => {
+      die("the crash banner's Reload button did nothing while profiling");
+    });
+  }
+  const bytes = await page.evaluate(() => {
+    const w = window.__switchboardWasm;
+    // Fresh pages at the end of memory: the allocator never hands out what it did not grow.
+    const pages = 4;
+    const at = w.memory.grow(pages) * 65536;
+    const n = w.__write_profile(at, pages * 65536);
+    return Array.from(new Uint8Array(w.memory.buffer, at, n));
+  });
+  if (errors.length) die(`the instrumented app threw: ${errors.join('; ')}`);
+  if (bytes.length < 16) die(`the profile is ${bytes.length} bytes`);
+  await page.close();
+  return Buffer.from(bytes);
 }
 
 // The name under which the primary exports its function table (wasm-split adds one if needed).

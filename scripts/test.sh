@@ -106,6 +106,7 @@ prune_if_low "$ROOT/fuzz/target"
 
 run_step build env "${RELEASE_WASM_ENV[@]}" trunk build --release
 run_step e2e node e2e/smoke.mjs dist
+run_step lazy node e2e/lazy.mjs dist
 run_step playground node e2e/playground.mjs dist
 run_step share node e2e/share.mjs dist
 run_step embed node e2e/embed.mjs dist

@@ -1,0 +1,126 @@
+// The release wasm is split in two (scripts/split.mjs): the first load carries what the first
+// render runs, and the lazy half follows the first paint. These checks hold the loader to that:
+// - the default page requests the lazy half only after its first contentful paint;
+// - a link or embed (fragment or query) requests both halves before the app starts;
+// - code from the lazy half needed before it arrives is loaded on the spot, and works;
+// - a lazy half that cannot be loaded at all shows the crash banner, asks the server once, and
+//   the text typed before it stays saved.
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { serveDir, launchChromium, watchErrors, check, summary, assert } from './lib.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = process.argv[2] ?? join(here, '..', 'dist');
+const LAZY = '**/*_lazy.wasm';
+
+const server = await serveDir(dist);
+const browser = await launchChromium();
+
+/** The page's resource entries for the lazy half and its first contentful paint. */
+const lazyTimings = (page) =>
+  page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const done = () => {
+          const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+          const lazy = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('_lazy.wasm'));
+          if (fcp && lazy.length) resolve({ fcp: fcp.startTime, lazy: lazy.map((r) => [r.initiatorType, r.startTime]) });
+          else setTimeout(done, 20);
+        };
+        done();
+      }),
+  );
+
+try {
+  await check('the default page requests the lazy half after its first contentful paint', async () => {
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    await page.goto(server.url);
+    await page.waitForSelector('[data-testid=app]');
+    const { fcp, lazy } = await lazyTimings(page);
+    assert(lazy.length === 1, `requested ${lazy.length} times: ${JSON.stringify(lazy)}`);
+    assert(lazy[0][0] === 'fetch' && lazy[0][1] >= fcp, `lazy half at ${lazy[0][1].toFixed(0)} ms by ${lazy[0][0]}, first paint at ${fcp.toFixed(0)} ms`);
+    // Once it is there, every view works with no further request.
+    for (const tab of ['timeline', 'metrics', 'log', 'topology']) await page.click(`#tab-${tab}`);
+    await page.click('[data-testid=play]').catch(() => {});
+    await page.waitForTimeout(300);
+    const again = await page.evaluate(() => performance.getEntriesByType('resource').filter((r) => r.name.endsWith('_lazy.wasm')).length);
+    assert(again === 1, `the lazy half was requested ${again} times`);
+    assert(errors.length === 0, errors.join('\n'));
+    console.log(`     first paint ${fcp.toFixed(0)} ms, lazy half requested at ${lazy[0][1].toFixed(0)} ms`);
+    await page.close();
+  });
+
+  await check('a link requests both halves before the app starts', async () => {
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${server.url}?view=timeline`);
+    await page.waitForSelector('#view-timeline');
+    const { fcp, lazy } = await lazyTimings(page);
+    assert(lazy.length === 1 && lazy[0][0] === 'fetch' && lazy[0][1] < fcp, `lazy requests ${JSON.stringify(lazy)}, first paint at ${fcp.toFixed(0)} ms`);
+    assert(errors.length === 0, errors.join('\n'));
+    await page.close();
+  });
+
+  await check('code from the lazy half needed before it arrives loads on the spot', async () => {
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    const seen = [];
+    // Hold the after-paint fetch back for 10 s; let anything else through at once.
+    await page.route(LAZY, async (route) => {
+      seen.push(route.request().resourceType());
+      if (route.request().resourceType() === 'fetch') await new Promise((ok) => setTimeout(ok, 10000));
+      await route.continue().catch(() => {});
+    });
+    await page.goto(server.url);
+    await page.waitForSelector('[data-testid=app]');
+    await page.waitForTimeout(300);
+    const t0 = Date.now();
+    await page.click('#tab-timeline');
+    await page.waitForSelector('#view-timeline canvas', { timeout: 5000 });
+    const took = Date.now() - t0;
+    assert(seen.includes('xhr'), `requests for the lazy half: ${seen.join(', ')}`);
+    await page.click('#tab-metrics');
+    await page.waitForSelector('#view-metrics', { timeout: 5000 });
+    assert(errors.length === 0, errors.join('\n'));
+    console.log(`     timeline shown ${took} ms after the click (lazy half loaded synchronously)`);
+    await page.close();
+  });
+
+  await check('a lazy half that cannot load shows the crash banner; typed text stays saved', async () => {
+    const page = await browser.newPage();
+    const requests = [];
+    await page.route(LAZY, (route) => {
+      requests.push(route.request().resourceType());
+      return route.abort();
+    });
+    await page.goto(server.url);
+    await page.waitForSelector('[data-testid=app]');
+    // Typing at the end of the text runs on the first-load half alone (the build's profile types).
+    await page.click('textarea.code');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type(' # kept through the crash');
+    await page.waitForTimeout(600);
+    await page.click('#tab-timeline').catch(() => {});
+    await page.waitForSelector('[data-testid=crash]', { state: 'visible', timeout: 5000 });
+    const asked = requests.length;
+    await page.waitForTimeout(300);
+    await page.click('#tab-metrics').catch(() => {});
+    assert(requests.length === asked, `after the failure the page asked for the lazy half ${requests.length - asked} more times`);
+    await page.unroute(LAZY);
+    await page.reload();
+    await page.waitForSelector('[data-testid=app]', { timeout: 10000 }).catch(async (e) => {
+      await page.screenshot({ path: join(here, 'out', 'lazy-reload.png') });
+      throw e;
+    });
+    // The draft is in storage; the page reopens on the link in its address bar, so the saved draft
+    // (not the editor) is what must hold the typed line.
+    const draft = await page.evaluate(() => localStorage.getItem('switchboard.draft'));
+    assert(draft?.includes('# kept through the crash'), `the saved draft lost the typed line: ${String(draft).slice(-80)}`);
+    await page.close();
+  });
+} finally {
+  await browser.close();
+  await server.close();
+}
+summary('lazy');
