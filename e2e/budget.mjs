@@ -1,20 +1,18 @@
 // Budgets for the release bundle in dist/:
-// - first-load bytes: every response the first load fetches, raw and gzip -9. The product goal is
-//   150 KB gzip; today's bundle is over it, so the hard failure is a ceiling just above today's
-//   size (CEILING_KB, lowered as the bundle shrinks) that stops it growing unnoticed, and the
-//   goal is reported beside it;
-// - first render: first-contentful-paint on 127.0.0.1 in headless Chromium, median of 5 loads
-//   (reported, not asserted: timing on a shared 2-core machine is noisy).
+// - first-load bytes: every response the default page requests before its first contentful
+//   paint, raw and gzip -9; fails past 150 KB gzip. The release wasm is split
+//   (scripts/split.mjs): the half the first render does not run is requested after the first
+//   paint, and is listed apart;
+// - first render: first-contentful-paint on 127.0.0.1 in headless Chromium, median of 5 loads,
+//   and when the topology is drawn (the run opens once the lazy half is in); reported, not
+//   asserted: timing on a shared 2-core machine is noisy.
 import { gzipSync } from 'node:zlib';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, basename } from 'node:path';
 import { serveDir, launchChromium } from './lib.mjs';
 
-const GOAL_GZIP = 150 * 1024;
-// Raised from 290 to 298 KB for the views' 10,000-node handling (windowed topology with Find,
-// scrolling timeline lanes, the log's bounded node filter): about 15 KB gzip.
-const CEILING_GZIP = Number(process.env.CEILING_KB ?? 298) * 1024;
+const BUDGET_GZIP = 150 * 1024;
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = process.argv[2] ?? join(here, '..', 'dist');
 
@@ -23,6 +21,7 @@ const browser = await launchChromium();
 let failed = false;
 try {
   const paints = [];
+  const viewsReady = [];
   let fetched = null;
   let after = null;
   for (let i = 0; i < 5; i++) {
@@ -51,6 +50,19 @@ try {
           done();
         }),
     );
+    // The first render shows the text; the views fill in once the lazy half is in. When that
+    // happened is reported beside the first paint.
+    const ready = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const done = () => {
+            if (document.querySelector('#view-topology svg')) resolve(performance.now());
+            else requestAnimationFrame(done);
+          };
+          done();
+        }),
+    );
+    viewsReady.push(ready);
     paints.push(seen.fcp);
     fetched ??= seen.before;
     after ??= seen.after;
@@ -80,11 +92,13 @@ try {
   paints.sort((a, b) => a - b);
   const median = paints[2];
   console.log(`first contentful paint (ms, 5 loads): ${paints.map((p) => p.toFixed(0)).join(', ')}`);
-  failed = gz > CEILING_GZIP;
+  viewsReady.sort((a, b) => a - b);
+  console.log(`topology drawn (ms, 5 loads): ${viewsReady.map((p) => p.toFixed(0)).join(', ')}; median ${viewsReady[2].toFixed(0)}`);
+  failed = gz > BUDGET_GZIP;
   const kb = (n) => (n / 1024).toFixed(1);
   console.log(
-    `e2e budget: first load ${kb(gz)} KB gzip; ceiling ${kb(CEILING_GZIP)} KB ${failed ? 'EXCEEDED' : 'ok'}; ` +
-      `goal ${kb(GOAL_GZIP)} KB ${gz > GOAL_GZIP ? 'not met' : 'met'}; first render median ${median.toFixed(0)} ms (goal ≤ 500 ms)`,
+    `e2e budget: first load ${kb(gz)} KB gzip; budget ${kb(BUDGET_GZIP)} KB ${failed ? 'EXCEEDED' : 'ok'}; ` +
+      `first render median ${median.toFixed(0)} ms (goal ≤ 500 ms); topology drawn median ${viewsReady[2].toFixed(0)} ms`,
   );
 } finally {
   await browser.close();

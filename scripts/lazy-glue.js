@@ -2,8 +2,9 @@
 // split module. The primary's function table starts with placeholders where moved functions go;
 // instantiating the secondary module fills those slots with the real functions.
 //
-// - Default page: the first render runs on the primary alone; the secondary is fetched and
-//   instantiated right after the first contentful paint.
+// - Default page: the first render runs on the primary alone (the app shows its text and
+//   opens the run when the secondary is in); the secondary is fetched and instantiated right
+//   after the first contentful paint.
 // - Links and embeds (a fragment or a query) may need moved code for their first render, so
 //   both halves are fetched together before the app starts.
 // - A placeholder called before the secondary is there loads it synchronously (blocking XHR and
@@ -13,12 +14,24 @@
 // crash banner reports.
 const __lazyUrl = new URL('__LAZY_NAME__', import.meta.url);
 const __lazyTable = '__TABLE__';
+// Read by the app (src/ui/dom.rs, lazy_half_ready): until it is ready, the page shows its text
+// and opens the run when LAZY_READY_EVENT arrives.
+globalThis.__switchboardLazy = { ready: false };
 let __lazyBytes;
 let __lazyFetch;
 let __lazyInstance;
 // Set once a synchronous load has failed: the app is stopped (the crash banner says so), and
 // every later call fails at once instead of asking the server again.
 let __lazyFailed;
+
+function __lazySetInstance(instance) {
+  if (__lazyInstance) return;
+  __lazyInstance = instance;
+  globalThis.__switchboardLazy.ready = true;
+  // Never from inside a call into the wasm (a synchronous load is one): the app handles the event
+  // on its own turn.
+  setTimeout(() => dispatchEvent(new Event('switchboard-lazy-ready')), 0);
+}
 
 function __lazyStartFetch() {
   if (!__lazyFetch) {
@@ -47,7 +60,7 @@ async function __lazyBeforeStart(early, exports) {
     console.warn(`Switchboard: ${__lazyUrl.pathname} did not load (${bytes.message}); retrying when needed`);
     return;
   }
-  if (!__lazyInstance) __lazyInstance = (await WebAssembly.instantiate(bytes, { primary: exports })).instance;
+  if (!__lazyInstance) __lazySetInstance((await WebAssembly.instantiate(bytes, { primary: exports })).instance);
 }
 
 // After the first contentful paint (the browser's own mark of the first render on screen); a tab
@@ -63,9 +76,11 @@ function __lazyAfterStart() {
     try {
       const bytes = await __lazyStartFetch();
       const module = await WebAssembly.compile(bytes);
-      if (!__lazyInstance) __lazyInstance = await WebAssembly.instantiate(module, { primary: wasm });
+      if (!__lazyInstance) __lazySetInstance(await WebAssembly.instantiate(module, { primary: wasm }));
     } catch (e) {
-      console.warn(`Switchboard: ${__lazyUrl.pathname} did not load (${e.message}); retrying when needed`);
+      // One more try, synchronously; if that fails too, the error reaches the crash banner.
+      console.warn(`Switchboard: ${__lazyUrl.pathname} did not load (${e.message}); trying again`);
+      __lazyLoadSync();
     }
   };
   const observer = new PerformanceObserver((list) => {
@@ -92,7 +107,7 @@ function __lazyLoadSync() {
       for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
       __lazyBytes = bytes;
     }
-    __lazyInstance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { primary: wasm });
+    __lazySetInstance(new WebAssembly.Instance(new WebAssembly.Module(bytes), { primary: wasm }));
   } catch (e) {
     __lazyFailed = `Switchboard could not load ${__lazyUrl.pathname}: ${e.message}`;
     throw new WebAssembly.RuntimeError(__lazyFailed);

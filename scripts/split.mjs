@@ -52,7 +52,7 @@ const hash16 = (...parts) => {
 const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
 // SPLIT_NAMES=1 keeps the name section (for twiggy on a --keep-debug build; see docs/size.md).
 const names = process.env.SPLIT_NAMES ? ['-g'] : [];
-const run = (args) => execFileSync(wasmSplit, [...FEATURES, ...names, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+const run = (args) => execFileSync(wasmSplit, [...FEATURES, ...(args[0] === '--merge-profiles' ? [] : names), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 const files = await readdir(dir);
 const wasmName = files.find((f) => /^switchboard-[0-9a-f]+_bg\.wasm$/.test(f));
@@ -140,11 +140,14 @@ async function recordProfile(browser, url, crash) {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.addInitScript(() =>
+  await page.addInitScript(() => {
     addEventListener('TrunkApplicationStarted', (e) => {
       window.__switchboardWasm = e.detail.wasm;
-    }),
-  );
+    });
+    // What the split page's loader says until the lazy half is in (scripts/lazy-glue.js): the
+    // app's first render is then its text, before anything is compiled or run.
+    window.__switchboardLazy = { ready: false };
+  });
   await page.goto(url);
   await page.waitForSelector('[data-testid=app]', { timeout: 30000 }).catch(() => {
     die(`the instrumented app did not render: ${errors.join('; ') || 'no page error'}`);

@@ -75,30 +75,58 @@ fn finish_reason(state: &State) -> Option<&'static str> {
     }
 }
 
+/// The state the page opens with. A share link in the fragment wins over the autosave (see
+/// `State::open`) — unless it is this browser's own link (a reload), whose text the autosave
+/// already holds, maybe edited.
+fn opening_state(opts: &EmbedOptions) -> State {
+    let fragment = share::current_fragment();
+    let own = dom::load(dom::LINK_KEY).is_some_and(|l| l == fragment);
+    let mut state = State::open(
+        (!own).then_some(fragment.as_str()),
+        dom::load(dom::DRAFT_KEY),
+    );
+    // `view=` picks the embed's one view, or the full app's first tab.
+    state.tab = opts.view;
+    if let Some(speed) = opts.speed {
+        state.speed = speed;
+    }
+    state
+}
+
 #[function_component]
 pub fn App() -> Html {
-    // A share link in the fragment wins over the autosave (see `State::open`) — unless it is
-    // this browser's own link (a reload), whose text the autosave already holds, maybe edited.
     // The query string (`?embed=1&view=…`, `?readonly=1`) is read once; see `embed`.
     let opts = use_memo((), |_| EmbedOptions::current());
     let state = {
         let opts = opts.clone();
         use_reducer(move || {
-            let fragment = share::current_fragment();
-            let own = dom::load(dom::LINK_KEY).is_some_and(|l| l == fragment);
-            let mut state = State::open(
-                (!own).then_some(fragment.as_str()),
-                dom::load(dom::DRAFT_KEY),
-            );
-            // `view=` picks the embed's one view, or the full app's first tab.
-            state.tab = opts.view;
-            if let Some(speed) = opts.speed {
-                state.speed = speed;
+            if dom::lazy_half_ready() {
+                opening_state(&opts)
+            } else {
+                // The first paint shows the text; the run follows with the rest of the app.
+                let mut state = State::booting(dom::load(dom::DRAFT_KEY));
+                state.tab = opts.view;
+                state
             }
-            state
         })
     };
     let dispatch = state.dispatcher();
+    // Booting: open for real once the rest of the app is in (the loader's event comes after the
+    // code is ready, never from inside a call into it).
+    {
+        let dispatch = dispatch.clone();
+        let opts = opts.clone();
+        use_effect_with(state.booting, move |&booting| {
+            let listener = booting
+                .then(|| {
+                    Listener::on_window(dom::LAZY_READY_EVENT, move |_| {
+                        dispatch.dispatch(Action::Boot(Box::new(opening_state(&opts))))
+                    })
+                })
+                .flatten();
+            move || drop(listener)
+        });
+    }
     let run = RunHandle(use_mut_ref(|| None::<Run>));
     // Where the next run built starts (`t=` for the first, a backward seek later), and whether
     // it plays at once (`autoplay=`, the first run only).
@@ -447,7 +475,8 @@ pub fn App() -> Html {
                     diagnostics={state.diagnostics.clone()}
                     checked={state.checked.clone()}
                     example={state.example}
-                    dirty={state.draft_is_dirty()}
+                    dirty={!state.booting && state.draft_is_dirty()}
+                    loading={state.booting}
                     dispatch={dispatch.clone()}
                 />
                 }
@@ -567,6 +596,9 @@ fn view_area(
 
 fn status_line(state: &State) -> (&'static str, String) {
     let c = &state.clock;
+    if state.booting {
+        return ("idle", "Loading…".to_string());
+    }
     if let Some(e) = &state.run_error {
         return ("error", format!("The engine refused this scenario: {e}"));
     }

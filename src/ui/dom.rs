@@ -127,6 +127,26 @@ impl Drop for Listener {
     }
 }
 
+/// The event the release build's loader fires on the window once the second half of the wasm
+/// (the code the first render does not run) is in; see scripts/lazy-glue.js.
+pub const LAZY_READY_EVENT: &str = "switchboard-lazy-ready";
+
+/// Whether everything can run now. The split release build's loader sets
+/// `window.__switchboardLazy = { ready }` before the app starts; a build without it is whole.
+pub fn lazy_half_ready() -> bool {
+    let Some(w) = window() else {
+        return true;
+    };
+    let flag = js_sys::Reflect::get(&w, &"__switchboardLazy".into()).unwrap_or_default();
+    if !flag.is_object() {
+        return true;
+    }
+    js_sys::Reflect::get(&flag, &"ready".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(true)
+}
+
 fn storage() -> Option<web_sys::Storage> {
     window().and_then(|w| w.local_storage().ok().flatten())
 }

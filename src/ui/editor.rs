@@ -24,6 +24,9 @@ pub struct EditorProps {
     pub example: Option<&'static str>,
     /// The draft differs from what runs.
     pub dirty: bool,
+    /// The code that checks and runs the text has not arrived yet (see `State::booting`).
+    #[prop_or_default]
+    pub loading: bool,
     pub dispatch: UseReducerDispatcher<State>,
 }
 
@@ -231,7 +234,9 @@ pub fn Editor(props: &EditorProps) -> Html {
             </div>
             if props.diagnostics.is_empty() {
                 <div class="diagnostics empty" data-testid="diagnostics">
-                    if props.dirty {
+                    if props.loading {
+                        { "Loading…" }
+                    } else if props.dirty {
                         { "Edited. Apply (Ctrl+Enter) to run this text." }
                     } else {
                         { "No problems." }

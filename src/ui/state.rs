@@ -210,6 +210,10 @@ pub struct State {
     /// The page URL still holds a link that could not be loaded; leave it alone (so a reload
     /// shows the same banner and text) until the user applies or loads something.
     pub hold_url: bool,
+    /// The page shows its text before the code that compiles and runs it has arrived (the
+    /// release build's second wasm half, fetched after the first paint): nothing is applied
+    /// yet, and `Boot` brings the state the page would have opened with.
+    pub booting: bool,
 }
 
 /// Every change to the UI state. Closed: a new kind of change is a new variant, handled everywhere.
@@ -247,6 +251,9 @@ pub enum Action {
     FilterNode(Option<NodeId>),
     /// Close the bad-link banner.
     DismissLinkError,
+    /// The rest of the app has arrived: take this opening state (see `State::booting`), keeping
+    /// the tab. Ignored once anything was applied.
+    Boot(Box<State>),
 }
 
 impl State {
@@ -272,6 +279,7 @@ impl State {
             link_error: None,
             hold_autosave: false,
             hold_url: false,
+            booting: false,
         };
         // The default scenario always runs first, so there is a last good run whatever was saved.
         state.apply_text(Rc::from(default.text), Some(default.seed));
@@ -282,6 +290,37 @@ impl State {
             state.apply_text(text, None);
         }
         state
+    }
+
+    /// What the page shows before it can compile: the saved draft (or the default scenario) in
+    /// the editor, nothing applied, nothing parsed. Edits are kept and autosaved; `Boot` (or any
+    /// Apply) ends it.
+    pub fn booting(saved: Option<String>) -> Self {
+        let default = gallery::default_example();
+        let draft: Rc<str> = match saved.filter(|t| !t.trim().is_empty()) {
+            Some(text) => Rc::from(text),
+            None => Rc::from(default.text),
+        };
+        State {
+            tab: Tab::Topology,
+            example: example_of(&draft),
+            draft,
+            applied: None,
+            diagnostics: Rc::new(Vec::new()),
+            checked: Rc::from(""),
+            seed: default.seed,
+            speed: 1.0,
+            mode: Mode::Paused,
+            run_id: 0,
+            clock: Clock::default(),
+            run_error: None,
+            selected: None,
+            filter: LogFilter::default(),
+            link_error: None,
+            hold_autosave: false,
+            hold_url: false,
+            booting: true,
+        }
     }
 
     /// The state for a page opened with URL fragment `fragment` (without `#`) and autosaved
@@ -351,6 +390,7 @@ impl State {
     /// Compile `text`: on success it becomes the applied scenario and a new run is due; on failure
     /// only the diagnostics change (the last good run stays). `seed` overrides the seed choice.
     fn apply_text(&mut self, text: Rc<str>, seed: Option<u64>) {
+        self.booting = false;
         self.checked = text.clone();
         match scenario::compile(&text) {
             Ok(compiled) => {
@@ -560,6 +600,13 @@ impl Reducible for State {
             Action::SetFilter(filter) => next.filter = filter,
             Action::FilterNode(node) => next.filter.node = node,
             Action::DismissLinkError => next.link_error = None,
+            Action::Boot(opened) => {
+                if !self.booting {
+                    return self;
+                }
+                next = *opened;
+                next.tab = self.tab;
+            }
         }
         if next == *self {
             self
@@ -587,6 +634,41 @@ mod tests {
         assert_eq!(s.seed, default.seed);
         assert!(s.diagnostics.is_empty());
         assert_eq!(s.mode, Mode::Paused);
+    }
+
+    #[test]
+    fn booting_shows_the_text_and_runs_nothing_until_boot() {
+        let default = gallery::default_example();
+        let s = State::booting(None);
+        assert!(s.booting && s.applied.is_none() && !s.can_advance());
+        assert_eq!(&*s.draft, default.text);
+        assert_eq!(s.example, Some(default.id));
+        let s = State::booting(Some("scenario \"mine\"\n".into()));
+        assert_eq!(&*s.draft, "scenario \"mine\"\n");
+        assert_eq!(s.example, None);
+
+        // Edits while booting are kept (the autosave holds them for the opening state); the
+        // tab picked meanwhile survives Boot, and Boot brings a run.
+        let s = reduce(
+            Rc::new(State::booting(None)),
+            Action::EditDraft("edited".into()),
+        );
+        assert!(s.booting && &*s.draft == "edited");
+        let s = reduce(s, Action::SelectTab(Tab::Metrics));
+        let opened = State::open(None, Some("edited".into()));
+        let s = reduce(s, Action::Boot(Box::new(opened)));
+        assert!(!s.booting && s.applied.is_some() && s.can_advance());
+        assert_eq!(s.tab, Tab::Metrics);
+        assert_eq!(&*s.draft, "edited");
+    }
+
+    #[test]
+    fn boot_is_ignored_once_something_was_applied() {
+        let s = reduce(Rc::new(State::booting(None)), Action::Apply);
+        assert!(!s.booting && s.applied.is_some());
+        let run_id = s.run_id;
+        let s = reduce(s, Action::Boot(Box::new(State::new(None))));
+        assert_eq!(s.run_id, run_id, "a late Boot replaced the applied run");
     }
 
     #[test]
