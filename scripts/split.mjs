@@ -61,6 +61,9 @@ if (!wasmName || !glueName) die(`no switchboard-<hash>.js and _bg.wasm in ${dir}
 let html = await readFile(join(dir, 'index.html'), 'utf8');
 if (files.some((f) => f.endsWith('_lazy.wasm'))) die(`${dir} is already split`);
 
+// Nothing here may hang a build: a page that never answers stops it with a message.
+setTimeout(() => die('splitting took over 3 minutes (the profiling page never answered?)'), 180_000).unref();
+
 const work = await mkdtemp(join(tmpdir(), 'switchboard-split-'));
 try {
   const input = join(work, 'input.wasm');
