@@ -1,7 +1,8 @@
 // The release wasm is split in two (scripts/split.mjs): the first load carries what the first
 // render runs, and the lazy half follows the first paint. These checks hold the loader to that:
 // - the default page requests the lazy half only after its first contentful paint;
-// - a link or embed (fragment or query) requests both halves before the app starts;
+// - a link or embed (fragment or query) requests both halves before the app starts, and still
+//   opens its own scenario when that first request fails;
 // - code from the lazy half needed before it arrives is loaded on the spot, and works;
 // - a lazy half that cannot be loaded at all shows the crash banner, asks the server once, and
 //   the text typed before it stays saved.
@@ -60,6 +61,34 @@ try {
     assert(lazy.length === 1 && lazy[0][0] === 'fetch' && lazy[0][1] < fcp, `lazy requests ${JSON.stringify(lazy)}, first paint at ${fcp.toFixed(0)} ms`);
     assert(errors.length === 0, errors.join('\n'));
     await page.close();
+  });
+
+  await check('a link whose first request for the lazy half fails still opens its own scenario', async () => {
+    // A share link of a gallery scenario other than the default, taken from the address bar.
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForSelector('#view-topology svg');
+    await page.selectOption('[data-testid=gallery]', 'retry-storm');
+    await page.waitForFunction(() => location.hash.startsWith('#s=1.'));
+    await page.waitForTimeout(300);
+    const link = page.url();
+    const text = await page.inputValue('textarea.code');
+    await page.evaluate(() => localStorage.clear());
+    await page.close();
+
+    const again = await browser.newPage();
+    const errors = watchErrors(again);
+    let failed = 0;
+    await again.route(LAZY, (route) => (failed++ === 0 ? route.abort() : route.continue()));
+    await again.goto(link);
+    await again.waitForSelector('#view-topology svg', { timeout: 10000 });
+    assert((await again.inputValue('textarea.code')) === text, 'the editor does not hold the link\'s scenario');
+    assert(again.url() === link, `the address bar lost the link: ${again.url().slice(0, 80)}`);
+    assert(failed >= 2, `the lazy half was requested ${failed} times`);
+    // The failed first request logs a network error and one warning; nothing else.
+    const other = errors.filter((e) => !/Failed to load resource/.test(e));
+    assert(other.length === 0, other.join('\n'));
+    await again.close();
   });
 
   await check('code from the lazy half needed before it arrives loads on the spot', async () => {

@@ -253,7 +253,8 @@ pub fn App() -> Html {
 
     // The URL mirrors the applied scenario and seed (`#s=1.…`) and, in the full app, the view
     // (`?view=log`); it is replaced in place only when it changed. A link that failed to load
-    // stays in the address bar until the user acts.
+    // stays in the address bar until the user acts. While booting the URL is left alone: the
+    // opening state still has to read it.
     {
         let version = state.applied.as_ref().map(|a| a.version);
         let view = (!opts.embed).then_some(state.tab);
@@ -265,8 +266,12 @@ pub fn App() -> Html {
                 state.hold_url,
                 state.hold_autosave,
                 view,
+                state.booting,
             ),
-            move |&(_, _, hold_url, hold_autosave, view)| {
+            move |&(_, _, hold_url, hold_autosave, view, booting)| {
+                if booting {
+                    return;
+                }
                 let fragment = (!hold_url).then(|| (*link).clone()).flatten();
                 share::replace_url(fragment.as_deref(), view);
                 // Someone else's link becomes "own" once the user adopts its text.
