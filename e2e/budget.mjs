@@ -19,86 +19,95 @@ const dist = process.argv[2] ?? join(here, '..', 'dist');
 const server = await serveDir(dist);
 const browser = await launchChromium();
 let failed = false;
-try {
-  const paints = [];
-  const viewsReady = [];
-  let fetched = null;
-  let after = null;
-  for (let i = 0; i < 5; i++) {
-    const page = await browser.newPage();
-    await page.route('**/*', (route) => route.continue({ headers: { ...route.request().headers(), 'cache-control': 'no-cache' } }));
-    // The default page, no query: a query or fragment makes the page fetch both wasm halves up front.
-    await page.goto(server.url, { waitUntil: 'load' });
-    await page.waitForSelector('[data-testid=app]', { timeout: 15000 });
-    // What the page requested before its first contentful paint is the first load; what it
-    // requested later (the lazy half of the wasm, fetched after the first paint) is reported apart.
-    const seen = await page.evaluate(
-      () =>
-        new Promise((resolve) => {
-          const done = () => {
-            const e = performance.getEntriesByName('first-contentful-paint')[0];
-            const lazy = performance.getEntriesByType('resource').some((r) => r.name.endsWith('_lazy.wasm'));
-            if (e && lazy) {
-              const resources = performance.getEntriesByType('resource');
-              resolve({
-                fcp: e.startTime,
-                before: [location.pathname, ...resources.filter((r) => r.startTime < e.startTime).map((r) => new URL(r.name).pathname)],
-                after: resources.filter((r) => r.startTime >= e.startTime).map((r) => new URL(r.name).pathname),
-              });
-            } else setTimeout(done, 20);
-          };
-          done();
-        }),
-    );
-    // The first render shows the text; the views fill in once the lazy half is in. When that
-    // happened is reported beside the first paint.
-    const ready = await page.evaluate(
-      () =>
-        new Promise((resolve) => {
-          const done = () => {
-            if (document.querySelector('#view-topology svg')) resolve(performance.now());
-            else requestAnimationFrame(done);
-          };
-          done();
-        }),
-    );
-    viewsReady.push(ready);
-    paints.push(seen.fcp);
-    fetched ??= seen.before;
-    after ??= seen.after;
-    await page.close();
-  }
+/** Raw and gzip -9 bytes of a served path. */
+async function sizeOf(path) {
+  const file = path.endsWith('/') ? join(dist, path, 'index.html') : join(dist, path);
+  const body = await readFile(file).catch(() => null);
+  return body ? { name: basename(file), raw: body.length, gz: gzipSync(body, { level: 9 }).length } : null;
+}
 
-  // Sizes of everything the first load fetched, measured from the files served.
+/**
+ * Loads `url` in a new page and returns when it painted first, what it requested before and
+ * after that paint, and when the topology was drawn (all within 20 s, or it throws).
+ */
+async function visit(url) {
+  const page = await browser.newPage();
+  await page.route('**/*', (route) => route.continue({ headers: { ...route.request().headers(), 'cache-control': 'no-cache' } }));
+  // When the topology is first drawn, to the frame.
+  await page.addInitScript(() => {
+    const tick = () => {
+      if (document.querySelector('#view-topology svg')) window.__drawn = performance.now();
+      else requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector('#view-topology svg', { timeout: 20000 });
+  const seen = await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const deadline = performance.now() + 20000;
+        const done = () => {
+          const e = performance.getEntriesByName('first-contentful-paint')[0];
+          const resources = performance.getEntriesByType('resource');
+          if (e && resources.some((r) => r.name.endsWith('_lazy.wasm'))) {
+            const path = (r) => new URL(r.name).pathname;
+            resolve({
+              fcp: e.startTime,
+              before: [location.pathname, ...resources.filter((r) => r.startTime < e.startTime).map(path)],
+              after: resources.filter((r) => r.startTime >= e.startTime).map(path),
+            });
+          } else if (performance.now() > deadline) reject(new Error('no first paint or no lazy half after 20 s'));
+          else setTimeout(done, 20);
+        };
+        done();
+      }),
+  );
+  // The first render shows the text; the views fill in once the lazy half is in. When the
+  // topology was drawn is reported beside the first paint.
+  seen.drawn = await page.evaluate(() => window.__drawn);
+  const url2 = page.url();
+  await page.close();
+  let gz = 0;
+  for (const path of new Set(seen.before)) gz += (await sizeOf(path))?.gz ?? 0;
+  return { ...seen, gz, url: url2 };
+}
+
+const kb = (n) => (n / 1024).toFixed(1);
+try {
+  // Five loads of the default page (the first a first visit, the others return visits: the
+  // browser keeps the saved draft), then a reload of the address bar the app wrote (this
+  // browser's own link and view). Every one of them must stay within the budget.
+  const loads = [];
+  for (let i = 0; i < 5; i++) loads.push(await visit(server.url));
+  loads.push(await visit(loads[4].url));
+
+  console.log('first-load files, first visit (raw / gzip -9):');
   let raw = 0;
   let gz = 0;
-  console.log('first-load files (raw / gzip -9):');
-  for (const path of [...new Set(fetched)]) {
-    const file = path.endsWith('/') ? join(dist, path, 'index.html') : join(dist, path);
-    const body = await readFile(file).catch(() => null);
-    if (!body) continue;
-    const g = gzipSync(body, { level: 9 }).length;
-    raw += body.length;
-    gz += g;
-    console.log(`  ${basename(file).padEnd(44)} ${String(body.length).padStart(8)} B ${String(g).padStart(8)} B`);
+  for (const path of new Set(loads[0].before)) {
+    const f = await sizeOf(path);
+    if (!f) continue;
+    raw += f.raw;
+    gz += f.gz;
+    console.log(`  ${f.name.padEnd(44)} ${String(f.raw).padStart(8)} B ${String(f.gz).padStart(8)} B`);
   }
   console.log(`  ${'total'.padEnd(44)} ${String(raw).padStart(8)} B ${String(gz).padStart(8)} B`);
-  console.log('fetched after the first paint (raw / gzip -9):');
-  for (const path of [...new Set(after)]) {
-    const body = await readFile(join(dist, path)).catch(() => null);
-    if (!body) continue;
-    console.log(`  ${basename(path).padEnd(44)} ${String(body.length).padStart(8)} B ${String(gzipSync(body, { level: 9 }).length).padStart(8)} B`);
+  console.log('requested after the first paint (raw / gzip -9):');
+  for (const path of new Set(loads[0].after)) {
+    const f = await sizeOf(path);
+    if (f) console.log(`  ${f.name.padEnd(44)} ${String(f.raw).padStart(8)} B ${String(f.gz).padStart(8)} B`);
   }
-  paints.sort((a, b) => a - b);
-  const median = paints[2];
+  console.log(`first load per visit (KB gzip): ${loads.map((l) => kb(l.gz)).join(', ')} (the last: a reload of the page's own link)`);
+  const worst = Math.max(...loads.map((l) => l.gz));
+  const paints = loads.slice(0, 5).map((l) => l.fcp).sort((a, b) => a - b);
+  const drawn = loads.slice(0, 5).map((l) => l.drawn).sort((a, b) => a - b);
   console.log(`first contentful paint (ms, 5 loads): ${paints.map((p) => p.toFixed(0)).join(', ')}`);
-  viewsReady.sort((a, b) => a - b);
-  console.log(`topology drawn (ms, 5 loads): ${viewsReady.map((p) => p.toFixed(0)).join(', ')}; median ${viewsReady[2].toFixed(0)}`);
-  failed = gz > BUDGET_GZIP;
-  const kb = (n) => (n / 1024).toFixed(1);
+  console.log(`topology drawn (ms, 5 loads): ${drawn.map((p) => p.toFixed(0)).join(', ')}`);
+  failed = worst > BUDGET_GZIP;
   console.log(
-    `e2e budget: first load ${kb(gz)} KB gzip; budget ${kb(BUDGET_GZIP)} KB ${failed ? 'EXCEEDED' : 'ok'}; ` +
-      `first render median ${median.toFixed(0)} ms (goal ≤ 500 ms); topology drawn median ${viewsReady[2].toFixed(0)} ms`,
+    `e2e budget: first load ${kb(gz)} KB gzip (largest of ${loads.length} visits ${kb(worst)} KB); budget ${kb(BUDGET_GZIP)} KB ${failed ? 'EXCEEDED' : 'ok'}; ` +
+      `first render median ${paints[2].toFixed(0)} ms (goal ≤ 500 ms); topology drawn median ${drawn[2].toFixed(0)} ms`,
   );
 } finally {
   await browser.close();

@@ -17,20 +17,38 @@ const LAZY = '**/*_lazy.wasm';
 const server = await serveDir(dist);
 const browser = await launchChromium();
 
-/** The page's resource entries for the lazy half and its first contentful paint. */
+/** The page's resource entries for the lazy half and its first contentful paint (15 s at most). */
 const lazyTimings = (page) =>
   page.evaluate(
     () =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
+        const deadline = performance.now() + 15000;
         const done = () => {
           const fcp = performance.getEntriesByName('first-contentful-paint')[0];
           const lazy = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('_lazy.wasm'));
           if (fcp && lazy.length) resolve({ fcp: fcp.startTime, lazy: lazy.map((r) => [r.initiatorType, r.startTime]) });
+          else if (performance.now() > deadline) reject(new Error(`after 15 s: first paint ${!!fcp}, lazy requests ${lazy.length}`));
           else setTimeout(done, 20);
         };
         done();
       }),
   );
+
+/** A share link of the retry-storm scenario as someone else's browser would open it, and its text. */
+async function foreignLink() {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.waitForSelector('#view-topology svg');
+  await page.selectOption('[data-testid=gallery]', 'retry-storm');
+  await page.waitForFunction(() => location.hash.startsWith('#s=1.'));
+  await page.waitForTimeout(300);
+  const link = page.url();
+  const text = await page.inputValue('textarea.code');
+  // Forget it was this browser's: the link is now someone else's.
+  await page.evaluate(() => localStorage.clear());
+  await page.close();
+  return { link, text };
+}
 
 try {
   await check('the default page requests the lazy half after its first contentful paint', async () => {
@@ -52,30 +70,39 @@ try {
     await page.close();
   });
 
-  await check('a link requests both halves before the app starts', async () => {
+  await check("someone else's link and an embed request both halves before the app starts", async () => {
+    const { link, text } = await foreignLink();
+    for (const url of [link, `${server.url}?embed=1&view=timeline`]) {
+      const page = await browser.newPage();
+      const errors = watchErrors(page);
+      await page.goto(url);
+      await page.waitForSelector('[data-testid=app]');
+      const { fcp, lazy } = await lazyTimings(page);
+      assert(lazy.length === 1 && lazy[0][0] === 'fetch' && lazy[0][1] < fcp, `${url.slice(-30)}: lazy requests ${JSON.stringify(lazy)}, first paint at ${fcp.toFixed(0)} ms`);
+      if (url === link) assert((await page.inputValue('textarea.code')) === text, 'the link opened another text');
+      assert(errors.length === 0, errors.join('\n'));
+      await page.close();
+    }
+  });
+
+  await check("a reload of one's own link or a view in the query boots from the first half", async () => {
     const page = await browser.newPage();
-    const errors = watchErrors(page);
-    await page.goto(`${server.url}?view=timeline`);
-    await page.waitForSelector('#view-timeline');
-    const { fcp, lazy } = await lazyTimings(page);
-    assert(lazy.length === 1 && lazy[0][0] === 'fetch' && lazy[0][1] < fcp, `lazy requests ${JSON.stringify(lazy)}, first paint at ${fcp.toFixed(0)} ms`);
-    assert(errors.length === 0, errors.join('\n'));
+    await page.goto(server.url);
+    await page.waitForSelector('#view-topology svg');
+    await page.click('#tab-log');
+    await page.waitForFunction(() => location.hash.startsWith('#s=1.') && location.search.includes('view=log'));
+    for (let i = 0; i < 2; i++) {
+      await page.reload();
+      await page.waitForSelector('[data-testid=app]');
+      const { fcp, lazy } = await lazyTimings(page);
+      assert(lazy.length === 1 && lazy[0][1] >= fcp, `reload ${i + 1}: lazy requests ${JSON.stringify(lazy)}, first paint at ${fcp.toFixed(0)} ms`);
+      await page.waitForSelector('#view-log [data-testid=log]', { timeout: 10000 });
+    }
     await page.close();
   });
 
   await check('a link whose first request for the lazy half fails still opens its own scenario', async () => {
-    // A share link of a gallery scenario other than the default, taken from the address bar.
-    const page = await browser.newPage();
-    await page.goto(server.url);
-    await page.waitForSelector('#view-topology svg');
-    await page.selectOption('[data-testid=gallery]', 'retry-storm');
-    await page.waitForFunction(() => location.hash.startsWith('#s=1.'));
-    await page.waitForTimeout(300);
-    const link = page.url();
-    const text = await page.inputValue('textarea.code');
-    await page.evaluate(() => localStorage.clear());
-    await page.close();
-
+    const { link, text } = await foreignLink();
     const again = await browser.newPage();
     const errors = watchErrors(again);
     let failed = 0;

@@ -18,10 +18,11 @@ export PATH="$HOME/.cargo/bin:$ROOT/e2e/node_modules/.bin:$PATH"
 # the bundle, and std's `optimize_for_size` picks its small sort, float parsing and integer
 # formatting (together about 40 KB gzip less). A panic then stops the app with a bare "unreachable"
 # in the console. Through the environment of that one command, so native builds, clippy and
-# the wasm-bindgen tests keep the stock std and panics with messages. A plain
-# `trunk build --release` still works, just without this. Needs RUSTC_BOOTSTRAP on stable.
-# Reference types are off so that binaryen 108's wasm-split can read the module (Trunk's
+# the wasm-bindgen tests keep the stock std and panics with messages. Needs RUSTC_BOOTSTRAP on
+# stable. Reference types are off so that binaryen 108's wasm-split can read the module (Trunk's
 # post_build hook splits it, scripts/split.mjs); wasm-bindgen then keeps JS objects in a JS array.
+# A plain `trunk build --release` without this fails at the split, with a hint;
+# `SWITCHBOARD_NO_SPLIT=1 trunk build --release` builds it whole.
 RELEASE_WASM_ENV=(
   RUSTC_BOOTSTRAP=1
   CARGO_UNSTABLE_BUILD_STD=std,panic_abort

@@ -12,12 +12,13 @@
 //    module synchronously if it is not there yet, and the page fetches it right after its first
 //    paint. Links and embeds (anything with a fragment or query) fetch both up front.
 // 4. Files are renamed by content hash and index.html's names and integrity hashes rewritten.
+// 5. The result is loaded once: it must boot to its topology with no page error.
 //
 // Any mismatch with what this expects (glue shape, file names, a failed profile) stops the
 // build with a message: a silently unsplit or half-patched bundle would be worse.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,9 +38,12 @@ const FEATURES = [
   '--enable-mutable-globals',
 ];
 
+// Scratch space, removed however the script ends.
+let work;
 function die(message, hint) {
   console.error(`split: ${message}`);
   if (hint) console.error(`       what to do: ${hint}`);
+  if (work) rmSync(work, { recursive: true, force: true });
   process.exit(1);
 }
 if (!dir || !wasmSplit) die('usage: WASM_SPLIT=/path/to/wasm-split node scripts/split.mjs <dist dir>');
@@ -52,7 +56,19 @@ const hash16 = (...parts) => {
 const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
 // SPLIT_NAMES=1 keeps the name section (for twiggy on a --keep-debug build; see docs/size.md).
 const names = process.env.SPLIT_NAMES ? ['-g'] : [];
-const run = (args) => execFileSync(wasmSplit, [...FEATURES, ...(args[0] === '--merge-profiles' ? [] : names), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+function run(args) {
+  try {
+    execFileSync(wasmSplit, [...FEATURES, ...(args[0] === '--merge-profiles' ? [] : names), ...args], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 120_000,
+    });
+  } catch (e) {
+    die(
+      `wasm-split ${args[0]} failed (${e.signal ?? `exit ${e.status}`})`,
+      'build with scripts/serve.sh or scripts/test.sh, or with RELEASE_WASM_ENV from scripts/setup.sh (binaryen 108 cannot read a wasm built with reference types); SWITCHBOARD_NO_SPLIT=1 builds it whole',
+    );
+  }
+}
 
 const files = await readdir(dir);
 const wasmName = files.find((f) => /^switchboard-[0-9a-f]+_bg\.wasm$/.test(f));
@@ -64,7 +80,7 @@ if (files.some((f) => f.endsWith('_lazy.wasm'))) die(`${dir} is already split`);
 // Nothing here may hang a build: a page that never answers stops it with a message.
 setTimeout(() => die('splitting took over 3 minutes (the profiling page never answered?)'), 180_000).unref();
 
-const work = await mkdtemp(join(tmpdir(), 'switchboard-split-'));
+work = await mkdtemp(join(tmpdir(), 'switchboard-split-'));
 try {
   const input = join(work, 'input.wasm');
   await cp(join(dir, wasmName), input);
@@ -109,6 +125,8 @@ try {
   await writeFile(join(dir, lazyName), secondary);
   await writeFile(join(dir, newGlue), glue);
   await writeFile(join(dir, 'index.html'), html);
+  // 5. The split bundle itself opens and boots, with no page error.
+  await verify(dir);
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
   console.log(
     `split: ${wasmName} ${kb((await readFile(input)).length)} -> primary ${kb(primary.length)} + lazy ${kb(secondary.length)}`,
@@ -118,8 +136,8 @@ try {
 }
 
 // Two loads, their profiles merged: a first visit that types in the editor and meets the crash
-// banner, and a return visit (the first left its draft in localStorage, which the app restores
-// through code a first visit never runs).
+// banner, and a return visit with a view in the query (the first left its draft in
+// localStorage, which the app restores through code a first visit never runs).
 async function recordProfiles(served, work) {
   const server = await serveDir(served);
   const browser = await launchChromium();
@@ -127,7 +145,10 @@ async function recordProfiles(served, work) {
     const paths = [];
     for (const visit of ['first', 'return']) {
       const path = join(work, `profile-${visit}`);
-      await writeFile(path, await recordProfile(browser, server.url, visit === 'first'));
+      // The return visit also carries a view and a speed in the query, as the address bar the
+      // app keeps does (parsing them is first-render code too).
+      const url = visit === 'first' ? server.url : `${server.url}?view=log&speed=2`;
+      await writeFile(path, await recordProfile(browser, url, visit === 'first'));
       paths.push(path);
     }
     const merged = join(work, 'profile');
@@ -162,8 +183,8 @@ async function recordProfile(browser, url, crash) {
     // app stops must still be saved.
     await page.click('textarea.code');
     await page.keyboard.press('End');
+    // The space stays: the return visit then restores a draft of the user's own.
     await page.keyboard.type(' ');
-    await page.keyboard.press('Backspace');
     await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
     // The crash banner must work when the lazy half cannot load (that failure is how it would
     // be reported), so its code is exercised too: a plain error, a trap, and its Reload button
@@ -194,6 +215,25 @@ async function recordProfile(browser, url, crash) {
   if (bytes.length < 16) die(`the profile is ${bytes.length} bytes`);
   await page.close();
   return Buffer.from(bytes);
+}
+
+async function verify(dir) {
+  const server = await serveDir(dir);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(server.url);
+    await page.waitForSelector('#view-topology svg', { timeout: 30000 }).catch(() => {
+      die(`the split bundle did not boot to its topology: ${errors.join('; ') || 'no page error'}`);
+    });
+    if (errors.length) die(`the split bundle logged errors: ${errors.join('; ')}`);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }
 
 // The name under which the primary exports its function table (wasm-split adds one if needed).

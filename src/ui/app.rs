@@ -106,6 +106,9 @@ pub fn App() -> Html {
                 // The first paint shows the text; the run follows with the rest of the app.
                 let mut state = State::booting(dom::load(dom::DRAFT_KEY));
                 state.tab = opts.view;
+                if let Some(speed) = opts.speed {
+                    state.speed = speed;
+                }
                 state
             }
         })

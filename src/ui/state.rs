@@ -390,10 +390,12 @@ impl State {
     /// Compile `text`: on success it becomes the applied scenario and a new run is due; on failure
     /// only the diagnostics change (the last good run stays). `seed` overrides the seed choice.
     fn apply_text(&mut self, text: Rc<str>, seed: Option<u64>) {
-        self.booting = false;
         self.checked = text.clone();
         match scenario::compile(&text) {
             Ok(compiled) => {
+                // A run from here on: a `Boot` arriving later has nothing to add. (A text that
+                // does not compile leaves booting on, so `Boot` still brings a run.)
+                self.booting = false;
                 // A seed written in the text wins when it changed (or on first load); otherwise
                 // the toolbar's seed stays, so "new seed" survives small edits.
                 let written_changed = self
@@ -463,6 +465,10 @@ impl Reducible for State {
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         // Returning the same Rc when nothing changed lets Yew skip the re-render.
+        // While booting there is no run to reset or reseed; `Boot` brings the run.
+        if self.booting && matches!(action, Action::SetSeed(_) | Action::Reset) {
+            return self;
+        }
         let mut next = (*self).clone();
         if matches!(
             action,
@@ -604,8 +610,18 @@ impl Reducible for State {
                 if !self.booting {
                     return self;
                 }
+                // What the user did while booting stays: the tab, the speed and, unless the page
+                // opened someone else's link (which shows that link's text), the editor text.
+                let keep_text = !opened.hold_autosave && opened.draft != self.draft;
                 next = *opened;
                 next.tab = self.tab;
+                next.speed = self.speed;
+                if keep_text {
+                    next.example = example_of(&self.draft);
+                    next.draft = self.draft.clone();
+                    next.diagnostics = self.diagnostics.clone();
+                    next.checked = self.checked.clone();
+                }
             }
         }
         if next == *self {
@@ -660,6 +676,61 @@ mod tests {
         assert!(!s.booting && s.applied.is_some() && s.can_advance());
         assert_eq!(s.tab, Tab::Metrics);
         assert_eq!(&*s.draft, "edited");
+    }
+
+    #[test]
+    fn booting_keeps_what_the_user_did_through_boot() {
+        // No run to reset or reseed while booting.
+        let s = Rc::new(State::booting(None));
+        assert!(Rc::ptr_eq(&s, &reduce(s.clone(), Action::Reset)));
+        assert!(Rc::ptr_eq(&s, &reduce(s.clone(), Action::SetSeed(9))));
+        // Speed and text survive a Boot built from storage that missed the edit.
+        let s = reduce(s, Action::SetSpeed(4.0));
+        let s = reduce(s, Action::EditDraft("typed while loading".into()));
+        let s = reduce(s, Action::Boot(Box::new(State::open(None, None))));
+        assert!(!s.booting && s.applied.is_some());
+        assert_eq!(s.speed, 4.0);
+        assert_eq!(&*s.draft, "typed while loading");
+        assert!(s.draft_is_dirty());
+        // Someone else's link shows its own text.
+        let e = &gallery::GALLERY[1];
+        let s = reduce(
+            Rc::new(State::booting(None)),
+            Action::EditDraft("mine".into()),
+        );
+        let s = reduce(
+            s,
+            Action::Boot(Box::new(State::open(
+                Some(&link::encode_text(e.text)),
+                None,
+            ))),
+        );
+        assert_eq!(&*s.draft, e.text);
+    }
+
+    #[test]
+    fn a_broken_apply_while_booting_still_gets_a_run_from_boot() {
+        let s = reduce(
+            Rc::new(State::booting(None)),
+            Action::EditDraft("scenario \"x\"\nservice".into()),
+        );
+        let s = reduce(s, Action::Apply);
+        assert!(s.booting && s.applied.is_none() && !s.diagnostics.is_empty());
+        let s = reduce(
+            s,
+            Action::Boot(Box::new(State::open(
+                None,
+                Some("scenario \"x\"\nservice".into()),
+            ))),
+        );
+        assert!(
+            !s.booting && s.applied.is_some(),
+            "the default scenario runs"
+        );
+        assert!(
+            !s.diagnostics.is_empty(),
+            "the broken draft keeps its diagnostics"
+        );
     }
 
     #[test]
