@@ -135,8 +135,8 @@ try {
   await rm(work, { recursive: true, force: true });
 }
 
-// Two loads, their profiles merged: a first visit that types in the editor and meets the crash
-// banner, and a return visit with a view in the query (the first left its draft in
+// Two loads, their profiles merged: a first visit that types in the editor, switches tabs and
+// speed, and meets the crash banner, and a return visit with a view in the query (the first left its draft in
 // localStorage, which the app restores through code a first visit never runs).
 async function recordProfiles(served, work) {
   const server = await serveDir(served);
@@ -185,6 +185,9 @@ async function recordProfile(browser, url, crash) {
     await page.keyboard.press('End');
     // The space stays: the return visit then restores a draft of the user's own.
     await page.keyboard.type(' ');
+    // Tabs and the speed, which people reach for while the page is still loading.
+    for (const tab of ['log', 'timeline', 'metrics', 'topology']) await page.click(`#tab-${tab}`);
+    await page.selectOption('[data-testid=speed]', { index: 1 });
     await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
     // The crash banner must work when the lazy half cannot load (that failure is how it would
     // be reported), so its code is exercised too: a plain error, a trap, and its Reload button
