@@ -147,6 +147,16 @@ try {
     await page.close();
   });
 
+  await check('a first render that needs a lazy half that cannot load shows the crash banner', async () => {
+    // An embed renders a frame the first half does not hold; with the lazy half refused, that
+    // first render traps. The page must say so rather than stay blank.
+    const page = await browser.newPage();
+    await page.route(LAZY, (route) => route.abort());
+    await page.goto(`${server.url}?embed=1&view=log`);
+    await page.waitForSelector('[data-testid=crash]', { state: 'visible', timeout: 10000 });
+    await page.close();
+  });
+
   await check('a lazy half that cannot load shows the crash banner; typed text stays saved', async () => {
     const page = await browser.newPage();
     const requests = [];
