@@ -129,4 +129,24 @@ run_step wasm-ratio sh benches/wasm_ratio.sh
 # Engine vs SimPy on the same M/M/c workload, in one run: a report of the ratio (goal >= 50x).
 run_step simpy sh benches/compare.sh 1000000 mmc simpy
 
+# The README's first command: scripts/serve.sh on a spare port (its own dist directory, so the
+# tested bundle above is untouched), checked in the browser, then stopped.
+check_serve() {
+  local port=8093 dir pid status=0
+  dir=$(mktemp -d)
+  setsid bash "$ROOT/scripts/serve.sh" --port "$port" --dist "$dir" &
+  pid=$!
+  for _ in $(seq 1 240); do
+    curl -sf "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 1
+  done
+  node e2e/served.mjs "http://127.0.0.1:$port/" || status=$?
+  kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -rf "$dir"
+  return "$status"
+}
+run_step serve check_serve
+
 print_summary
