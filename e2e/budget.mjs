@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, basename } from 'node:path';
-import { serveDir, launchChromium } from './lib.mjs';
+import { serveDir, launchChromium, assert } from './lib.mjs';
 
 const BUDGET_GZIP = 150 * 1024;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,7 +65,7 @@ async function visit(url) {
   );
   // The first render shows the text; the views fill in once the lazy half is in. When the
   // topology was drawn is reported beside the first paint.
-  seen.drawn = await page.evaluate(() => window.__drawn);
+  seen.drawn = await (await page.waitForFunction(() => window.__drawn, null, { timeout: 20000 })).jsonValue();
   const url2 = page.url();
   await page.close();
   let gz = 0;
@@ -80,6 +80,7 @@ try {
   // browser's own link and view). Every one of them must stay within the budget.
   const loads = [];
   for (let i = 0; i < 5; i++) loads.push(await visit(server.url));
+  assert(/#s=1\./.test(loads[4].url), `the app wrote no link into the address bar: ${loads[4].url}`);
   loads.push(await visit(loads[4].url));
 
   console.log('first-load files, first visit (raw / gzip -9):');

@@ -145,9 +145,9 @@ async function recordProfiles(served, work) {
     const paths = [];
     for (const visit of ['first', 'return']) {
       const path = join(work, `profile-${visit}`);
-      // The return visit also carries a view and a speed in the query, as the address bar the
-      // app keeps does (parsing them is first-render code too).
-      const url = visit === 'first' ? server.url : `${server.url}?view=log&speed=2`;
+      // The return visit also carries the query options a page may boot with (parsing them is
+      // first-render code too): a view, as the address bar the app keeps does, and the rest.
+      const url = visit === 'first' ? server.url : `${server.url}?view=log&speed=2&t=1s&autoplay=0&controls=1`;
       await writeFile(path, await recordProfile(browser, url, visit === 'first'));
       paths.push(path);
     }

@@ -129,21 +129,33 @@ run_step wasm-ratio sh benches/wasm_ratio.sh
 # Engine vs SimPy on the same M/M/c workload, in one run: a report of the ratio (goal >= 50x).
 run_step simpy sh benches/compare.sh 1000000 mmc simpy
 
-# The README's first command: scripts/serve.sh on a spare port (its own dist directory, so the
-# tested bundle above is untouched), checked in the browser, then stopped.
+# The README's first command: scripts/serve.sh on a free port (its own dist directory, so the
+# tested bundle above is untouched), checked in the browser, then stopped. Its output goes to
+# its own log (a pipe held by a leftover server would keep this step from ending).
 check_serve() {
-  local port=8093 dir pid status=0
+  local port dir pid status=0 server_log="$LOGS/serve-server.txt"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   dir=$(mktemp -d)
-  setsid bash "$ROOT/scripts/serve.sh" --port "$port" --dist "$dir" &
+  setsid bash "$ROOT/scripts/serve.sh" --port "$port" --dist "$dir" >"$server_log" 2>&1 &
   pid=$!
+  trap 'kill -- -"$pid" 2>/dev/null' EXIT INT TERM
   for _ in $(seq 1 240); do
     curl -sf "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 1
   done
-  node e2e/served.mjs "http://127.0.0.1:$port/" || status=$?
-  kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  if kill -0 "$pid" 2>/dev/null && curl -sf "http://127.0.0.1:$port/" >/dev/null 2>&1; then
+    node e2e/served.mjs "http://127.0.0.1:$port/" || status=$?
+  else
+    echo "scripts/serve.sh did not serve on port $port within 240 s; the end of its output:"
+    tail -n 30 "$server_log"
+    status=1
+  fi
+  kill -- -"$pid" 2>/dev/null || true
+  sleep 1
+  kill -KILL -- -"$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  trap - EXIT INT TERM
   rm -rf "$dir"
   return "$status"
 }

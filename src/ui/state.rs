@@ -214,6 +214,8 @@ pub struct State {
     /// release build's second wasm half, fetched after the first paint): nothing is applied
     /// yet, and `Boot` brings the state the page would have opened with.
     pub booting: bool,
+    /// The user edited the text while booting: `Boot` keeps it whatever the page opened with.
+    pub edited_while_booting: bool,
 }
 
 /// Every change to the UI state. Closed: a new kind of change is a new variant, handled everywhere.
@@ -280,6 +282,7 @@ impl State {
             hold_autosave: false,
             hold_url: false,
             booting: false,
+            edited_while_booting: false,
         };
         // The default scenario always runs first, so there is a last good run whatever was saved.
         state.apply_text(Rc::from(default.text), Some(default.seed));
@@ -320,6 +323,7 @@ impl State {
             hold_autosave: false,
             hold_url: false,
             booting: true,
+            edited_while_booting: false,
         }
     }
 
@@ -490,6 +494,7 @@ impl Reducible for State {
                 }
                 next.example = example_of(&draft);
                 next.draft = Rc::from(draft);
+                next.edited_while_booting = self.booting;
             }
             Action::Apply => {
                 let text = next.draft.clone();
@@ -610,9 +615,14 @@ impl Reducible for State {
                 if !self.booting {
                     return self;
                 }
-                // What the user did while booting stays: the tab, the speed and, unless the page
-                // opened someone else's link (which shows that link's text), the editor text.
-                let keep_text = !opened.hold_autosave && opened.draft != self.draft;
+                // What happened while booting stays: the tab and the speed; a link the host page
+                // opened meanwhile (its text, banner and held autosave); the user's edits. Else
+                // the opening state's text wins where it differs only because it is someone
+                // else's link; otherwise the booting text (storage may have missed an edit).
+                let from_link = self.hold_autosave || self.link_error.is_some();
+                let keep_text = from_link
+                    || self.edited_while_booting
+                    || (!opened.hold_autosave && opened.draft != self.draft);
                 next = *opened;
                 next.tab = self.tab;
                 next.speed = self.speed;
@@ -621,6 +631,11 @@ impl Reducible for State {
                     next.draft = self.draft.clone();
                     next.diagnostics = self.diagnostics.clone();
                     next.checked = self.checked.clone();
+                    next.hold_autosave = self.hold_autosave;
+                }
+                if from_link {
+                    next.hold_url = self.hold_url;
+                    next.link_error = self.link_error.clone();
                 }
             }
         }
@@ -692,11 +707,45 @@ mod tests {
         assert_eq!(s.speed, 4.0);
         assert_eq!(&*s.draft, "typed while loading");
         assert!(s.draft_is_dirty());
-        // Someone else's link shows its own text.
+        // Someone else's link shows its own text (nothing was typed meanwhile).
         let e = &gallery::GALLERY[1];
         let s = reduce(
             Rc::new(State::booting(None)),
-            Action::EditDraft("mine".into()),
+            Action::Boot(Box::new(State::open(
+                Some(&link::encode_text(e.text)),
+                None,
+            ))),
+        );
+        assert_eq!(&*s.draft, e.text);
+    }
+
+    #[test]
+    fn a_link_opened_while_booting_survives_boot() {
+        // The host page opens a link that does not decode while the page boots: its banner and
+        // the held URL survive Boot.
+        let s = reduce(
+            Rc::new(State::booting(None)),
+            Action::OpenLink("s=1.%%%".into()),
+        );
+        assert!(s.booting && s.link_error.is_some());
+        let s = reduce(s, Action::Boot(Box::new(State::open(None, None))));
+        assert!(!s.booting && s.link_error.is_some() && s.hold_url);
+        // A link whose text does not compile: its text stays, autosave held (the user's own
+        // saved draft is not overwritten).
+        let broken = link::encode_text("scenario \"theirs\"\nservice");
+        let s = reduce(Rc::new(State::booting(None)), Action::OpenLink(broken));
+        assert!(s.booting && s.hold_autosave);
+        let s = reduce(
+            s,
+            Action::Boot(Box::new(State::open(None, Some("mine".into())))),
+        );
+        assert!(!s.booting && s.hold_autosave);
+        assert_eq!(&*s.draft, "scenario \"theirs\"\nservice");
+        // Edits made while someone else's link was loading are the user's and stay.
+        let e = &gallery::GALLERY[1];
+        let s = reduce(
+            Rc::new(State::booting(None)),
+            Action::EditDraft("typed".into()),
         );
         let s = reduce(
             s,
@@ -705,7 +754,8 @@ mod tests {
                 None,
             ))),
         );
-        assert_eq!(&*s.draft, e.text);
+        assert_eq!(&*s.draft, "typed");
+        assert!(!s.hold_autosave);
     }
 
     #[test]
