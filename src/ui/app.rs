@@ -81,11 +81,15 @@ fn finish_reason(state: &State) -> Option<&'static str> {
 fn opening_state(opts: &EmbedOptions) -> State {
     let fragment = share::current_fragment();
     let own = dom::load(dom::LINK_KEY).is_some_and(|l| l == fragment);
-    let mut state = State::open(
+    let state = State::open(
         (!own).then_some(fragment.as_str()),
         dom::load(dom::DRAFT_KEY),
     );
-    // `view=` picks the embed's one view, or the full app's first tab.
+    with_options(state, opts)
+}
+
+/// `state` with the query's view (the embed's one view, or the full app's first tab) and speed.
+fn with_options(mut state: State, opts: &EmbedOptions) -> State {
     state.tab = opts.view;
     if let Some(speed) = opts.speed {
         state.speed = speed;
@@ -104,12 +108,7 @@ pub fn App() -> Html {
                 opening_state(&opts)
             } else {
                 // The first paint shows the text; the run follows with the rest of the app.
-                let mut state = State::booting(dom::load(dom::DRAFT_KEY));
-                state.tab = opts.view;
-                if let Some(speed) = opts.speed {
-                    state.speed = speed;
-                }
-                state
+                with_options(State::booting(dom::load(dom::DRAFT_KEY)), &opts)
             }
         })
     };

@@ -263,27 +263,7 @@ impl State {
     /// otherwise the default gallery scenario.
     pub fn new(saved: Option<String>) -> Self {
         let default = gallery::default_example();
-        let mut state = State {
-            tab: Tab::Topology,
-            draft: Rc::from(default.text),
-            applied: None,
-            diagnostics: Rc::new(Vec::new()),
-            checked: Rc::from(""),
-            example: Some(default.id),
-            seed: default.seed,
-            speed: 1.0,
-            mode: Mode::Paused,
-            run_id: 0,
-            clock: Clock::default(),
-            run_error: None,
-            selected: None,
-            filter: LogFilter::default(),
-            link_error: None,
-            hold_autosave: false,
-            hold_url: false,
-            booting: false,
-            edited_while_booting: false,
-        };
+        let mut state = State::unapplied(Rc::from(default.text));
         // The default scenario always runs first, so there is a last good run whatever was saved.
         state.apply_text(Rc::from(default.text), Some(default.seed));
         if let Some(text) = saved.filter(|t| !t.trim().is_empty() && t.as_str() != default.text) {
@@ -299,11 +279,18 @@ impl State {
     /// the editor, nothing applied, nothing parsed. Edits are kept and autosaved; `Boot` (or any
     /// Apply) ends it.
     pub fn booting(saved: Option<String>) -> Self {
-        let default = gallery::default_example();
         let draft: Rc<str> = match saved.filter(|t| !t.trim().is_empty()) {
             Some(text) => Rc::from(text),
-            None => Rc::from(default.text),
+            None => Rc::from(gallery::default_example().text),
         };
+        State {
+            booting: true,
+            ..State::unapplied(draft)
+        }
+    }
+
+    /// `draft` in the editor and nothing applied yet, with the default scenario's seed.
+    fn unapplied(draft: Rc<str>) -> Self {
         State {
             tab: Tab::Topology,
             example: example_of(&draft),
@@ -311,7 +298,7 @@ impl State {
             applied: None,
             diagnostics: Rc::new(Vec::new()),
             checked: Rc::from(""),
-            seed: default.seed,
+            seed: gallery::default_example().seed,
             speed: 1.0,
             mode: Mode::Paused,
             run_id: 0,
@@ -322,7 +309,7 @@ impl State {
             link_error: None,
             hold_autosave: false,
             hold_url: false,
-            booting: true,
+            booting: false,
             edited_while_booting: false,
         }
     }
