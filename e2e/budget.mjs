@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, basename } from 'node:path';
-import { serveDir, launchChromium, assert } from './lib.mjs';
+import { serveDir, launchChromium, assert, paintAndLazyRequest } from './lib.mjs';
 
 const BUDGET_GZIP = 150 * 1024;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,7 +28,7 @@ async function sizeOf(path) {
 
 /**
  * Loads `url` in a new page and returns when it painted first, what it requested before and
- * after that paint, and when the topology was drawn (all within 20 s, or it throws).
+ * after that paint, and when the topology was drawn (each wait bounded, or it throws).
  */
 async function visit(url) {
   const page = await browser.newPage();
@@ -43,26 +43,12 @@ async function visit(url) {
   });
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForSelector('#view-topology svg', { timeout: 20000 });
-  const seen = await page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const deadline = performance.now() + 20000;
-        const done = () => {
-          const e = performance.getEntriesByName('first-contentful-paint')[0];
-          const resources = performance.getEntriesByType('resource');
-          if (e && resources.some((r) => r.name.endsWith('_lazy.wasm'))) {
-            const path = (r) => new URL(r.name).pathname;
-            resolve({
-              fcp: e.startTime,
-              before: [location.pathname, ...resources.filter((r) => r.startTime < e.startTime).map(path)],
-              after: resources.filter((r) => r.startTime >= e.startTime).map(path),
-            });
-          } else if (performance.now() > deadline) reject(new Error('no first paint or no lazy half after 20 s'));
-          else setTimeout(done, 20);
-        };
-        done();
-      }),
-  );
+  const { fcp, resources } = await paintAndLazyRequest(page);
+  const seen = {
+    fcp,
+    before: [new URL(page.url()).pathname, ...resources.filter((r) => r.start < fcp).map((r) => r.path)],
+    after: resources.filter((r) => r.start >= fcp).map((r) => r.path),
+  };
   // The first render shows the text; the views fill in once the lazy half is in. When the
   // topology was drawn is reported beside the first paint.
   seen.drawn = await (await page.waitForFunction(() => window.__drawn, null, { timeout: 20000 })).jsonValue();

@@ -8,7 +8,7 @@
 //   the text typed before it stays saved.
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { serveDir, launchChromium, watchErrors, check, summary, assert } from './lib.mjs';
+import { serveDir, launchChromium, watchErrors, check, summary, assert, paintAndLazyRequest } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = process.argv[2] ?? join(here, '..', 'dist');
@@ -17,22 +17,11 @@ const LAZY = '**/*_lazy.wasm';
 const server = await serveDir(dist);
 const browser = await launchChromium();
 
-/** The page's resource entries for the lazy half and its first contentful paint (15 s at most). */
-const lazyTimings = (page) =>
-  page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const deadline = performance.now() + 15000;
-        const done = () => {
-          const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-          const lazy = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('_lazy.wasm'));
-          if (fcp && lazy.length) resolve({ fcp: fcp.startTime, lazy: lazy.map((r) => [r.initiatorType, r.startTime]) });
-          else if (performance.now() > deadline) reject(new Error(`after 15 s: first paint ${!!fcp}, lazy requests ${lazy.length}`));
-          else setTimeout(done, 20);
-        };
-        done();
-      }),
-  );
+/** The first contentful paint and the requests for the lazy half, as [initiator, start]. */
+async function lazyTimings(page) {
+  const { fcp, resources } = await paintAndLazyRequest(page);
+  return { fcp, lazy: resources.filter((r) => r.path.endsWith('_lazy.wasm')).map((r) => [r.type, r.start]) };
+}
 
 /** A share link of the retry-storm scenario as someone else's browser would open it, and its text. */
 async function foreignLink() {

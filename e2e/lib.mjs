@@ -71,6 +71,32 @@ export function watchErrors(page) {
   return errors;
 }
 
+/**
+ * Waits until the page has painted its first content and requested the split build's lazy half
+ * (15 s at most, or it throws). Returns the first contentful paint's time and every resource
+ * requested so far as { path, type (initiator), start } in page milliseconds.
+ */
+export const paintAndLazyRequest = (page) =>
+  page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const deadline = performance.now() + 15000;
+        const done = () => {
+          const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+          const resources = performance.getEntriesByType('resource');
+          const lazy = resources.filter((r) => r.name.endsWith('_lazy.wasm')).length;
+          if (fcp && lazy) {
+            resolve({
+              fcp: fcp.startTime,
+              resources: resources.map((r) => ({ path: new URL(r.name).pathname, type: r.initiatorType, start: r.startTime })),
+            });
+          } else if (performance.now() > deadline) reject(new Error(`after 15 s: first paint ${!!fcp}, lazy requests ${lazy}`));
+          else setTimeout(done, 20);
+        };
+        done();
+      }),
+  );
+
 /** Waits for `n` animation frames in the page. */
 export const frames = (page, n) =>
   page.evaluate(
