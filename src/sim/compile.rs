@@ -3,6 +3,7 @@
 //! checked. A bad world is a `WorldError` with a readable location — never a panic.
 
 use crate::sim::dist::Dist;
+use crate::sim::protocol::Protocol;
 use crate::sim::time::SimTime;
 use crate::sim::trace::{NameId, NodeId};
 use crate::sim::world::{
@@ -176,7 +177,7 @@ pub(crate) struct EndpointP {
     pub service: u32,
     pub node: NodeId,
     pub name: NameId,
-    pub rpc: bool,
+    pub protocol: Protocol,
     pub steps: StepRange,
 }
 
@@ -219,7 +220,7 @@ pub(crate) enum StepP {
 pub(crate) struct CallSpec {
     pub endpoint: u32,
     pub callee: NodeId,
-    pub rpc: bool,
+    pub protocol: Protocol,
     pub name: NameId,
     pub timeout: SimTime,
     pub retry: RetryPolicy,
@@ -573,7 +574,11 @@ impl<'w> Compiler<'w> {
                     service: si as u32,
                     node: self.prog.services[si].node,
                     name,
-                    rpc: matches!(e.route, Route::Rpc { .. }),
+                    protocol: if matches!(e.route, Route::Rpc { .. }) {
+                        Protocol::Grpc
+                    } else {
+                        Protocol::Rest
+                    },
                     steps: (0, 0),
                 });
             }
@@ -734,7 +739,7 @@ impl<'w> Compiler<'w> {
         let spec = CallSpec {
             endpoint,
             callee: ep.node,
-            rpc: ep.rpc,
+            protocol: ep.protocol,
             name: ep.name,
             timeout: call.timeout.unwrap_or(SimTime::MAX),
             retry,

@@ -15,14 +15,15 @@
 //! calls the platform's float math (all transcendental functions go through `libm`), and never
 //! panics on anything a world can contain — bad worlds are `WorldError`s from `Sim::new`.
 
-mod calls;
 mod chunked;
 pub(crate) mod compile;
 pub mod dist;
 mod engine;
-mod mailbox;
+mod kernel;
 pub mod metrics;
+mod protocol;
 pub mod reference;
+mod slab;
 pub mod time;
 pub mod trace;
 pub mod world;
@@ -31,8 +32,8 @@ pub use compile::{NodeInfo, NodeKind, WorldError};
 pub use dist::{Dist, SimRng};
 pub use engine::{
     BreakerView, EventKind, InFlight, MailboxView, Partition, ServiceView, Sim, StepInfo,
-    StopReason,
 };
+pub use kernel::StopReason;
 pub use metrics::{
     throughput, ClientMetrics, ConsumerMetrics, EndpointMetrics, Histogram, MailboxMetrics,
     Metrics, Series, SeriesPoint, ServiceMetrics, Totals,

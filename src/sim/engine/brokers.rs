@@ -1,7 +1,7 @@
-//! Queues and pub/sub: mailboxes (a queue, or one subscription's own backlog) with capacity and
-//! overflow policy, FIFO dispatch to competing consumers with bounded concurrency, visibility
-//! timeout / ack deadline, ack and nack, redelivery, max attempts and dead-lettering; topics
-//! fanning out to matching subscriptions.
+//! Brokers: queues and pub/sub. A mailbox is a queue, or one subscription's own backlog, with
+//! capacity and overflow policy, FIFO dispatch to competing consumers with bounded concurrency,
+//! visibility timeout / ack deadline, ack and nack, redelivery, max attempts and dead-lettering;
+//! topics fan out to matching subscriptions.
 //!
 //! ```text
 //! enqueue ─► [ready FIFO] ─dispatch─► in flight ──ack──► gone
@@ -10,7 +10,13 @@
 //!                                          └─ … attempts exhausted ─► DLQ (or discarded)
 //! ```
 
-use crate::sim::engine::{sat16, Ev, Failure, Hop, Msg, Origin, Payload, Sim, Task};
+use super::net::Msg;
+use super::services::{Origin, Task};
+use super::{EventKind, Sim};
+use crate::sim::compile::Program;
+use crate::sim::kernel::{Event, Hop};
+use crate::sim::protocol::{sat16, Failure};
+use crate::sim::slab::{Id, Slab};
 use crate::sim::time::SimTime;
 use crate::sim::trace::{DropReason, Kind, NameId, Outcome, RecordId, RejectReason, TraceId};
 use crate::sim::world::Overflow;
@@ -18,31 +24,121 @@ use std::collections::VecDeque;
 
 /// Runtime state of a queue or subscription.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct MailboxRt {
-    /// Waiting messages (slots into `Sim::stored`), oldest first.
-    pub ready: VecDeque<u32>,
+struct MailboxRt {
+    /// Waiting messages, oldest first.
+    ready: VecDeque<Id<Stored>>,
     /// Delivered, not yet acked.
-    pub in_flight: u32,
+    in_flight: u32,
     /// Waiting + in flight (what capacity counts).
-    pub stored: u32,
+    stored: u32,
     /// Round-robin cursor over the consumers.
-    pub rr: u32,
+    rr: u32,
 }
 
 /// A message stored in a mailbox.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Stored {
     /// Delivery counter; never reset when the slot is reused, so stale timers are recognisable.
-    pub delivery: u32,
-    pub live: bool,
-    pub in_flight: bool,
-    pub attempts: u32,
-    pub label: NameId,
-    pub trace: TraceId,
+    delivery: u32,
+    in_flight: bool,
+    attempts: u32,
+    label: NameId,
+    trace: TraceId,
     /// The record that put it here (enqueue, fanout or dead-letter).
-    pub cause: Option<RecordId>,
-    pub delivered_at: SimTime,
-    pub consumer: u32,
+    cause: Option<RecordId>,
+    delivered_at: SimTime,
+    consumer: u32,
+}
+
+/// Every mailbox, the messages they hold, and how busy each consumer is.
+#[derive(Clone, Debug)]
+pub(crate) struct Brokers {
+    mailboxes: Vec<MailboxRt>,
+    stored: Slab<Stored>,
+    /// Per consumer: deliveries it is handling now.
+    consumer_busy: Vec<u32>,
+}
+
+impl Brokers {
+    pub(crate) fn new(prog: &Program) -> Brokers {
+        Brokers {
+            mailboxes: vec![MailboxRt::default(); prog.mailboxes.len()],
+            stored: Slab::default(),
+            consumer_busy: vec![0; prog.consumers.len()],
+        }
+    }
+
+    /// Messages waiting in mailbox `m`, and delivered but not yet acked.
+    pub(crate) fn depth(&self, m: usize) -> (u32, u32) {
+        let rt = &self.mailboxes[m];
+        (rt.ready.len() as u32, rt.in_flight)
+    }
+}
+
+/// A mailbox's timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BrokerEv {
+    /// A delivery's visibility timeout / ack deadline fired.
+    Visibility {
+        mailbox: u32,
+        slot: Id<Stored>,
+        delivery: u32,
+    },
+}
+
+impl Event for BrokerEv {
+    const MECH: u8 = 5;
+    #[inline(always)]
+    fn pack(self) -> (u8, u32, u32, u32) {
+        match self {
+            BrokerEv::Visibility {
+                mailbox,
+                slot,
+                delivery,
+            } => (0, mailbox, slot.raw(), delivery),
+        }
+    }
+    #[inline(always)]
+    fn unpack(_: u8, x: u32, y: u32, z: u32) -> BrokerEv {
+        BrokerEv::Visibility {
+            mailbox: x,
+            slot: Id::new(y),
+            delivery: z,
+        }
+    }
+}
+
+/// What brokers' messages carry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum BrokerMsg {
+    /// A producing task's message to a queue.
+    Enqueue {
+        task: Id<Task>,
+        gen: u32,
+        mailbox: u32,
+    },
+    /// A producing task's message to a topic, with its attribute set.
+    Publish {
+        task: Id<Task>,
+        gen: u32,
+        topic: u32,
+        attrs: u32,
+    },
+    /// A delivery to a consumer, sent in the consuming service's `epoch`-th life.
+    Deliver {
+        mailbox: u32,
+        slot: Id<Stored>,
+        delivery: u32,
+        consumer: u32,
+        epoch: u32,
+    },
+    /// A consumer's ack or nack of a delivery.
+    Ack {
+        mailbox: u32,
+        slot: Id<Stored>,
+        delivery: u32,
+        nack: bool,
+    },
 }
 
 enum Admit {
@@ -52,18 +148,74 @@ enum Admit {
 }
 
 impl Sim {
+    pub(super) fn on_broker_event(&mut self, ev: BrokerEv) -> EventKind {
+        match ev {
+            BrokerEv::Visibility {
+                mailbox,
+                slot,
+                delivery,
+            } => {
+                self.visibility_expired(mailbox, slot, delivery);
+                EventKind::VisibilityExpired
+            }
+        }
+    }
+
+    /// A broker message arrived (or is found lost): hand it to its handler.
+    pub(super) fn on_broker_message(&mut self, msg: &Msg, doom: Option<DropReason>, m: BrokerMsg) {
+        match m {
+            BrokerMsg::Enqueue { task, gen, mailbox } => {
+                self.enqueue_arrived(msg, doom, task, gen, mailbox)
+            }
+            BrokerMsg::Publish {
+                task,
+                gen,
+                topic,
+                attrs,
+            } => self.publish_arrived(msg, doom, task, gen, topic, attrs),
+            BrokerMsg::Deliver {
+                mailbox,
+                slot,
+                delivery,
+                consumer,
+                epoch,
+            } => self.deliver_arrived(msg, doom, mailbox, slot, delivery, consumer, epoch),
+            BrokerMsg::Ack {
+                mailbox,
+                slot,
+                delivery,
+                nack,
+            } => self.ack_arrived(msg, doom, mailbox, slot, delivery, nack),
+        }
+    }
+
+    /// The service's consumers lost everything they were handling (it crashed).
+    pub(crate) fn consumers_crashed(&mut self, s: u32) {
+        for &c in self.prog.service_consumers[s as usize].iter() {
+            self.brokers.consumer_busy[c as usize] = 0;
+        }
+    }
+
+    /// A consumer finished a delivery of mailbox `m`: it may take the next one.
+    pub(crate) fn consumer_finished(&mut self, consumer: u32, m: u32) {
+        let b = &mut self.brokers.consumer_busy[consumer as usize];
+        *b = b.saturating_sub(1);
+        self.try_dispatch(m);
+    }
+
     pub(crate) fn touch_mailbox(&mut self, m: u32) {
-        let rt = &self.mailboxes[m as usize];
+        let rt = &self.brokers.mailboxes[m as usize];
         let (depth, inf) = (rt.ready.len() as u32, rt.in_flight);
-        let mm = &mut self.metrics.mailboxes[m as usize];
-        mm.depth.set(self.now, u64::from(depth));
-        mm.in_flight.set(self.now, u64::from(inf));
-        mm.series.update(self.now, depth, inf);
+        let now = self.k.now();
+        let mm = &mut self.k.metrics_mut().mailboxes[m as usize];
+        mm.depth.set(now, u64::from(depth));
+        mm.in_flight.set(now, u64::from(inf));
+        mm.series.update(now, depth, inf);
     }
 
     fn admit(&self, m: u32) -> Admit {
         let p = &self.prog.mailboxes[m as usize];
-        let rt = &self.mailboxes[m as usize];
+        let rt = &self.brokers.mailboxes[m as usize];
         if rt.stored < p.capacity {
             Admit::Accept
         } else {
@@ -75,10 +227,16 @@ impl Sim {
     }
 
     /// Store a message at the back of `m` (reusing `slot` when moving a dead letter).
-    fn store(&mut self, m: u32, slot: Option<u32>, label: NameId, trace: TraceId, cause: RecordId) {
-        let fresh = |delivery: u32| crate::sim::mailbox::Stored {
+    fn store(
+        &mut self,
+        m: u32,
+        slot: Option<Id<Stored>>,
+        label: NameId,
+        trace: TraceId,
+        cause: RecordId,
+    ) {
+        let fresh = |delivery: u32| Stored {
             delivery,
-            live: true,
             in_flight: false,
             attempts: 0,
             label,
@@ -87,38 +245,36 @@ impl Sim {
             delivered_at: SimTime::ZERO,
             consumer: 0,
         };
-        let slot = match slot.or_else(|| self.free_stored.pop()) {
+        let stored = &mut self.brokers.stored;
+        let slot = match slot {
+            // A dead letter keeps its slot (and its delivery count) as it moves.
             Some(s) => {
-                let d = self.stored[s as usize].delivery;
-                self.stored[s as usize] = fresh(d);
+                stored[s] = fresh(stored[s].delivery);
                 s
             }
-            None => {
-                self.stored.push(fresh(0));
-                (self.stored.len() - 1) as u32
-            }
+            None => stored.insert_with(|old| fresh(old.map_or(0, |o| o.delivery))),
         };
-        let rt = &mut self.mailboxes[m as usize];
+        let rt = &mut self.brokers.mailboxes[m as usize];
         rt.ready.push_back(slot);
         rt.stored += 1;
-        self.metrics.mailboxes[m as usize].accepted += 1;
+        self.k.metrics_mut().mailboxes[m as usize].accepted += 1;
     }
 
-    fn free_stored_slot(&mut self, slot: u32) {
-        let st = &mut self.stored[slot as usize];
-        st.live = false;
-        st.in_flight = false;
-        self.free_stored.push(slot);
+    fn free_stored_slot(&mut self, slot: Id<Stored>) {
+        let stored = &mut self.brokers.stored;
+        stored[slot].in_flight = false;
+        stored.remove(slot);
     }
 
     /// Drop-oldest overflow: discard the oldest waiting message.
     fn evict_oldest(&mut self, m: u32) {
-        let Some(slot) = self.mailboxes[m as usize].ready.pop_front() else {
+        let Some(slot) = self.brokers.mailboxes[m as usize].ready.pop_front() else {
             return;
         };
-        self.mailboxes[m as usize].stored = self.mailboxes[m as usize].stored.saturating_sub(1);
-        self.metrics.mailboxes[m as usize].evicted += 1;
-        let st = self.stored[slot as usize];
+        self.brokers.mailboxes[m as usize].stored =
+            self.brokers.mailboxes[m as usize].stored.saturating_sub(1);
+        self.k.metrics_mut().mailboxes[m as usize].evicted += 1;
+        let st = self.brokers.stored[slot];
         let p = &self.prog.mailboxes[m as usize];
         let hop = Hop {
             kind: Kind::Discard,
@@ -130,10 +286,10 @@ impl Sim {
             cause: st.cause,
             attempt: sat16(st.attempts.max(1)),
         };
-        self.emit_hop(
+        self.k.emit_hop(
             &hop,
-            self.now,
-            self.now,
+            self.k.now(),
+            self.k.now(),
             Outcome::Dropped(DropReason::Overflow),
             false,
         );
@@ -145,14 +301,14 @@ impl Sim {
         let mi = m as usize;
         let n = self.prog.mailboxes[mi].consumers.len() as u32;
         let mut changed = false;
-        while n > 0 && !self.mailboxes[mi].ready.is_empty() {
-            let rr = self.mailboxes[mi].rr;
+        while n > 0 && !self.brokers.mailboxes[mi].ready.is_empty() {
+            let rr = self.brokers.mailboxes[mi].rr;
             let mut pick = None;
             for k in 0..n {
                 let ci = self.prog.mailboxes[mi].consumers[((rr + k) % n) as usize];
                 let cp = &self.prog.consumers[ci as usize];
-                if !self.service_crashed(cp.service)
-                    && self.consumer_busy[ci as usize] < cp.concurrency
+                if !self.faults.crashed(cp.service)
+                    && self.brokers.consumer_busy[ci as usize] < cp.concurrency
                 {
                     pick = Some((k, ci));
                     break;
@@ -162,19 +318,19 @@ impl Sim {
                 break;
             };
             changed = true;
-            let rt = &mut self.mailboxes[mi];
+            let rt = &mut self.brokers.mailboxes[mi];
             rt.rr = (rr + k + 1) % n;
             let slot = rt.ready.pop_front().expect("checked non-empty");
             rt.in_flight += 1;
-            self.consumer_busy[ci as usize] += 1;
-            let st = &mut self.stored[slot as usize];
+            self.brokers.consumer_busy[ci as usize] += 1;
+            let st = &mut self.brokers.stored[slot];
             st.in_flight = true;
             st.attempts = st.attempts.saturating_add(1);
             st.delivery = st.delivery.wrapping_add(1);
-            st.delivered_at = self.now;
+            st.delivered_at = self.k.now();
             st.consumer = ci;
             let st = *st;
-            self.metrics.mailboxes[mi].deliveries += 1;
+            self.k.metrics_mut().mailboxes[mi].deliveries += 1;
             let p = &self.prog.mailboxes[mi];
             let cp = &self.prog.consumers[ci as usize];
             let hop = Hop {
@@ -192,10 +348,10 @@ impl Sim {
                 attempt: sat16(st.attempts),
             };
             let visibility = p.visibility;
-            let epoch = self.services[cp.service as usize].epoch;
-            self.schedule(
-                self.now + visibility,
-                Ev::Visibility {
+            let epoch = self.services.epoch(cp.service);
+            self.k.schedule(
+                self.k.now() + visibility,
+                BrokerEv::Visibility {
                     mailbox: m,
                     slot,
                     delivery: st.delivery,
@@ -203,7 +359,7 @@ impl Sim {
             );
             self.send(
                 hop,
-                Payload::Deliver {
+                BrokerMsg::Deliver {
                     mailbox: m,
                     slot,
                     delivery: st.delivery,
@@ -217,11 +373,11 @@ impl Sim {
         }
     }
 
-    pub(crate) fn enqueue_arrived(
+    fn enqueue_arrived(
         &mut self,
         msg: &Msg,
         doom: Option<DropReason>,
-        task: u32,
+        task: Id<Task>,
         gen: u32,
         m: u32,
     ) {
@@ -231,18 +387,20 @@ impl Sim {
         }
         match self.admit(m) {
             Admit::Reject => {
-                self.emit_hop(
+                self.k.emit_hop(
                     &msg.hop,
                     msg.sent,
-                    self.now,
+                    self.k.now(),
                     Outcome::Rejected(RejectReason::QueueFull),
                     false,
                 );
-                self.metrics.mailboxes[m as usize].rejected += 1;
+                self.k.metrics_mut().mailboxes[m as usize].rejected += 1;
                 self.producer_done(task, gen, Err(Failure::Overloaded));
             }
             admit @ (Admit::Accept | Admit::EvictOldest) => {
-                let rec = self.emit_hop(&msg.hop, msg.sent, self.now, Outcome::Ok, false);
+                let rec = self
+                    .k
+                    .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, false);
                 if matches!(admit, Admit::EvictOldest) {
                     self.evict_oldest(m);
                 }
@@ -256,16 +414,16 @@ impl Sim {
 
     /// A producer's message was lost on its way to the broker: record the drop, and the
     /// producing handler fails as if the broker were unreachable.
-    fn producer_message_lost(&mut self, msg: &Msg, reason: DropReason, task: u32, gen: u32) {
+    fn producer_message_lost(&mut self, msg: &Msg, reason: DropReason, task: Id<Task>, gen: u32) {
         self.emit_dropped(msg, reason);
         self.producer_done(task, gen, Err(Failure::Unreachable));
     }
 
-    pub(crate) fn publish_arrived(
+    fn publish_arrived(
         &mut self,
         msg: &Msg,
         doom: Option<DropReason>,
-        task: u32,
+        task: Id<Task>,
         gen: u32,
         topic: u32,
         attrs: u32,
@@ -274,7 +432,9 @@ impl Sim {
             self.producer_message_lost(msg, reason, task, gen);
             return;
         }
-        let rec = self.emit_hop(&msg.hop, msg.sent, self.now, Outcome::Ok, false);
+        let rec = self
+            .k
+            .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, false);
         let tnode = self.prog.topics[topic as usize].node;
         let nsubs = self.prog.topics[topic as usize].subscriptions.len();
         for i in 0..nsubs {
@@ -282,7 +442,7 @@ impl Sim {
             let p = &self.prog.mailboxes[m as usize];
             if let Some(f) = p.filter {
                 if !self.prog.attrs[attrs as usize].contains(&f) {
-                    self.metrics.mailboxes[m as usize].filtered += 1;
+                    self.k.metrics_mut().mailboxes[m as usize].filtered += 1;
                     continue;
                 }
             }
@@ -298,17 +458,19 @@ impl Sim {
             };
             match self.admit(m) {
                 Admit::Reject => {
-                    self.emit_hop(
+                    self.k.emit_hop(
                         &hop,
-                        self.now,
-                        self.now,
+                        self.k.now(),
+                        self.k.now(),
                         Outcome::Rejected(RejectReason::QueueFull),
                         false,
                     );
-                    self.metrics.mailboxes[m as usize].rejected += 1;
+                    self.k.metrics_mut().mailboxes[m as usize].rejected += 1;
                 }
                 admit @ (Admit::Accept | Admit::EvictOldest) => {
-                    let r = self.emit_hop(&hop, self.now, self.now, Outcome::Ok, false);
+                    let r = self
+                        .k
+                        .emit_hop(&hop, self.k.now(), self.k.now(), Outcome::Ok, false);
                     if matches!(admit, Admit::EvictOldest) {
                         self.evict_oldest(m);
                     }
@@ -322,35 +484,35 @@ impl Sim {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn deliver_arrived(
+    fn deliver_arrived(
         &mut self,
         msg: &Msg,
         doom: Option<DropReason>,
         m: u32,
-        slot: u32,
+        slot: Id<Stored>,
         delivery: u32,
         consumer: u32,
         epoch: u32,
     ) {
         let cp = &self.prog.consumers[consumer as usize];
         let (svc, steps) = (cp.service, cp.steps);
-        let same_life = self.services[svc as usize].epoch == epoch;
+        let same_life = self.services.epoch(svc) == epoch;
         let doom = doom.or((!same_life).then_some(DropReason::Crashed));
         if let Some(reason) = doom {
             self.emit_dropped(msg, reason);
             if same_life {
-                let b = &mut self.consumer_busy[consumer as usize];
+                let b = &mut self.brokers.consumer_busy[consumer as usize];
                 *b = b.saturating_sub(1);
                 self.try_dispatch(m);
             }
             return;
         }
-        let rec = self.emit_hop(&msg.hop, msg.sent, self.now, Outcome::Ok, false);
-        self.metrics.consumers[consumer as usize].delivered += 1;
+        let rec = self
+            .k
+            .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, false);
+        self.k.metrics_mut().consumers[consumer as usize].delivered += 1;
         let name = self.prog.mailboxes[m as usize].name;
         let t = self.new_task(Task {
-            gen: 0,
-            live: true,
             started: false,
             replied: false,
             settled: false,
@@ -369,7 +531,7 @@ impl Sim {
             cause: Some(rec),
             name,
             label: msg.hop.label,
-            arrived: self.now,
+            arrived: self.k.now(),
             deadline: SimTime::MAX,
             failure: None,
             working_since: None,
@@ -379,8 +541,8 @@ impl Sim {
     }
 
     /// The consumer acks (or nacks) the message it is handling: an ack/nack hop to the mailbox.
-    pub(crate) fn settle(&mut self, t: u32, nack: bool) {
-        let task = self.tasks[t as usize];
+    pub(crate) fn settle(&mut self, t: Id<Task>, nack: bool) {
+        let task = *self.services.task(t);
         let Origin::Delivery {
             mailbox,
             slot,
@@ -391,10 +553,9 @@ impl Sim {
         else {
             return;
         };
-        if task.settled {
+        if !self.services.mark_settled(t) {
             return;
         }
-        self.tasks[t as usize].settled = true;
         let p = &self.prog.mailboxes[mailbox as usize];
         let cp = &self.prog.consumers[consumer as usize];
         let hop = Hop {
@@ -407,7 +568,7 @@ impl Sim {
             cause: task.cause,
             attempt,
         };
-        let cm = &mut self.metrics.consumers[consumer as usize];
+        let cm = &mut self.k.metrics_mut().consumers[consumer as usize];
         if nack {
             cm.nacked += 1;
         } else {
@@ -415,7 +576,7 @@ impl Sim {
         }
         self.send(
             hop,
-            Payload::Ack {
+            BrokerMsg::Ack {
                 mailbox,
                 slot,
                 delivery,
@@ -424,22 +585,23 @@ impl Sim {
         );
     }
 
-    fn delivery_current(&self, slot: u32, delivery: u32) -> bool {
-        self.stored
-            .get(slot as usize)
-            .is_some_and(|s| s.live && s.in_flight && s.delivery == delivery)
+    fn delivery_current(&self, slot: Id<Stored>, delivery: u32) -> bool {
+        self.brokers
+            .stored
+            .get(slot)
+            .is_some_and(|s| s.in_flight && s.delivery == delivery)
     }
 
-    fn out_of_attempts(&self, m: u32, slot: u32) -> bool {
-        self.stored[slot as usize].attempts >= self.prog.mailboxes[m as usize].max_attempts
+    fn out_of_attempts(&self, m: u32, slot: Id<Stored>) -> bool {
+        self.brokers.stored[slot].attempts >= self.prog.mailboxes[m as usize].max_attempts
     }
 
-    pub(crate) fn ack_arrived(
+    fn ack_arrived(
         &mut self,
         msg: &Msg,
         doom: Option<DropReason>,
         m: u32,
-        slot: u32,
+        slot: Id<Stored>,
         delivery: u32,
         nack: bool,
     ) {
@@ -448,21 +610,22 @@ impl Sim {
             return;
         }
         if !self.delivery_current(slot, delivery) {
-            self.emit_hop(
+            self.k.emit_hop(
                 &msg.hop,
                 msg.sent,
-                self.now,
+                self.k.now(),
                 Outcome::Rejected(RejectReason::StaleAck),
                 false,
             );
             return;
         }
         if !nack {
-            self.emit_hop(&msg.hop, msg.sent, self.now, Outcome::Ok, false);
-            let rt = &mut self.mailboxes[m as usize];
+            self.k
+                .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, false);
+            let rt = &mut self.brokers.mailboxes[m as usize];
             rt.in_flight = rt.in_flight.saturating_sub(1);
             rt.stored = rt.stored.saturating_sub(1);
-            self.metrics.mailboxes[m as usize].acked += 1;
+            self.k.metrics_mut().mailboxes[m as usize].acked += 1;
             self.free_stored_slot(slot);
             self.touch_mailbox(m);
         } else {
@@ -471,17 +634,19 @@ impl Sim {
             } else {
                 Outcome::Redelivered
             };
-            let rec = self.emit_hop(&msg.hop, msg.sent, self.now, outcome, false);
+            let rec = self
+                .k
+                .emit_hop(&msg.hop, msg.sent, self.k.now(), outcome, false);
             self.requeue_or_dead_letter(m, slot, rec);
             self.try_dispatch(m);
         }
     }
 
-    pub(crate) fn visibility_expired(&mut self, m: u32, slot: u32, delivery: u32) {
+    fn visibility_expired(&mut self, m: u32, slot: Id<Stored>, delivery: u32) {
         if !self.delivery_current(slot, delivery) {
             return;
         }
-        let st = self.stored[slot as usize];
+        let st = self.brokers.stored[slot];
         let outcome = if self.out_of_attempts(m, slot) {
             Outcome::DeadLettered
         } else {
@@ -498,29 +663,33 @@ impl Sim {
             cause: st.cause,
             attempt: sat16(st.attempts),
         };
-        let rec = self.emit_hop(&hop, st.delivered_at, self.now, outcome, false);
+        let rec = self
+            .k
+            .emit_hop(&hop, st.delivered_at, self.k.now(), outcome, false);
         self.requeue_or_dead_letter(m, slot, rec);
         self.try_dispatch(m);
     }
 
     /// A delivery failed (nack or expiry): back to the front of the line, or dead-letter.
-    fn requeue_or_dead_letter(&mut self, m: u32, slot: u32, cause: RecordId) {
-        self.mailboxes[m as usize].in_flight =
-            self.mailboxes[m as usize].in_flight.saturating_sub(1);
-        self.stored[slot as usize].in_flight = false;
+    fn requeue_or_dead_letter(&mut self, m: u32, slot: Id<Stored>, cause: RecordId) {
+        self.brokers.mailboxes[m as usize].in_flight = self.brokers.mailboxes[m as usize]
+            .in_flight
+            .saturating_sub(1);
+        self.brokers.stored[slot].in_flight = false;
         if self.out_of_attempts(m, slot) {
             self.dead_letter(m, slot, cause);
         } else {
-            self.mailboxes[m as usize].ready.push_front(slot);
-            self.metrics.mailboxes[m as usize].redeliveries += 1;
+            self.brokers.mailboxes[m as usize].ready.push_front(slot);
+            self.k.metrics_mut().mailboxes[m as usize].redeliveries += 1;
         }
         self.touch_mailbox(m);
     }
 
-    fn dead_letter(&mut self, m: u32, slot: u32, cause: RecordId) {
-        self.mailboxes[m as usize].stored = self.mailboxes[m as usize].stored.saturating_sub(1);
-        self.metrics.mailboxes[m as usize].dead_letters += 1;
-        let st = self.stored[slot as usize];
+    fn dead_letter(&mut self, m: u32, slot: Id<Stored>, cause: RecordId) {
+        self.brokers.mailboxes[m as usize].stored =
+            self.brokers.mailboxes[m as usize].stored.saturating_sub(1);
+        self.k.metrics_mut().mailboxes[m as usize].dead_letters += 1;
+        let st = self.brokers.stored[slot];
         let p = &self.prog.mailboxes[m as usize];
         let (from, dlq) = (p.node, p.dlq);
         let mut hop = Hop {
@@ -535,10 +704,10 @@ impl Sim {
         };
         match dlq {
             None => {
-                self.emit_hop(
+                self.k.emit_hop(
                     &hop,
-                    self.now,
-                    self.now,
+                    self.k.now(),
+                    self.k.now(),
                     Outcome::Dropped(DropReason::NoDeadLetterQueue),
                     false,
                 );
@@ -550,19 +719,24 @@ impl Sim {
                 hop.name = dp.name;
                 match self.admit(d) {
                     Admit::Reject => {
-                        self.emit_hop(
+                        self.k.emit_hop(
                             &hop,
-                            self.now,
-                            self.now,
+                            self.k.now(),
+                            self.k.now(),
                             Outcome::Dropped(DropReason::Overflow),
                             false,
                         );
-                        self.metrics.mailboxes[d as usize].rejected += 1;
+                        self.k.metrics_mut().mailboxes[d as usize].rejected += 1;
                         self.free_stored_slot(slot);
                     }
                     admit @ (Admit::Accept | Admit::EvictOldest) => {
-                        let r =
-                            self.emit_hop(&hop, self.now, self.now, Outcome::DeadLettered, false);
+                        let r = self.k.emit_hop(
+                            &hop,
+                            self.k.now(),
+                            self.k.now(),
+                            Outcome::DeadLettered,
+                            false,
+                        );
                         if matches!(admit, Admit::EvictOldest) {
                             self.evict_oldest(d);
                         }

@@ -1,0 +1,484 @@
+//! Synchronous calls (REST and RPC) from handlers and clients: attempts, timeouts and
+//! propagated deadlines, retries with exponential backoff and jitter. Each attempt asks the
+//! edge's circuit breaker (`breakers.rs`) first and reports its outcome to it after.
+//!
+//! ```text
+//! start_call ─► attempt ──breaker open / deadline passed──► failure ─┐
+//!                  │ request hop                                     │
+//!                  ▼                                                 ▼
+//!          response │ timeout ──────────────────────────► retry? ──yes──► Retry event ─► attempt
+//!                  ▼                                                 │no
+//!               success ─────────────────────────────────────────► resolve(owner)
+//! ```
+
+use super::breakers::Admission;
+use super::net::Msg;
+use super::services::Task;
+use super::{EventKind, Sim};
+use crate::sim::kernel::{Event, Hop};
+use crate::sim::protocol::{is_server_failure, is_success, status_outcome, Failure};
+use crate::sim::slab::{Id, Slab};
+use crate::sim::time::SimTime;
+use crate::sim::trace::{
+    DropReason, Kind, NameId, NodeId, Outcome, RecordId, RejectReason, TraceId,
+};
+use crate::sim::world::Status;
+
+/// Who waits for a call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Owner {
+    Task { task: Id<Task>, gen: u32 },
+    Client(u32),
+}
+
+/// One outstanding call (all its attempts).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallRt {
+    spec: u32,
+    owner: Owner,
+    caller: NodeId,
+    trace: TraceId,
+    /// Cause of the next attempt's request: the handler's trigger first, then the last failure.
+    cause: Option<RecordId>,
+    attempt: u16,
+    waiting: bool,
+    sent: SimTime,
+    /// Propagated deadline bounding every attempt (`SimTime::MAX`: none).
+    deadline: SimTime,
+    started: SimTime,
+    /// This attempt is one of its breaker's half-open probes.
+    probe: bool,
+    /// Position in `Calls::task_calls` when the owner is a task (set when the call starts).
+    at: u32,
+}
+
+/// Every outstanding call.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Calls {
+    calls: Slab<CallRt>,
+    /// Live calls owned by a task (not by a client), in no order; see `free_calls_of_dead_tasks`.
+    task_calls: Vec<Id<CallRt>>,
+}
+
+impl Calls {
+    /// The list of task-owned calls matches a scan of every slot (tests only).
+    #[cfg(test)]
+    pub(crate) fn check_task_calls(&self) -> Result<(), String> {
+        let mut listed = self.task_calls.clone();
+        listed.sort_unstable();
+        let scanned: Vec<Id<CallRt>> = self
+            .calls
+            .iter_live()
+            .filter(|(_, c)| matches!(c.owner, Owner::Task { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        if listed != scanned {
+            return Err(format!("listed {listed:?}, scanned {scanned:?}"));
+        }
+        for (at, &c) in self.task_calls.iter().enumerate() {
+            if self.calls[c].at as usize != at {
+                return Err(format!("call {c:?} not at {at}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A call's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CallEv {
+    /// An attempt's deadline fired.
+    Timeout {
+        call: Id<CallRt>,
+        gen: u32,
+        attempt: u16,
+    },
+    /// A retry's backoff ended.
+    Retry { call: Id<CallRt>, gen: u32 },
+}
+
+impl Event for CallEv {
+    const MECH: u8 = 2;
+    #[inline(always)]
+    fn pack(self) -> (u8, u32, u32, u32) {
+        match self {
+            CallEv::Timeout { call, gen, attempt } => (0, call.raw(), gen, u32::from(attempt)),
+            CallEv::Retry { call, gen } => (1, call.raw(), gen, 0),
+        }
+    }
+    #[inline(always)]
+    fn unpack(v: u8, x: u32, y: u32, z: u32) -> CallEv {
+        let call = Id::new(x);
+        if v == 0 {
+            // Packed from a u16, so this is exact.
+            CallEv::Timeout {
+                call,
+                gen: y,
+                attempt: z as u16,
+            }
+        } else {
+            CallEv::Retry { call, gen: y }
+        }
+    }
+}
+
+/// What a call's messages carry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum CallMsg {
+    /// An attempt's request, to an endpoint; `deadline` is what the server learns of the
+    /// caller's deadline (`SimTime::MAX` when the protocol does not carry it).
+    Request {
+        call: Id<CallRt>,
+        gen: u32,
+        endpoint: u32,
+        deadline: SimTime,
+    },
+    /// The server's answer to an attempt.
+    Response {
+        call: Id<CallRt>,
+        gen: u32,
+        status: Status,
+    },
+}
+
+impl Sim {
+    pub(super) fn on_call_event(&mut self, ev: CallEv) -> EventKind {
+        match ev {
+            CallEv::Timeout { call, gen, attempt } => {
+                self.call_timeout(call, gen, attempt);
+                EventKind::CallTimeout
+            }
+            CallEv::Retry { call, gen } => {
+                self.retry_fire(call, gen);
+                EventKind::Retry
+            }
+        }
+    }
+
+    /// Start a call; `Some(result)` if it finished at once (breaker open with no retries left,
+    /// deadline already passed), `None` if the owner must wait.
+    pub(crate) fn start_call(
+        &mut self,
+        spec: u32,
+        owner: Owner,
+        caller: NodeId,
+        trace: TraceId,
+        cause: Option<RecordId>,
+        deadline: SimTime,
+    ) -> Option<Result<Status, Failure>> {
+        let now = self.k.now();
+        let calls = &mut self.calls;
+        let c = calls.calls.insert(CallRt {
+            spec,
+            owner,
+            caller,
+            trace,
+            cause,
+            attempt: 0,
+            waiting: false,
+            sent: now,
+            deadline,
+            started: now,
+            probe: false,
+            at: calls.task_calls.len() as u32,
+        });
+        if matches!(owner, Owner::Task { .. }) {
+            calls.task_calls.push(c);
+        }
+        let result = self.next_attempt(c);
+        if result.is_some() {
+            self.free_call(c);
+        }
+        result
+    }
+
+    fn free_call(&mut self, c: Id<CallRt>) {
+        let calls = &mut self.calls;
+        let Some(&call) = calls.calls.get(c) else {
+            return;
+        };
+        if matches!(call.owner, Owner::Task { .. }) {
+            calls.task_calls.swap_remove(call.at as usize);
+            if let Some(&moved) = calls.task_calls.get(call.at as usize) {
+                calls.calls[moved].at = call.at;
+            }
+        }
+        if call.probe {
+            if let Some(edge) = self.prog.calls[call.spec as usize].edge {
+                self.breakers.release_probe(edge);
+            }
+        }
+        let calls = &mut self.calls;
+        calls.calls[c].probe = false;
+        calls.calls.remove(c);
+    }
+
+    fn owner_alive(&self, c: Id<CallRt>) -> bool {
+        match self.calls.calls[c].owner {
+            Owner::Task { task, gen } => self.services.task_alive(task, gen),
+            Owner::Client(_) => true,
+        }
+    }
+
+    /// Free every call whose owning task is gone (after a crash). Only calls owned by tasks can
+    /// be such calls, so only those are visited (a client's pending requests can number hundreds
+    /// of thousands), in slot order as a scan of every call would.
+    pub(crate) fn free_calls_of_dead_tasks(&mut self) {
+        let mut owned = self.calls.task_calls.clone();
+        owned.sort_unstable();
+        for c in owned {
+            if self.calls.calls.is_live(c) && !self.owner_alive(c) {
+                self.free_call(c);
+            }
+        }
+    }
+
+    /// Make the next attempt; `Some` if the call is over without waiting.
+    fn next_attempt(&mut self, c: Id<CallRt>) -> Option<Result<Status, Failure>> {
+        let x = &mut self.calls.calls[c];
+        x.attempt = x.attempt.saturating_add(1);
+        match self.send_attempt(c) {
+            Ok(()) => None,
+            Err(f) => {
+                if self.schedule_retry(c, f) {
+                    None
+                } else {
+                    Some(Err(f))
+                }
+            }
+        }
+    }
+
+    fn send_attempt(&mut self, c: Id<CallRt>) -> Result<(), Failure> {
+        let now = self.k.now();
+        let call = self.calls.calls[c];
+        let spec = &self.prog.calls[call.spec as usize];
+        let (protocol, callee, name, timeout, edge, endpoint) = (
+            spec.protocol,
+            spec.callee,
+            spec.name,
+            spec.timeout,
+            spec.edge,
+            spec.endpoint,
+        );
+        let hop = Hop {
+            kind: protocol.request_kind(),
+            from: call.caller,
+            to: callee,
+            name,
+            label: NameId::EMPTY,
+            trace: call.trace,
+            cause: call.cause,
+            attempt: call.attempt,
+        };
+        if call.deadline <= now {
+            let rec = self.k.emit_hop(
+                &hop,
+                now,
+                now,
+                Outcome::Rejected(RejectReason::DeadlinePassed),
+                false,
+            );
+            self.calls.calls[c].cause = Some(rec);
+            return Err(Failure::DeadlinePassed);
+        }
+        if let Some(e) = edge {
+            match self.breaker_admit(e) {
+                Admission::Closed => {}
+                Admission::Probe => self.calls.calls[c].probe = true,
+                Admission::Refused => {
+                    let rec = self.k.emit_hop(
+                        &hop,
+                        now,
+                        now,
+                        Outcome::Rejected(RejectReason::BreakerOpen),
+                        false,
+                    );
+                    self.calls.calls[c].cause = Some(rec);
+                    if let Owner::Client(cl) = call.owner {
+                        self.k.metrics_mut().clients[cl as usize].breaker_rejections += 1;
+                    }
+                    return Err(Failure::BreakerOpen);
+                }
+            }
+        }
+        let attempt_deadline = call.deadline.min(now + timeout);
+        let gen = self.calls.calls.gen(c);
+        self.send(
+            hop,
+            CallMsg::Request {
+                call: c,
+                gen,
+                endpoint,
+                deadline: if protocol.carries_deadline() {
+                    attempt_deadline
+                } else {
+                    SimTime::MAX
+                },
+            },
+        );
+        let x = &mut self.calls.calls[c];
+        x.waiting = true;
+        x.sent = now;
+        if attempt_deadline < SimTime::MAX {
+            let attempt = x.attempt;
+            self.k.schedule(
+                attempt_deadline,
+                CallEv::Timeout {
+                    call: c,
+                    gen,
+                    attempt,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// After a failed attempt: schedule a retry if the policy and the deadline allow.
+    fn schedule_retry(&mut self, c: Id<CallRt>, f: Failure) -> bool {
+        let call = self.calls.calls[c];
+        let r = self.prog.calls[call.spec as usize].retry;
+        if !f.retryable() || u32::from(call.attempt) >= r.max_attempts {
+            return false;
+        }
+        let k = f64::from(call.attempt.saturating_sub(1));
+        let grown = r.base.0 as f64 * libm::pow(r.multiplier, k);
+        let capped = if grown.is_finite() {
+            grown.min(r.max_backoff.0 as f64)
+        } else {
+            r.max_backoff.0 as f64
+        };
+        let delay = if r.jitter > 0.0 {
+            capped * (1.0 - r.jitter * self.k.rng().unit())
+        } else {
+            capped
+        };
+        let at = self.k.now() + SimTime::from_micros_f64(delay);
+        if at >= call.deadline {
+            return false;
+        }
+        if let Owner::Client(cl) = call.owner {
+            self.k.metrics_mut().clients[cl as usize].retries += 1;
+        }
+        let gen = self.calls.calls.gen(c);
+        self.k.schedule(at, CallEv::Retry { call: c, gen });
+        true
+    }
+
+    /// The call is over: tell its owner.
+    fn resolve(&mut self, c: Id<CallRt>, result: Result<Status, Failure>) {
+        let call = self.calls.calls[c];
+        self.free_call(c);
+        match call.owner {
+            Owner::Task { task, gen } => {
+                if self.services.task_alive(task, gen) {
+                    self.task_call_done(task, call.spec, result);
+                }
+            }
+            Owner::Client(cl) => self.client_done(cl, call.started, call.spec, result),
+        }
+    }
+
+    pub(super) fn response_arrived(
+        &mut self,
+        msg: &Msg,
+        doom: Option<DropReason>,
+        c: Id<CallRt>,
+        gen: u32,
+        status: Status,
+    ) {
+        if let Some(reason) = doom {
+            // The caller keeps waiting until its deadline (if it has one).
+            self.emit_dropped(msg, reason);
+            return;
+        }
+        let known = self.calls.calls.is_current(c, gen);
+        let current = known && {
+            let x = &self.calls.calls[c];
+            x.waiting && x.attempt == msg.hop.attempt && self.owner_alive(c)
+        };
+        let now = self.k.now();
+        let rec = self
+            .k
+            .emit_hop(&msg.hop, msg.sent, now, status_outcome(status), !current);
+        if !current {
+            if known && !self.owner_alive(c) {
+                self.free_call(c);
+            }
+            return;
+        }
+        let x = &mut self.calls.calls[c];
+        x.waiting = false;
+        x.cause = Some(rec);
+        self.attempt_feedback(c, !is_server_failure(status));
+        if is_success(status) {
+            self.resolve(c, Ok(status));
+        } else {
+            let f = Failure::Downstream(status);
+            if !self.schedule_retry(c, f) {
+                self.resolve(c, Err(f));
+            }
+        }
+    }
+
+    fn call_timeout(&mut self, c: Id<CallRt>, gen: u32, attempt: u16) {
+        if !self.calls.calls.is_current(c, gen) {
+            return;
+        }
+        let call = self.calls.calls[c];
+        if !call.waiting || call.attempt != attempt {
+            return;
+        }
+        if !self.owner_alive(c) {
+            self.free_call(c);
+            return;
+        }
+        self.calls.calls[c].waiting = false;
+        let spec = &self.prog.calls[call.spec as usize];
+        let hop = Hop {
+            kind: Kind::Timeout,
+            from: spec.callee,
+            to: call.caller,
+            name: spec.name,
+            label: NameId::EMPTY,
+            trace: call.trace,
+            cause: call.cause,
+            attempt: call.attempt,
+        };
+        let now = self.k.now();
+        let rec = self
+            .k
+            .emit_hop(&hop, call.sent, now, Outcome::Timeout, false);
+        self.calls.calls[c].cause = Some(rec);
+        if let Owner::Client(cl) = call.owner {
+            self.k.metrics_mut().clients[cl as usize].timeouts += 1;
+        }
+        self.attempt_feedback(c, false);
+        if !self.schedule_retry(c, Failure::Timeout) {
+            self.resolve(c, Err(Failure::Timeout));
+        }
+    }
+
+    fn retry_fire(&mut self, c: Id<CallRt>, gen: u32) {
+        if !self.calls.calls.is_current(c, gen) {
+            return;
+        }
+        if !self.owner_alive(c) {
+            self.free_call(c);
+            return;
+        }
+        if let Some(result) = self.next_attempt(c) {
+            self.resolve(c, result);
+        }
+    }
+
+    /// Report an attempt's outcome to its edge's breaker, if it has one.
+    fn attempt_feedback(&mut self, c: Id<CallRt>, ok: bool) {
+        let call = self.calls.calls[c];
+        let Some(edge) = self.prog.calls[call.spec as usize].edge else {
+            return;
+        };
+        self.calls.calls[c].probe = false;
+        self.breaker_feedback(edge, call.probe, call.trace, call.cause, ok);
+    }
+}

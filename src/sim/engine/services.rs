@@ -1,0 +1,696 @@
+//! Services: worker pools with bounded backlogs, and the tasks that run handlers on them (a
+//! request being served or a message being consumed). A task runs its steps until one blocks
+//! (work, a call, a publish or enqueue), then waits for the event that resumes it; when its
+//! handler ends it replies (or settles its delivery) and frees its worker. Crashes and restarts
+//! of a service are here too: a crash loses every task of the service and their pending calls.
+
+use super::brokers::{BrokerMsg, Stored};
+use super::calls::{CallMsg, CallRt, Owner};
+use super::net::Msg;
+use super::{EventKind, Sim};
+use crate::sim::compile::{Program, StepP};
+use crate::sim::kernel::{Event, Hop};
+use crate::sim::metrics::count_status;
+use crate::sim::protocol::{is_success, Failure, Protocol};
+use crate::sim::slab::{Id, Slab};
+use crate::sim::time::SimTime;
+use crate::sim::trace::{
+    DropReason, Kind, NameId, NodeId, Outcome, Record, RecordId, RejectReason, TraceId,
+};
+use crate::sim::world::{GrpcCode, OnError, Status};
+use std::collections::VecDeque;
+
+/// Where a task came from (what it must answer).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Origin {
+    Request {
+        caller: NodeId,
+        call: Id<CallRt>,
+        call_gen: u32,
+        attempt: u16,
+        endpoint: u32,
+    },
+    Delivery {
+        mailbox: u32,
+        slot: Id<Stored>,
+        delivery: u32,
+        consumer: u32,
+        attempt: u16,
+    },
+}
+
+/// One handler execution: a request being served or a message being consumed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Task {
+    pub started: bool,
+    pub replied: bool,
+    pub settled: bool,
+    pub service: u32,
+    pub pc: u32,
+    pub end: u32,
+    pub pending: u32,
+    pub origin: Origin,
+    pub trace: TraceId,
+    pub cause: Option<RecordId>,
+    pub name: NameId,
+    pub label: NameId,
+    pub arrived: SimTime,
+    pub deadline: SimTime,
+    pub failure: Option<Failure>,
+    pub working_since: Option<SimTime>,
+    /// Position of this task's slot in its service's `ServiceRt::live` (set by `new_task`).
+    pub at: u32,
+}
+
+impl Task {
+    /// The attempt number a task serves: the request's attempt or the delivery count.
+    fn attempt(&self) -> u16 {
+        match self.origin {
+            Origin::Request { attempt, .. } | Origin::Delivery { attempt, .. } => attempt,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct ServiceRt {
+    busy: u32,
+    backlog: VecDeque<(Id<Task>, u32)>,
+    /// Slots of this service's live tasks (running, waiting or consuming), in no order: a crash
+    /// visits these instead of every task slot of the run (millions in a retry storm).
+    live: Vec<Id<Task>>,
+    /// Lives of the service: bumped by each crash, so deliveries sent before it are known lost.
+    epoch: u32,
+}
+
+/// Every service's workers and backlog, and every task.
+#[derive(Clone, Debug)]
+pub(crate) struct Services {
+    rt: Vec<ServiceRt>,
+    tasks: Slab<Task>,
+    /// Tasks ready to run their next steps, drained after each event, so a long backlog never
+    /// recurses.
+    runnable: VecDeque<(Id<Task>, u32)>,
+}
+
+impl Services {
+    pub(crate) fn new(prog: &Program) -> Services {
+        Services {
+            rt: vec![ServiceRt::default(); prog.services.len()],
+            tasks: Slab::default(),
+            runnable: VecDeque::new(),
+        }
+    }
+
+    /// Whether `t` is still the task of generation `gen` (not ended, not lost to a crash).
+    #[inline]
+    pub(crate) fn task_alive(&self, t: Id<Task>, gen: u32) -> bool {
+        self.tasks.is_current(t, gen)
+    }
+
+    /// The task at `t` (live or not: the caller knows it is).
+    pub(crate) fn task(&self, t: Id<Task>) -> &Task {
+        &self.tasks[t]
+    }
+
+    /// Marks the task's delivery as settled; `false` if it already was.
+    pub(crate) fn mark_settled(&mut self, t: Id<Task>) -> bool {
+        let task = &mut self.tasks[t];
+        !std::mem::replace(&mut task.settled, true)
+    }
+
+    /// Lives of service `s` so far (see `ServiceRt::epoch`).
+    pub(crate) fn epoch(&self, s: u32) -> u32 {
+        self.rt[s as usize].epoch
+    }
+
+    /// Busy workers and backlog length of service `s`.
+    pub(crate) fn load(&self, s: u32) -> (u32, u32) {
+        let rt = &self.rt[s as usize];
+        (rt.busy, rt.backlog.len() as u32)
+    }
+
+    /// Every service's live task list matches a scan of every slot (tests only).
+    #[cfg(test)]
+    pub(crate) fn check_live_lists(&self) -> Result<(), String> {
+        for (s, rt) in self.rt.iter().enumerate() {
+            let mut listed = rt.live.clone();
+            listed.sort_unstable();
+            let scanned: Vec<Id<Task>> = self
+                .tasks
+                .iter_live()
+                .filter(|(_, t)| t.service as usize == s)
+                .map(|(i, _)| i)
+                .collect();
+            if listed != scanned {
+                return Err(format!(
+                    "service {s}: listed {listed:?}, scanned {scanned:?}"
+                ));
+            }
+            for (at, &t) in rt.live.iter().enumerate() {
+                if self.tasks[t].at as usize != at {
+                    return Err(format!("service {s}: task {t:?} not at {at}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A task's own event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TaskEv {
+    /// A work span ended.
+    WorkDone { task: Id<Task>, gen: u32 },
+}
+
+impl Event for TaskEv {
+    const MECH: u8 = 1;
+    #[inline(always)]
+    fn pack(self) -> (u8, u32, u32, u32) {
+        match self {
+            TaskEv::WorkDone { task, gen } => (0, task.raw(), gen, 0),
+        }
+    }
+    #[inline(always)]
+    fn unpack(_: u8, x: u32, y: u32, _: u32) -> TaskEv {
+        TaskEv::WorkDone {
+            task: Id::new(x),
+            gen: y,
+        }
+    }
+}
+
+impl Sim {
+    pub(super) fn on_task_event(&mut self, ev: TaskEv) -> EventKind {
+        match ev {
+            TaskEv::WorkDone { task, gen } => {
+                self.work_done(task, gen);
+                EventKind::WorkDone
+            }
+        }
+    }
+
+    pub(crate) fn touch_service(&mut self, s: u32) {
+        let rt = &self.services.rt[s as usize];
+        let (busy, backlog) = (rt.busy, rt.backlog.len() as u32);
+        let now = self.k.now();
+        let m = &mut self.k.metrics_mut().services[s as usize];
+        m.in_system.set(now, u64::from(busy) + u64::from(backlog));
+        m.backlog.set(now, u64::from(backlog));
+        m.series.update(now, backlog, busy);
+    }
+
+    /// Store a new live task and return its slot. Inlined into its two callers so the task they
+    /// build is written straight into the slot (see `send` on why copying it was slow).
+    #[inline(always)]
+    pub(crate) fn new_task(&mut self, t: Task) -> Id<Task> {
+        let live = &mut self.services.rt[t.service as usize].live;
+        let at = live.len() as u32;
+        let i = self.services.tasks.insert(Task { at, ..t });
+        live.push(i);
+        i
+    }
+
+    fn free_task(&mut self, t: Id<Task>) {
+        if !self.services.tasks.remove(t) {
+            return;
+        }
+        let task = &self.services.tasks[t];
+        let (service, at) = (task.service as usize, task.at as usize);
+        let live = &mut self.services.rt[service].live;
+        live.swap_remove(at);
+        if let Some(&moved) = live.get(at) {
+            self.services.tasks[moved].at = at as u32;
+        }
+    }
+
+    pub(crate) fn make_runnable(&mut self, t: Id<Task>) {
+        let gen = self.services.tasks.gen(t);
+        self.services.runnable.push_back((t, gen));
+    }
+
+    /// Run the tasks made runnable by the event just handled (and those they make runnable).
+    #[inline]
+    pub(super) fn run_runnable(&mut self) {
+        if self.services.runnable.is_empty() {
+            return;
+        }
+        while let Some((t, gen)) = self.services.runnable.pop_front() {
+            if self.services.task_alive(t, gen) {
+                self.run_task(t);
+            }
+        }
+    }
+
+    /// A request reached a live service: take a worker, wait in the backlog, or be refused.
+    pub(super) fn request_arrived(
+        &mut self,
+        msg: &Msg,
+        doom: Option<DropReason>,
+        call: Id<CallRt>,
+        gen: u32,
+        endpoint: u32,
+        deadline: SimTime,
+    ) {
+        if let Some(reason) = doom {
+            self.emit_dropped(msg, reason);
+            return;
+        }
+        let now = self.k.now();
+        let ep = &self.prog.endpoints[endpoint as usize];
+        let (svc, protocol, steps, name) = (ep.service, ep.protocol, ep.steps, ep.name);
+        let sp = &self.prog.services[svc as usize];
+        let (workers, cap, node) = (sp.workers, sp.backlog, sp.node);
+        let rt = &self.services.rt[svc as usize];
+        let admit_now = rt.busy < workers;
+        let admit_later = !admit_now && (rt.backlog.len() as u64) < u64::from(cap);
+        self.k.metrics_mut().endpoints[endpoint as usize].requests += 1;
+        if !admit_now && !admit_later {
+            let rec = self.k.emit_hop(
+                &msg.hop,
+                msg.sent,
+                now,
+                Outcome::Rejected(RejectReason::BacklogFull),
+                false,
+            );
+            let metrics = self.k.metrics_mut();
+            metrics.services[svc as usize].rejected += 1;
+            let status = protocol.reply_status(Failure::Overloaded);
+            let m = &mut metrics.endpoints[endpoint as usize];
+            m.rejected += 1;
+            m.errors += 1;
+            count_status(&mut m.replies, status);
+            let hop = Hop {
+                kind: protocol.response_kind(),
+                from: node,
+                to: msg.hop.from,
+                name,
+                label: NameId::EMPTY,
+                trace: msg.hop.trace,
+                cause: Some(rec),
+                attempt: msg.hop.attempt,
+            };
+            self.send(hop, CallMsg::Response { call, gen, status });
+            return;
+        }
+        let rec = self.k.emit_hop(&msg.hop, msg.sent, now, Outcome::Ok, false);
+        let t = self.new_task(Task {
+            started: false,
+            replied: false,
+            settled: false,
+            service: svc,
+            pc: steps.0,
+            end: steps.1,
+            pending: 0,
+            origin: Origin::Request {
+                caller: msg.hop.from,
+                call,
+                call_gen: gen,
+                attempt: msg.hop.attempt,
+                endpoint,
+            },
+            trace: msg.hop.trace,
+            cause: Some(rec),
+            name,
+            label: NameId::EMPTY,
+            arrived: now,
+            deadline,
+            failure: None,
+            working_since: None,
+            at: 0,
+        });
+        let gen_t = self.services.tasks.gen(t);
+        let rt = &mut self.services.rt[svc as usize];
+        if admit_now {
+            rt.busy += 1;
+            self.make_runnable(t);
+        } else {
+            rt.backlog.push_back((t, gen_t));
+        }
+        self.touch_service(svc);
+    }
+
+    /// Free a worker and hand it to the next live request in the backlog.
+    fn release_worker(&mut self, svc: u32) {
+        let services = &mut self.services;
+        let rt = &mut services.rt[svc as usize];
+        rt.busy = rt.busy.saturating_sub(1);
+        while let Some((t, gen)) = rt.backlog.pop_front() {
+            if services.tasks.is_current(t, gen) {
+                rt.busy += 1;
+                services.runnable.push_back((t, gen));
+                break;
+            }
+        }
+        self.touch_service(svc);
+    }
+
+    /// The protocol a task answers in (`None` for a consumer).
+    fn task_protocol(&self, t: &Task) -> Option<Protocol> {
+        match t.origin {
+            Origin::Request { endpoint, .. } => {
+                Some(self.prog.endpoints[endpoint as usize].protocol)
+            }
+            Origin::Delivery { .. } => None,
+        }
+    }
+
+    /// Run a task's steps until one blocks (work, call, publish, enqueue) or the handler ends.
+    fn run_task(&mut self, t: Id<Task>) {
+        let now = self.k.now();
+        if !self.services.tasks[t].started {
+            self.services.tasks[t].started = true;
+            if self.services.tasks[t].deadline <= now {
+                // gRPC servers refuse work whose deadline has already passed.
+                self.finish_task(t, Some(Failure::DeadlinePassed));
+                return;
+            }
+        }
+        loop {
+            let task = &self.services.tasks[t];
+            if task.pending > 0 {
+                return;
+            }
+            if let Some(f) = task.failure {
+                self.finish_task(t, Some(f));
+                return;
+            }
+            if task.pc >= task.end {
+                self.finish_task(t, None);
+                return;
+            }
+            let step = self.prog.steps[task.pc as usize];
+            self.services.tasks[t].pc += 1;
+            match step {
+                StepP::Work(d) => {
+                    let dur = d.sample(self.k.rng());
+                    let gen = self.services.tasks.gen(t);
+                    self.services.tasks[t].working_since = Some(now);
+                    self.k
+                        .schedule(now + dur, TaskEv::WorkDone { task: t, gen });
+                    return;
+                }
+                StepP::Call(c) => {
+                    self.services.tasks[t].pending = 1;
+                    self.start_task_call(t, c);
+                }
+                StepP::Parallel { first, count } => {
+                    self.services.tasks[t].pending = count;
+                    for c in first..first + count {
+                        self.start_task_call(t, c);
+                    }
+                }
+                StepP::Publish {
+                    topic,
+                    label,
+                    attrs,
+                } => {
+                    let tp = &self.prog.topics[topic as usize];
+                    let (to, name) = (tp.node, tp.name);
+                    let gen = self.services.tasks.gen(t);
+                    let payload = BrokerMsg::Publish {
+                        task: t,
+                        gen,
+                        topic,
+                        attrs,
+                    };
+                    self.send_to_broker(t, Kind::Publish, to, name, label, payload);
+                }
+                StepP::Enqueue { mailbox, label } => {
+                    let mb = &self.prog.mailboxes[mailbox as usize];
+                    let (to, name) = (mb.node, mb.name);
+                    let gen = self.services.tasks.gen(t);
+                    let payload = BrokerMsg::Enqueue {
+                        task: t,
+                        gen,
+                        mailbox,
+                    };
+                    self.send_to_broker(t, Kind::Enqueue, to, name, label, payload);
+                }
+                StepP::Reply(status) => {
+                    if !self.services.tasks[t].replied {
+                        // An error-rate spike turns the service's own answer into an error and
+                        // abandons the rest of the handler, as a failing process would.
+                        if self.spiked(self.services.tasks[t].service) {
+                            let injected = Failure::Own(Status::Grpc(GrpcCode::Internal));
+                            self.finish_task(t, Some(injected));
+                            return;
+                        }
+                        self.reply(t, status);
+                    }
+                }
+                StepP::Fail { p, status } => {
+                    if self.k.rng().chance(p) {
+                        let protocol = self
+                            .task_protocol(&self.services.tasks[t])
+                            .unwrap_or(Protocol::Rest);
+                        let st = status.unwrap_or(protocol.internal_error());
+                        self.finish_task(t, Some(Failure::Own(st)));
+                        return;
+                    }
+                }
+                StepP::Ack => {
+                    let nack = self.spiked(self.services.tasks[t].service);
+                    self.settle(t, nack);
+                }
+                StepP::Nack => self.settle(t, true),
+            }
+        }
+    }
+
+    /// Task `t` sends a message to a queue or topic and waits for the broker to take it
+    /// (`producer_done` resumes it).
+    fn send_to_broker(
+        &mut self,
+        t: Id<Task>,
+        kind: Kind,
+        to: NodeId,
+        name: NameId,
+        label: NameId,
+        payload: BrokerMsg,
+    ) {
+        let task = self.services.tasks[t];
+        self.services.tasks[t].pending = 1;
+        let hop = Hop {
+            kind,
+            from: self.prog.services[task.service as usize].node,
+            to,
+            name,
+            label,
+            trace: task.trace,
+            cause: task.cause,
+            attempt: 1,
+        };
+        self.send(hop, payload);
+    }
+
+    /// Start call spec `c` on behalf of task `t`; an immediate outcome counts down `pending`.
+    fn start_task_call(&mut self, t: Id<Task>, c: u32) {
+        let task = self.services.tasks[t];
+        let owner = Owner::Task {
+            task: t,
+            gen: self.services.tasks.gen(t),
+        };
+        let caller = self.prog.services[task.service as usize].node;
+        if let Some(result) =
+            self.start_call(c, owner, caller, task.trace, task.cause, task.deadline)
+        {
+            self.task_call_done(t, c, result);
+        }
+    }
+
+    /// A call made by task `t` finished (after retries).
+    pub(crate) fn task_call_done(
+        &mut self,
+        t: Id<Task>,
+        spec: u32,
+        result: Result<Status, Failure>,
+    ) {
+        let on_error = self.prog.calls[spec as usize].on_error;
+        let task = &mut self.services.tasks[t];
+        task.pending = task.pending.saturating_sub(1);
+        if let Err(f) = result {
+            if on_error == OnError::Fail && task.failure.is_none() {
+                task.failure = Some(f);
+            }
+        }
+        if task.pending == 0 {
+            self.make_runnable(t);
+        }
+    }
+
+    /// A producer's enqueue/publish reached the broker (or could not).
+    pub(crate) fn producer_done(&mut self, t: Id<Task>, gen: u32, result: Result<(), Failure>) {
+        if !self.services.task_alive(t, gen) {
+            return;
+        }
+        let task = &mut self.services.tasks[t];
+        task.pending = task.pending.saturating_sub(1);
+        if let Err(f) = result {
+            if task.failure.is_none() {
+                task.failure = Some(f);
+            }
+        }
+        if task.pending == 0 {
+            self.make_runnable(t);
+        }
+    }
+
+    fn work_done(&mut self, t: Id<Task>, gen: u32) {
+        if !self.services.task_alive(t, gen) {
+            return;
+        }
+        let task = self.services.tasks[t];
+        let node = self.prog.services[task.service as usize].node;
+        let now = self.k.now();
+        self.k.emit(Record {
+            send: task.working_since.unwrap_or(now),
+            recv: now,
+            id: RecordId(0),
+            trace: task.trace,
+            cause: task.cause,
+            from: node,
+            to: node,
+            name: task.name,
+            label: task.label,
+            outcome: Outcome::Ok,
+            attempt: task.attempt(),
+            kind: Kind::Work,
+            late: false,
+        });
+        self.services.tasks[t].working_since = None;
+        self.run_task(t);
+    }
+
+    /// Send the response of request task `t` with `status` (converted to its protocol's family).
+    fn reply(&mut self, t: Id<Task>, status: Status) {
+        let task = self.services.tasks[t];
+        let Origin::Request {
+            caller,
+            call,
+            call_gen,
+            attempt,
+            endpoint,
+        } = task.origin
+        else {
+            return; // `reply` in a consumer is ignored
+        };
+        self.services.tasks[t].replied = true;
+        let ep = &self.prog.endpoints[endpoint as usize];
+        let protocol = ep.protocol;
+        let status = protocol.in_family(status);
+        let hop = Hop {
+            kind: protocol.response_kind(),
+            from: ep.node,
+            to: caller,
+            name: ep.name,
+            label: NameId::EMPTY,
+            trace: task.trace,
+            cause: task.cause,
+            attempt,
+        };
+        let now = self.k.now();
+        let m = &mut self.k.metrics_mut().endpoints[endpoint as usize];
+        count_status(&mut m.replies, status);
+        if !is_success(status) {
+            m.errors += 1;
+        }
+        m.latency.record(now - task.arrived);
+        self.send(
+            hop,
+            CallMsg::Response {
+                call,
+                gen: call_gen,
+                status,
+            },
+        );
+    }
+
+    /// The handler ended (normally, or with `failure`): reply or ack/nack if not done yet,
+    /// then free the worker or consumer slot.
+    fn finish_task(&mut self, t: Id<Task>, failure: Option<Failure>) {
+        let task = self.services.tasks[t];
+        match task.origin {
+            Origin::Request { endpoint, .. } => {
+                let protocol = self.prog.endpoints[endpoint as usize].protocol;
+                if !task.replied {
+                    let failure = failure.or_else(|| {
+                        self.spiked(task.service)
+                            .then_some(Failure::Own(Status::Grpc(GrpcCode::Internal)))
+                    });
+                    let status = match failure {
+                        Some(f) => protocol.reply_status(f),
+                        None => protocol.ok(),
+                    };
+                    self.reply(t, status);
+                }
+                self.free_task(t);
+                self.release_worker(task.service);
+            }
+            Origin::Delivery {
+                mailbox, consumer, ..
+            } => {
+                if !task.settled {
+                    let nack = failure.is_some() || self.spiked(task.service);
+                    self.settle(t, nack);
+                }
+                let now = self.k.now();
+                let m = &mut self.k.metrics_mut().consumers[consumer as usize];
+                m.latency.record(now - task.arrived);
+                self.free_task(t);
+                self.consumer_finished(consumer, mailbox);
+            }
+        }
+    }
+
+    /// Lose every task of the service (running, waiting, consuming) and its pending calls.
+    pub(super) fn crash(&mut self, s: u32) {
+        let node = self.prog.services[s as usize].node;
+        let rt = &mut self.services.rt[s as usize];
+        rt.epoch = rt.epoch.wrapping_add(1);
+        rt.busy = 0;
+        rt.backlog.clear();
+        // The service's own tasks, in slot order (the order every run has always used).
+        let mut victims = rt.live.clone();
+        victims.sort_unstable();
+        let now = self.k.now();
+        for i in victims {
+            let Some(&task) = self.services.tasks.get(i) else {
+                continue;
+            };
+            if task.service != s {
+                continue;
+            }
+            if let Some(since) = task.working_since {
+                self.k.emit(Record {
+                    send: since,
+                    recv: now,
+                    id: RecordId(0),
+                    trace: task.trace,
+                    cause: task.cause,
+                    from: node,
+                    to: node,
+                    name: task.name,
+                    label: task.label,
+                    outcome: Outcome::Dropped(DropReason::Crashed),
+                    attempt: task.attempt(),
+                    kind: Kind::Work,
+                    late: false,
+                });
+                self.k.metrics_mut().services[s as usize].lost_to_crash += 1;
+            }
+            self.free_task(i);
+        }
+        self.free_calls_of_dead_tasks();
+        self.consumers_crashed(s);
+        self.touch_service(s);
+    }
+
+    /// The service is back: its consumers take up their queues and subscriptions again.
+    pub(super) fn restart(&mut self, s: u32) {
+        for c in self.prog.service_consumers[s as usize].clone() {
+            let m = self.prog.consumers[c as usize].mailbox;
+            self.try_dispatch(m);
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! What the views read of a run as it is now: messages on the wire, mailbox depths, service
+//! load, breaker states, crashes and partitions; and name lookups for records. Plain copies,
+//! so a view never holds a borrow of the engine.
+
+use super::Sim;
+use crate::sim::compile::{NodeInfo, NodeKind};
+use crate::sim::metrics::Metrics;
+use crate::sim::time::SimTime;
+use crate::sim::trace::{
+    format_record, BreakerState, DropReason, Kind, Mechanism, NameId, Names, NodeId, Record, Trace,
+    TraceId,
+};
+
+/// A message currently on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InFlight {
+    /// Sender.
+    pub from: NodeId,
+    /// Receiver.
+    pub to: NodeId,
+    /// Kind of hop.
+    pub kind: Kind,
+    /// Endpoint/method/queue/topic name.
+    pub name: NameId,
+    /// Message label.
+    pub label: NameId,
+    /// When it left.
+    pub sent: SimTime,
+    /// When it arrives (or is found lost).
+    pub arrives: SimTime,
+    /// Trace id.
+    pub trace: TraceId,
+    /// Attempt / delivery number.
+    pub attempt: u16,
+    /// Already known to be lost (loss or partition): it will not arrive.
+    pub doomed: Option<DropReason>,
+}
+
+/// Live state of a queue or subscription.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MailboxView {
+    /// The queue / subscription node.
+    pub node: NodeId,
+    /// Messages waiting.
+    pub depth: u32,
+    /// Delivered, not yet acked.
+    pub in_flight: u32,
+}
+
+/// Live state of a service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceView {
+    /// The service node.
+    pub node: NodeId,
+    /// Busy workers.
+    pub busy: u32,
+    /// Requests waiting for a worker.
+    pub backlog: u32,
+    /// Worker count.
+    pub workers: u32,
+    /// Currently crashed.
+    pub crashed: bool,
+}
+
+/// Live state of a circuit breaker on an edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BreakerView {
+    /// Caller.
+    pub from: NodeId,
+    /// Callee.
+    pub to: NodeId,
+    /// Endpoint / method.
+    pub name: NameId,
+    /// State now.
+    pub state: BreakerState,
+}
+
+/// An active partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partition {
+    /// One side.
+    pub a: Vec<NodeId>,
+    /// Other side.
+    pub b: Vec<NodeId>,
+    /// When it heals.
+    pub until: SimTime,
+}
+
+impl Sim {
+    /// The trace so far (empty when tracing is off).
+    pub fn trace(&self) -> &Trace {
+        self.k.trace()
+    }
+    /// `trace().hash()`: FNV-1a 64 over the canonical encoding of every record.
+    pub fn trace_hash(&self) -> u64 {
+        self.k.trace().hash()
+    }
+    /// Metrics so far.
+    pub fn metrics(&self) -> &Metrics {
+        self.k.metrics()
+    }
+    /// Every node: services, queues, topics, subscriptions (`topic/sub`), clients, in that order.
+    pub fn nodes(&self) -> &[NodeInfo] {
+        &self.prog.nodes
+    }
+    /// Interned names; `NameId(i)` is `names()[i]`.
+    pub fn names(&self) -> &[String] {
+        &self.prog.names
+    }
+    /// A node id by name.
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.prog
+            .nodes
+            .iter()
+            .position(|n| n.name == name)
+            .map(|i| NodeId(i as u32))
+    }
+    /// Display label of endpoint `i` (metrics index), e.g. `gateway POST /checkout`.
+    pub fn endpoint_label(&self, i: usize) -> String {
+        match self.prog.endpoints.get(i) {
+            Some(e) => format!(
+                "{} {}",
+                self.prog.nodes[e.node.0 as usize].name, self.prog.names[e.name.0 as usize]
+            ),
+            None => String::new(),
+        }
+    }
+    /// Display label of consumer `i`, e.g. `payments <- payments-q`.
+    pub fn consumer_label(&self, i: usize) -> String {
+        match self.prog.consumers.get(i) {
+            Some(c) => format!(
+                "{} <- {}",
+                self.prog.nodes[c.node.0 as usize].name,
+                self.prog.names[self.prog.mailboxes[c.mailbox as usize].name.0 as usize]
+            ),
+            None => String::new(),
+        }
+    }
+    /// Node of mailbox `i` (metrics index).
+    pub fn mailbox_node(&self, i: usize) -> Option<NodeId> {
+        self.prog.mailboxes.get(i).map(|m| m.node)
+    }
+    /// Messages on the wire now.
+    pub fn in_flight(&self) -> Vec<InFlight> {
+        let mut v = Vec::with_capacity(self.net.in_flight() as usize);
+        for m in self.net.iter() {
+            v.push(InFlight {
+                from: m.hop.from,
+                to: m.hop.to,
+                kind: m.hop.kind,
+                name: m.hop.name,
+                label: m.hop.label,
+                sent: m.sent,
+                arrives: m.arrives,
+                trace: m.hop.trace,
+                attempt: m.hop.attempt,
+                doomed: m.doom,
+            });
+        }
+        v.sort_by_key(|m| (m.sent, m.arrives));
+        v
+    }
+    /// Number of messages on the wire now.
+    pub fn in_flight_count(&self) -> u32 {
+        self.net.in_flight()
+    }
+    /// Depth and in-flight count of every queue and subscription now.
+    pub fn mailboxes(&self) -> Vec<MailboxView> {
+        self.prog
+            .mailboxes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let (depth, in_flight) = self.brokers.depth(i);
+                MailboxView {
+                    node: p.node,
+                    depth,
+                    in_flight,
+                }
+            })
+            .collect()
+    }
+    /// Busy workers, backlog and crash state of every service now.
+    pub fn services(&self) -> Vec<ServiceView> {
+        self.prog
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let (busy, backlog) = self.services.load(i as u32);
+                ServiceView {
+                    node: p.node,
+                    busy,
+                    backlog,
+                    workers: p.workers,
+                    crashed: self.faults.crashed(i as u32),
+                }
+            })
+            .collect()
+    }
+    /// Services crashed now.
+    pub fn crashed(&self) -> Vec<NodeId> {
+        self.prog
+            .services
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| self.faults.crashed(i as u32))
+            .map(|(_, p)| p.node)
+            .collect()
+    }
+    /// Partitions active now.
+    pub fn partitions(&self) -> Vec<Partition> {
+        self.faults.partitions(&self.prog)
+    }
+    /// Whether messages between `a` and `b` are currently cut by a partition.
+    pub fn is_partitioned(&self, a: NodeId, b: NodeId) -> bool {
+        self.partitions().iter().any(|p| {
+            (p.a.contains(&a) && p.b.contains(&b)) || (p.a.contains(&b) && p.b.contains(&a))
+        })
+    }
+    /// The mechanism of a record, telling queue from pub/sub by the nodes involved.
+    pub fn mechanism(&self, r: &Record) -> Mechanism {
+        let base = r.kind.mechanism();
+        if base != Mechanism::Queue {
+            return base;
+        }
+        let is_sub = |n: NodeId| {
+            self.prog
+                .nodes
+                .get(n.0 as usize)
+                .is_some_and(|x| x.kind == NodeKind::Subscription)
+        };
+        if is_sub(r.from) || is_sub(r.to) {
+            Mechanism::PubSub
+        } else {
+            Mechanism::Queue
+        }
+    }
+    /// The stable one-line text of a record.
+    pub fn format_record(&self, r: &Record) -> String {
+        format_record(r, self)
+    }
+    /// Every record as text, one per line.
+    pub fn format_trace(&self) -> String {
+        let mut s = String::new();
+        for r in self.k.trace().records() {
+            s.push_str(&format_record(r, self));
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Breaker state of every edge that has one.
+    pub fn breakers(&self) -> Vec<BreakerView> {
+        self.prog
+            .edges
+            .iter()
+            .enumerate()
+            .map(|(i, e)| BreakerView {
+                from: e.from,
+                to: e.to,
+                name: e.name,
+                state: self.breakers.state(i),
+            })
+            .collect()
+    }
+}
+
+/// Name lookups (bring the `Names` trait into scope to call `sim.node_name(id)` / `sim.name(id)`):
+/// `*` for `NodeId(u32::MAX)` (faults on every link), `?` for an unknown name.
+impl Names for Sim {
+    fn node_name(&self, n: NodeId) -> &str {
+        self.prog
+            .nodes
+            .get(n.0 as usize)
+            .map_or("*", |x| x.name.as_str())
+    }
+    fn name(&self, n: NameId) -> &str {
+        self.prog
+            .names
+            .get(n.0 as usize)
+            .map_or("?", |x| x.as_str())
+    }
+}

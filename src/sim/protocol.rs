@@ -1,0 +1,170 @@
+//! Synchronous protocols: `Protocol` (REST or gRPC-style RPC) and everything that differs
+//! between them (record kinds, status families, what a failure replies), plus `Failure`, why a
+//! handler step or a call failed, and the status predicates every mechanism shares.
+
+use crate::sim::trace::{Kind, Outcome};
+use crate::sim::world::{GrpcCode, Status};
+
+/// The protocol of an endpoint and of the calls to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// HTTP request/response (RFC 9110 status codes).
+    Rest,
+    /// gRPC-style unary RPC (gRPC status codes, deadlines carried to the server).
+    Grpc,
+}
+
+impl Protocol {
+    /// The record kind of a request hop.
+    #[inline]
+    pub(crate) fn request_kind(self) -> Kind {
+        match self {
+            Protocol::Rest => Kind::RestRequest,
+            Protocol::Grpc => Kind::RpcRequest,
+        }
+    }
+
+    /// The record kind of a response hop.
+    #[inline]
+    pub(crate) fn response_kind(self) -> Kind {
+        match self {
+            Protocol::Rest => Kind::RestResponse,
+            Protocol::Grpc => Kind::RpcResponse,
+        }
+    }
+
+    /// The status of a handler that ends without replying or failing.
+    pub(crate) fn ok(self) -> Status {
+        match self {
+            Protocol::Rest => Status::Http(200),
+            Protocol::Grpc => Status::Grpc(GrpcCode::Ok),
+        }
+    }
+
+    /// The status of a `fail` step that names none.
+    pub(crate) fn internal_error(self) -> Status {
+        match self {
+            Protocol::Rest => Status::Http(500),
+            Protocol::Grpc => Status::Grpc(GrpcCode::Internal),
+        }
+    }
+
+    /// Whether the server learns the caller's deadline (gRPC propagation); REST timeouts are
+    /// the caller's business.
+    pub(crate) fn carries_deadline(self) -> bool {
+        self == Protocol::Grpc
+    }
+
+    /// `status` in this protocol's family: gRPC codes for RPC, HTTP for REST.
+    pub(crate) fn in_family(self, s: Status) -> Status {
+        match (s, self) {
+            (Status::Grpc(g), Protocol::Grpc) => Status::Grpc(g),
+            (Status::Http(c), Protocol::Grpc) => Status::Grpc(GrpcCode::from_http(c)),
+            (Status::Http(c), Protocol::Rest) => Status::Http(c),
+            (Status::Grpc(g), Protocol::Rest) => Status::Http(g.to_http()),
+        }
+    }
+
+    /// The status a handler replies with when it fails this way.
+    pub(crate) fn reply_status(self, f: Failure) -> Status {
+        match (f, self) {
+            (Failure::Timeout | Failure::DeadlinePassed, Protocol::Grpc) => {
+                Status::Grpc(GrpcCode::DeadlineExceeded)
+            }
+            (Failure::Timeout | Failure::DeadlinePassed, Protocol::Rest) => Status::Http(504),
+            (Failure::Downstream(s), Protocol::Grpc) => self.in_family(s),
+            (Failure::Downstream(_), Protocol::Rest) => Status::Http(502),
+            (Failure::BreakerOpen | Failure::Unreachable, Protocol::Grpc) => {
+                Status::Grpc(GrpcCode::Unavailable)
+            }
+            (Failure::BreakerOpen | Failure::Unreachable, Protocol::Rest) => Status::Http(503),
+            (Failure::Overloaded, Protocol::Grpc) => Status::Grpc(GrpcCode::ResourceExhausted),
+            (Failure::Overloaded, Protocol::Rest) => Status::Http(503),
+            (Failure::Own(s), _) => self.in_family(s),
+        }
+    }
+
+    /// The final status a client reports: a downstream status passes through as-is.
+    pub(crate) fn client_status(self, f: Failure) -> Status {
+        match f {
+            Failure::Downstream(s) => self.in_family(s),
+            Failure::Timeout
+            | Failure::DeadlinePassed
+            | Failure::BreakerOpen
+            | Failure::Unreachable
+            | Failure::Overloaded
+            | Failure::Own(_) => self.reply_status(f),
+        }
+    }
+}
+
+/// Why a handler step (or a whole call) failed; mapped to a status per protocol when replying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// An attempt's deadline passed.
+    Timeout,
+    /// The propagated deadline had passed before the work could start / the call be sent.
+    DeadlinePassed,
+    /// The callee replied with an error status.
+    Downstream(Status),
+    /// The breaker refused the call.
+    BreakerOpen,
+    /// The message could not reach a broker (lost, partitioned).
+    Unreachable,
+    /// A full queue refused the message.
+    Overloaded,
+    /// A `fail` step or an error-rate spike.
+    Own(Status),
+}
+
+impl Failure {
+    /// Whether a call that failed this way may be tried again.
+    pub(crate) fn retryable(self) -> bool {
+        match self {
+            Failure::Timeout
+            | Failure::BreakerOpen
+            | Failure::Unreachable
+            | Failure::Overloaded => true,
+            Failure::Downstream(s) | Failure::Own(s) => is_server_failure(s),
+            Failure::DeadlinePassed => false,
+        }
+    }
+}
+
+/// Whether a status is a success (2xx/3xx or OK).
+pub(crate) fn is_success(s: Status) -> bool {
+    match s {
+        Status::Http(c) => (200..400).contains(&c),
+        Status::Grpc(g) => g == GrpcCode::Ok,
+    }
+}
+
+/// Whether a status is the server's fault (counts against breakers, is retried).
+pub(crate) fn is_server_failure(s: Status) -> bool {
+    match s {
+        Status::Http(c) => c >= 500 || c == 429,
+        Status::Grpc(g) => matches!(
+            g,
+            GrpcCode::DeadlineExceeded
+                | GrpcCode::ResourceExhausted
+                | GrpcCode::Internal
+                | GrpcCode::Unavailable
+                | GrpcCode::Unknown
+                | GrpcCode::Aborted
+                | GrpcCode::DataLoss
+        ),
+    }
+}
+
+/// The trace outcome of a status.
+pub(crate) fn status_outcome(s: Status) -> Outcome {
+    match s {
+        Status::Http(c) => Outcome::Http(c),
+        Status::Grpc(g) => Outcome::Grpc(g),
+    }
+}
+
+/// `n` as a `u16` attempt number, saturating.
+pub(crate) fn sat16(n: u32) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
