@@ -8,7 +8,6 @@
 use std::fmt::Write;
 
 use super::escape::{json_str, json_str_parts};
-use super::mechanism_str;
 use crate::sim::trace::Names;
 use crate::sim::{Kind, NodeId, Outcome, Record, Sim};
 
@@ -105,7 +104,7 @@ pub fn chrome_trace(sim: &Sim, max_records: usize) -> String {
     }
 
     for r in records {
-        let cat = mechanism_str(sim.mechanism(r));
+        let cat = sim.mechanism(r).as_str();
         let [what, sep, label] = title(sim, r);
         let name = [what, sep, label];
         match r.kind {

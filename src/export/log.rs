@@ -8,7 +8,6 @@
 use std::fmt::Write;
 
 use super::escape::{csv_field, json_str};
-use super::mechanism_str;
 use crate::sim::trace::Names;
 use crate::sim::{Record, Sim, TraceId};
 
@@ -54,7 +53,7 @@ fn cells<'a>(sim: &'a Sim, r: &Record, outcome: &'a str) -> [Cell<'a>; 16] {
         },
         r.cause.map_or(Cell::Null, |c| Cell::Num(u64::from(c.0))),
         Cell::Text(r.kind.as_str()),
-        Cell::Text(mechanism_str(sim.mechanism(r))),
+        Cell::Text(sim.mechanism(r).as_str()),
         Cell::Text(sim.node_name(r.from)),
         Cell::Text(sim.node_name(r.to)),
         Cell::Text(sim.name(r.name)),

@@ -17,7 +17,7 @@ pub use mermaid::{mermaid_sequence, MERMAID_DEFAULT_MESSAGES};
 pub use svg::{timeline_svg, SvgOptions};
 
 use crate::sim::trace::Records;
-use crate::sim::{Kind, Mechanism, Outcome, Record, Sim};
+use crate::sim::{Kind, Outcome, Record, Sim};
 
 /// The records a log or trace export covers: the newest `max` (all of them when there are no
 /// more), and how many older ones that leaves out. A browser tab cannot hold a file of every
@@ -26,17 +26,6 @@ fn newest(sim: &Sim, max: usize) -> (Records<'_>, usize) {
     let records = sim.trace().records();
     let omitted = records.len().saturating_sub(max);
     (records.range(omitted..), omitted)
-}
-
-/// Short lower-case name of a mechanism, as used in every export.
-pub fn mechanism_str(m: Mechanism) -> &'static str {
-    match m {
-        Mechanism::Rest => "rest",
-        Mechanism::Rpc => "rpc",
-        Mechanism::Queue => "queue",
-        Mechanism::PubSub => "pubsub",
-        Mechanism::Internal => "internal",
-    }
 }
 
 /// The records that are messages between two nodes (hops), in trace order.

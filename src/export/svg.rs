@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::escape::xml;
-use super::{is_failure, mechanism_str};
+use super::is_failure;
 use crate::sim::{Kind, NodeKind, Outcome, Record, Sim, SimTime};
 
 /// What part of the run to draw, and how big.
@@ -169,7 +169,7 @@ pub fn timeline_svg(sim: &Sim, opts: SvgOptions) -> String {
     }
 
     for r in &shown {
-        let mut class = mechanism_str(sim.mechanism(r));
+        let mut class = sim.mechanism(r).as_str();
         if is_failure(r) {
             class = "fail";
         }

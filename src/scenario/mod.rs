@@ -32,6 +32,9 @@ use diagnostic::LineIndex;
 pub struct Compiled {
     pub scenario: Scenario,
     pub world: sim::World,
+    /// `world`, validated and compiled for the engine (`sim::Sim::start`), so a run never
+    /// compiles it again.
+    pub checked: sim::CheckedWorld,
     /// The seed written in the scenario (`seed 42`); the UI and CLI may override it.
     pub seed: u64,
 }
@@ -41,13 +44,12 @@ pub struct Compiled {
 pub fn compile(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let scenario = parse(text)?;
     let world = lower_checked(&scenario);
-    if let Err(e) = world.validate() {
-        return Err(vec![engine_rejected(&e)]);
-    }
+    let checked = sim::CheckedWorld::new(&world).map_err(|e| vec![engine_rejected(&e)])?;
     Ok(Compiled {
         seed: scenario.seed,
         scenario,
         world,
+        checked,
     })
 }
 

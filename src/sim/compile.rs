@@ -8,7 +8,7 @@ use crate::sim::time::SimTime;
 use crate::sim::trace::{NameId, NodeId};
 use crate::sim::world::{
     Arrival, BreakerPolicy, Burst, Call, FaultKind, Handler, LinkSelector, OnError, Overflow,
-    RetryPolicy, Route, Source, Status, Step, Target, World,
+    RetryPolicy, Route, RunSettings, Source, Status, Step, Target, World,
 };
 use std::collections::BTreeMap;
 use std::fmt;
@@ -342,6 +342,29 @@ pub(crate) fn link_key(a: u32, b: u32) -> (u32, u32) {
 
 pub(crate) fn validate(world: &World) -> Result<(), WorldError> {
     compile(world).map(|_| ())
+}
+
+/// A world that passed validation, compiled once: what `Sim::start` runs, as many times as
+/// wanted (a Reset, a new seed) without compiling it again.
+#[derive(Clone, Debug)]
+pub struct CheckedWorld {
+    pub(crate) prog: Program,
+    pub(crate) run: RunSettings,
+}
+
+impl CheckedWorld {
+    /// Validate and compile `world`.
+    pub fn new(world: &World) -> Result<CheckedWorld, WorldError> {
+        Ok(CheckedWorld {
+            prog: compile(world)?,
+            run: world.run.clone(),
+        })
+    }
+
+    /// The run settings it was compiled with (duration, budget, tracing).
+    pub fn run(&self) -> &RunSettings {
+        &self.run
+    }
 }
 
 fn route_text(r: &Route) -> String {

@@ -28,7 +28,7 @@ pub mod time;
 pub mod trace;
 pub mod world;
 
-pub use compile::{NodeInfo, NodeKind, WorldError};
+pub use compile::{CheckedWorld, NodeInfo, NodeKind, WorldError};
 pub use dist::{Dist, SimRng};
 pub use engine::{
     BreakerView, EventKind, InFlight, MailboxView, Partition, ServiceView, Sim, StepInfo,

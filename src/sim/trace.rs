@@ -130,8 +130,9 @@ impl Kind {
             | Kind::FaultEnd => false,
         }
     }
-    /// The communication mechanism, for colouring. Ack/Nack/Timeout/DeadLetter/Discard are
-    /// reported as `Queue`; use `Sim::mechanism` to tell queue from pub/sub by the nodes involved.
+    /// The communication mechanism, for colouring. Ack/Nack/DeadLetter/Discard are reported as
+    /// `Queue`; use `Sim::mechanism` (a record) or `Sim::hop_mechanism` (a message in flight) to
+    /// tell queue from pub/sub by the nodes involved.
     pub fn mechanism(self) -> Mechanism {
         match self {
             Kind::RestRequest | Kind::RestResponse => Mechanism::Rest,
@@ -163,6 +164,65 @@ pub enum Mechanism {
     PubSub,
     /// Work spans, timeouts, breaker and fault markers.
     Internal,
+}
+
+/// How every view and export presents a mechanism: one table, so the log, the timeline, the
+/// topology and the files agree.
+impl Mechanism {
+    /// Every mechanism, in the order filters and legends list them.
+    pub const ALL: [Mechanism; 5] = [
+        Mechanism::Rest,
+        Mechanism::Rpc,
+        Mechanism::Queue,
+        Mechanism::PubSub,
+        Mechanism::Internal,
+    ];
+
+    /// Short lower-case name, as used in every export and in filter values.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mechanism::Rest => "rest",
+            Mechanism::Rpc => "rpc",
+            Mechanism::Queue => "queue",
+            Mechanism::PubSub => "pubsub",
+            Mechanism::Internal => "internal",
+        }
+    }
+
+    /// The mechanism named by `as_str`.
+    pub fn from_slug(s: &str) -> Option<Mechanism> {
+        Mechanism::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Short label, as shown in chips and legends.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mechanism::Rest => "REST",
+            Mechanism::Rpc => "RPC",
+            Mechanism::Queue => "Queue",
+            Mechanism::PubSub => "Pub/Sub",
+            Mechanism::Internal => "Event",
+        }
+    }
+
+    /// What a filter on the mechanism keeps, in words.
+    pub fn filter_label(self) -> &'static str {
+        match self {
+            Mechanism::Internal => "Events (timeouts, faults…)",
+            m => m.label(),
+        }
+    }
+
+    /// The colour token (the CSS class that colours it: `mech-rest`, …).
+    pub fn colour(self) -> &'static str {
+        match self {
+            Mechanism::Rest => "mech-rest",
+            Mechanism::Rpc => "mech-rpc",
+            Mechanism::Queue => "mech-queue",
+            Mechanism::PubSub => "mech-pubsub",
+            Mechanism::Internal => "mech-internal",
+        }
+    }
 }
 
 /// Why a message or stored message was lost.

@@ -158,24 +158,18 @@ pub fn App() -> Html {
         let pending_start = pending_start.clone();
         use_effect_with(state.run_id, move |&run_id| {
             if let Some(applied) = applied {
-                match Run::new(run_id, &applied.compiled.world, seed) {
-                    Ok(r) => {
-                        let clock = r.clock();
-                        *run.0.borrow_mut() = Some(r);
-                        dispatch.dispatch(Action::Advanced(clock));
-                        // A start time (the `t=` option, or a seek backwards): the frame loop
-                        // gets there, then pauses (or plays, if autoplay asks below).
-                        if let Some(t) = pending_start.borrow_mut().take() {
-                            dispatch.dispatch(Action::SeekTo(t));
-                        }
-                        if std::mem::take(&mut *autoplay_due.borrow_mut()) {
-                            dispatch.dispatch(Action::Play);
-                        }
-                    }
-                    Err(e) => {
-                        *run.0.borrow_mut() = None;
-                        dispatch.dispatch(Action::RunFailed(e));
-                    }
+                // The world was compiled once, on Apply; this only starts a run of it.
+                let r = Run::new(run_id, &applied.compiled, seed);
+                let clock = r.clock();
+                *run.0.borrow_mut() = Some(r);
+                dispatch.dispatch(Action::Advanced(clock));
+                // A start time (the `t=` option, or a seek backwards): the frame loop gets there,
+                // then pauses (or plays, if autoplay asks below).
+                if let Some(t) = pending_start.borrow_mut().take() {
+                    dispatch.dispatch(Action::SeekTo(t));
+                }
+                if std::mem::take(&mut *autoplay_due.borrow_mut()) {
+                    dispatch.dispatch(Action::Play);
                 }
             }
         });
@@ -343,21 +337,13 @@ pub fn App() -> Html {
                 });
             }
         });
-        use_effect_with(
-            (state.link_error.clone(), state.run_error.clone()),
-            |(link_error, run_error)| {
-                if let Some(e) = link_error {
-                    host::post(host::Event::Error {
-                        message: &format!("This link could not be opened: {e}"),
-                    });
-                }
-                if let Some(e) = run_error {
-                    host::post(host::Event::Error {
-                        message: &format!("The engine refused this scenario: {e}"),
-                    });
-                }
-            },
-        );
+        use_effect_with(state.link_error.clone(), |link_error| {
+            if let Some(e) = link_error {
+                host::post(host::Event::Error {
+                    message: &format!("This link could not be opened: {e}"),
+                });
+            }
+        });
     }
 
     // Keyboard: Space play/pause, → step, Ctrl/Cmd+Enter apply.
@@ -594,7 +580,6 @@ fn view_area(
             playing={state.mode != Mode::Paused}
             selected={state.selected}
             filter={state.filter.clone()}
-            run_error={state.run_error.clone()}
             {dispatch}
             {tabs}
         />
@@ -605,9 +590,6 @@ fn status_line(state: &State) -> (&'static str, String) {
     let c = &state.clock;
     if state.booting {
         return ("idle", "Loading…".to_string());
-    }
-    if let Some(e) = &state.run_error {
-        return ("error", format!("The engine refused this scenario: {e}"));
     }
     let counts = format!(
         "{} messages · {} in flight",

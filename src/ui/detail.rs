@@ -109,7 +109,7 @@ pub fn Detail(props: &DetailProps) -> Html {
         }
     };
     let field = |k: &'static str, v: String| html! { <><dt>{ k }</dt><dd>{ v }</dd></> };
-    let mech = fmt::mechanism(run.sim.mechanism(&r));
+    let mech = run.sim.mechanism(&r).label();
     let trace = if r.trace == TraceId::NONE {
         "—".to_string()
     } else {
@@ -122,7 +122,7 @@ pub fn Detail(props: &DetailProps) -> Html {
                 <h3>
                     <span class="muted">{ format!("#{} ", r.id.0) }</span>
                     { format!("{} → {}", run.node_name(r.from), run.node_name(r.to)) }
-                    <span class={classes!("chip", fmt::mechanism_class(run.sim.mechanism(&r)))}>{ mech }</span>
+                    <span class={classes!("chip", run.sim.mechanism(&r).colour())}>{ mech }</span>
                 </h3>
                 <span class="spacer"></span>
                 <button class="btn small icon" aria-label="Close detail" title="Close" onclick={close}>{ "×" }</button>

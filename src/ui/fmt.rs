@@ -1,7 +1,7 @@
 //! Text for numbers the views show: simulated clock readings, durations, rates and counts.
 //! Integer arithmetic where it is cheap, so the same run reads the same everywhere.
 
-use crate::sim::{Mechanism, SimTime};
+use crate::sim::SimTime;
 
 /// A clock reading in seconds with millisecond precision, e.g. `12.345 s`.
 pub fn clock(t: SimTime) -> String {
@@ -71,28 +71,6 @@ pub fn percent(part: u64, whole: u64) -> String {
     }
     let tenths = (part * 1000 + whole / 2) / whole;
     format!("{}.{}%", tenths / 10, tenths % 10)
-}
-
-/// Short label of a mechanism, as shown in chips and filters.
-pub fn mechanism(m: Mechanism) -> &'static str {
-    match m {
-        Mechanism::Rest => "REST",
-        Mechanism::Rpc => "RPC",
-        Mechanism::Queue => "Queue",
-        Mechanism::PubSub => "Pub/Sub",
-        Mechanism::Internal => "Event",
-    }
-}
-
-/// CSS class suffix of a mechanism (`mech-rest`, …).
-pub fn mechanism_class(m: Mechanism) -> &'static str {
-    match m {
-        Mechanism::Rest => "mech-rest",
-        Mechanism::Rpc => "mech-rpc",
-        Mechanism::Queue => "mech-queue",
-        Mechanism::PubSub => "mech-pubsub",
-        Mechanism::Internal => "mech-internal",
-    }
 }
 
 #[cfg(test)]

@@ -305,7 +305,7 @@ pub fn LogView(props: &LogProps) -> Html {
                     <span class="arrow">{ "→" }</span>
                     <span class="to">{ run_ref.node_name(r.to) }</span>
                 </span>
-                <span role="gridcell" class="c-mech"><span class={classes!("chip", fmt::mechanism_class(mech))}>{ fmt::mechanism(mech) }</span></span>
+                <span role="gridcell" class="c-mech"><span class={classes!("chip", mech.colour())}>{ mech.label() }</span></span>
                 <span role="gridcell" class="c-name"><span class="kind">{ kind_word(r.kind) }</span>{ " " }{ name_text(run_ref, &r) }</span>
                 <span role="gridcell" class={classes!("c-outcome", outcome_class(r.outcome))}>
                     { r.outcome.to_string() }{ if r.late { " · late" } else { "" } }
@@ -457,16 +457,7 @@ fn filter_bar(run: &super::run::Run, f: &LogFilter, d: &UseReducerDispatcher<Sta
         })
     };
     let on_node = set(Rc::new(|f, v| f.node = v.parse::<u32>().ok().map(NodeId)));
-    let on_mech = set(Rc::new(|f, v| {
-        f.mechanism = match v.as_str() {
-            "rest" => Some(Mechanism::Rest),
-            "rpc" => Some(Mechanism::Rpc),
-            "queue" => Some(Mechanism::Queue),
-            "pubsub" => Some(Mechanism::PubSub),
-            "internal" => Some(Mechanism::Internal),
-            _ => None,
-        }
-    }));
+    let on_mech = set(Rc::new(|f, v| f.mechanism = Mechanism::from_slug(&v)));
     let on_outcome = set(Rc::new(|f, v| {
         f.outcome = v
             .parse::<usize>()
@@ -489,22 +480,9 @@ fn filter_bar(run: &super::run::Run, f: &LogFilter, d: &UseReducerDispatcher<Sta
     };
     let (listed, hidden) = listed_nodes(run, f.node);
     let nodes = run.sim.nodes();
-    let mech_value = match f.mechanism {
-        None => "",
-        Some(Mechanism::Rest) => "rest",
-        Some(Mechanism::Rpc) => "rpc",
-        Some(Mechanism::Queue) => "queue",
-        Some(Mechanism::PubSub) => "pubsub",
-        Some(Mechanism::Internal) => "internal",
-    };
-    let mechs = [
-        ("", "All mechanisms"),
-        ("rest", "REST"),
-        ("rpc", "RPC"),
-        ("queue", "Queue"),
-        ("pubsub", "Pub/Sub"),
-        ("internal", "Events (timeouts, faults…)"),
-    ];
+    let mech_value = f.mechanism.map_or("", Mechanism::as_str);
+    let mechs = std::iter::once(("", "All mechanisms"))
+        .chain(Mechanism::ALL.map(|m| (m.as_str(), m.filter_label())));
     html! {
         <div class="filters" role="search" aria-label="Filter messages">
             <select aria-label="Service" data-testid="filter-node" onchange={on_node}>
@@ -519,8 +497,8 @@ fn filter_bar(run: &super::run::Run, f: &LogFilter, d: &UseReducerDispatcher<Sta
                 }
             </select>
             <select aria-label="Mechanism" data-testid="filter-mech" onchange={on_mech}>
-                { for mechs.iter().map(|(v, l)| html! {
-                    <option value={*v} selected={*v == mech_value}>{ *l }</option>
+                { for mechs.map(|(v, l)| html! {
+                    <option value={v} selected={v == mech_value}>{ l }</option>
                 }) }
             </select>
             <select aria-label="Outcome" data-testid="filter-outcome" onchange={on_outcome}>

@@ -8,7 +8,8 @@ use std::rc::Rc;
 
 use super::state::{Clock, LogFilter, OutcomeFilter};
 use super::topology_layout::Topology;
-use crate::sim::{Kind, NodeId, NodeKind, Outcome, Record, RecordId, Sim, SimTime, World};
+use crate::scenario::Compiled;
+use crate::sim::{Kind, NodeId, NodeKind, Outcome, Record, RecordId, Sim, SimTime};
 
 /// Records longer than this (fault windows, long spans) are listed apart, so the timeline finds
 /// them without scanning the whole trace.
@@ -147,9 +148,10 @@ pub struct Run {
 }
 
 impl Run {
-    /// Build the engine for `world` with `seed` (an engine refusal comes back as text).
-    pub fn new(id: u32, world: &World, seed: u64) -> Result<Run, String> {
-        let sim = Sim::new(world.clone(), seed).map_err(|e| e.to_string())?;
+    /// Start a run of `compiled` (compiled once, on Apply) with `seed`.
+    pub fn new(id: u32, compiled: &Compiled, seed: u64) -> Run {
+        let sim = Sim::start(&compiled.checked, seed);
+        let world = &compiled.world;
         let topology = Topology::build(world, &sim, false);
         let topology_vertical = Topology::build(world, &sim, true);
         let mut order: Vec<usize> = (0..sim.nodes().len()).collect();
@@ -192,7 +194,7 @@ impl Run {
         // The default filter's rows are kept up to date as the run goes (see `sync`), so the
         // log opens at once even after a run to the end of millions of records.
         run.log = Some(run.new_log(&LogFilter::default()));
-        Ok(run)
+        run
     }
 
     fn new_log(&self, filter: &LogFilter) -> LogRows {
@@ -466,7 +468,7 @@ mod tests {
     fn run_of(id: &str) -> Run {
         let e = GALLERY.iter().find(|e| e.id == id).expect("gallery entry");
         let c = compile(e.text).expect("gallery compiles");
-        Run::new(1, &c.world, c.seed).expect("engine accepts")
+        Run::new(1, &c, c.seed)
     }
 
     #[test]

@@ -196,8 +196,6 @@ pub struct State {
     /// Bumped whenever a new run must be built (Apply, Reset, new seed, gallery pick).
     pub run_id: u32,
     pub clock: Clock,
-    /// The engine refused the world (a gap in the checker), shown instead of the views.
-    pub run_error: Option<Rc<str>>,
     /// Selected trace record, shared by the log, the timeline and the detail panel.
     pub selected: Option<RecordId>,
     pub filter: LogFilter,
@@ -246,7 +244,6 @@ pub enum Action {
     Reset,
     /// The frame loop (or a step) moved the run.
     Advanced(Clock),
-    RunFailed(String),
     Select(Option<RecordId>),
     SetFilter(LogFilter),
     /// Filter the log to one node (topology click), or clear that part of the filter.
@@ -303,7 +300,6 @@ impl State {
             mode: Mode::Paused,
             run_id: 0,
             clock: Clock::default(),
-            run_error: None,
             selected: None,
             filter: LogFilter::default(),
             link_error: None,
@@ -421,7 +417,6 @@ impl State {
                 .map_or(SimTime::ZERO, |a| a.compiled.world.run.duration),
             ..Clock::default()
         };
-        self.run_error = None;
         self.selected = None;
         self.filter.node = None;
         if matches!(self.mode, Mode::RunToEnd | Mode::SeekTo { .. }) {
@@ -431,10 +426,7 @@ impl State {
 
     /// Whether the run can move forward (there is one, and it has not stopped).
     pub fn can_advance(&self) -> bool {
-        self.applied.is_some()
-            && self.run_error.is_none()
-            && self.clock.stop.is_none()
-            && self.clock.records < TRACE_LIMIT
+        self.applied.is_some() && self.clock.stop.is_none() && self.clock.records < TRACE_LIMIT
     }
 
     /// Whether the draft differs from the text the current run runs.
@@ -589,10 +581,6 @@ impl Reducible for State {
                 if clock.stop.is_some() || clock.records >= TRACE_LIMIT {
                     next.mode = Mode::Paused;
                 }
-            }
-            Action::RunFailed(message) => {
-                next.run_error = Some(Rc::from(message));
-                next.mode = Mode::Paused;
             }
             Action::Select(selected) => next.selected = selected,
             Action::SetFilter(filter) => next.filter = filter,

@@ -187,12 +187,17 @@ fn style_of(mech: Mechanism, r: &Record) -> Style {
         Outcome::Dropped(_) => Style::Dropped,
         Outcome::Redelivered => Style::Warn,
         o if !o.is_success() && !matches!(o, Outcome::Breaker(_)) => Style::Failed,
-        _ => match mech {
-            Mechanism::Rest => Style::Rest,
-            Mechanism::Rpc => Style::Rpc,
-            Mechanism::Queue => Style::Queue,
-            Mechanism::PubSub | Mechanism::Internal => Style::PubSub,
-        },
+        _ => mech_style(mech),
+    }
+}
+
+/// The colour of a mechanism on the canvas (internal records share pub/sub's).
+fn mech_style(mech: Mechanism) -> Style {
+    match mech {
+        Mechanism::Rest => Style::Rest,
+        Mechanism::Rpc => Style::Rpc,
+        Mechanism::Queue => Style::Queue,
+        Mechanism::PubSub | Mechanism::Internal => Style::PubSub,
     }
 }
 
@@ -1091,12 +1096,8 @@ fn draw(
             x_of(a + (b - a) * f),
             y_of(m.from) + (y_of(m.to) - y_of(m.from)) * f,
         );
-        let style = match m.kind.mechanism() {
-            Mechanism::Rest => Style::Rest,
-            Mechanism::Rpc => Style::Rpc,
-            Mechanism::Queue => Style::Queue,
-            Mechanism::PubSub | Mechanism::Internal => Style::PubSub,
-        };
+        // Coloured as the record it becomes will be (an ack to a subscription is pub/sub).
+        let style = mech_style(run.sim.hop_mechanism(m.kind, m.from, m.to));
         let si = STYLES.iter().position(|s| *s == style).unwrap_or(0);
         segs[si].push([x1, y1, x2, y2]);
         heads.push((x2, y2, si));

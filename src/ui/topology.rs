@@ -13,7 +13,7 @@ use super::dom::Listener;
 use super::run::{Run, RunHandle};
 use super::state::{Action, Clock, State, Tab};
 use super::topology_layout::{EdgeKind, Topology, NODE_H, NODE_W};
-use crate::sim::{BreakerState, Kind, NodeId, NodeKind, RecordId};
+use crate::sim::{BreakerState, Mechanism, NodeId, NodeKind, RecordId};
 
 /// Most dots drawn at once; more would only be an unreadable smear.
 const MAX_DOTS: usize = 400;
@@ -206,14 +206,13 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-fn mech_class(kind: Kind, pubsub: bool) -> &'static str {
-    match kind {
-        Kind::RestRequest | Kind::RestResponse => "mech-rest",
-        Kind::RpcRequest | Kind::RpcResponse => "mech-rpc",
-        _ if pubsub => "mech-pubsub",
-        _ => "mech-queue",
-    }
-}
+/// The mechanisms drawn on edges and in the legend (internal records never travel).
+const TALKING: [Mechanism; 4] = [
+    Mechanism::Rest,
+    Mechanism::Rpc,
+    Mechanism::Queue,
+    Mechanism::PubSub,
+];
 
 #[function_component]
 pub fn TopologyView(props: &TopologyProps) -> Html {
@@ -363,11 +362,6 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
             (p.a.contains(&a) && p.b.contains(&b)) || (p.a.contains(&b) && p.b.contains(&a))
         })
     };
-    let is_sub = |n: NodeId| {
-        topo.nodes
-            .get(n.0 as usize)
-            .is_some_and(|x| x.kind == NodeKind::Subscription || x.kind == NodeKind::Topic)
-    };
 
     let hot = props
         .selected
@@ -468,10 +462,9 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         .filter(|&(_, x, y)| !big || view.hits(x, y, x, y))
         .take(MAX_DOTS)
         .map(|(m, x, y)| {
-            let pubsub = is_sub(m.from) || is_sub(m.to);
             let cls = classes!(
                 "dot",
-                mech_class(m.kind, pubsub),
+                sim.hop_mechanism(m.kind, m.from, m.to).colour(),
                 m.doomed.is_some().then_some("doomed")
             );
             html! { <circle class={cls} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="5" /> }
@@ -565,10 +558,9 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         <div class="topology" data-testid="topology">
             <div class="view-bar">
                 <div class="legend" aria-label="Legend">
-                    <span class="key mech-rest">{ "REST" }</span>
-                    <span class="key mech-rpc">{ "RPC" }</span>
-                    <span class="key mech-queue">{ "Queue" }</span>
-                    <span class="key mech-pubsub">{ "Pub/Sub" }</span>
+                    { for TALKING.iter().map(|m| html! {
+                        <span class={classes!("key", m.colour())}>{ m.label() }</span>
+                    }) }
                     <span class="key dead-letter">{ "Dead letters" }</span>
                 </div>
                 <span class="spacer"></span>
@@ -610,10 +602,10 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
                      data-css={svg_css}
                      role="group" aria-label="Topology: click a node to filter the message log">
                     <defs>
-                        { for [("rest", "mech-rest"), ("rpc", "mech-rpc"), ("queue", "mech-queue"), ("pubsub", "mech-pubsub"), ("dlq", "dead-letter")].iter().map(|(id, cls)| html! {
+                        { for TALKING.iter().map(|m| (m.as_str(), m.colour())).chain([("dlq", "dead-letter")]).map(|(id, cls)| html! {
                             <marker id={format!("arrow-{id}")} viewBox="0 0 10 10" refX="9" refY="5"
                                     markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                                <path class={classes!("arrowhead", *cls)} d="M0 1L10 5L0 9z" />
+                                <path class={classes!("arrowhead", cls)} d="M0 1L10 5L0 9z" />
                             </marker>
                         }) }
                     </defs>

@@ -1,8 +1,6 @@
 //! The tabbed view area: Topology, Message log, Timeline and Metrics, each a projection of the
 //! run's trace; and the empty / error states they share.
 
-use std::rc::Rc;
-
 use yew::prelude::*;
 
 use super::log::LogView;
@@ -21,7 +19,6 @@ pub struct ViewAreaProps {
     pub playing: bool,
     pub selected: Option<RecordId>,
     pub filter: LogFilter,
-    pub run_error: Option<Rc<str>>,
     pub dispatch: UseReducerDispatcher<State>,
     /// Show the tab strip (an embed shows one view, without tabs).
     #[prop_or(true)]
@@ -46,12 +43,7 @@ pub fn ViewArea(props: &ViewAreaProps) -> Html {
         }
     });
 
-    let body = if let Some(e) = &props.run_error {
-        error_state(
-            "The engine refused this scenario",
-            &format!("{e}. The checker should have caught this; please report the scenario text."),
-        )
-    } else if !props.clock.built {
+    let body = if !props.clock.built {
         empty_state("Starting…", "Building the run.")
     } else {
         let (run, clock, d) = (props.run.clone(), props.clock, props.dispatch.clone());
@@ -89,17 +81,6 @@ pub fn empty_state(title: &str, body: &str) -> Html {
             <div class="empty-art" aria-hidden="true">
                 <span class="node n1"></span><span class="node n2"></span><span class="node n3"></span>
             </div>
-            <h3>{ title }</h3>
-            <p>{ body }</p>
-        </div>
-    }
-}
-
-/// A centred message for a view that cannot show what it should.
-pub fn error_state(title: &str, body: &str) -> Html {
-    html! {
-        <div class="empty-state error" role="alert" data-testid="error-state">
-            <div class="error-mark" aria-hidden="true">{ "!" }</div>
             <h3>{ title }</h3>
             <p>{ body }</p>
         </div>

@@ -26,7 +26,7 @@ mod views;
 
 pub use views::{BreakerView, InFlight, MailboxView, Partition, ServiceView};
 
-use crate::sim::compile::{self, Program};
+use crate::sim::compile::{CheckedWorld, Program};
 use crate::sim::kernel::{Event, Kernel, KernelSettings, Packed, StopReason};
 use crate::sim::metrics::Metrics;
 use crate::sim::time::SimTime;
@@ -120,7 +120,12 @@ pub struct Sim {
 impl Sim {
     /// Validate and compile `world`, seed the RNG, and schedule clients, bursts and faults.
     pub fn new(world: World, seed: u64) -> Result<Sim, WorldError> {
-        let prog = compile::compile(&world)?;
+        Ok(Sim::start(&CheckedWorld::new(&world)?, seed))
+    }
+
+    /// A run of a world compiled before (`CheckedWorld::new`), with `seed`.
+    pub fn start(world: &CheckedWorld, seed: u64) -> Sim {
+        let prog = world.prog.clone();
         let run = &world.run;
         let interval = run
             .series_interval
@@ -155,7 +160,7 @@ impl Sim {
         // client's first draws) is part of every trace.
         sim.schedule_faults();
         sim.schedule_clients();
-        Ok(sim)
+        sim
     }
 
     // ----- clock and step loop -------------------------------------------------------------------

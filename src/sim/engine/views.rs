@@ -220,7 +220,12 @@ impl Sim {
     }
     /// The mechanism of a record, telling queue from pub/sub by the nodes involved.
     pub fn mechanism(&self, r: &Record) -> Mechanism {
-        let base = r.kind.mechanism();
+        self.hop_mechanism(r.kind, r.from, r.to)
+    }
+    /// The mechanism of a hop of `kind` from `from` to `to` (a record, or a message in flight):
+    /// a queue-kind hop to or from a subscription is pub/sub.
+    pub fn hop_mechanism(&self, kind: Kind, from: NodeId, to: NodeId) -> Mechanism {
+        let base = kind.mechanism();
         if base != Mechanism::Queue {
             return base;
         }
@@ -230,7 +235,7 @@ impl Sim {
                 .get(n.0 as usize)
                 .is_some_and(|x| x.kind == NodeKind::Subscription)
         };
-        if is_sub(r.from) || is_sub(r.to) {
+        if is_sub(from) || is_sub(to) {
             Mechanism::PubSub
         } else {
             Mechanism::Queue
