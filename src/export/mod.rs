@@ -9,6 +9,7 @@ mod chrome;
 mod escape;
 mod log;
 mod mermaid;
+pub mod summary;
 mod svg;
 
 pub use chrome::chrome_trace;

@@ -1,0 +1,458 @@
+//! The run summary: the engine's metrics by name, in milliseconds, for people and for programs
+//! (the CLI's `run` prints it as text tables or JSON; field list in docs/cli.md). A projection of
+//! a `Sim` like every export, so the app can show the same figures.
+
+use crate::sim::{Histogram, NodeKind, Sim, SimTime, Status, StopReason};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A run in figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    /// `finished`, `event_budget_exhausted` or `idle`.
+    pub stop: &'static str,
+    pub stop_message: String,
+    pub simulated_s: f64,
+    pub wall_ms: f64,
+    pub events: u64,
+    pub messages: u64,
+    pub records: u64,
+    pub dropped: u64,
+    pub requests: u64,
+    pub trace_hash: String,
+    pub endpoints: Vec<EndpointSummary>,
+    pub consumers: Vec<ConsumerSummary>,
+    pub clients: Vec<ClientSummary>,
+    pub mailboxes: Vec<MailboxSummary>,
+    pub services: Vec<ServiceSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Latency {
+    pub mean: f64,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EndpointSummary {
+    pub name: String,
+    pub count: u64,
+    pub errors: u64,
+    pub rejected: u64,
+    pub by_status: BTreeMap<String, u64>,
+    pub latency_ms: Latency,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConsumerSummary {
+    pub name: String,
+    pub delivered: u64,
+    pub acked: u64,
+    pub nacked: u64,
+    pub latency_ms: Latency,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClientSummary {
+    pub name: String,
+    pub sent: u64,
+    pub completed: u64,
+    pub errors: u64,
+    pub timeouts: u64,
+    pub retries: u64,
+    pub breaker_rejections: u64,
+    pub by_status: BTreeMap<String, u64>,
+    pub latency_ms: Latency,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MailboxSummary {
+    pub name: String,
+    /// `queue` or `subscription`.
+    pub kind: &'static str,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub evicted: u64,
+    pub deliveries: u64,
+    pub acked: u64,
+    pub redeliveries: u64,
+    pub dead_letters: u64,
+    pub filtered: u64,
+    pub max_depth: u64,
+    pub mean_depth: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ServiceSummary {
+    pub name: String,
+    pub rejected: u64,
+    pub lost_to_crash: u64,
+    pub max_backlog: u64,
+    pub mean_backlog: f64,
+}
+
+fn ms(t: SimTime) -> f64 {
+    round3(t.as_millis_f64())
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn latency(h: &Histogram) -> Latency {
+    if h.count() == 0 {
+        return Latency {
+            mean: 0.0,
+            p50: 0.0,
+            p95: 0.0,
+            p99: 0.0,
+            max: 0.0,
+        };
+    }
+    Latency {
+        mean: round3(h.mean_micros() / 1000.0),
+        p50: ms(h.p50()),
+        p95: ms(h.p95()),
+        p99: ms(h.p99()),
+        max: ms(h.max()),
+    }
+}
+
+fn status_key(s: &Status) -> String {
+    match s {
+        Status::Http(code) => code.to_string(),
+        Status::Grpc(code) => code.as_str().to_string(),
+    }
+}
+
+fn by_status(m: &BTreeMap<Status, u64>) -> BTreeMap<String, u64> {
+    m.iter().map(|(s, n)| (status_key(s), *n)).collect()
+}
+
+/// The summary of a run: `name` and `seed` as the reader knows them, and `wall_ms`, the wall time
+/// it took (measured by the caller: this layer reads no clock).
+pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f64) -> Summary {
+    let m = sim.metrics();
+    let now = sim.now();
+    let nodes = sim.nodes();
+    let clients: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::Client)
+        .map(|n| n.name.as_str())
+        .collect();
+    let services: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::Service)
+        .map(|n| n.name.as_str())
+        .collect();
+    Summary {
+        scenario: name.to_string(),
+        seed,
+        stop: match stop {
+            StopReason::Finished { .. } => "finished",
+            StopReason::EventBudgetExhausted { .. } => "event_budget_exhausted",
+            StopReason::Idle { .. } => "idle",
+        },
+        stop_message: stop.to_string(),
+        simulated_s: round3(now.as_secs_f64()),
+        wall_ms: round3(wall_ms),
+        events: m.totals.events,
+        messages: m.totals.messages,
+        records: m.totals.records,
+        dropped: m.totals.dropped,
+        requests: m.totals.requests,
+        trace_hash: format!("{:016x}", sim.trace_hash()),
+        endpoints: m
+            .endpoints
+            .iter()
+            .enumerate()
+            .map(|(i, e)| EndpointSummary {
+                name: sim.endpoint_label(i),
+                count: e.requests,
+                errors: e.errors,
+                rejected: e.rejected,
+                by_status: by_status(&e.replies),
+                latency_ms: latency(&e.latency),
+            })
+            .collect(),
+        consumers: m
+            .consumers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ConsumerSummary {
+                name: sim.consumer_label(i),
+                delivered: c.delivered,
+                acked: c.acked,
+                nacked: c.nacked,
+                latency_ms: latency(&c.latency),
+            })
+            .collect(),
+        clients: m
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ClientSummary {
+                name: clients.get(i).copied().unwrap_or("?").to_string(),
+                sent: c.sent,
+                completed: c.completed,
+                errors: c.errors,
+                timeouts: c.timeouts,
+                retries: c.retries,
+                breaker_rejections: c.breaker_rejections,
+                by_status: by_status(&c.outcomes),
+                latency_ms: latency(&c.latency),
+            })
+            .collect(),
+        mailboxes: m
+            .mailboxes
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let node = sim.mailbox_node(i).and_then(|id| nodes.get(id.0 as usize));
+                MailboxSummary {
+                    name: node.map_or_else(|| "?".to_string(), |n| n.name.clone()),
+                    kind: match node.map(|n| n.kind) {
+                        Some(NodeKind::Subscription) => "subscription",
+                        _ => "queue",
+                    },
+                    accepted: b.accepted,
+                    rejected: b.rejected,
+                    evicted: b.evicted,
+                    deliveries: b.deliveries,
+                    acked: b.acked,
+                    redeliveries: b.redeliveries,
+                    dead_letters: b.dead_letters,
+                    filtered: b.filtered,
+                    max_depth: b.max_depth(),
+                    mean_depth: round3(b.mean_depth(now)),
+                }
+            })
+            .collect(),
+        services: m
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ServiceSummary {
+                name: services.get(i).copied().unwrap_or("?").to_string(),
+                rejected: s.rejected,
+                lost_to_crash: s.lost_to_crash,
+                max_backlog: s.max_backlog(),
+                mean_backlog: round3(s.mean_backlog(now)),
+            })
+            .collect(),
+    }
+}
+
+/// Rows of cells, each column padded to its widest cell; the first column left-aligned, and the
+/// last too when `text_last` (a free-text column such as the statuses).
+fn table(out: &mut String, rows: &[Vec<String>], text_last: bool) {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in rows {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            let w = widths.get(c).copied().unwrap_or(0);
+            if c == 0 {
+                line.push_str(&format!("{cell:<w$}"));
+            } else if c + 1 == r.len() && text_last {
+                line.push_str(&format!("  {cell}"));
+            } else {
+                line.push_str(&format!("  {cell:>w$}"));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+fn f1(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+fn statuses(m: &BTreeMap<String, u64>) -> String {
+    m.iter()
+        .map(|(s, n)| format!("{s}×{n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn lat_cells(l: &Latency) -> Vec<String> {
+    vec![f1(l.mean), f1(l.p50), f1(l.p95), f1(l.p99), f1(l.max)]
+}
+
+/// The summary as aligned text tables (what `switchboard-cli run` prints).
+pub fn render_text(s: &Summary) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "scenario \"{}\" seed {}: {} (simulated {:.3} s, wall {:.1} ms)\n",
+        s.scenario, s.seed, s.stop_message, s.simulated_s, s.wall_ms
+    ));
+    out.push_str(&format!(
+        "events {}  messages {}  dropped {}  requests {}  trace {}\n",
+        s.events, s.messages, s.dropped, s.requests, s.trace_hash
+    ));
+    let lat_head = ["mean", "p50", "p95", "p99", "max"].map(str::to_string);
+    if !s.endpoints.is_empty() {
+        out.push('\n');
+        let mut rows = vec![[
+            vec![
+                "endpoint".to_string(),
+                "count".into(),
+                "errors".into(),
+                "rejected".into(),
+            ],
+            lat_head.to_vec(),
+            vec!["statuses (latency in ms)".into()],
+        ]
+        .concat()];
+        for e in &s.endpoints {
+            rows.push(
+                [
+                    vec![
+                        e.name.clone(),
+                        e.count.to_string(),
+                        e.errors.to_string(),
+                        e.rejected.to_string(),
+                    ],
+                    lat_cells(&e.latency_ms),
+                    vec![statuses(&e.by_status)],
+                ]
+                .concat(),
+            );
+        }
+        table(&mut out, &rows, true);
+    }
+    if !s.consumers.is_empty() {
+        out.push('\n');
+        let mut rows = vec![[
+            vec![
+                "consumer".to_string(),
+                "delivered".into(),
+                "acked".into(),
+                "nacked".into(),
+            ],
+            lat_head.to_vec(),
+        ]
+        .concat()];
+        for c in &s.consumers {
+            rows.push(
+                [
+                    vec![
+                        c.name.clone(),
+                        c.delivered.to_string(),
+                        c.acked.to_string(),
+                        c.nacked.to_string(),
+                    ],
+                    lat_cells(&c.latency_ms),
+                ]
+                .concat(),
+            );
+        }
+        table(&mut out, &rows, false);
+    }
+    if !s.clients.is_empty() {
+        out.push('\n');
+        let mut rows = vec![[
+            vec![
+                "client".to_string(),
+                "sent".into(),
+                "done".into(),
+                "errors".into(),
+                "timeouts".into(),
+                "retries".into(),
+                "breaker".into(),
+            ],
+            lat_head.to_vec(),
+            vec!["outcomes".into()],
+        ]
+        .concat()];
+        for c in &s.clients {
+            rows.push(
+                [
+                    vec![
+                        c.name.clone(),
+                        c.sent.to_string(),
+                        c.completed.to_string(),
+                        c.errors.to_string(),
+                        c.timeouts.to_string(),
+                        c.retries.to_string(),
+                        c.breaker_rejections.to_string(),
+                    ],
+                    lat_cells(&c.latency_ms),
+                    vec![statuses(&c.by_status)],
+                ]
+                .concat(),
+            );
+        }
+        table(&mut out, &rows, true);
+    }
+    if !s.mailboxes.is_empty() {
+        out.push('\n');
+        let mut rows = vec![[
+            "queue / subscription",
+            "accepted",
+            "rejected",
+            "evicted",
+            "max depth",
+            "mean depth",
+            "redelivered",
+            "dead-lettered",
+            "filtered",
+        ]
+        .map(str::to_string)
+        .to_vec()];
+        for b in &s.mailboxes {
+            rows.push(vec![
+                b.name.clone(),
+                b.accepted.to_string(),
+                b.rejected.to_string(),
+                b.evicted.to_string(),
+                b.max_depth.to_string(),
+                f1(b.mean_depth),
+                b.redeliveries.to_string(),
+                b.dead_letters.to_string(),
+                b.filtered.to_string(),
+            ]);
+        }
+        table(&mut out, &rows, false);
+    }
+    if s.services
+        .iter()
+        .any(|v| v.rejected > 0 || v.lost_to_crash > 0 || v.max_backlog > 0)
+    {
+        out.push('\n');
+        let mut rows = vec![[
+            "service",
+            "rejected",
+            "lost to crash",
+            "max backlog",
+            "mean backlog",
+        ]
+        .map(str::to_string)
+        .to_vec()];
+        for v in &s.services {
+            rows.push(vec![
+                v.name.clone(),
+                v.rejected.to_string(),
+                v.lost_to_crash.to_string(),
+                v.max_backlog.to_string(),
+                f1(v.mean_backlog),
+            ]);
+        }
+        table(&mut out, &rows, false);
+    }
+    out
+}
