@@ -1,6 +1,7 @@
-//! What the views read and how a run starts: a world compiled once (`CheckedWorld`) runs exactly
-//! like `Sim::new`, as often as wanted; a message in flight is presented with the mechanism of
-//! the record it becomes; the presentation table names every mechanism once.
+//! What the views read and how a run starts and stops: a world compiled once (`CheckedWorld`)
+//! runs exactly like `Sim::new`, as often as wanted; a message in flight is presented with the
+//! mechanism of the record it becomes; the presentation table names every mechanism once; a
+//! small scenario with a huge load stops at the pending-work limit instead of filling memory.
 
 use switchboard::scenario::{compile, gallery};
 use switchboard::sim::{CheckedWorld, Mechanism, Sim};
@@ -99,4 +100,41 @@ fn every_mechanism_has_one_slug_label_and_colour() {
     slugs.dedup();
     assert_eq!(slugs.len(), Mechanism::ALL.len());
     assert_eq!(Mechanism::from_slug("bogus"), None);
+}
+
+/// The 167-character link of the hostile report: hour-long work behind a million requests a
+/// second, each waiting up to a million seconds. Without a bound the engine held every task and
+/// call (about 0.9 GB in a browser); now it stops, with a clear reason, once a million are
+/// pending, long before the trace limit.
+#[test]
+fn a_huge_load_stops_at_the_pending_limit() {
+    use switchboard::sim::StopReason;
+    let text = "scenario \"flood\" duration 1000000s\nservice s workers 1 time 1000000s backlog 1000000\nclient c rate 1000000/s -> s GET /x timeout 1000000s\ns GET /x:\n  work\n  reply 200\n";
+    let c = compile(text).unwrap_or_else(|d| panic!("{d:?}"));
+    assert_eq!(
+        c.world.run.pending_limit, 1_000_000,
+        "every scenario has the limit"
+    );
+    // A lower limit, so the test runs in a moment: the rule is the same.
+    let world = c.world.clone().pending_limit(50_000);
+    let mut sim = Sim::new(world, 1).expect("valid");
+    let stop = sim.run_to_end();
+    let StopReason::PendingLimit { limit, at } = stop else {
+        panic!("stopped with {stop}");
+    };
+    assert_eq!(limit, 50_000);
+    // 25,000 requests (a call and a task each) arrive in the first 25 ms.
+    assert!(at < switchboard::sim::SimTime::from_millis(30), "{at}");
+    assert!(
+        sim.trace().len() < 3_000_000,
+        "{} records",
+        sim.trace().len()
+    );
+    assert!(stop.to_string().contains("pending at once"), "{stop}");
+    assert_eq!(sim.step(), None, "a stopped run stays stopped");
+
+    // The same world with room for the load runs on past that point.
+    let mut roomy = Sim::new(c.world.clone().pending_limit(u64::MAX), 1).expect("valid");
+    roomy.run_until(at);
+    assert_eq!(roomy.stop_reason(), None);
 }

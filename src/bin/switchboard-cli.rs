@@ -14,13 +14,13 @@
 //! ```
 //! FILE is a path, `-` for standard input, or `gallery:<id>` for a built-in scenario.
 //! Exit codes: 0 success, 1 scenario errors, 2 usage or I/O errors, 3 the run stopped early
-//! because its event budget ran out.
+//! because its event budget ran out or too much work was pending at once.
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
 use switchboard::export;
-use switchboard::scenario::{self, gallery, link, units, Diagnostic};
 use switchboard::export::summary::{render_text, summarize};
+use switchboard::scenario::{self, gallery, link, units, Diagnostic};
 use switchboard::sim::{self, Sim, StopReason};
 
 const USAGE: &str = "\
@@ -41,7 +41,8 @@ usage:
 
 FILE is a path, `-` for standard input, or `gallery:<id>` (see `gallery`).
 --seed N overrides the scenario's seed; --until DUR (e.g. 10s, 2m) its duration.
-Exit codes: 0 ok, 1 scenario errors, 2 usage or I/O errors, 3 event budget exhausted.";
+Exit codes: 0 ok, 1 scenario errors, 2 usage or I/O errors, 3 event budget exhausted
+or over 1,000,000 tasks, calls and messages pending at once.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -298,7 +299,9 @@ fn run_file(file: &str, o: &RunOpts) -> Result<Result<Finished, ExitCode>, CliEr
 
 fn stop_code(stop: StopReason) -> ExitCode {
     match stop {
-        StopReason::EventBudgetExhausted { .. } => ExitCode::from(3),
+        StopReason::EventBudgetExhausted { .. } | StopReason::PendingLimit { .. } => {
+            ExitCode::from(3)
+        }
         StopReason::Finished { .. } | StopReason::Idle { .. } => ExitCode::SUCCESS,
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub struct Summary {
     pub scenario: String,
     pub seed: u64,
-    /// `finished`, `event_budget_exhausted` or `idle`.
+    /// `finished`, `event_budget_exhausted`, `idle` or `pending_limit`.
     pub stop: &'static str,
     pub stop_message: String,
     pub simulated_s: f64,
@@ -157,6 +157,7 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
             StopReason::Finished { .. } => "finished",
             StopReason::EventBudgetExhausted { .. } => "event_budget_exhausted",
             StopReason::Idle { .. } => "idle",
+            StopReason::PendingLimit { .. } => "pending_limit",
         },
         stop_message: stop.to_string(),
         simulated_s: round3(now.as_secs_f64()),

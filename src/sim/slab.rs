@@ -77,6 +77,8 @@ pub(crate) struct Slab<T> {
     slots: Chunked<Slot<T>>,
     /// Freed slots, reused last first.
     free: Vec<u32>,
+    /// Live entries.
+    live: u32,
 }
 
 impl<T> Default for Slab<T> {
@@ -84,11 +86,18 @@ impl<T> Default for Slab<T> {
         Slab {
             slots: Chunked::new(),
             free: Vec::new(),
+            live: 0,
         }
     }
 }
 
 impl<T> Slab<T> {
+    /// Live entries.
+    #[inline]
+    pub(crate) fn len(&self) -> u32 {
+        self.live
+    }
+
     /// Slots ever used (live or free).
     #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {
@@ -99,6 +108,7 @@ impl<T> Slab<T> {
     /// a fresh slot) and returns its id. Inlined so the entry is written straight into the slot.
     #[inline(always)]
     pub(crate) fn insert_with(&mut self, make: impl FnOnce(Option<&T>) -> T) -> Id<T> {
+        self.live += 1;
         match self.free.pop() {
             Some(i) => {
                 let slot = &mut self.slots[i as usize];
@@ -132,6 +142,7 @@ impl<T> Slab<T> {
         slot.live = false;
         slot.gen = slot.gen.wrapping_add(1);
         self.free.push(id.raw);
+        self.live -= 1;
         true
     }
 

@@ -95,6 +95,12 @@ impl World {
         self.run.trace = on;
         self
     }
+    /// Stop once more than `n` tasks, calls and messages are pending at once (see
+    /// `RunSettings::pending_limit`).
+    pub fn pending_limit(mut self, n: u64) -> World {
+        self.run.pending_limit = n;
+        self
+    }
     /// Retain only about the last `n` records (see `RunSettings::trace_limit`).
     pub fn trace_limit(mut self, n: u32) -> World {
         self.run.trace_limit = Some(n);
@@ -113,6 +119,12 @@ pub struct RunSettings {
     pub duration: SimTime,
     /// Stop with `StopReason::EventBudgetExhausted` after this many events (guards retry storms).
     pub event_budget: u64,
+    /// Stop with `StopReason::PendingLimit` when more than this many tasks, calls and messages
+    /// (on the wire or stored in mailboxes) are pending at once: what the run holds in memory
+    /// besides its trace. Guards a small scenario with a huge load (a client at a million
+    /// requests a second into hour-long work) from filling memory.
+    #[serde(default = "default_pending_limit")]
+    pub pending_limit: u64,
     /// Record the trace (on by default). Metrics are kept either way.
     pub trace: bool,
     /// Retain at most about this many most recent records (`None`: keep every record). Older
@@ -124,11 +136,18 @@ pub struct RunSettings {
     pub series_interval: Option<SimTime>,
 }
 
+/// About 150 MB of tasks, calls and messages: far above any scenario meant to be read, far below
+/// what a browser tab can hold.
+fn default_pending_limit() -> u64 {
+    1_000_000
+}
+
 impl Default for RunSettings {
     fn default() -> RunSettings {
         RunSettings {
             duration: SimTime::from_secs(60),
             event_budget: 10_000_000,
+            pending_limit: default_pending_limit(),
             trace: true,
             trace_limit: None,
             series_interval: None,

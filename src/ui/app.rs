@@ -70,6 +70,7 @@ fn finish_reason(state: &State) -> Option<&'static str> {
         Some(StopReason::Finished { .. }) => Some("finished"),
         Some(StopReason::Idle { .. }) => Some("idle"),
         Some(StopReason::EventBudgetExhausted { .. }) => Some("event-budget"),
+        Some(StopReason::PendingLimit { .. }) => Some("pending-limit"),
         None if c.records >= TRACE_LIMIT => Some("trace-limit"),
         None => None,
     }
@@ -617,7 +618,10 @@ fn status_line(state: &State) -> (&'static str, String) {
             "idle",
             format!("Finished at {} · {counts}", fmt::clock(c.now)),
         ),
-        (Mode::Paused, Some(stop @ StopReason::EventBudgetExhausted { .. })) => {
+        (
+            Mode::Paused,
+            Some(stop @ (StopReason::EventBudgetExhausted { .. } | StopReason::PendingLimit { .. })),
+        ) => {
             ("error", format!("Stopped: {stop} · {counts}"))
         }
         (Mode::Paused, Some(StopReason::Idle { .. })) => {

@@ -68,6 +68,12 @@ impl Brokers {
         }
     }
 
+    /// Messages stored in every mailbox (waiting or delivered, not yet acked).
+    #[inline]
+    pub(crate) fn stored_count(&self) -> u32 {
+        self.stored.len()
+    }
+
     /// Messages waiting in mailbox `m`, and delivered but not yet acked.
     pub(crate) fn depth(&self, m: usize) -> (u32, u32) {
         let rt = &self.mailboxes[m];

@@ -61,6 +61,12 @@ pub(crate) struct Calls {
 }
 
 impl Calls {
+    /// Outstanding calls.
+    #[inline]
+    pub(crate) fn len(&self) -> u32 {
+        self.calls.len()
+    }
+
     /// The list of task-owned calls matches a scan of every slot (tests only).
     #[cfg(test)]
     pub(crate) fn check_task_calls(&self) -> Result<(), String> {

@@ -142,6 +142,7 @@ impl Sim {
             seed,
             duration: run.duration,
             budget: run.event_budget,
+            pending_limit: run.pending_limit,
             tracing: run.trace,
             trace_limit: run.trace_limit,
         };
@@ -201,6 +202,7 @@ impl Sim {
         let first = self.k.next_record();
         let event = self.handle(ev);
         self.run_runnable();
+        self.k.check_pending(self.pending());
         Some(StepInfo {
             time: self.k.now(),
             event,
@@ -240,6 +242,15 @@ impl Sim {
         self.k.stop().unwrap_or(StopReason::Finished {
             at: self.k.duration(),
         })
+    }
+
+    /// Tasks, calls and messages (on the wire or stored) held now.
+    #[inline]
+    fn pending(&self) -> u64 {
+        u64::from(self.services.task_count())
+            + u64::from(self.calls.len())
+            + u64::from(self.net.in_flight())
+            + u64::from(self.brokers.stored_count())
     }
 
     // ----- registration ----------------------------------------------------------------------------

@@ -107,6 +107,12 @@ impl Services {
         self.tasks.is_current(t, gen)
     }
 
+    /// Live tasks.
+    #[inline]
+    pub(crate) fn task_count(&self) -> u32 {
+        self.tasks.len()
+    }
+
     /// The task at `t` (live or not: the caller knows it is).
     pub(crate) fn task(&self, t: Id<Task>) -> &Task {
         &self.tasks[t]

@@ -40,6 +40,13 @@ pub enum StopReason {
         /// Time of the last event.
         at: SimTime,
     },
+    /// More tasks, calls and messages were pending at once than `RunSettings::pending_limit`.
+    PendingLimit {
+        /// The limit.
+        limit: u64,
+        /// When it was passed.
+        at: SimTime,
+    },
 }
 
 impl std::fmt::Display for StopReason {
@@ -51,6 +58,10 @@ impl std::fmt::Display for StopReason {
                 "event budget of {budget} events exhausted (runaway retries?)"
             ),
             StopReason::Idle { at } => write!(f, "idle since {at}: nothing left to happen"),
+            StopReason::PendingLimit { limit, at } => write!(
+                f,
+                "stopped at {at}: over {limit} tasks, calls and messages pending at once (a load far beyond what the services can handle?)"
+            ),
         }
     }
 }
@@ -111,6 +122,7 @@ pub(crate) struct Kernel {
     immediate: VecDeque<Packed>,
     duration: SimTime,
     budget: u64,
+    pending_limit: u64,
     seed: u64,
     tracing: bool,
     stop: Option<StopReason>,
@@ -126,6 +138,7 @@ pub(crate) struct KernelSettings {
     pub seed: u64,
     pub duration: SimTime,
     pub budget: u64,
+    pub pending_limit: u64,
     pub tracing: bool,
     pub trace_limit: Option<u32>,
 }
@@ -140,6 +153,7 @@ impl Kernel {
             immediate: VecDeque::new(),
             duration: s.duration,
             budget: s.budget,
+            pending_limit: s.pending_limit,
             seed: s.seed,
             tracing: s.tracing,
             stop: None,
@@ -249,6 +263,17 @@ impl Kernel {
         self.events += 1;
         self.metrics.totals.events = self.events;
         Some(ev)
+    }
+
+    /// Stop the run if `pending` (tasks, calls and messages held now) is over the limit.
+    #[inline]
+    pub(crate) fn check_pending(&mut self, pending: u64) {
+        if pending > self.pending_limit && self.stop.is_none() {
+            self.stop = Some(StopReason::PendingLimit {
+                limit: self.pending_limit,
+                at: self.now,
+            });
+        }
     }
 
     /// After every event due by `limit` (capped at the duration) has run: move the clock to the
