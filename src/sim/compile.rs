@@ -4,6 +4,7 @@
 
 use crate::sim::dist::Dist;
 use crate::sim::protocol::Protocol;
+use crate::sim::slab::Id;
 use crate::sim::time::SimTime;
 use crate::sim::trace::{NameId, NodeId};
 use crate::sim::world::{
@@ -165,6 +166,17 @@ pub struct NodeInfo {
 
 pub(crate) type StepRange = (u32, u32);
 
+/// Typed indices into the `Program`'s tables.
+pub(crate) type ServiceId = Id<ServiceP>;
+pub(crate) type EndpointId = Id<EndpointP>;
+pub(crate) type ConsumerId = Id<ConsumerP>;
+pub(crate) type CallId = Id<CallSpec>;
+pub(crate) type EdgeId = Id<EdgeP>;
+pub(crate) type MailboxId = Id<MailboxP>;
+pub(crate) type TopicId = Id<TopicP>;
+pub(crate) type ClientId = Id<ClientP>;
+pub(crate) type FaultId = Id<FaultP>;
+
 #[derive(Clone, Debug)]
 pub(crate) struct ServiceP {
     pub node: NodeId,
@@ -174,7 +186,7 @@ pub(crate) struct ServiceP {
 
 #[derive(Clone, Debug)]
 pub(crate) struct EndpointP {
-    pub service: u32,
+    pub service: ServiceId,
     pub node: NodeId,
     pub name: NameId,
     pub protocol: Protocol,
@@ -183,9 +195,9 @@ pub(crate) struct EndpointP {
 
 #[derive(Clone, Debug)]
 pub(crate) struct ConsumerP {
-    pub service: u32,
+    pub service: ServiceId,
     pub node: NodeId,
-    pub mailbox: u32,
+    pub mailbox: MailboxId,
     pub concurrency: u32,
     pub steps: StepRange,
 }
@@ -193,18 +205,18 @@ pub(crate) struct ConsumerP {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum StepP {
     Work(Dist),
-    Call(u32),
+    Call(CallId),
     Parallel {
         first: u32,
         count: u32,
     },
     Publish {
-        topic: u32,
+        topic: TopicId,
         label: NameId,
         attrs: u32,
     },
     Enqueue {
-        mailbox: u32,
+        mailbox: MailboxId,
         label: NameId,
     },
     Reply(Status),
@@ -218,13 +230,13 @@ pub(crate) enum StepP {
 
 #[derive(Clone, Debug)]
 pub(crate) struct CallSpec {
-    pub endpoint: u32,
+    pub endpoint: EndpointId,
     pub callee: NodeId,
     pub protocol: Protocol,
     pub name: NameId,
     pub timeout: SimTime,
     pub retry: RetryPolicy,
-    pub edge: Option<u32>,
+    pub edge: Option<EdgeId>,
     pub on_error: OnError,
 }
 
@@ -245,22 +257,22 @@ pub(crate) struct MailboxP {
     pub overflow: Overflow,
     pub visibility: SimTime,
     pub max_attempts: u32,
-    pub dlq: Option<u32>,
+    pub dlq: Option<MailboxId>,
     pub filter: Option<(NameId, NameId)>,
-    pub consumers: Vec<u32>,
+    pub consumers: Vec<ConsumerId>,
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct TopicP {
     pub node: NodeId,
     pub name: NameId,
-    pub subscriptions: Vec<u32>,
+    pub subscriptions: Vec<MailboxId>,
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct ClientP {
     pub node: NodeId,
-    pub call: u32,
+    pub call: CallId,
     pub rate: f64,
     pub arrival: Arrival,
     pub start: SimTime,
@@ -283,13 +295,13 @@ pub(crate) struct NetworkP {
 
 #[derive(Clone, Debug)]
 pub(crate) enum FaultKindP {
-    Crash(u32),
+    Crash(ServiceId),
     LatencySpike {
         link: Option<(u32, u32)>,
         extra: SimTime,
     },
     ErrorSpike {
-        service: u32,
+        service: ServiceId,
         p: f64,
     },
     Partition {
@@ -328,7 +340,7 @@ pub(crate) struct Program {
     pub network: NetworkP,
     pub faults: Vec<FaultP>,
     /// Which endpoints each service serves (for metrics/UI).
-    pub service_consumers: Vec<Vec<u32>>,
+    pub service_consumers: Vec<Vec<ConsumerId>>,
 }
 
 /// Ordered link key: the unordered pair as (smaller, larger).
@@ -594,7 +606,7 @@ impl<'w> Compiler<'w> {
                 let id = to_u32(self.prog.endpoints.len(), "endpoints")?;
                 self.endpoint_ids.insert(key, id);
                 self.prog.endpoints.push(EndpointP {
-                    service: si as u32,
+                    service: Id::new(si as u32),
                     node: self.prog.services[si].node,
                     name,
                     protocol: if matches!(e.route, Route::Rpc { .. }) {
@@ -609,10 +621,11 @@ impl<'w> Compiler<'w> {
         Ok(())
     }
 
-    fn queue_ref(&self, name: &str, at: &str) -> Result<u32, WorldError> {
+    fn queue_ref(&self, name: &str, at: &str) -> Result<MailboxId, WorldError> {
         self.queue_ids
             .get(name)
             .copied()
+            .map(Id::new)
             .ok_or_else(|| WorldError::UnknownQueue {
                 name: name.to_string(),
                 at: at.to_string(),
@@ -693,7 +706,7 @@ impl<'w> Compiler<'w> {
                 let name = self.intern(&full)?;
                 let idx = to_u32(self.prog.mailboxes.len(), "subscriptions")?;
                 self.sub_ids.insert((ti as u32, s.name.clone()), idx);
-                subs.push(idx);
+                subs.push(Id::new(idx));
                 self.prog.mailboxes.push(MailboxP {
                     node,
                     name,
@@ -716,7 +729,12 @@ impl<'w> Compiler<'w> {
         Ok(())
     }
 
-    fn compile_call(&mut self, call: &Call, caller: NodeId, at: &str) -> Result<u32, WorldError> {
+    fn compile_call(
+        &mut self,
+        call: &Call,
+        caller: NodeId,
+        at: &str,
+    ) -> Result<CallId, WorldError> {
         let svc_name = call.target.service();
         let svc = self.service_ref(svc_name, at)?;
         let route = target_route(&call.target);
@@ -760,7 +778,7 @@ impl<'w> Compiler<'w> {
         }
         let ep = &self.prog.endpoints[endpoint as usize];
         let spec = CallSpec {
-            endpoint,
+            endpoint: Id::new(endpoint),
             callee: ep.node,
             protocol: ep.protocol,
             name: ep.name,
@@ -776,7 +794,7 @@ impl<'w> Compiler<'w> {
         let id = to_u32(self.prog.calls.len(), "calls")?;
         self.prog.calls.push(spec);
         self.call_edges.push(key);
-        Ok(id)
+        Ok(Id::new(id))
     }
 
     fn compile_handler(
@@ -827,7 +845,7 @@ impl<'w> Compiler<'w> {
                     let a = to_u32(self.prog.attrs.len(), "attribute sets")?;
                     self.prog.attrs.push(attrs);
                     StepP::Publish {
-                        topic: t,
+                        topic: Id::new(t),
                         label: self.intern(message)?,
                         attrs: a,
                     }
@@ -904,7 +922,7 @@ impl<'w> Compiler<'w> {
                                 subscription: subscription.clone(),
                                 at,
                             })?;
-                        (m, format!("{topic}/{subscription}"))
+                        (Id::new(m), format!("{topic}/{subscription}"))
                     }
                 };
                 let at = format!("service {}, consumer of {what}", s.name);
@@ -914,14 +932,14 @@ impl<'w> Compiler<'w> {
                 let steps = self.compile_handler(&c.handler, si, true, &at)?;
                 let id = to_u32(self.prog.consumers.len(), "consumers")?;
                 self.prog.consumers.push(ConsumerP {
-                    service: si as u32,
+                    service: Id::new(si as u32),
                     node: self.prog.services[si].node,
                     mailbox,
                     concurrency: c.concurrency,
                     steps,
                 });
-                self.prog.mailboxes[mailbox as usize].consumers.push(id);
-                self.prog.service_consumers[si].push(id);
+                self.prog.mailboxes[mailbox].consumers.push(Id::new(id));
+                self.prog.service_consumers[si].push(Id::new(id));
             }
         }
         Ok(())
@@ -1003,7 +1021,7 @@ impl<'w> Compiler<'w> {
             };
             let (kind, text) = match &f.kind {
                 FaultKind::Crash { service } => (
-                    FaultKindP::Crash(self.service_ref(service, &at)?),
+                    FaultKindP::Crash(Id::new(self.service_ref(service, &at)?)),
                     format!("crash {service}"),
                 ),
                 FaultKind::LatencySpike { link, extra } => (
@@ -1020,7 +1038,7 @@ impl<'w> Compiler<'w> {
                     check_prob(*probability, &at, "error probability")?;
                     (
                         FaultKindP::ErrorSpike {
-                            service: self.service_ref(service, &at)?,
+                            service: Id::new(self.service_ref(service, &at)?),
                             p: *probability,
                         },
                         format!("errors {service} {probability}"),
@@ -1084,7 +1102,7 @@ impl<'w> Compiler<'w> {
                     policy: *policy,
                 });
             }
-            self.prog.calls[ci].edge = Some(edge);
+            self.prog.calls[ci].edge = Some(Id::new(edge));
         }
         Ok(())
     }

@@ -185,6 +185,30 @@ impl<T> Slab<T> {
     }
 }
 
+impl<T> Id<T> {
+    /// The number as an index into a table of `T` (or a per-`T` metrics table).
+    #[inline(always)]
+    pub(crate) const fn ix(self) -> usize {
+        self.raw as usize
+    }
+}
+
+/// A table of `T` (the compiled world's services, mailboxes, …) is indexed by `Id<T>`.
+impl<T> Index<Id<T>> for Vec<T> {
+    type Output = T;
+    #[inline(always)]
+    fn index(&self, id: Id<T>) -> &T {
+        &self[id.raw as usize]
+    }
+}
+
+impl<T> IndexMut<Id<T>> for Vec<T> {
+    #[inline(always)]
+    fn index_mut(&mut self, id: Id<T>) -> &mut T {
+        &mut self[id.raw as usize]
+    }
+}
+
 impl<T> Index<Id<T>> for Slab<T> {
     type Output = T;
     #[inline(always)]

@@ -10,8 +10,9 @@
 //! ```
 
 use super::{EventKind, Sim};
-use crate::sim::compile::Program;
+use crate::sim::compile::{EdgeId, Program};
 use crate::sim::kernel::Event;
+use crate::sim::slab::Id;
 use crate::sim::time::SimTime;
 use crate::sim::trace::{BreakerState, Kind, NameId, Outcome, Record, RecordId, TraceId};
 use std::collections::VecDeque;
@@ -59,8 +60,8 @@ impl Breakers {
     }
 
     /// A probe's call ended without reporting an outcome (its owner is gone).
-    pub(crate) fn release_probe(&mut self, e: u32) {
-        let b = &mut self.rt[e as usize];
+    pub(crate) fn release_probe(&mut self, e: EdgeId) {
+        let b = &mut self.rt[e.ix()];
         b.probes = b.probes.saturating_sub(1);
     }
 }
@@ -80,7 +81,7 @@ pub(crate) enum Admission {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BreakerEv {
     /// The cooldown of the breaker's `gen`-th opening ended.
-    HalfOpen { edge: u32, gen: u32 },
+    HalfOpen { edge: EdgeId, gen: u32 },
 }
 
 impl Event for BreakerEv {
@@ -88,12 +89,15 @@ impl Event for BreakerEv {
     #[inline(always)]
     fn pack(self) -> (u8, u32, u32, u32) {
         match self {
-            BreakerEv::HalfOpen { edge, gen } => (0, edge, gen, 0),
+            BreakerEv::HalfOpen { edge, gen } => (0, edge.raw(), gen, 0),
         }
     }
     #[inline(always)]
     fn unpack(_: u8, x: u32, y: u32, _: u32) -> BreakerEv {
-        BreakerEv::HalfOpen { edge: x, gen: y }
+        BreakerEv::HalfOpen {
+            edge: Id::new(x),
+            gen: y,
+        }
     }
 }
 
@@ -108,9 +112,9 @@ impl Sim {
     }
 
     /// Ask edge `e`'s breaker to let an attempt through.
-    pub(crate) fn breaker_admit(&mut self, e: u32) -> Admission {
-        let probes_allowed = self.prog.edges[e as usize].policy.half_open_probes;
-        let b = &mut self.breakers.rt[e as usize];
+    pub(crate) fn breaker_admit(&mut self, e: EdgeId) -> Admission {
+        let probes_allowed = self.prog.edges[e.ix()].policy.half_open_probes;
+        let b = &mut self.breakers.rt[e.ix()];
         match b.state {
             BreakerState::Closed => Admission::Closed,
             BreakerState::Open => Admission::Refused,
@@ -127,12 +131,12 @@ impl Sim {
 
     fn breaker_record(
         &mut self,
-        edge: u32,
+        edge: EdgeId,
         state: BreakerState,
         trace: TraceId,
         cause: Option<RecordId>,
     ) {
-        let e = &self.prog.edges[edge as usize];
+        let e = &self.prog.edges[edge.ix()];
         let (from, to, name) = (e.from, e.to, e.name);
         let now = self.k.now();
         self.k.emit(Record {
@@ -152,9 +156,9 @@ impl Sim {
         });
     }
 
-    fn breaker_open(&mut self, edge: u32, trace: TraceId, cause: Option<RecordId>) {
-        let cooldown = self.prog.edges[edge as usize].policy.cooldown;
-        let b = &mut self.breakers.rt[edge as usize];
+    fn breaker_open(&mut self, edge: EdgeId, trace: TraceId, cause: Option<RecordId>) {
+        let cooldown = self.prog.edges[edge.ix()].policy.cooldown;
+        let b = &mut self.breakers.rt[edge.ix()];
         b.state = BreakerState::Open;
         b.gen = b.gen.wrapping_add(1);
         b.window.clear();
@@ -167,8 +171,8 @@ impl Sim {
         self.k.schedule(at, BreakerEv::HalfOpen { edge, gen });
     }
 
-    fn half_open(&mut self, edge: u32, gen: u32) {
-        let b = &mut self.breakers.rt[edge as usize];
+    fn half_open(&mut self, edge: EdgeId, gen: u32) {
+        let b = &mut self.breakers.rt[edge.ix()];
         if b.gen != gen || b.state != BreakerState::Open {
             return;
         }
@@ -183,15 +187,15 @@ impl Sim {
     /// the transition's record.
     pub(crate) fn breaker_feedback(
         &mut self,
-        edge: u32,
+        edge: EdgeId,
         probe: bool,
         trace: TraceId,
         cause: Option<RecordId>,
         ok: bool,
     ) {
-        let policy = self.prog.edges[edge as usize].policy;
+        let policy = self.prog.edges[edge.ix()].policy;
         let now = self.k.now();
-        let b = &mut self.breakers.rt[edge as usize];
+        let b = &mut self.breakers.rt[edge.ix()];
         match b.state {
             BreakerState::Closed => {
                 b.window.push_back((now, !ok));

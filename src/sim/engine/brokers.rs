@@ -13,7 +13,7 @@
 use super::net::Msg;
 use super::services::{Origin, Task};
 use super::{EventKind, Sim};
-use crate::sim::compile::Program;
+use crate::sim::compile::{ConsumerId, MailboxId, Program, ServiceId, TopicId};
 use crate::sim::kernel::{Event, Hop};
 use crate::sim::protocol::{sat16, Failure};
 use crate::sim::slab::{Id, Slab};
@@ -47,7 +47,7 @@ pub(crate) struct Stored {
     /// The record that put it here (enqueue, fanout or dead-letter).
     cause: Option<RecordId>,
     delivered_at: SimTime,
-    consumer: u32,
+    consumer: ConsumerId,
 }
 
 /// Every mailbox, the messages they hold, and how busy each consumer is.
@@ -86,7 +86,7 @@ impl Brokers {
 pub(crate) enum BrokerEv {
     /// A delivery's visibility timeout / ack deadline fired.
     Visibility {
-        mailbox: u32,
+        mailbox: MailboxId,
         slot: Id<Stored>,
         delivery: u32,
     },
@@ -101,13 +101,13 @@ impl Event for BrokerEv {
                 mailbox,
                 slot,
                 delivery,
-            } => (0, mailbox, slot.raw(), delivery),
+            } => (0, mailbox.raw(), slot.raw(), delivery),
         }
     }
     #[inline(always)]
     fn unpack(_: u8, x: u32, y: u32, z: u32) -> BrokerEv {
         BrokerEv::Visibility {
-            mailbox: x,
+            mailbox: Id::new(x),
             slot: Id::new(y),
             delivery: z,
         }
@@ -121,26 +121,26 @@ pub(crate) enum BrokerMsg {
     Enqueue {
         task: Id<Task>,
         gen: u32,
-        mailbox: u32,
+        mailbox: MailboxId,
     },
     /// A producing task's message to a topic, with its attribute set.
     Publish {
         task: Id<Task>,
         gen: u32,
-        topic: u32,
+        topic: TopicId,
         attrs: u32,
     },
     /// A delivery to a consumer, sent in the consuming service's `epoch`-th life.
     Deliver {
-        mailbox: u32,
+        mailbox: MailboxId,
         slot: Id<Stored>,
         delivery: u32,
-        consumer: u32,
+        consumer: ConsumerId,
         epoch: u32,
     },
     /// A consumer's ack or nack of a delivery.
     Ack {
-        mailbox: u32,
+        mailbox: MailboxId,
         slot: Id<Stored>,
         delivery: u32,
         nack: bool,
@@ -196,32 +196,32 @@ impl Sim {
     }
 
     /// The service's consumers lost everything they were handling (it crashed).
-    pub(crate) fn consumers_crashed(&mut self, s: u32) {
-        for &c in self.prog.service_consumers[s as usize].iter() {
-            self.brokers.consumer_busy[c as usize] = 0;
+    pub(crate) fn consumers_crashed(&mut self, s: ServiceId) {
+        for &c in self.prog.service_consumers[s.ix()].iter() {
+            self.brokers.consumer_busy[c.ix()] = 0;
         }
     }
 
     /// A consumer finished a delivery of mailbox `m`: it may take the next one.
-    pub(crate) fn consumer_finished(&mut self, consumer: u32, m: u32) {
-        let b = &mut self.brokers.consumer_busy[consumer as usize];
+    pub(crate) fn consumer_finished(&mut self, consumer: ConsumerId, m: MailboxId) {
+        let b = &mut self.brokers.consumer_busy[consumer.ix()];
         *b = b.saturating_sub(1);
         self.try_dispatch(m);
     }
 
-    pub(crate) fn touch_mailbox(&mut self, m: u32) {
-        let rt = &self.brokers.mailboxes[m as usize];
+    pub(crate) fn touch_mailbox(&mut self, m: MailboxId) {
+        let rt = &self.brokers.mailboxes[m.ix()];
         let (depth, inf) = (rt.ready.len() as u32, rt.in_flight);
         let now = self.k.now();
-        let mm = &mut self.k.metrics_mut().mailboxes[m as usize];
+        let mm = &mut self.k.metrics_mut().mailboxes[m.ix()];
         mm.depth.set(now, u64::from(depth));
         mm.in_flight.set(now, u64::from(inf));
         mm.series.update(now, depth, inf);
     }
 
-    fn admit(&self, m: u32) -> Admit {
-        let p = &self.prog.mailboxes[m as usize];
-        let rt = &self.brokers.mailboxes[m as usize];
+    fn admit(&self, m: MailboxId) -> Admit {
+        let p = &self.prog.mailboxes[m.ix()];
+        let rt = &self.brokers.mailboxes[m.ix()];
         if rt.stored < p.capacity {
             Admit::Accept
         } else {
@@ -235,7 +235,7 @@ impl Sim {
     /// Store a message at the back of `m` (reusing `slot` when moving a dead letter).
     fn store(
         &mut self,
-        m: u32,
+        m: MailboxId,
         slot: Option<Id<Stored>>,
         label: NameId,
         trace: TraceId,
@@ -249,7 +249,7 @@ impl Sim {
             trace,
             cause: Some(cause),
             delivered_at: SimTime::ZERO,
-            consumer: 0,
+            consumer: Id::new(0),
         };
         let stored = &mut self.brokers.stored;
         let slot = match slot {
@@ -260,10 +260,10 @@ impl Sim {
             }
             None => stored.insert_with(|old| fresh(old.map_or(0, |o| o.delivery))),
         };
-        let rt = &mut self.brokers.mailboxes[m as usize];
+        let rt = &mut self.brokers.mailboxes[m.ix()];
         rt.ready.push_back(slot);
         rt.stored += 1;
-        self.k.metrics_mut().mailboxes[m as usize].accepted += 1;
+        self.k.metrics_mut().mailboxes[m.ix()].accepted += 1;
     }
 
     fn free_stored_slot(&mut self, slot: Id<Stored>) {
@@ -273,15 +273,15 @@ impl Sim {
     }
 
     /// Drop-oldest overflow: discard the oldest waiting message.
-    fn evict_oldest(&mut self, m: u32) {
-        let Some(slot) = self.brokers.mailboxes[m as usize].ready.pop_front() else {
+    fn evict_oldest(&mut self, m: MailboxId) {
+        let Some(slot) = self.brokers.mailboxes[m.ix()].ready.pop_front() else {
             return;
         };
-        self.brokers.mailboxes[m as usize].stored =
-            self.brokers.mailboxes[m as usize].stored.saturating_sub(1);
-        self.k.metrics_mut().mailboxes[m as usize].evicted += 1;
+        self.brokers.mailboxes[m.ix()].stored =
+            self.brokers.mailboxes[m.ix()].stored.saturating_sub(1);
+        self.k.metrics_mut().mailboxes[m.ix()].evicted += 1;
         let st = self.brokers.stored[slot];
-        let p = &self.prog.mailboxes[m as usize];
+        let p = &self.prog.mailboxes[m.ix()];
         let hop = Hop {
             kind: Kind::Discard,
             from: p.node,
@@ -303,8 +303,8 @@ impl Sim {
     }
 
     /// Hand waiting messages to consumers with free slots, round-robin, oldest first.
-    pub(crate) fn try_dispatch(&mut self, m: u32) {
-        let mi = m as usize;
+    pub(crate) fn try_dispatch(&mut self, m: MailboxId) {
+        let mi = m.ix();
         let n = self.prog.mailboxes[mi].consumers.len() as u32;
         let mut changed = false;
         while n > 0 && !self.brokers.mailboxes[mi].ready.is_empty() {
@@ -312,9 +312,9 @@ impl Sim {
             let mut pick = None;
             for k in 0..n {
                 let ci = self.prog.mailboxes[mi].consumers[((rr + k) % n) as usize];
-                let cp = &self.prog.consumers[ci as usize];
+                let cp = &self.prog.consumers[ci.ix()];
                 if !self.faults.crashed(cp.service)
-                    && self.brokers.consumer_busy[ci as usize] < cp.concurrency
+                    && self.brokers.consumer_busy[ci.ix()] < cp.concurrency
                 {
                     pick = Some((k, ci));
                     break;
@@ -328,7 +328,7 @@ impl Sim {
             rt.rr = (rr + k + 1) % n;
             let slot = rt.ready.pop_front().expect("checked non-empty");
             rt.in_flight += 1;
-            self.brokers.consumer_busy[ci as usize] += 1;
+            self.brokers.consumer_busy[ci.ix()] += 1;
             let st = &mut self.brokers.stored[slot];
             st.in_flight = true;
             st.attempts = st.attempts.saturating_add(1);
@@ -338,7 +338,7 @@ impl Sim {
             let st = *st;
             self.k.metrics_mut().mailboxes[mi].deliveries += 1;
             let p = &self.prog.mailboxes[mi];
-            let cp = &self.prog.consumers[ci as usize];
+            let cp = &self.prog.consumers[ci.ix()];
             let hop = Hop {
                 kind: if p.is_subscription {
                     Kind::SubscriptionDeliver
@@ -385,7 +385,7 @@ impl Sim {
         doom: Option<DropReason>,
         task: Id<Task>,
         gen: u32,
-        m: u32,
+        m: MailboxId,
     ) {
         if let Some(reason) = doom {
             self.producer_message_lost(msg, reason, task, gen);
@@ -400,7 +400,7 @@ impl Sim {
                     Outcome::Rejected(RejectReason::QueueFull),
                     false,
                 );
-                self.k.metrics_mut().mailboxes[m as usize].rejected += 1;
+                self.k.metrics_mut().mailboxes[m.ix()].rejected += 1;
                 self.producer_done(task, gen, Err(Failure::Overloaded));
             }
             admit @ (Admit::Accept | Admit::EvictOldest) => {
@@ -431,7 +431,7 @@ impl Sim {
         doom: Option<DropReason>,
         task: Id<Task>,
         gen: u32,
-        topic: u32,
+        topic: TopicId,
         attrs: u32,
     ) {
         if let Some(reason) = doom {
@@ -441,14 +441,14 @@ impl Sim {
         let rec = self
             .k
             .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, false);
-        let tnode = self.prog.topics[topic as usize].node;
-        let nsubs = self.prog.topics[topic as usize].subscriptions.len();
+        let tnode = self.prog.topics[topic.ix()].node;
+        let nsubs = self.prog.topics[topic.ix()].subscriptions.len();
         for i in 0..nsubs {
-            let m = self.prog.topics[topic as usize].subscriptions[i];
-            let p = &self.prog.mailboxes[m as usize];
+            let m = self.prog.topics[topic.ix()].subscriptions[i];
+            let p = &self.prog.mailboxes[m.ix()];
             if let Some(f) = p.filter {
                 if !self.prog.attrs[attrs as usize].contains(&f) {
-                    self.k.metrics_mut().mailboxes[m as usize].filtered += 1;
+                    self.k.metrics_mut().mailboxes[m.ix()].filtered += 1;
                     continue;
                 }
             }
@@ -471,7 +471,7 @@ impl Sim {
                         Outcome::Rejected(RejectReason::QueueFull),
                         false,
                     );
-                    self.k.metrics_mut().mailboxes[m as usize].rejected += 1;
+                    self.k.metrics_mut().mailboxes[m.ix()].rejected += 1;
                 }
                 admit @ (Admit::Accept | Admit::EvictOldest) => {
                     let r = self
@@ -494,20 +494,20 @@ impl Sim {
         &mut self,
         msg: &Msg,
         doom: Option<DropReason>,
-        m: u32,
+        m: MailboxId,
         slot: Id<Stored>,
         delivery: u32,
-        consumer: u32,
+        consumer: ConsumerId,
         epoch: u32,
     ) {
-        let cp = &self.prog.consumers[consumer as usize];
+        let cp = &self.prog.consumers[consumer.ix()];
         let (svc, steps) = (cp.service, cp.steps);
         let same_life = self.services.epoch(svc) == epoch;
         let doom = doom.or((!same_life).then_some(DropReason::Crashed));
         if let Some(reason) = doom {
             self.emit_dropped(msg, reason);
             if same_life {
-                let b = &mut self.brokers.consumer_busy[consumer as usize];
+                let b = &mut self.brokers.consumer_busy[consumer.ix()];
                 *b = b.saturating_sub(1);
                 self.try_dispatch(m);
             }
@@ -516,8 +516,8 @@ impl Sim {
         let rec = self
             .k
             .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, false);
-        self.k.metrics_mut().consumers[consumer as usize].delivered += 1;
-        let name = self.prog.mailboxes[m as usize].name;
+        self.k.metrics_mut().consumers[consumer.ix()].delivered += 1;
+        let name = self.prog.mailboxes[m.ix()].name;
         let t = self.new_task(Task {
             started: false,
             replied: false,
@@ -562,8 +562,8 @@ impl Sim {
         if !self.services.mark_settled(t) {
             return;
         }
-        let p = &self.prog.mailboxes[mailbox as usize];
-        let cp = &self.prog.consumers[consumer as usize];
+        let p = &self.prog.mailboxes[mailbox.ix()];
+        let cp = &self.prog.consumers[consumer.ix()];
         let hop = Hop {
             kind: if nack { Kind::Nack } else { Kind::Ack },
             from: cp.node,
@@ -574,7 +574,7 @@ impl Sim {
             cause: task.cause,
             attempt,
         };
-        let cm = &mut self.k.metrics_mut().consumers[consumer as usize];
+        let cm = &mut self.k.metrics_mut().consumers[consumer.ix()];
         if nack {
             cm.nacked += 1;
         } else {
@@ -598,15 +598,15 @@ impl Sim {
             .is_some_and(|s| s.in_flight && s.delivery == delivery)
     }
 
-    fn out_of_attempts(&self, m: u32, slot: Id<Stored>) -> bool {
-        self.brokers.stored[slot].attempts >= self.prog.mailboxes[m as usize].max_attempts
+    fn out_of_attempts(&self, m: MailboxId, slot: Id<Stored>) -> bool {
+        self.brokers.stored[slot].attempts >= self.prog.mailboxes[m.ix()].max_attempts
     }
 
     fn ack_arrived(
         &mut self,
         msg: &Msg,
         doom: Option<DropReason>,
-        m: u32,
+        m: MailboxId,
         slot: Id<Stored>,
         delivery: u32,
         nack: bool,
@@ -628,10 +628,10 @@ impl Sim {
         if !nack {
             self.k
                 .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, false);
-            let rt = &mut self.brokers.mailboxes[m as usize];
+            let rt = &mut self.brokers.mailboxes[m.ix()];
             rt.in_flight = rt.in_flight.saturating_sub(1);
             rt.stored = rt.stored.saturating_sub(1);
-            self.k.metrics_mut().mailboxes[m as usize].acked += 1;
+            self.k.metrics_mut().mailboxes[m.ix()].acked += 1;
             self.free_stored_slot(slot);
             self.touch_mailbox(m);
         } else {
@@ -648,7 +648,7 @@ impl Sim {
         }
     }
 
-    fn visibility_expired(&mut self, m: u32, slot: Id<Stored>, delivery: u32) {
+    fn visibility_expired(&mut self, m: MailboxId, slot: Id<Stored>, delivery: u32) {
         if !self.delivery_current(slot, delivery) {
             return;
         }
@@ -658,11 +658,11 @@ impl Sim {
         } else {
             Outcome::Redelivered
         };
-        let p = &self.prog.mailboxes[m as usize];
+        let p = &self.prog.mailboxes[m.ix()];
         let hop = Hop {
             kind: Kind::Timeout,
             from: p.node,
-            to: self.prog.consumers[st.consumer as usize].node,
+            to: self.prog.consumers[st.consumer.ix()].node,
             name: p.name,
             label: st.label,
             trace: st.trace,
@@ -677,26 +677,25 @@ impl Sim {
     }
 
     /// A delivery failed (nack or expiry): back to the front of the line, or dead-letter.
-    fn requeue_or_dead_letter(&mut self, m: u32, slot: Id<Stored>, cause: RecordId) {
-        self.brokers.mailboxes[m as usize].in_flight = self.brokers.mailboxes[m as usize]
-            .in_flight
-            .saturating_sub(1);
+    fn requeue_or_dead_letter(&mut self, m: MailboxId, slot: Id<Stored>, cause: RecordId) {
+        self.brokers.mailboxes[m.ix()].in_flight =
+            self.brokers.mailboxes[m.ix()].in_flight.saturating_sub(1);
         self.brokers.stored[slot].in_flight = false;
         if self.out_of_attempts(m, slot) {
             self.dead_letter(m, slot, cause);
         } else {
-            self.brokers.mailboxes[m as usize].ready.push_front(slot);
-            self.k.metrics_mut().mailboxes[m as usize].redeliveries += 1;
+            self.brokers.mailboxes[m.ix()].ready.push_front(slot);
+            self.k.metrics_mut().mailboxes[m.ix()].redeliveries += 1;
         }
         self.touch_mailbox(m);
     }
 
-    fn dead_letter(&mut self, m: u32, slot: Id<Stored>, cause: RecordId) {
-        self.brokers.mailboxes[m as usize].stored =
-            self.brokers.mailboxes[m as usize].stored.saturating_sub(1);
-        self.k.metrics_mut().mailboxes[m as usize].dead_letters += 1;
+    fn dead_letter(&mut self, m: MailboxId, slot: Id<Stored>, cause: RecordId) {
+        self.brokers.mailboxes[m.ix()].stored =
+            self.brokers.mailboxes[m.ix()].stored.saturating_sub(1);
+        self.k.metrics_mut().mailboxes[m.ix()].dead_letters += 1;
         let st = self.brokers.stored[slot];
-        let p = &self.prog.mailboxes[m as usize];
+        let p = &self.prog.mailboxes[m.ix()];
         let (from, dlq) = (p.node, p.dlq);
         let mut hop = Hop {
             kind: Kind::DeadLetter,
@@ -720,7 +719,7 @@ impl Sim {
                 self.free_stored_slot(slot);
             }
             Some(d) => {
-                let dp = &self.prog.mailboxes[d as usize];
+                let dp = &self.prog.mailboxes[d.ix()];
                 hop.to = dp.node;
                 hop.name = dp.name;
                 match self.admit(d) {
@@ -732,7 +731,7 @@ impl Sim {
                             Outcome::Dropped(DropReason::Overflow),
                             false,
                         );
-                        self.k.metrics_mut().mailboxes[d as usize].rejected += 1;
+                        self.k.metrics_mut().mailboxes[d.ix()].rejected += 1;
                         self.free_stored_slot(slot);
                     }
                     admit @ (Admit::Accept | Admit::EvictOldest) => {

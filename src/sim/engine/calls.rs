@@ -15,6 +15,7 @@ use super::breakers::Admission;
 use super::net::Msg;
 use super::services::Task;
 use super::{EventKind, Sim};
+use crate::sim::compile::{CallId, ClientId, EndpointId};
 use crate::sim::kernel::{Event, Hop};
 use crate::sim::protocol::{is_server_failure, is_success, status_outcome, Failure};
 use crate::sim::slab::{Id, Slab};
@@ -28,13 +29,13 @@ use crate::sim::world::Status;
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Owner {
     Task { task: Id<Task>, gen: u32 },
-    Client(u32),
+    Client(ClientId),
 }
 
 /// One outstanding call (all its attempts).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CallRt {
-    spec: u32,
+    spec: CallId,
     owner: Owner,
     caller: NodeId,
     trace: TraceId,
@@ -136,7 +137,7 @@ pub(crate) enum CallMsg {
     Request {
         call: Id<CallRt>,
         gen: u32,
-        endpoint: u32,
+        endpoint: EndpointId,
         deadline: SimTime,
     },
     /// The server's answer to an attempt.
@@ -165,7 +166,7 @@ impl Sim {
     /// deadline already passed), `None` if the owner must wait.
     pub(crate) fn start_call(
         &mut self,
-        spec: u32,
+        spec: CallId,
         owner: Owner,
         caller: NodeId,
         trace: TraceId,
@@ -210,7 +211,7 @@ impl Sim {
             }
         }
         if call.probe {
-            if let Some(edge) = self.prog.calls[call.spec as usize].edge {
+            if let Some(edge) = self.prog.calls[call.spec.ix()].edge {
                 self.breakers.release_probe(edge);
             }
         }
@@ -258,7 +259,7 @@ impl Sim {
     fn send_attempt(&mut self, c: Id<CallRt>) -> Result<(), Failure> {
         let now = self.k.now();
         let call = self.calls.calls[c];
-        let spec = &self.prog.calls[call.spec as usize];
+        let spec = &self.prog.calls[call.spec.ix()];
         let (protocol, callee, name, timeout, edge, endpoint) = (
             spec.protocol,
             spec.callee,
@@ -302,7 +303,7 @@ impl Sim {
                     );
                     self.calls.calls[c].cause = Some(rec);
                     if let Owner::Client(cl) = call.owner {
-                        self.k.metrics_mut().clients[cl as usize].breaker_rejections += 1;
+                        self.k.metrics_mut().clients[cl.ix()].breaker_rejections += 1;
                     }
                     return Err(Failure::BreakerOpen);
                 }
@@ -343,7 +344,7 @@ impl Sim {
     /// After a failed attempt: schedule a retry if the policy and the deadline allow.
     fn schedule_retry(&mut self, c: Id<CallRt>, f: Failure) -> bool {
         let call = self.calls.calls[c];
-        let r = self.prog.calls[call.spec as usize].retry;
+        let r = self.prog.calls[call.spec.ix()].retry;
         if !f.retryable() || u32::from(call.attempt) >= r.max_attempts {
             return false;
         }
@@ -364,7 +365,7 @@ impl Sim {
             return false;
         }
         if let Owner::Client(cl) = call.owner {
-            self.k.metrics_mut().clients[cl as usize].retries += 1;
+            self.k.metrics_mut().clients[cl.ix()].retries += 1;
         }
         let gen = self.calls.calls.gen(c);
         self.k.schedule(at, CallEv::Retry { call: c, gen });
@@ -440,7 +441,7 @@ impl Sim {
             return;
         }
         self.calls.calls[c].waiting = false;
-        let spec = &self.prog.calls[call.spec as usize];
+        let spec = &self.prog.calls[call.spec.ix()];
         let hop = Hop {
             kind: Kind::Timeout,
             from: spec.callee,
@@ -457,7 +458,7 @@ impl Sim {
             .emit_hop(&hop, call.sent, now, Outcome::Timeout, false);
         self.calls.calls[c].cause = Some(rec);
         if let Owner::Client(cl) = call.owner {
-            self.k.metrics_mut().clients[cl as usize].timeouts += 1;
+            self.k.metrics_mut().clients[cl.ix()].timeouts += 1;
         }
         self.attempt_feedback(c, false);
         if !self.schedule_retry(c, Failure::Timeout) {
@@ -481,7 +482,7 @@ impl Sim {
     /// Report an attempt's outcome to its edge's breaker, if it has one.
     fn attempt_feedback(&mut self, c: Id<CallRt>, ok: bool) {
         let call = self.calls.calls[c];
-        let Some(edge) = self.prog.calls[call.spec as usize].edge else {
+        let Some(edge) = self.prog.calls[call.spec.ix()].edge else {
             return;
         };
         self.calls.calls[c].probe = false;

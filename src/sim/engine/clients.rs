@@ -4,10 +4,11 @@
 
 use super::calls::Owner;
 use super::{EventKind, Sim};
-use crate::sim::compile::Program;
+use crate::sim::compile::{CallId, ClientId, Program};
 use crate::sim::kernel::Event;
 use crate::sim::metrics::count_status;
 use crate::sim::protocol::{is_success, Failure};
+use crate::sim::slab::Id;
 use crate::sim::time::SimTime;
 use crate::sim::world::{Arrival, Status};
 
@@ -35,10 +36,10 @@ impl Clients {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ClientEv {
     /// The next rate-driven request.
-    Tick(u32),
+    Tick(ClientId),
     /// `count` burst requests still to issue, one per event, so the event budget bounds even a
     /// huge burst.
-    Burst { client: u32, count: u32 },
+    Burst { client: ClientId, count: u32 },
 }
 
 impl Event for ClientEv {
@@ -46,17 +47,17 @@ impl Event for ClientEv {
     #[inline(always)]
     fn pack(self) -> (u8, u32, u32, u32) {
         match self {
-            ClientEv::Tick(c) => (0, c, 0, 0),
-            ClientEv::Burst { client, count } => (1, client, count, 0),
+            ClientEv::Tick(c) => (0, c.raw(), 0, 0),
+            ClientEv::Burst { client, count } => (1, client.raw(), count, 0),
         }
     }
     #[inline(always)]
     fn unpack(v: u8, x: u32, y: u32, _: u32) -> ClientEv {
         if v == 0 {
-            ClientEv::Tick(x)
+            ClientEv::Tick(Id::new(x))
         } else {
             ClientEv::Burst {
-                client: x,
+                client: Id::new(x),
                 count: y,
             }
         }
@@ -67,13 +68,13 @@ impl Sim {
     /// Schedule every client's first request and its bursts.
     pub(super) fn schedule_clients(&mut self) {
         for c in 0..self.prog.clients.len() {
-            self.schedule_first_tick(c as u32);
+            self.schedule_first_tick(Id::new(c as u32));
             for b in 0..self.prog.clients[c].bursts.len() {
                 let burst = self.prog.clients[c].bursts[b];
                 self.k.schedule(
                     burst.at,
                     ClientEv::Burst {
-                        client: c as u32,
+                        client: Id::new(c as u32),
                         count: burst.count,
                     },
                 );
@@ -104,13 +105,13 @@ impl Sim {
         }
     }
 
-    fn client_gap(&mut self, client: u32) -> SimTime {
-        let rate = self.prog.clients[client as usize].rate;
+    fn client_gap(&mut self, client: ClientId) -> SimTime {
+        let rate = self.prog.clients[client.ix()].rate;
         SimTime::from_micros_f64(self.k.rng().exp_f64(1e6 / rate))
     }
 
-    fn schedule_first_tick(&mut self, client: u32) {
-        let cp = &self.prog.clients[client as usize];
+    fn schedule_first_tick(&mut self, client: ClientId) {
+        let cp = &self.prog.clients[client.ix()];
         if cp.rate <= 0.0 {
             return;
         }
@@ -124,13 +125,13 @@ impl Sim {
         }
     }
 
-    fn client_tick(&mut self, client: u32) {
+    fn client_tick(&mut self, client: ClientId) {
         self.client_request(client);
-        let cp = &self.prog.clients[client as usize];
+        let cp = &self.prog.clients[client.ix()];
         let (start, stop, rate, arrival) = (cp.start, cp.stop, cp.rate, cp.arrival);
         let next = match arrival {
             Arrival::Constant => {
-                let rt = &mut self.clients.rt[client as usize];
+                let rt = &mut self.clients.rt[client.ix()];
                 rt.k += 1;
                 // k-th request exactly at start + k/rate: no accumulated rounding drift.
                 start + SimTime::from_micros_f64(rt.k as f64 * 1e6 / rate)
@@ -143,12 +144,12 @@ impl Sim {
     }
 
     /// Issue one client request now (a new trace).
-    fn client_request(&mut self, client: u32) {
+    fn client_request(&mut self, client: ClientId) {
         let trace = self.k.new_trace_id();
         let metrics = self.k.metrics_mut();
         metrics.totals.requests += 1;
-        metrics.clients[client as usize].sent += 1;
-        let cp = &self.prog.clients[client as usize];
+        metrics.clients[client.ix()].sent += 1;
+        let cp = &self.prog.clients[client.ix()];
         let (spec, node) = (cp.call, cp.node);
         let started = self.k.now();
         if let Some(result) =
@@ -161,18 +162,18 @@ impl Sim {
     /// The client's call is over: record what it saw.
     pub(crate) fn client_done(
         &mut self,
-        client: u32,
+        client: ClientId,
         started: SimTime,
-        spec: u32,
+        spec: CallId,
         result: Result<Status, Failure>,
     ) {
-        let protocol = self.prog.calls[spec as usize].protocol;
+        let protocol = self.prog.calls[spec.ix()].protocol;
         let status = match result {
             Ok(s) => protocol.in_family(s),
             Err(f) => protocol.client_status(f),
         };
         let now = self.k.now();
-        let m = &mut self.k.metrics_mut().clients[client as usize];
+        let m = &mut self.k.metrics_mut().clients[client.ix()];
         m.completed += 1;
         m.latency.record(now - started);
         count_status(&mut m.outcomes, status);

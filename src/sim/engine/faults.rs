@@ -4,8 +4,9 @@
 //! name.
 
 use super::Sim;
-use crate::sim::compile::{link_key, FaultKindP, NodeKind, Program};
+use crate::sim::compile::{link_key, FaultId, FaultKindP, NodeKind, Program, ServiceId};
 use crate::sim::kernel::Event;
+use crate::sim::slab::Id;
 use crate::sim::time::SimTime;
 use crate::sim::trace::{Kind, NameId, NodeId, Outcome, Record, RecordId, TraceId};
 
@@ -16,9 +17,9 @@ use super::EventKind;
 #[derive(Clone, Debug)]
 pub(crate) struct ActiveFaults {
     /// Active network faults (latency spikes, loss, partitions), as fault indices, oldest first.
-    net: Vec<u32>,
+    net: Vec<FaultId>,
     /// Active error spikes, as fault indices, oldest first.
-    errors: Vec<u32>,
+    errors: Vec<FaultId>,
     /// Per service: crash faults in force (overlapping crashes nest).
     crashes: Vec<u32>,
     /// Per service: the chance that an outcome decided now is turned into an error.
@@ -37,8 +38,8 @@ impl ActiveFaults {
 
     /// Whether service `s` is crashed now.
     #[inline]
-    pub(crate) fn crashed(&self, s: u32) -> bool {
-        self.crashes[s as usize] > 0
+    pub(crate) fn crashed(&self, s: ServiceId) -> bool {
+        self.crashes[s.ix()] > 0
     }
 
     /// The active network faults' effect on a message from node `a` to node `b`: extra latency
@@ -58,7 +59,7 @@ impl ActiveFaults {
         }
         let key = link_key(a, b);
         for &fi in self.net.iter() {
-            match &prog.faults[fi as usize].kind {
+            match &prog.faults[fi.ix()].kind {
                 FaultKindP::LatencySpike { link, extra } => {
                     if link.is_none_or(|l| l == key) {
                         *latency = *latency + *extra;
@@ -86,7 +87,7 @@ impl ActiveFaults {
     pub(crate) fn partitions(&self, prog: &Program) -> Vec<Partition> {
         let mut v = Vec::new();
         for &fi in self.net.iter() {
-            let f = &prog.faults[fi as usize];
+            let f = &prog.faults[fi.ix()];
             if let FaultKindP::Partition { a, b } = &f.kind {
                 v.push(Partition {
                     a: a.iter().map(|&n| NodeId(n)).collect(),
@@ -98,24 +99,24 @@ impl ActiveFaults {
         v
     }
 
-    fn recompute_error_p(&mut self, prog: &Program, svc: u32) {
+    fn recompute_error_p(&mut self, prog: &Program, svc: ServiceId) {
         let mut keep = 1.0;
         for &fi in self.errors.iter() {
-            if let FaultKindP::ErrorSpike { service, p } = prog.faults[fi as usize].kind {
+            if let FaultKindP::ErrorSpike { service, p } = prog.faults[fi.ix()].kind {
                 if service == svc {
                     keep *= 1.0 - p;
                 }
             }
         }
-        self.error_p[svc as usize] = 1.0 - keep;
+        self.error_p[svc.ix()] = 1.0 - keep;
     }
 }
 
 /// A fault's edges.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FaultEv {
-    Start(u32),
-    End(u32),
+    Start(FaultId),
+    End(FaultId),
 }
 
 impl Event for FaultEv {
@@ -123,16 +124,16 @@ impl Event for FaultEv {
     #[inline(always)]
     fn pack(self) -> (u8, u32, u32, u32) {
         match self {
-            FaultEv::Start(f) => (0, f, 0, 0),
-            FaultEv::End(f) => (1, f, 0, 0),
+            FaultEv::Start(f) => (0, f.raw(), 0, 0),
+            FaultEv::End(f) => (1, f.raw(), 0, 0),
         }
     }
     #[inline(always)]
     fn unpack(v: u8, x: u32, _: u32, _: u32) -> FaultEv {
         if v == 0 {
-            FaultEv::Start(x)
+            FaultEv::Start(Id::new(x))
         } else {
-            FaultEv::End(x)
+            FaultEv::End(Id::new(x))
         }
     }
 }
@@ -143,8 +144,8 @@ impl Sim {
         for i in 0..self.prog.faults.len() {
             let f = &self.prog.faults[i];
             let (at, end) = (f.at, f.end);
-            self.k.schedule(at, FaultEv::Start(i as u32));
-            self.k.schedule(end, FaultEv::End(i as u32));
+            self.k.schedule(at, FaultEv::Start(Id::new(i as u32)));
+            self.k.schedule(end, FaultEv::End(Id::new(i as u32)));
         }
     }
 
@@ -163,8 +164,8 @@ impl Sim {
 
     /// Whether an active error-rate spike on `service` fails the outcome being decided now.
     /// Draws from the RNG only while a spike is active, so runs without one are unaffected.
-    pub(crate) fn spiked(&mut self, service: u32) -> bool {
-        let p = self.faults.error_p[service as usize];
+    pub(crate) fn spiked(&mut self, service: ServiceId) -> bool {
+        let p = self.faults.error_p[service.ix()];
         p > 0.0 && self.k.rng().chance(p)
     }
 
@@ -172,16 +173,16 @@ impl Sim {
     pub(crate) fn node_is_crashed_service(&self, node: NodeId) -> bool {
         let n = &self.prog.nodes[node.0 as usize];
         match n.kind {
-            NodeKind::Service => self.faults.crashed(n.index),
+            NodeKind::Service => self.faults.crashed(Id::new(n.index)),
             NodeKind::Queue | NodeKind::Topic | NodeKind::Subscription | NodeKind::Client => false,
         }
     }
 
-    fn fault_nodes(&self, f: u32) -> (NodeId, NodeId) {
+    fn fault_nodes(&self, f: FaultId) -> (NodeId, NodeId) {
         let none = NodeId(u32::MAX);
-        match &self.prog.faults[f as usize].kind {
+        match &self.prog.faults[f.ix()].kind {
             FaultKindP::Crash(s) | FaultKindP::ErrorSpike { service: s, .. } => {
-                let n = self.prog.services[*s as usize].node;
+                let n = self.prog.services[*s].node;
                 (n, n)
             }
             FaultKindP::LatencySpike { link, .. } | FaultKindP::Loss { link, .. } => match link {
@@ -195,9 +196,9 @@ impl Sim {
         }
     }
 
-    fn fault_record(&mut self, f: u32, kind: Kind) {
+    fn fault_record(&mut self, f: FaultId, kind: Kind) {
         let (from, to) = self.fault_nodes(f);
-        let fp = &self.prog.faults[f as usize];
+        let fp = &self.prog.faults[f.ix()];
         let (send, text) = (fp.at, fp.text);
         let now = self.k.now();
         self.k.emit(Record {
@@ -217,12 +218,12 @@ impl Sim {
         });
     }
 
-    fn fault_start(&mut self, f: u32) {
+    fn fault_start(&mut self, f: FaultId) {
         self.fault_record(f, Kind::FaultStart);
-        match self.prog.faults[f as usize].kind {
+        match self.prog.faults[f.ix()].kind {
             FaultKindP::Crash(s) => {
-                self.faults.crashes[s as usize] += 1;
-                if self.faults.crashes[s as usize] == 1 {
+                self.faults.crashes[s.ix()] += 1;
+                if self.faults.crashes[s.ix()] == 1 {
                     self.crash(s);
                 }
             }
@@ -236,10 +237,10 @@ impl Sim {
         }
     }
 
-    fn fault_end(&mut self, f: u32) {
-        match self.prog.faults[f as usize].kind {
+    fn fault_end(&mut self, f: FaultId) {
+        match self.prog.faults[f.ix()].kind {
             FaultKindP::Crash(s) => {
-                let n = &mut self.faults.crashes[s as usize];
+                let n = &mut self.faults.crashes[s.ix()];
                 *n = n.saturating_sub(1);
                 if *n == 0 {
                     self.restart(s);

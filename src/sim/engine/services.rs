@@ -8,7 +8,7 @@ use super::brokers::{BrokerMsg, Stored};
 use super::calls::{CallMsg, CallRt, Owner};
 use super::net::Msg;
 use super::{EventKind, Sim};
-use crate::sim::compile::{Program, StepP};
+use crate::sim::compile::{CallId, ConsumerId, EndpointId, MailboxId, Program, ServiceId, StepP};
 use crate::sim::kernel::{Event, Hop};
 use crate::sim::metrics::count_status;
 use crate::sim::protocol::{is_success, Failure, Protocol};
@@ -28,13 +28,13 @@ pub(crate) enum Origin {
         call: Id<CallRt>,
         call_gen: u32,
         attempt: u16,
-        endpoint: u32,
+        endpoint: EndpointId,
     },
     Delivery {
-        mailbox: u32,
+        mailbox: MailboxId,
         slot: Id<Stored>,
         delivery: u32,
-        consumer: u32,
+        consumer: ConsumerId,
         attempt: u16,
     },
 }
@@ -45,7 +45,7 @@ pub(crate) struct Task {
     pub started: bool,
     pub replied: bool,
     pub settled: bool,
-    pub service: u32,
+    pub service: ServiceId,
     pub pc: u32,
     pub end: u32,
     pub pending: u32,
@@ -125,13 +125,13 @@ impl Services {
     }
 
     /// Lives of service `s` so far (see `ServiceRt::epoch`).
-    pub(crate) fn epoch(&self, s: u32) -> u32 {
-        self.rt[s as usize].epoch
+    pub(crate) fn epoch(&self, s: ServiceId) -> u32 {
+        self.rt[s.ix()].epoch
     }
 
     /// Busy workers and backlog length of service `s`.
-    pub(crate) fn load(&self, s: u32) -> (u32, u32) {
-        let rt = &self.rt[s as usize];
+    pub(crate) fn load(&self, s: ServiceId) -> (u32, u32) {
+        let rt = &self.rt[s.ix()];
         (rt.busy, rt.backlog.len() as u32)
     }
 
@@ -144,7 +144,7 @@ impl Services {
             let scanned: Vec<Id<Task>> = self
                 .tasks
                 .iter_live()
-                .filter(|(_, t)| t.service as usize == s)
+                .filter(|(_, t)| t.service.ix() == s)
                 .map(|(i, _)| i)
                 .collect();
             if listed != scanned {
@@ -196,11 +196,11 @@ impl Sim {
         }
     }
 
-    pub(crate) fn touch_service(&mut self, s: u32) {
-        let rt = &self.services.rt[s as usize];
+    pub(crate) fn touch_service(&mut self, s: ServiceId) {
+        let rt = &self.services.rt[s.ix()];
         let (busy, backlog) = (rt.busy, rt.backlog.len() as u32);
         let now = self.k.now();
-        let m = &mut self.k.metrics_mut().services[s as usize];
+        let m = &mut self.k.metrics_mut().services[s.ix()];
         m.in_system.set(now, u64::from(busy) + u64::from(backlog));
         m.backlog.set(now, u64::from(backlog));
         m.series.update(now, backlog, busy);
@@ -210,7 +210,7 @@ impl Sim {
     /// build is written straight into the slot (see `send` on why copying it was slow).
     #[inline(always)]
     pub(crate) fn new_task(&mut self, t: Task) -> Id<Task> {
-        let live = &mut self.services.rt[t.service as usize].live;
+        let live = &mut self.services.rt[t.service.ix()].live;
         let at = live.len() as u32;
         let i = self.services.tasks.insert(Task { at, ..t });
         live.push(i);
@@ -222,7 +222,7 @@ impl Sim {
             return;
         }
         let task = &self.services.tasks[t];
-        let (service, at) = (task.service as usize, task.at as usize);
+        let (service, at) = (task.service.ix(), task.at as usize);
         let live = &mut self.services.rt[service].live;
         live.swap_remove(at);
         if let Some(&moved) = live.get(at) {
@@ -255,7 +255,7 @@ impl Sim {
         doom: Option<DropReason>,
         call: Id<CallRt>,
         gen: u32,
-        endpoint: u32,
+        endpoint: EndpointId,
         deadline: SimTime,
     ) {
         if let Some(reason) = doom {
@@ -263,14 +263,14 @@ impl Sim {
             return;
         }
         let now = self.k.now();
-        let ep = &self.prog.endpoints[endpoint as usize];
+        let ep = &self.prog.endpoints[endpoint.ix()];
         let (svc, protocol, steps, name) = (ep.service, ep.protocol, ep.steps, ep.name);
-        let sp = &self.prog.services[svc as usize];
+        let sp = &self.prog.services[svc.ix()];
         let (workers, cap, node) = (sp.workers, sp.backlog, sp.node);
-        let rt = &self.services.rt[svc as usize];
+        let rt = &self.services.rt[svc.ix()];
         let admit_now = rt.busy < workers;
         let admit_later = !admit_now && (rt.backlog.len() as u64) < u64::from(cap);
-        self.k.metrics_mut().endpoints[endpoint as usize].requests += 1;
+        self.k.metrics_mut().endpoints[endpoint.ix()].requests += 1;
         if !admit_now && !admit_later {
             let rec = self.k.emit_hop(
                 &msg.hop,
@@ -280,9 +280,9 @@ impl Sim {
                 false,
             );
             let metrics = self.k.metrics_mut();
-            metrics.services[svc as usize].rejected += 1;
+            metrics.services[svc.ix()].rejected += 1;
             let status = protocol.reply_status(Failure::Overloaded);
-            let m = &mut metrics.endpoints[endpoint as usize];
+            let m = &mut metrics.endpoints[endpoint.ix()];
             m.rejected += 1;
             m.errors += 1;
             count_status(&mut m.replies, status);
@@ -326,7 +326,7 @@ impl Sim {
             at: 0,
         });
         let gen_t = self.services.tasks.gen(t);
-        let rt = &mut self.services.rt[svc as usize];
+        let rt = &mut self.services.rt[svc.ix()];
         if admit_now {
             rt.busy += 1;
             self.make_runnable(t);
@@ -337,9 +337,9 @@ impl Sim {
     }
 
     /// Free a worker and hand it to the next live request in the backlog.
-    fn release_worker(&mut self, svc: u32) {
+    fn release_worker(&mut self, svc: ServiceId) {
         let services = &mut self.services;
-        let rt = &mut services.rt[svc as usize];
+        let rt = &mut services.rt[svc.ix()];
         rt.busy = rt.busy.saturating_sub(1);
         while let Some((t, gen)) = rt.backlog.pop_front() {
             if services.tasks.is_current(t, gen) {
@@ -354,9 +354,7 @@ impl Sim {
     /// The protocol a task answers in (`None` for a consumer).
     fn task_protocol(&self, t: &Task) -> Option<Protocol> {
         match t.origin {
-            Origin::Request { endpoint, .. } => {
-                Some(self.prog.endpoints[endpoint as usize].protocol)
-            }
+            Origin::Request { endpoint, .. } => Some(self.prog.endpoints[endpoint.ix()].protocol),
             Origin::Delivery { .. } => None,
         }
     }
@@ -403,7 +401,7 @@ impl Sim {
                 StepP::Parallel { first, count } => {
                     self.services.tasks[t].pending = count;
                     for c in first..first + count {
-                        self.start_task_call(t, c);
+                        self.start_task_call(t, Id::new(c));
                     }
                 }
                 StepP::Publish {
@@ -411,7 +409,7 @@ impl Sim {
                     label,
                     attrs,
                 } => {
-                    let tp = &self.prog.topics[topic as usize];
+                    let tp = &self.prog.topics[topic.ix()];
                     let (to, name) = (tp.node, tp.name);
                     let gen = self.services.tasks.gen(t);
                     let payload = BrokerMsg::Publish {
@@ -423,7 +421,7 @@ impl Sim {
                     self.send_to_broker(t, Kind::Publish, to, name, label, payload);
                 }
                 StepP::Enqueue { mailbox, label } => {
-                    let mb = &self.prog.mailboxes[mailbox as usize];
+                    let mb = &self.prog.mailboxes[mailbox.ix()];
                     let (to, name) = (mb.node, mb.name);
                     let gen = self.services.tasks.gen(t);
                     let payload = BrokerMsg::Enqueue {
@@ -479,7 +477,7 @@ impl Sim {
         self.services.tasks[t].pending = 1;
         let hop = Hop {
             kind,
-            from: self.prog.services[task.service as usize].node,
+            from: self.prog.services[task.service.ix()].node,
             to,
             name,
             label,
@@ -491,13 +489,13 @@ impl Sim {
     }
 
     /// Start call spec `c` on behalf of task `t`; an immediate outcome counts down `pending`.
-    fn start_task_call(&mut self, t: Id<Task>, c: u32) {
+    fn start_task_call(&mut self, t: Id<Task>, c: CallId) {
         let task = self.services.tasks[t];
         let owner = Owner::Task {
             task: t,
             gen: self.services.tasks.gen(t),
         };
-        let caller = self.prog.services[task.service as usize].node;
+        let caller = self.prog.services[task.service.ix()].node;
         if let Some(result) =
             self.start_call(c, owner, caller, task.trace, task.cause, task.deadline)
         {
@@ -509,10 +507,10 @@ impl Sim {
     pub(crate) fn task_call_done(
         &mut self,
         t: Id<Task>,
-        spec: u32,
+        spec: CallId,
         result: Result<Status, Failure>,
     ) {
-        let on_error = self.prog.calls[spec as usize].on_error;
+        let on_error = self.prog.calls[spec.ix()].on_error;
         let task = &mut self.services.tasks[t];
         task.pending = task.pending.saturating_sub(1);
         if let Err(f) = result {
@@ -547,7 +545,7 @@ impl Sim {
             return;
         }
         let task = self.services.tasks[t];
-        let node = self.prog.services[task.service as usize].node;
+        let node = self.prog.services[task.service.ix()].node;
         let now = self.k.now();
         self.k.emit(Record {
             send: task.working_since.unwrap_or(now),
@@ -582,7 +580,7 @@ impl Sim {
             return; // `reply` in a consumer is ignored
         };
         self.services.tasks[t].replied = true;
-        let ep = &self.prog.endpoints[endpoint as usize];
+        let ep = &self.prog.endpoints[endpoint.ix()];
         let protocol = ep.protocol;
         let status = protocol.in_family(status);
         let hop = Hop {
@@ -596,7 +594,7 @@ impl Sim {
             attempt,
         };
         let now = self.k.now();
-        let m = &mut self.k.metrics_mut().endpoints[endpoint as usize];
+        let m = &mut self.k.metrics_mut().endpoints[endpoint.ix()];
         count_status(&mut m.replies, status);
         if !is_success(status) {
             m.errors += 1;
@@ -618,7 +616,7 @@ impl Sim {
         let task = self.services.tasks[t];
         match task.origin {
             Origin::Request { endpoint, .. } => {
-                let protocol = self.prog.endpoints[endpoint as usize].protocol;
+                let protocol = self.prog.endpoints[endpoint.ix()].protocol;
                 if !task.replied {
                     let failure = failure.or_else(|| {
                         self.spiked(task.service)
@@ -641,7 +639,7 @@ impl Sim {
                     self.settle(t, nack);
                 }
                 let now = self.k.now();
-                let m = &mut self.k.metrics_mut().consumers[consumer as usize];
+                let m = &mut self.k.metrics_mut().consumers[consumer.ix()];
                 m.latency.record(now - task.arrived);
                 self.free_task(t);
                 self.consumer_finished(consumer, mailbox);
@@ -650,9 +648,9 @@ impl Sim {
     }
 
     /// Lose every task of the service (running, waiting, consuming) and its pending calls.
-    pub(super) fn crash(&mut self, s: u32) {
-        let node = self.prog.services[s as usize].node;
-        let rt = &mut self.services.rt[s as usize];
+    pub(super) fn crash(&mut self, s: ServiceId) {
+        let node = self.prog.services[s.ix()].node;
+        let rt = &mut self.services.rt[s.ix()];
         rt.epoch = rt.epoch.wrapping_add(1);
         rt.busy = 0;
         rt.backlog.clear();
@@ -683,7 +681,7 @@ impl Sim {
                     kind: Kind::Work,
                     late: false,
                 });
-                self.k.metrics_mut().services[s as usize].lost_to_crash += 1;
+                self.k.metrics_mut().services[s.ix()].lost_to_crash += 1;
             }
             self.free_task(i);
         }
@@ -693,9 +691,9 @@ impl Sim {
     }
 
     /// The service is back: its consumers take up their queues and subscriptions again.
-    pub(super) fn restart(&mut self, s: u32) {
-        for c in self.prog.service_consumers[s as usize].clone() {
-            let m = self.prog.consumers[c as usize].mailbox;
+    pub(super) fn restart(&mut self, s: ServiceId) {
+        for c in self.prog.service_consumers[s.ix()].clone() {
+            let m = self.prog.consumers[c.ix()].mailbox;
             self.try_dispatch(m);
         }
     }

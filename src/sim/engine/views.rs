@@ -5,6 +5,7 @@
 use super::Sim;
 use crate::sim::compile::{NodeInfo, NodeKind};
 use crate::sim::metrics::Metrics;
+use crate::sim::slab::Id;
 use crate::sim::time::SimTime;
 use crate::sim::trace::{
     format_record, BreakerState, DropReason, Kind, Mechanism, NameId, Names, NodeId, Record, Trace,
@@ -131,7 +132,7 @@ impl Sim {
             Some(c) => format!(
                 "{} <- {}",
                 self.prog.nodes[c.node.0 as usize].name,
-                self.prog.names[self.prog.mailboxes[c.mailbox as usize].name.0 as usize]
+                self.prog.names[self.prog.mailboxes[c.mailbox.ix()].name.0 as usize]
             ),
             None => String::new(),
         }
@@ -187,13 +188,13 @@ impl Sim {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let (busy, backlog) = self.services.load(i as u32);
+                let (busy, backlog) = self.services.load(Id::new(i as u32));
                 ServiceView {
                     node: p.node,
                     busy,
                     backlog,
                     workers: p.workers,
-                    crashed: self.faults.crashed(i as u32),
+                    crashed: self.faults.crashed(Id::new(i as u32)),
                 }
             })
             .collect()
@@ -204,7 +205,7 @@ impl Sim {
             .services
             .iter()
             .enumerate()
-            .filter(|&(i, _)| self.faults.crashed(i as u32))
+            .filter(|&(i, _)| self.faults.crashed(Id::new(i as u32)))
             .map(|(_, p)| p.node)
             .collect()
     }
