@@ -3,9 +3,9 @@
 //! The only place outside the UI that reads the wall clock (for the "wall time" figure).
 //!
 //! ```text
-//! switchboard-cli run FILE [--seed N] [--until DUR] [--json]
+//! switchboard-cli run FILE [--seed N] [--until DUR] [--pending-limit N] [--json]
 //! switchboard-cli export --format svg|json|csv|mermaid|chrome FILE [--seed N] [--until DUR]
-//!                        [--messages N] [--out PATH]
+//!                        [--pending-limit N] [--messages N] [--out PATH]
 //! switchboard-cli check FILE
 //! switchboard-cli fmt FILE
 //! switchboard-cli link FILE
@@ -25,10 +25,10 @@ use switchboard::sim::{self, Sim, StopReason};
 
 const USAGE: &str = "\
 usage:
-  switchboard-cli run FILE [--seed N] [--until DUR] [--json]
+  switchboard-cli run FILE [--seed N] [--until DUR] [--pending-limit N] [--json]
                                run to the end and print a summary
   switchboard-cli export --format svg|json|csv|mermaid|chrome FILE
-                    [--seed N] [--until DUR] [--messages N] [--out PATH]
+                    [--seed N] [--until DUR] [--pending-limit N] [--messages N] [--out PATH]
                                run, then write the timeline SVG, the message log (JSON, CSV),
                                a Mermaid sequence diagram of the first N messages (default 50)
                                or Chrome Trace Event JSON (Perfetto) to stdout or PATH
@@ -40,7 +40,8 @@ usage:
   switchboard-cli gallery      list the built-in scenarios
 
 FILE is a path, `-` for standard input, or `gallery:<id>` (see `gallery`).
---seed N overrides the scenario's seed; --until DUR (e.g. 10s, 2m) its duration.
+--seed N overrides the scenario's seed; --until DUR (e.g. 10s, 2m) its duration;
+--pending-limit N the 1,000,000 tasks, calls and messages a run may hold at once.
 Exit codes: 0 ok, 1 scenario errors, 2 usage or I/O errors, 3 event budget exhausted
 or over 1,000,000 tasks, calls and messages pending at once.";
 
@@ -197,6 +198,7 @@ struct RunOpts<'a> {
     format: Option<&'a str>,
     messages: Option<usize>,
     out: Option<&'a str>,
+    pending_limit: Option<u64>,
 }
 
 fn parse_run_opts<'a>(rest: &'a [String], allowed: &[&str]) -> Result<RunOpts<'a>, CliError> {
@@ -240,6 +242,15 @@ fn parse_run_opts<'a>(rest: &'a [String], allowed: &[&str]) -> Result<RunOpts<'a
                 })?);
                 i += 1;
             }
+            "--pending-limit" => {
+                let v = value()?;
+                o.pending_limit = Some(v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    usage(format!(
+                        "`--pending-limit {v}`: expected a whole number above zero"
+                    ))
+                })?);
+                i += 1;
+            }
             "--format" => {
                 o.format = Some(value()?);
                 i += 1;
@@ -274,17 +285,16 @@ fn run_file(file: &str, o: &RunOpts) -> Result<Result<Finished, ExitCode>, CliEr
         Err(ds) => return Ok(Err(report(&name, &ds))),
     };
     let seed = o.seed.unwrap_or(compiled.seed);
-    let mut world = compiled.world;
+    // The world was compiled (and validated) by `scenario::compile`; the options only change
+    // run settings, which the compiled tables do not depend on.
+    let mut world = compiled.checked;
     if let Some(d) = o.until {
-        world.run.duration = sim::SimTime::from_micros(d.as_micros());
+        world = world.with_duration(sim::SimTime::from_micros(d.as_micros()));
     }
-    let mut sim = match Sim::new(world, seed) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{name}: the engine rejected this scenario: {e}");
-            return Ok(Err(ExitCode::from(1)));
-        }
-    };
+    if let Some(n) = o.pending_limit {
+        world = world.with_pending_limit(n);
+    }
+    let mut sim = Sim::start(&world, seed);
     let started = std::time::Instant::now();
     let stop = sim.run_to_end();
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -307,7 +317,7 @@ fn stop_code(stop: StopReason) -> ExitCode {
 }
 
 fn cmd_run(rest: &[String]) -> Result<ExitCode, CliError> {
-    let o = parse_run_opts(rest, &["--seed", "--until", "--json"])?;
+    let o = parse_run_opts(rest, &["--seed", "--until", "--json", "--pending-limit"])?;
     let Some(file) = o.file else {
         return Err(usage("expected `run FILE`"));
     };
@@ -332,7 +342,14 @@ const EXPORT_FORMATS: &str = "svg, json, csv, mermaid, chrome";
 fn cmd_export(rest: &[String]) -> Result<ExitCode, CliError> {
     let o = parse_run_opts(
         rest,
-        &["--format", "--seed", "--until", "--messages", "--out"],
+        &[
+            "--format",
+            "--seed",
+            "--until",
+            "--messages",
+            "--out",
+            "--pending-limit",
+        ],
     )?;
     let Some(format) = o.format else {
         return Err(usage(format!(

@@ -377,6 +377,18 @@ impl CheckedWorld {
     pub fn run(&self) -> &RunSettings {
         &self.run
     }
+
+    /// The same world run for `d` (the compiled tables do not depend on the duration).
+    pub fn with_duration(mut self, d: SimTime) -> CheckedWorld {
+        self.run.duration = d;
+        self
+    }
+
+    /// The same world with another pending-work limit (see `RunSettings::pending_limit`).
+    pub fn with_pending_limit(mut self, n: u64) -> CheckedWorld {
+        self.run.pending_limit = n;
+        self
+    }
 }
 
 fn route_text(r: &Route) -> String {

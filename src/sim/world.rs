@@ -119,9 +119,9 @@ pub struct RunSettings {
     pub duration: SimTime,
     /// Stop with `StopReason::EventBudgetExhausted` after this many events (guards retry storms).
     pub event_budget: u64,
-    /// Stop with `StopReason::PendingLimit` when more than this many tasks, calls and messages
-    /// (on the wire or stored in mailboxes) are pending at once: what the run holds in memory
-    /// besides its trace. Guards a small scenario with a huge load (a client at a million
+    /// Stop with `StopReason::PendingLimit` when more than this many tasks, calls, messages (on
+    /// the wire or stored in mailboxes) and timers are pending at once: what the run holds in
+    /// memory besides its trace and metrics. Guards a small scenario with a huge load (a client at a million
     /// requests a second into hour-long work) from filling memory.
     #[serde(default = "default_pending_limit")]
     pub pending_limit: u64,

@@ -1,5 +1,5 @@
 //! The tabbed view area: Topology, Message log, Timeline and Metrics, each a projection of the
-//! run's trace; and the empty / error states they share.
+//! run's trace; and the empty state they share.
 
 use yew::prelude::*;
 

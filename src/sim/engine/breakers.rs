@@ -93,10 +93,13 @@ impl Event for BreakerEv {
         }
     }
     #[inline(always)]
-    fn unpack(_: u8, x: u32, y: u32, _: u32) -> BreakerEv {
-        BreakerEv::HalfOpen {
-            edge: Id::new(x),
-            gen: y,
+    fn unpack(v: u8, x: u32, y: u32, _: u32) -> BreakerEv {
+        match v {
+            0 => BreakerEv::HalfOpen {
+                edge: Id::new(x),
+                gen: y,
+            },
+            v => unreachable!("variant {v}: only `pack` makes these"),
         }
     }
 }

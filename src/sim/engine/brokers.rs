@@ -105,11 +105,14 @@ impl Event for BrokerEv {
         }
     }
     #[inline(always)]
-    fn unpack(_: u8, x: u32, y: u32, z: u32) -> BrokerEv {
-        BrokerEv::Visibility {
-            mailbox: Id::new(x),
-            slot: Id::new(y),
-            delivery: z,
+    fn unpack(v: u8, x: u32, y: u32, z: u32) -> BrokerEv {
+        match v {
+            0 => BrokerEv::Visibility {
+                mailbox: Id::new(x),
+                slot: Id::new(y),
+                delivery: z,
+            },
+            v => unreachable!("variant {v}: only `pack` makes these"),
         }
     }
 }
@@ -518,44 +521,31 @@ impl Sim {
             .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, false);
         self.k.metrics_mut().consumers[consumer.ix()].delivered += 1;
         let name = self.prog.mailboxes[m.ix()].name;
-        let t = self.new_task(Task {
-            started: false,
-            replied: false,
-            settled: false,
-            service: svc,
-            pc: steps.0,
-            end: steps.1,
-            pending: 0,
-            origin: Origin::Delivery {
-                mailbox: m,
-                slot,
-                delivery,
-                consumer,
-                attempt: msg.hop.attempt,
-            },
-            trace: msg.hop.trace,
+        let origin = Origin::Delivery {
+            mailbox: m,
+            slot,
+            delivery,
+            consumer,
+            attempt: msg.hop.attempt,
+        };
+        let hop = Hop {
             cause: Some(rec),
             name,
-            label: msg.hop.label,
-            arrived: self.k.now(),
-            deadline: SimTime::MAX,
-            failure: None,
-            working_since: None,
-            at: 0,
-        });
-        self.make_runnable(t);
+            ..msg.hop
+        };
+        self.start_consumer_task(svc, steps, origin, &hop);
     }
 
     /// The consumer acks (or nacks) the message it is handling: an ack/nack hop to the mailbox.
     pub(crate) fn settle(&mut self, t: Id<Task>, nack: bool) {
-        let task = *self.services.task(t);
+        let (origin, task) = self.services.task_origin(t);
         let Origin::Delivery {
             mailbox,
             slot,
             delivery,
             consumer,
             attempt,
-        } = task.origin
+        } = origin
         else {
             return;
         };

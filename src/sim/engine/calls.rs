@@ -116,15 +116,15 @@ impl Event for CallEv {
     #[inline(always)]
     fn unpack(v: u8, x: u32, y: u32, z: u32) -> CallEv {
         let call = Id::new(x);
-        if v == 0 {
+        match v {
             // Packed from a u16, so this is exact.
-            CallEv::Timeout {
+            0 => CallEv::Timeout {
                 call,
                 gen: y,
                 attempt: z as u16,
-            }
-        } else {
-            CallEv::Retry { call, gen: y }
+            },
+            1 => CallEv::Retry { call, gen: y },
+            v => unreachable!("variant {v}: only `pack` makes these"),
         }
     }
 }

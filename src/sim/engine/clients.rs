@@ -53,13 +53,13 @@ impl Event for ClientEv {
     }
     #[inline(always)]
     fn unpack(v: u8, x: u32, y: u32, _: u32) -> ClientEv {
-        if v == 0 {
-            ClientEv::Tick(Id::new(x))
-        } else {
-            ClientEv::Burst {
+        match v {
+            0 => ClientEv::Tick(Id::new(x)),
+            1 => ClientEv::Burst {
                 client: Id::new(x),
                 count: y,
-            }
+            },
+            v => unreachable!("variant {v}: only `pack` makes these"),
         }
     }
 }

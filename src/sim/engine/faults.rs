@@ -130,10 +130,10 @@ impl Event for FaultEv {
     }
     #[inline(always)]
     fn unpack(v: u8, x: u32, _: u32, _: u32) -> FaultEv {
-        if v == 0 {
-            FaultEv::Start(Id::new(x))
-        } else {
-            FaultEv::End(Id::new(x))
+        match v {
+            0 => FaultEv::Start(Id::new(x)),
+            1 => FaultEv::End(Id::new(x)),
+            v => unreachable!("variant {v}: only `pack` makes these"),
         }
     }
 }

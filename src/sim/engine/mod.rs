@@ -248,20 +248,22 @@ impl Sim {
         })
     }
 
-    /// Tasks, calls and messages (on the wire or stored) held now.
+    /// Tasks, calls, messages (on the wire or stored) and timers held now.
     #[inline]
     fn pending(&self) -> u64 {
         u64::from(self.services.task_count())
             + u64::from(self.calls.len())
             + u64::from(self.net.in_flight())
             + u64::from(self.brokers.stored_count())
+            + self.k.queued() as u64
     }
 
     // ----- registration ----------------------------------------------------------------------------
 
     /// Hand an event to the mechanism that owns it. Two mechanisms with the same `MECH` would
-    /// make an arm unreachable, which the build denies.
+    /// make an arm unreachable: a compile error here.
     #[inline(always)]
+    #[deny(unreachable_patterns)]
     fn handle(&mut self, ev: Packed) -> EventKind {
         match ev.mech() {
             NetEv::MECH => match NetEv::from_packed(ev) {

@@ -55,8 +55,11 @@ impl Event for NetEv {
         }
     }
     #[inline(always)]
-    fn unpack(_: u8, x: u32, _: u32, _: u32) -> NetEv {
-        NetEv::Arrive(Id::new(x))
+    fn unpack(v: u8, x: u32, _: u32, _: u32) -> NetEv {
+        match v {
+            0 => NetEv::Arrive(Id::new(x)),
+            v => unreachable!("variant {v}: only `pack` makes these"),
+        }
     }
 }
 

@@ -8,7 +8,9 @@ use super::brokers::{BrokerMsg, Stored};
 use super::calls::{CallMsg, CallRt, Owner};
 use super::net::Msg;
 use super::{EventKind, Sim};
-use crate::sim::compile::{CallId, ConsumerId, EndpointId, MailboxId, Program, ServiceId, StepP};
+use crate::sim::compile::{
+    CallId, ConsumerId, EndpointId, MailboxId, Program, ServiceId, StepP, StepRange,
+};
 use crate::sim::kernel::{Event, Hop};
 use crate::sim::metrics::count_status;
 use crate::sim::protocol::{is_success, Failure, Protocol};
@@ -42,24 +44,24 @@ pub(crate) enum Origin {
 /// One handler execution: a request being served or a message being consumed.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Task {
-    pub started: bool,
-    pub replied: bool,
-    pub settled: bool,
-    pub service: ServiceId,
-    pub pc: u32,
-    pub end: u32,
-    pub pending: u32,
-    pub origin: Origin,
-    pub trace: TraceId,
-    pub cause: Option<RecordId>,
-    pub name: NameId,
-    pub label: NameId,
-    pub arrived: SimTime,
-    pub deadline: SimTime,
-    pub failure: Option<Failure>,
-    pub working_since: Option<SimTime>,
+    started: bool,
+    replied: bool,
+    settled: bool,
+    service: ServiceId,
+    pc: u32,
+    end: u32,
+    pending: u32,
+    origin: Origin,
+    trace: TraceId,
+    cause: Option<RecordId>,
+    name: NameId,
+    label: NameId,
+    arrived: SimTime,
+    deadline: SimTime,
+    failure: Option<Failure>,
+    working_since: Option<SimTime>,
     /// Position of this task's slot in its service's `ServiceRt::live` (set by `new_task`).
-    pub at: u32,
+    at: u32,
 }
 
 impl Task {
@@ -113,9 +115,21 @@ impl Services {
         self.tasks.len()
     }
 
-    /// The task at `t` (live or not: the caller knows it is).
-    pub(crate) fn task(&self, t: Id<Task>) -> &Task {
-        &self.tasks[t]
+    /// What task `t` answers, and the trace, cause and label of what it handles (for the
+    /// records it makes elsewhere, e.g. a consumer's ack).
+    pub(crate) fn task_origin(&self, t: Id<Task>) -> (Origin, Hop) {
+        let task = &self.tasks[t];
+        let hop = Hop {
+            kind: Kind::Work,
+            from: NodeId(u32::MAX),
+            to: NodeId(u32::MAX),
+            name: task.name,
+            label: task.label,
+            trace: task.trace,
+            cause: task.cause,
+            attempt: task.attempt(),
+        };
+        (task.origin, hop)
     }
 
     /// Marks the task's delivery as settled; `false` if it already was.
@@ -178,10 +192,13 @@ impl Event for TaskEv {
         }
     }
     #[inline(always)]
-    fn unpack(_: u8, x: u32, y: u32, _: u32) -> TaskEv {
-        TaskEv::WorkDone {
-            task: Id::new(x),
-            gen: y,
+    fn unpack(v: u8, x: u32, y: u32, _: u32) -> TaskEv {
+        match v {
+            0 => TaskEv::WorkDone {
+                task: Id::new(x),
+                gen: y,
+            },
+            v => unreachable!("variant {v}: only `pack` makes these"),
         }
     }
 }
@@ -246,6 +263,38 @@ impl Sim {
                 self.run_task(t);
             }
         }
+    }
+
+    /// A delivery reached a live consumer of service `svc`: a task runs the consumer's handler
+    /// (steps `steps`) on the message `hop` describes (its trace, label, cause and the
+    /// mailbox's name).
+    pub(crate) fn start_consumer_task(
+        &mut self,
+        svc: ServiceId,
+        steps: StepRange,
+        origin: Origin,
+        hop: &Hop,
+    ) {
+        let t = self.new_task(Task {
+            started: false,
+            replied: false,
+            settled: false,
+            service: svc,
+            pc: steps.0,
+            end: steps.1,
+            pending: 0,
+            origin,
+            trace: hop.trace,
+            cause: hop.cause,
+            name: hop.name,
+            label: hop.label,
+            arrived: self.k.now(),
+            deadline: SimTime::MAX,
+            failure: None,
+            working_since: None,
+            at: 0,
+        });
+        self.make_runnable(t);
     }
 
     /// A request reached a live service: take a worker, wait in the backlog, or be refused.

@@ -60,17 +60,32 @@ impl std::fmt::Display for StopReason {
             StopReason::Idle { at } => write!(f, "idle since {at}: nothing left to happen"),
             StopReason::PendingLimit { limit, at } => write!(
                 f,
-                "stopped at {at}: over {limit} tasks, calls and messages pending at once (a load far beyond what the services can handle?)"
+                "over {} tasks, calls, messages and timers pending at once at {at} (a load far beyond what the services can serve?)",
+                grouped(*limit)
             ),
         }
     }
+}
+
+/// `n` with a comma between groups of three digits (`1,000,000`).
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A mechanism's event enum: how it packs into the kernel's two words and back.
 ///
 /// `MECH` is the owning mechanism's number (the tag's high nibble); `engine::Sim::handle` routes
 /// on it, and its `match` refuses two mechanisms with the same number (an unreachable arm is a
-/// compile-time lint the build denies). Each variant picks its own low nibble.
+/// compile error: the `match` denies unreachable patterns). Each variant picks its own low
+/// nibble, and `unpack` refuses one it does not know.
 pub(crate) trait Event: Copy {
     /// The owning mechanism's number, 0..=15.
     const MECH: u8;
@@ -82,9 +97,10 @@ pub(crate) trait Event: Copy {
     /// Packs the event with its mechanism's number.
     #[inline(always)]
     fn packed(self) -> Packed {
+        const { assert!(Self::MECH < 16, "a mechanism number is one nibble") };
         let (v, x, y, z) = self.pack();
-        debug_assert!(v < 16 && Self::MECH < 16);
-        Packed::new(Self::MECH << 4 | v, x, y, z)
+        debug_assert!(v < 16, "a variant number is one nibble");
+        Packed::new(Self::MECH << 4 | (v & 0xF), x, y, z)
     }
 
     /// Unpacks an event whose mechanism number is `MECH`.
@@ -185,6 +201,12 @@ impl Kernel {
     }
     pub(crate) fn stop(&self) -> Option<StopReason> {
         self.stop
+    }
+
+    /// Events waiting in the queue (later instants and this one), stale timers included.
+    #[inline]
+    pub(crate) fn queued(&self) -> usize {
+        self.heap.len() + self.immediate.len()
     }
 
     /// Time of the next pending event, if any.

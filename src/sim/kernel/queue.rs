@@ -70,6 +70,10 @@ pub(super) struct EventHeap {
 }
 
 impl EventHeap {
+    pub(super) fn len(&self) -> usize {
+        self.v.len()
+    }
+
     #[inline]
     pub(super) fn peek_time(&self) -> Option<u64> {
         self.v.first().map(Entry::time)
