@@ -108,9 +108,15 @@ run_step mermaid check_mermaid
 
 # Fuzzing (stable toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass its sanitizer flags).
 # A fixed, small number of inputs per target here; docs/fuzzing.md describes long campaigns.
+# Each target starts from the committed seeds (fuzz/seeds/<target>: the gallery, the docs'
+# examples and hostile cases, kept current by tests/fuzz_seeds.rs) plus whatever the gitignored
+# fuzz/corpus/<target> has grown; new inputs go to the latter.
 FUZZ_RUNS=${FUZZ_RUNS:-200000}
-run_step fuzz-parse env RUSTC_BOOTSTRAP=1 cargo fuzz run parse -- -runs="$FUZZ_RUNS" -max_len=4096
-run_step fuzz-link env RUSTC_BOOTSTRAP=1 cargo fuzz run link_decode -- -runs="$FUZZ_RUNS" -max_len=8192
+mkdir -p fuzz/corpus/parse fuzz/corpus/link_decode
+run_step fuzz-parse env RUSTC_BOOTSTRAP=1 cargo fuzz run parse fuzz/corpus/parse fuzz/seeds/parse \
+  -- -runs="$FUZZ_RUNS" -max_len=4096
+run_step fuzz-link env RUSTC_BOOTSTRAP=1 cargo fuzz run link_decode fuzz/corpus/link_decode \
+  fuzz/seeds/link_decode -- -runs="$FUZZ_RUNS" -max_len=8192
 prune_if_low "$ROOT/fuzz/target"
 
 run_step build env "${RELEASE_WASM_ENV[@]}" trunk build --release
