@@ -578,6 +578,66 @@ fn half_open_admits_exactly_the_configured_number_of_probes() {
 }
 
 #[test]
+fn a_probe_lost_with_its_callers_crash_is_given_back() {
+    // `gw` calls `s` through a breaker (2 outcomes, 50%, cooldown 100 ms, one probe). Both calls
+    // at 0 ms fail (errors until 50 ms; 30 ms of work): OPEN at 33 ms, HALF-OPEN at 133 ms. The
+    // call of 150 ms is the probe; `gw` crashes at 160 ms with it out, so it never reports. The
+    // probe is given back: the call of 200 ms is the next probe, succeeds, and CLOSES the breaker
+    // (a probe kept forever would leave it half-open, refusing every call).
+    let w = World::new()
+        .duration(ms(400))
+        .network(net1ms())
+        .service(
+            Service::new("s")
+                .workers(10)
+                .time(Dist::constant_ms(30))
+                .rest(HttpMethod::Get, "/x", Handler::new().work()),
+        )
+        .service(Service::new("gw").workers(10).rest(
+            HttpMethod::Get,
+            "/",
+            Handler::new().call(
+                Call::rest("s", HttpMethod::Get, "/x").breaker(BreakerPolicy {
+                    failure_ratio: 0.5,
+                    window: SimTime::from_secs(1),
+                    min_requests: 2,
+                    cooldown: ms(100),
+                    half_open_probes: 1,
+                }),
+            ),
+        ))
+        .client(
+            Client::new("c", Call::rest("gw", HttpMethod::Get, "/"), 0.0)
+                .burst(SimTime::ZERO, 2)
+                .burst(ms(150), 1)
+                .burst(ms(200), 1),
+        )
+        .fault(Fault::error_spike("s", 1.0, SimTime::ZERO, ms(50)))
+        .fault(Fault::crash("gw", ms(160), ms(10)));
+    let sim = run(w);
+    let transitions: Vec<String> = sim
+        .trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::Breaker)
+        .map(|r| format!("{} {}", r.recv, r.outcome))
+        .collect();
+    assert_eq!(
+        transitions,
+        vec!["33.000ms OPEN", "133.000ms HALF-OPEN", "233.000ms CLOSED"]
+    );
+    assert_eq!(sim.breakers()[0].state, BreakerState::Closed);
+    assert_eq!(
+        sim.trace()
+            .records()
+            .iter()
+            .filter(|r| r.outcome == Outcome::Rejected(RejectReason::BreakerOpen))
+            .count(),
+        0
+    );
+}
+
+#[test]
 fn parallel_fan_out_waits_for_all() {
     let w = World::new()
         .duration(SimTime::from_secs(1))
