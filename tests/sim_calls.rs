@@ -514,6 +514,44 @@ fn circuit_breaker_opens_exactly_at_the_failure_ratio() {
 }
 
 #[test]
+fn breaker_window_forgets_an_outcome_exactly_one_window_old() {
+    // Requests at 0 and 100 ms; the first fails (errors until 5 ms), the second succeeds: their
+    // outcomes come back at 2 ms and 102 ms. The breaker needs 2 outcomes and opens at 50%.
+    // With a 100 ms window the failure is exactly one window old at 102 ms and no longer counts
+    // (1 outcome: too few); with a 101 ms window it still counts (1 failure in 2: open).
+    let transitions = |window: u64| -> Vec<String> {
+        let w = World::new()
+            .duration(ms(300))
+            .network(net1ms())
+            .service(Service::new("s").rest(HttpMethod::Get, "/x", Handler::new()))
+            .client(
+                Client::new(
+                    "c",
+                    Call::rest("s", HttpMethod::Get, "/x").breaker(BreakerPolicy {
+                        failure_ratio: 0.5,
+                        window: ms(window),
+                        min_requests: 2,
+                        cooldown: SimTime::from_secs(10),
+                        half_open_probes: 1,
+                    }),
+                    10.0,
+                )
+                .stop(ms(150)),
+            )
+            .fault(Fault::error_spike("s", 1.0, SimTime::ZERO, ms(5)));
+        let sim = run(w);
+        sim.trace()
+            .records()
+            .iter()
+            .filter(|r| r.kind == Kind::Breaker)
+            .map(|r| format!("{} {}", r.recv, r.outcome))
+            .collect()
+    };
+    assert_eq!(transitions(100), Vec::<String>::new());
+    assert_eq!(transitions(101), vec!["102.000ms OPEN"]);
+}
+
+#[test]
 fn half_open_admits_exactly_the_configured_number_of_probes() {
     // 4 requests at 0 ms all fail (errors until 50 ms; 10 ms of work each): OPEN at 12 ms.
     // Cooldown 100 ms: HALF-OPEN at 112 ms. 5 requests at 150 ms: with `probes 2` exactly two go
