@@ -1,7 +1,9 @@
 //! Engine benchmark (plain `main`, `harness = false`): events/s, messages/s and customers/s for an
 //! M/M/c workload and a mixed REST + RPC + queue + pub/sub workload, tracing on; then the same
 //! M/M/c workload in SimPy (`benches/simpy_mmc.py`, if python3 + simpy are installed) and the
-//! speed ratio. Run: `cargo bench --bench engine` (optionally `-- <customers>`).
+//! speed ratio. Run: `cargo bench --bench engine` (optionally `-- <customers>`). Naming the part
+//! (`-- <customers> mmc simpy`, as scripts/test.sh does) makes a SimPy run that measured nothing
+//! a failure (exit 1) instead of a skipped line.
 
 #[path = "support/mmc.rs"]
 mod mmc;
@@ -113,22 +115,33 @@ fn row(name: &str, r: &Run) {
     );
 }
 
-fn simpy(customers: u64) -> Option<f64> {
+/// SimPy's customers/s on the same M/M/c workload, or why it could not be measured.
+fn simpy(customers: u64) -> Result<f64, String> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/simpy_mmc.py");
     let out = Command::new("python3")
         .arg(script)
         .arg(customers.to_string())
         .output()
-        .ok()?;
+        .map_err(|e| format!("could not start python3: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        eprintln!("simpy run failed: {}", String::from_utf8_lossy(&out.stderr));
-        return None;
+        return Err(format!(
+            "{script} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     println!("{}", text.trim());
     text.split_whitespace()
         .find_map(|w| w.strip_prefix("customers_per_sec="))
         .and_then(|v| v.parse().ok())
+        .filter(|v: &f64| v.is_finite() && *v > 0.0)
+        .ok_or_else(|| {
+            format!(
+                "no positive customers_per_sec= in its output: {}",
+                text.trim()
+            )
+        })
 }
 
 fn main() {
@@ -164,7 +177,7 @@ fn main() {
     }
     let simpy_customers = (customers / 5).max(10_000);
     match simpy(simpy_customers) {
-        Some(py) => {
+        Ok(py) => {
             for (what, r) in [
                 ("trace on, every record kept", &mmc),
                 ("trace on, last 100k kept", &windowed),
@@ -177,6 +190,14 @@ fn main() {
                 );
             }
         }
-        None => println!("simpy comparison skipped: needs python3 and `pip install simpy`"),
+        // Asked for by name (`compare.sh … simpy`, as scripts/test.sh does), a comparison that
+        // measured nothing is a failure; in a plain run it is only skipped.
+        Err(why) if picked.contains(&"simpy") => {
+            eprintln!("simpy comparison failed: {why}\n(needs python3 and `pip install simpy`)");
+            std::process::exit(1);
+        }
+        Err(why) => {
+            println!("simpy comparison skipped: {why} (needs python3 and `pip install simpy`)")
+        }
     }
 }

@@ -3,7 +3,8 @@
 # benches/engine.rs): runs tests/engine_speed.rs natively and as wasm in node (wasm-bindgen-test
 # in node mode), both with the same optimized `bench` profile, then prints customers/s for each
 # and the ratio native/wasm (how many times slower wasm is; the goal is <= 1.5x). A report only:
-# it fails if a run fails, never on the figures.
+# it fails if a run fails or a figure is missing (a ratio it could not compute), never on the
+# figures' values.
 #
 # Usage: benches/wasm_ratio.sh
 # Needs: the wasm32-unknown-unknown target, wasm-bindgen-test-runner on PATH (scripts/setup.sh
@@ -45,6 +46,21 @@ printf '%s\n%s\n' "$native" "$wasm" | awk '
     customers = f["customers"]; runs = f["runs"]
   }
   END {
+    # A ratio needs both figures of both targets for every workload: a missing or zero divisor
+    # is a failed measurement, never an "inf" in a report.
+    bad = (n == 0)
+    for (i = 1; i <= n; i++) {
+      w = order[i]
+      for (tt = 1; tt <= 2; tt++) {
+        t = tt == 1 ? "native" : "wasm"
+        if (!(best[t, w] > 0) || !(median[t, w] > 0)) {
+          printf "wasm_ratio: no %s figures for workload %s (best %s, median %s)\n", t, w, best[t, w], median[t, w] > "/dev/stderr"
+          bad = 1
+        }
+      }
+    }
+    if (n == 0) print "wasm_ratio: no engine_speed lines to compare" > "/dev/stderr"
+    if (bad) exit 1
     printf "M/M/4 rho=0.8, %s customers per run, best and median of %s runs (customers/s)\n", customers, runs
     printf "%-18s %12s %12s %12s %12s %8s %8s\n", "workload", "native best", "wasm best", "native med", "wasm med", "ratio", "(median)"
     for (i = 1; i <= n; i++) {

@@ -89,7 +89,10 @@ try {
     await until('tick', (e) => e.t > 0 && e.events > 0);
     assert(await pressed(), 'the frame shows playing');
     await send({ type: 'pause' });
-    await page.waitForTimeout(200);
+    // Wait for the pause to take effect (the frame shows it), then for its last posted tick;
+    // only the absence of events after that needs a window of time.
+    await frame().waitForSelector('[data-testid=play][aria-pressed=false]', { timeout: 5000 });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const n = (await got()).length;
     await page.waitForTimeout(500);
     assert((await got()).length === n, 'no events while paused');

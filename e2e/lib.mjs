@@ -133,13 +133,80 @@ export function assert(cond, message) {
   if (!cond) throw new Error(message);
 }
 
+/** The message log's columns, in order (src/export/log.rs `FIELDS`): JSON keys and CSV header. */
+const LOG_FIELDS = ['id', 'trace', 'cause', 'kind', 'mechanism', 'from', 'to', 'name', 'label', 'send_us', 'recv_us', 'latency_us', 'outcome', 'success', 'attempt', 'late'];
+
+/** RFC 4180 rows of fields (quotes, doubled quotes, CRLF or LF line ends). */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(field), (field = '');
+    else if (c === '\n') row.push(field), rows.push(row), (row = []), (field = '');
+    else if (c !== '\r') field += c;
+  }
+  if (field !== '' || row.length > 0) row.push(field), rows.push(row);
+  return rows;
+}
+
+/** A message log in JSON: the documented format tag, and records with every field, ids rising. */
+function checkLogJson(text) {
+  const doc = JSON.parse(text);
+  assert(doc.format === 'switchboard-log/1', `json: format ${doc.format}`);
+  const records = doc.records;
+  assert(Array.isArray(records) && records.length > 0, 'json: a non-empty records array');
+  for (const [i, r] of records.entries()) {
+    const missing = LOG_FIELDS.filter((f) => !(f in r));
+    assert(missing.length === 0, `json: record ${i} lacks ${missing.join(', ')}`);
+    assert(Number.isInteger(r.id) && (i === 0 || r.id > records[i - 1].id), `json: record ${i} id ${r.id} rises`);
+    assert(r.recv_us >= r.send_us && r.latency_us === r.recv_us - r.send_us, `json: record ${r.id} times`);
+  }
+  return true;
+}
+
+/** A message log in CSV: the header, then one row per record with every column. */
+function checkLogCsv(text) {
+  const rows = parseCsv(text);
+  assert(rows[0].join(',') === LOG_FIELDS.join(','), `csv: header ${rows[0].join(',')}`);
+  assert(rows.length > 1, 'csv: at least one record row');
+  for (const [i, r] of rows.entries()) {
+    assert(r.length === LOG_FIELDS.length, `csv: row ${i} has ${r.length} fields`);
+    if (i > 0) assert(/^\d+$/.test(r[0]), `csv: row ${i} id ${r[0]}`);
+  }
+  return true;
+}
+
+/** Chrome Trace Event JSON: every event has a phase, pid and tid; each flow start has its end. */
+function checkChromeTrace(text) {
+  const doc = JSON.parse(text);
+  const events = doc.traceEvents;
+  assert(Array.isArray(events) && events.some((e) => e.ph === 'X'), 'chrome: traceEvents with complete (X) events');
+  const starts = new Set();
+  const ends = new Set();
+  for (const e of events) {
+    assert(typeof e.ph === 'string' && Number.isInteger(e.pid) && Number.isInteger(e.tid), `chrome: event ${JSON.stringify(e)}`);
+    if (e.ph === 's') starts.add(e.id);
+    if (e.ph === 'f') ends.add(e.id);
+  }
+  assert(starts.size === ends.size && [...starts].every((id) => ends.has(id)), 'chrome: every flow start has its end');
+  return true;
+}
+
 /** Each export format: menu item slug, file name pattern, and a check of the file's text. */
 const EXPORT_FORMATS = [
   ['svg', /-timeline\.svg$/, (t) => t.startsWith('<?xml') && t.includes('<svg')],
-  ['json', /-log\.json$/, (t) => JSON.parse(t) !== null],
-  ['csv', /-log\.csv$/, (t) => t.split('\n').length > 2],
-  ['mermaid', /-sequence\.mmd$/, (t) => t.startsWith('sequenceDiagram')],
-  ['chrome', /-trace\.json$/, (t) => JSON.parse(t) !== null],
+  ['json', /-log\.json$/, checkLogJson],
+  ['csv', /-log\.csv$/, checkLogCsv],
+  ['mermaid', /-sequence\.mmd$/, (t) => t.startsWith('sequenceDiagram\n') && /^ {4}participant P0 as /m.test(t) && /^ {4}P\d+(->>|-->>|-\)|-x)P\d+: /m.test(t)],
+  ['chrome', /-trace\.json$/, checkChromeTrace],
 ];
 
 /**

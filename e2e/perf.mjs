@@ -2,7 +2,7 @@
 // simulated second at 1× until 100k+ messages are retained, then keeps playing while each view is
 // shown, recording the longest animation frame (rAF deltas), the longest task (Performance API
 // `longtask` entries) and the most message-log rows ever present in the DOM.
-// Prints one line: `e2e perf: …`.
+// Prints one line: `e2e perf: …`. Fails (exit 1) on any console error or page error.
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { serveDir, launchChromium, watchErrors } from './lib.mjs';
@@ -123,4 +123,9 @@ try {
   console.log(line);
   await browser.close();
   await server.close();
+}
+// The figures are a report; a console error or page error while playing is a failure.
+if (errors.length > 0) {
+  console.log(`FAIL perf: ${errors.length} console errors while playing:\n  ${errors.join('\n  ')}`);
+  process.exitCode = 1;
 }

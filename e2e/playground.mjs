@@ -29,6 +29,21 @@ async function setSpeed(page, label) {
 async function pause(page) {
   if (await isPlaying(page)) await page.click('[data-testid=play]');
 }
+/** The detail pane's relations: its "Caused by" field, the cause chain's ids (root first), and
+ * the "What it caused (n)" count with the number of records listed under it. */
+async function detailRelations(page) {
+  return page.$eval('[data-testid=detail]', (d) => {
+    const dt = [...d.querySelectorAll('dl.fields dt')].find((e) => e.textContent === 'Caused by');
+    const heading = [...d.querySelectorAll('.relations h4')].find((h) => h.textContent.startsWith('What it caused'));
+    return {
+      head: d.querySelector('h3').textContent,
+      causedBy: dt.nextElementSibling.textContent,
+      chain: [...d.querySelectorAll('[data-testid=cause-chain] .rel-id')].map((e) => e.textContent),
+      causedCount: Number(heading.textContent.match(/\((\d+)\)/)[1]),
+      caused: d.querySelectorAll('[data-testid=caused] .rel').length,
+    };
+  });
+}
 async function logRows(page) {
   return page.locator('[data-testid=log-rows] .log-row').count();
 }
@@ -130,15 +145,37 @@ try {
     await page.screenshot({ path: join(out, 'playground-timeline.png') });
     await tab(page, 'log');
     await page.waitForSelector(`.log-row.selected[data-id="${id}"]`, { timeout: 3000 });
-    // And back: a row clicked in the log is the selection on the timeline.
-    const other = await page.getAttribute('[data-testid=log-rows] .log-row:not(.selected)', 'data-id');
-    await page.click(`[data-testid=log-rows] .log-row[data-id="${other}"]`);
-    const chain = await page.locator('[data-testid=detail] .rels .rel').count();
+    // And back: a row clicked in the log is the selection on the timeline. Its detail lists its
+    // relations: the cause chain ends at the direct cause the fields name, and every record it
+    // caused is listed (up to 40). Rows are clicked until one has a cause.
+    const candidates = await page.$$eval('[data-testid=log-rows] .log-row:not(.selected)', (rs) =>
+      rs.map((r) => r.dataset.id),
+    );
+    let other = null;
+    for (const row of candidates.slice(0, 20)) {
+      await page.click(`[data-testid=log-rows] .log-row[data-id="${row}"]`);
+      const d = await detailRelations(page);
+      assert(d.head.includes(`#${row}`), `log click selects #${row}: detail says ${d.head}`);
+      assert(
+        d.caused === Math.min(d.causedCount, 40),
+        `#${row}: lists ${d.caused} of the ${d.causedCount} records it caused`,
+      );
+      if (!d.causedBy.startsWith('#')) {
+        assert(d.chain.length === 0, `#${row} has no cause but a cause chain of ${d.chain.length}`);
+        continue;
+      }
+      assert(
+        d.chain.length > 0 && d.chain[d.chain.length - 1] === d.causedBy,
+        `#${row}: the cause chain [${d.chain}] ends at its cause ${d.causedBy}`,
+      );
+      other = row;
+      break;
+    }
+    assert(other !== null, 'a log row with a cause, among the first 20');
     await page.screenshot({ path: join(out, 'playground-log.png') });
     await tab(page, 'timeline');
     const head2 = await page.textContent('[data-testid=detail] h3');
     assert(head2.includes(`#${other}`), `log click selects #${other} on the timeline too`);
-    assert(chain >= 0, 'detail lists related records');
 
     await tab(page, 'topology');
     await page.click('[data-node="payments"]');

@@ -86,22 +86,37 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 run_step wasm-test cargo test --locked --target $WASM "${WASM_TESTS[@]}"
 prune_if_low "$ROOT/target/$WASM/debug"
 
-# Exports: every gallery scenario's Mermaid diagram must pass the real Mermaid parser.
+# Exports: every gallery scenario's Mermaid diagram must pass the real Mermaid parser. The
+# listing's exit status is checked on its own (a `for` over `$(cli | awk)` would drop it), and
+# as many diagrams as the gallery has entries must reach the parser.
 check_mermaid() {
   local dir="$ROOT/target/exports" cli=(cargo run --quiet --locked --bin switchboard-cli --)
+  local listing ids id n=0
   rm -rf "$dir" && mkdir -p "$dir"
-  for id in $("${cli[@]}" gallery | awk '{print $1}'); do
-    "${cli[@]}" export --format mermaid "gallery:$id" --out "$dir/$id.mmd" || return 1
+  listing=$("${cli[@]}" gallery) || { echo "switchboard-cli gallery failed"; return 1; }
+  ids=$(printf '%s\n' "$listing" | awk 'NF {print $1}')
+  [ -n "$ids" ] || { echo "switchboard-cli gallery listed no scenarios"; return 1; }
+  for id in $ids; do
+    "${cli[@]}" export --format mermaid "gallery:$id" --out "$dir/$id.mmd" ||
+      { echo "switchboard-cli export --format mermaid gallery:$id failed"; return 1; }
+    n=$((n + 1))
   done
-  node e2e/mermaid-check.mjs "$dir"/*.mmd
+  node e2e/mermaid-check.mjs "$dir"/*.mmd || return 1
+  echo "mermaid: $n gallery diagrams exported and parsed"
 }
 run_step mermaid check_mermaid
 
 # Fuzzing (stable toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass its sanitizer flags).
 # A fixed, small number of inputs per target here; docs/fuzzing.md describes long campaigns.
+# Each target starts from the committed seeds (fuzz/seeds/<target>: the gallery, the docs'
+# examples and hostile cases, kept current by tests/fuzz_seeds.rs) plus whatever the gitignored
+# fuzz/corpus/<target> has grown; new inputs go to the latter.
 FUZZ_RUNS=${FUZZ_RUNS:-200000}
-run_step fuzz-parse env RUSTC_BOOTSTRAP=1 cargo fuzz run parse -- -runs="$FUZZ_RUNS" -max_len=4096
-run_step fuzz-link env RUSTC_BOOTSTRAP=1 cargo fuzz run link_decode -- -runs="$FUZZ_RUNS" -max_len=8192
+mkdir -p fuzz/corpus/parse fuzz/corpus/link_decode
+run_step fuzz-parse env RUSTC_BOOTSTRAP=1 cargo fuzz run parse fuzz/corpus/parse fuzz/seeds/parse \
+  -- -runs="$FUZZ_RUNS" -max_len=4096
+run_step fuzz-link env RUSTC_BOOTSTRAP=1 cargo fuzz run link_decode fuzz/corpus/link_decode \
+  fuzz/seeds/link_decode -- -runs="$FUZZ_RUNS" -max_len=8192
 prune_if_low "$ROOT/fuzz/target"
 
 run_step build env "${RELEASE_WASM_ENV[@]}" trunk build --release
@@ -122,11 +137,14 @@ run_step hostile node e2e/hostile.mjs dist
 run_step budget node e2e/budget.mjs dist
 # A 1M-message run in the browser must stay under 256 MB (wasm memory + JS heap).
 run_step memory node e2e/memory.mjs dist
-# Reports the longest frame and log DOM rows while playing at 1,000 msg/s; never fails on timing.
+# Reports the longest frame and log DOM rows while playing at 1,000 msg/s; never fails on timing,
+# fails on a console error.
 run_step perf node e2e/perf.mjs dist
-# Engine speed in wasm (node) vs native, same workload and profile: a report of the ratio.
+# Engine speed in wasm (node) vs native, same workload and profile: a report of the ratio; it
+# fails when a figure is missing (a ratio it could not compute), never on the values.
 run_step wasm-ratio sh benches/wasm_ratio.sh
-# Engine vs SimPy on the same M/M/c workload, in one run: a report of the ratio (goal >= 50x).
+# Engine vs SimPy on the same M/M/c workload, in one run: a report of the ratio (goal >= 50x);
+# `simpy` named here makes a SimPy run that measured nothing a failure, not a "skipped" line.
 run_step simpy sh benches/compare.sh 1000000 mmc simpy
 
 # The README's first command: scripts/serve.sh on a free port (its own dist directory, so the

@@ -5,6 +5,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+#[path = "support/gallery_hashes.rs"]
+#[allow(dead_code)]
+mod gallery_hashes;
+
+use switchboard::scenario::gallery;
+
 const CLI: &str = env!("CARGO_BIN_EXE_switchboard-cli");
 
 fn cli(args: &[&str]) -> Output {
@@ -307,8 +313,36 @@ fn gallery_lists_every_entry_and_each_runs() {
     let o = cli(&["gallery"]);
     assert!(o.status.success());
     let out = stdout(&o);
-    for e in switchboard::scenario::gallery::GALLERY {
-        assert!(out.contains(e.id) && out.contains(e.title), "{}", e.id);
+    let listed: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let ids: Vec<&str> = gallery::GALLERY.iter().map(|e| e.id).collect();
+    assert_eq!(
+        listed, ids,
+        "one line per entry, id first, in gallery order:\n{out}"
+    );
+    for e in gallery::GALLERY {
+        assert!(out.contains(e.title), "{}", e.id);
+    }
+    // Each listed entry runs to its end through the CLI and gives exactly the run the library
+    // gives (its line in tests/golden/gallery-hashes.txt: seed, records and trace hash).
+    let golden = gallery_hashes::parse(gallery_hashes::GOLDEN).expect("golden table parses");
+    for id in listed {
+        let v = json(&cli(&["run", "--json", &format!("gallery:{id}")]));
+        let row = golden
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("{id} is in tests/golden/gallery-hashes.txt"));
+        assert_eq!(v["stop"], "finished", "{id}: {v}");
+        assert_eq!(v["seed"], row.seed, "{id}");
+        assert_eq!(v["records"], row.records, "{id}");
+        assert_eq!(
+            v["trace_hash"],
+            format!("{:016x}", row.hash),
+            "{id}: the CLI's run differs from the library's"
+        );
+        assert!(v["requests"].as_u64().unwrap_or(0) > 0, "{id}: {v}");
     }
     let o = cli(&["run", "gallery:nope"]);
     assert_eq!(o.status.code(), Some(2));
@@ -350,17 +384,53 @@ fn run_reads_standard_input() {
 fn export_writes_each_format() {
     let path = file("export", SMALL);
     let p = path.to_str().unwrap();
+    // The run the exports project: its record count is the summary's.
+    let records = json(&cli(&["run", "--json", p]))["records"]
+        .as_u64()
+        .expect("records");
+    assert!(records > 100, "{records}");
+
     let log = cli(&["export", "--format", "json", p]);
     let doc = json(&log);
     assert_eq!(doc["format"], "switchboard-log/1");
-    assert!(doc["records"].as_array().unwrap().len() > 100);
+    let rows = doc["records"].as_array().unwrap();
+    assert_eq!(rows.len() as u64, records, "one object per record");
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["id"], i as u64, "ids in order");
+        assert!(r["kind"].is_string() && r["from"].is_string() && r["outcome"].is_string());
+    }
+    assert_eq!(rows[0]["from"], "c");
+    assert_eq!(rows[0]["to"], "api");
 
     let csv = cli(&["export", "--format", "csv", p]);
     assert!(csv.status.success(), "{}", stderr(&csv));
-    assert!(stdout(&csv).starts_with("id,trace,cause,kind,mechanism,from,to,"));
+    let text = stdout(&csv);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,trace,cause,kind,mechanism,from,to,name,label,send_us,recv_us,latency_us,outcome,success,attempt,late"
+    );
+    assert_eq!(
+        lines.len() as u64,
+        records + 1,
+        "a header and one row per record"
+    );
+    // SMALL's names and outcomes hold no commas or quotes, so a plain split is exact here.
+    for (i, l) in lines.iter().enumerate().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        assert_eq!(f.len(), 16, "row {i}: {l}");
+        assert_eq!(f[0], (i - 1).to_string(), "row {i}: {l}");
+    }
 
     let chrome = cli(&["export", "--format", "chrome", p]);
-    assert!(json(&chrome)["traceEvents"].as_array().unwrap().len() > 100);
+    let events = json(&chrome)["traceEvents"].as_array().unwrap().clone();
+    assert!(
+        events.iter().filter(|e| e["ph"] == "X").count() > 100,
+        "complete events for the work and hops"
+    );
+    assert!(events
+        .iter()
+        .all(|e| e["ph"].is_string() && e["tid"].is_u64()));
 
     let mermaid = cli(&["export", "--format", "mermaid", "--messages", "5", p]);
     assert!(mermaid.status.success(), "{}", stderr(&mermaid));

@@ -39,9 +39,10 @@ fn reference_trace_hash_is_pinned() {
     assert_eq!(
         sim.trace_hash(),
         REFERENCE_TRACE_HASH,
-        "reference trace changed: got {:#018x}. If the engine's behaviour changed on purpose, \
-         update REFERENCE_TRACE_HASH in src/sim/reference.rs (the wasm test uses it too).",
-        sim.trace_hash()
+        "reference trace changed: got {:#018x}.\n{}\n   (REFERENCE_TRACE_HASH is in \
+         src/sim/reference.rs; the wasm test, tests/web_sim.rs, uses it too.)",
+        sim.trace_hash(),
+        gallery_hashes::intended_change_advice("REFERENCE_TRACE_HASH")
     );
 }
 
@@ -88,7 +89,9 @@ fn golden_table_comparison_detects_every_difference() {
         hash,
     };
     let got = vec![row("a", 1), row("b", 2), row("c", 3)];
-    let table = |rows: &[Row]| render("# header\n", rows);
+    let table = |rows: &[Row]| {
+        render("# header\n", rows).replace(gallery_hashes::REASON_TO_WRITE, "a test change")
+    };
     assert_eq!(compare(&table(&got), "native", &got), Ok(()));
     let err = |rows: &[Row]| compare(&table(rows), "native", &got).expect_err("differs");
 
@@ -103,15 +106,44 @@ fn golden_table_comparison_detects_every_difference() {
     let e = err(&[got.clone(), vec![row("a", 1)]].concat());
     assert!(e.contains("listed 2 times: a"), "{e}");
 
-    // The message ends with the whole new file: header kept, rows equal to what was computed.
+    // The message names the behaviour tests to run before touching the table, and asks for the
+    // reason in the commit.
+    assert!(e.contains(gallery_hashes::BEHAVIOUR_TESTS), "{e}");
+    assert!(e.contains("commit message"), "{e}");
+    // It ends with the whole new file: header kept, rows equal to what was computed, and a reason
+    // line to write: pasted as printed, the table does not parse; with a reason, it does.
     assert_eq!(e.matches("listed 2 times").count(), 1, "{e}");
-    let pasted = e
-        .split("checks the same file):\n\n")
-        .nth(1)
-        .expect("new table");
-    assert!(pasted.starts_with("# header\n"), "{pasted}");
-    assert_eq!(parse(pasted), Ok(got.clone()));
+    let pasted = e.split("is written:\n\n").nth(1).expect("new table");
+    assert!(
+        pasted.starts_with(&format!(
+            "# header\n{} {}\n",
+            gallery_hashes::REASON,
+            gallery_hashes::REASON_TO_WRITE
+        )),
+        "{pasted}"
+    );
+    let refused = parse(pasted).expect_err("the reason is not written yet");
+    assert!(
+        refused.contains("write why the hashes changed"),
+        "{refused}"
+    );
+    let reasoned = pasted.replace(
+        gallery_hashes::REASON_TO_WRITE,
+        "breakers open at the ratio",
+    );
+    assert_eq!(parse(&reasoned), Ok(got.clone()));
+    // Re-rendering a reasoned table empties its reason line again (one line, not two).
+    let again = render(&reasoned, &got);
+    assert_eq!(again.matches(gallery_hashes::REASON).count(), 1, "{again}");
+    assert!(parse(&again).is_err());
     let e = compare(&table(&got[..2]), "wasm", &got).expect_err("differs");
     assert!(e.contains("determinism bug"), "{e}");
-    assert!(parse("a 1 2").is_err() && parse("a x 2 ff").is_err() && parse("a 1 2 zz").is_err());
+    let with_reason = |rows: &str| parse(&format!("{} a reason\n{rows}", gallery_hashes::REASON));
+    assert_eq!(with_reason("a 1 10 ff"), Ok(vec![row("a", 0xff)]));
+    assert!(with_reason("a 1 2").is_err());
+    assert!(with_reason("a x 2 ff").is_err());
+    assert!(with_reason("a 1 2 zz").is_err());
+    // Without a reason line, or with an empty one, no table parses.
+    assert!(parse("a 1 10 ff").is_err());
+    assert!(parse(&format!("{}\na 1 10 ff", gallery_hashes::REASON)).is_err());
 }

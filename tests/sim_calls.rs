@@ -463,6 +463,218 @@ fn circuit_breaker_opens_half_opens_and_closes_at_the_right_times() {
     assert_eq!(sim.breakers()[0].state, BreakerState::Closed);
 }
 
+/// Requests every 10 ms from 0 to 90 ms; the callee fails only those sent at 10 and 30 ms; the
+/// breaker needs 4 outcomes in its 1 s window and opens at `ratio`; a 10 s cooldown keeps it
+/// open to the end. Returns the breaker's transitions as "time STATE".
+fn breaker_transitions_for_two_failures_in_four(ratio: f64) -> Vec<String> {
+    let w = World::new()
+        .duration(ms(200))
+        .network(net1ms())
+        .service(Service::new("s").rest(HttpMethod::Get, "/x", Handler::new()))
+        .client(
+            Client::new(
+                "c",
+                Call::rest("s", HttpMethod::Get, "/x").breaker(BreakerPolicy {
+                    failure_ratio: ratio,
+                    window: SimTime::from_secs(1),
+                    min_requests: 4,
+                    cooldown: SimTime::from_secs(10),
+                    half_open_probes: 1,
+                }),
+                100.0,
+            )
+            .stop(ms(95)),
+        )
+        .fault(Fault::error_spike("s", 1.0, ms(10), ms(5)))
+        .fault(Fault::error_spike("s", 1.0, ms(30), ms(5)));
+    let sim = run(w);
+    sim.trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::Breaker)
+        .map(|r| format!("{} {}", r.recv, r.outcome))
+        .collect()
+}
+
+#[test]
+fn circuit_breaker_opens_exactly_at_the_failure_ratio() {
+    // Outcomes: ok 2 ms, fail 12 ms, ok 22 ms, fail 32 ms, then only successes. At 32 ms 2 of 4
+    // failed: exactly 50%, so a 50% breaker opens then ("≥ ratio", resilience4j's rule). After
+    // that the share only falls (2/5, 2/6, …), so a breaker that opened only *above* the ratio
+    // would never open.
+    assert_eq!(
+        breaker_transitions_for_two_failures_in_four(0.5),
+        vec!["32.000ms OPEN"]
+    );
+    // Just above the share seen, it never opens.
+    assert_eq!(
+        breaker_transitions_for_two_failures_in_four(0.51),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn breaker_window_forgets_an_outcome_exactly_one_window_old() {
+    // Requests at 0 and 100 ms; the first fails (errors until 5 ms), the second succeeds: their
+    // outcomes come back at 2 ms and 102 ms. The breaker needs 2 outcomes and opens at 50%.
+    // With a 100 ms window the failure is exactly one window old at 102 ms and no longer counts
+    // (1 outcome: too few); with a 101 ms window it still counts (1 failure in 2: open).
+    let transitions = |window: u64| -> Vec<String> {
+        let w = World::new()
+            .duration(ms(300))
+            .network(net1ms())
+            .service(Service::new("s").rest(HttpMethod::Get, "/x", Handler::new()))
+            .client(
+                Client::new(
+                    "c",
+                    Call::rest("s", HttpMethod::Get, "/x").breaker(BreakerPolicy {
+                        failure_ratio: 0.5,
+                        window: ms(window),
+                        min_requests: 2,
+                        cooldown: SimTime::from_secs(10),
+                        half_open_probes: 1,
+                    }),
+                    10.0,
+                )
+                .stop(ms(150)),
+            )
+            .fault(Fault::error_spike("s", 1.0, SimTime::ZERO, ms(5)));
+        let sim = run(w);
+        sim.trace()
+            .records()
+            .iter()
+            .filter(|r| r.kind == Kind::Breaker)
+            .map(|r| format!("{} {}", r.recv, r.outcome))
+            .collect()
+    };
+    assert_eq!(transitions(100), Vec::<String>::new());
+    assert_eq!(transitions(101), vec!["102.000ms OPEN"]);
+}
+
+#[test]
+fn half_open_admits_exactly_the_configured_number_of_probes() {
+    // 4 requests at 0 ms all fail (errors until 50 ms; 10 ms of work each): OPEN at 12 ms.
+    // Cooldown 100 ms: HALF-OPEN at 112 ms. 5 requests at 150 ms: with `probes 2` exactly two go
+    // through (both out at once, 10 ms of work) and three are rejected at once; the two succeed,
+    // so the breaker CLOSES at 162 ms.
+    let w = World::new()
+        .duration(ms(400))
+        .network(net1ms())
+        .service(
+            Service::new("s")
+                .workers(10)
+                .time(Dist::constant_ms(10))
+                .rest(HttpMethod::Get, "/x", Handler::new().work()),
+        )
+        .client(
+            Client::new(
+                "c",
+                Call::rest("s", HttpMethod::Get, "/x").breaker(BreakerPolicy {
+                    failure_ratio: 0.5,
+                    window: SimTime::from_secs(1),
+                    min_requests: 4,
+                    cooldown: ms(100),
+                    half_open_probes: 2,
+                }),
+                0.0,
+            )
+            .burst(SimTime::ZERO, 4)
+            .burst(ms(150), 5),
+        )
+        .fault(Fault::error_spike("s", 1.0, SimTime::ZERO, ms(50)));
+    let sim = run(w);
+    let transitions: Vec<String> = sim
+        .trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::Breaker)
+        .map(|r| format!("{} {}", r.recv, r.outcome))
+        .collect();
+    assert_eq!(
+        transitions,
+        vec!["12.000ms OPEN", "112.000ms HALF-OPEN", "162.000ms CLOSED"]
+    );
+    let mut sent_at_150: Vec<String> = sim
+        .trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::RestRequest && r.send == ms(150))
+        .map(|r| r.outcome.to_string())
+        .collect();
+    sent_at_150.sort();
+    assert_eq!(
+        sent_at_150,
+        vec![
+            "OK",
+            "OK",
+            "REJECTED(breaker-open)",
+            "REJECTED(breaker-open)",
+            "REJECTED(breaker-open)",
+        ]
+    );
+    assert_eq!(sim.metrics().clients[0].breaker_rejections, 3);
+}
+
+#[test]
+fn a_probe_lost_with_its_callers_crash_is_given_back() {
+    // `gw` calls `s` through a breaker (2 outcomes, 50%, cooldown 100 ms, one probe). Both calls
+    // at 0 ms fail (errors until 50 ms; 30 ms of work): OPEN at 33 ms, HALF-OPEN at 133 ms. The
+    // call of 150 ms is the probe; `gw` crashes at 160 ms with it out, so it never reports. The
+    // probe is given back: the call of 200 ms is the next probe, succeeds, and CLOSES the breaker
+    // (a probe kept forever would leave it half-open, refusing every call).
+    let w = World::new()
+        .duration(ms(400))
+        .network(net1ms())
+        .service(
+            Service::new("s")
+                .workers(10)
+                .time(Dist::constant_ms(30))
+                .rest(HttpMethod::Get, "/x", Handler::new().work()),
+        )
+        .service(Service::new("gw").workers(10).rest(
+            HttpMethod::Get,
+            "/",
+            Handler::new().call(
+                Call::rest("s", HttpMethod::Get, "/x").breaker(BreakerPolicy {
+                    failure_ratio: 0.5,
+                    window: SimTime::from_secs(1),
+                    min_requests: 2,
+                    cooldown: ms(100),
+                    half_open_probes: 1,
+                }),
+            ),
+        ))
+        .client(
+            Client::new("c", Call::rest("gw", HttpMethod::Get, "/"), 0.0)
+                .burst(SimTime::ZERO, 2)
+                .burst(ms(150), 1)
+                .burst(ms(200), 1),
+        )
+        .fault(Fault::error_spike("s", 1.0, SimTime::ZERO, ms(50)))
+        .fault(Fault::crash("gw", ms(160), ms(10)));
+    let sim = run(w);
+    let transitions: Vec<String> = sim
+        .trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::Breaker)
+        .map(|r| format!("{} {}", r.recv, r.outcome))
+        .collect();
+    assert_eq!(
+        transitions,
+        vec!["33.000ms OPEN", "133.000ms HALF-OPEN", "233.000ms CLOSED"]
+    );
+    assert_eq!(sim.breakers()[0].state, BreakerState::Closed);
+    assert_eq!(
+        sim.trace()
+            .records()
+            .iter()
+            .filter(|r| r.outcome == Outcome::Rejected(RejectReason::BreakerOpen))
+            .count(),
+        0
+    );
+}
+
 #[test]
 fn parallel_fan_out_waits_for_all() {
     let w = World::new()

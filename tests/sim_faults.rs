@@ -116,6 +116,48 @@ fn crash_loses_work_drops_messages_and_redelivers_unacked() {
 }
 
 #[test]
+fn restarted_consumer_takes_up_its_queue_at_the_restart() {
+    // The worker is down from 10 ms to 60 ms; a message enqueued at 22 ms waits in `q` (the
+    // broker is up). It was never delivered, so no visibility timeout can bring it back (and the
+    // timeout is 10 s, past the run's end anyway): only the restart itself hands it over, at 60 ms.
+    let w = base()
+        .service(Service::new("producer").rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "M"),
+        ))
+        .queue(Queue::new("q").visibility(SimTime::from_secs(10)))
+        .service(Service::new("worker").time(Dist::constant_ms(10)).consume(
+            "q",
+            1,
+            Handler::new().work().ack(),
+        ))
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
+                .burst(ms(20), 1),
+        )
+        .fault(Fault::crash("worker", ms(10), ms(50)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_until(ms(59));
+    assert_eq!(
+        sim.metrics().mailboxes[0].deliveries,
+        0,
+        "nothing delivered while down"
+    );
+    sim.run_to_end();
+    assert_eq!(
+        lines_with(&sim, "q [M]"),
+        vec![
+            "21.000ms 22.000ms producer -> q enqueue q [M] OK attempt 1",
+            "60.000ms 61.000ms q -> worker deliver q [M] OK attempt 1",
+            "61.000ms 71.000ms worker -> worker work q [M] OK attempt 1",
+            "71.000ms 72.000ms worker -> q ack q [M] OK attempt 1",
+        ]
+    );
+    assert_eq!(sim.metrics().mailboxes[0].acked, 1);
+}
+
+#[test]
 fn partition_loses_messages_both_ways_during_the_window() {
     let w = steady(60).fault(Fault::partition("c", "svc", ms(100), ms(100)));
     let mut sim = Sim::new(w, 1).expect("valid");

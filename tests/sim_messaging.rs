@@ -120,6 +120,40 @@ fn competing_consumers_share_the_queue_round_robin() {
 }
 
 #[test]
+fn round_robin_cursor_advances_between_idle_consumers() {
+    // One message every 20 ms, each done in 5 ms: every consumer is idle when a message comes,
+    // so only the cursor decides, and it moves past the consumer it just picked. (A cursor that
+    // never moved would hand every message to `w1`.)
+    let mut w = base()
+        .queue(Queue::new("q"))
+        .service(Service::new("producer").workers(100).rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "M"),
+        ))
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 50.0).stop(ms(75)),
+        );
+    for name in ["w1", "w2", "w3"] {
+        w = w.service(Service::new(name).time(Dist::constant_ms(5)).consume(
+            "q",
+            1,
+            Handler::new().work(),
+        ));
+    }
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "deliver"),
+        vec![
+            "2.000ms 3.000ms q -> w1 deliver q [M] OK attempt 1",
+            "22.000ms 23.000ms q -> w2 deliver q [M] OK attempt 1",
+            "42.000ms 43.000ms q -> w3 deliver q [M] OK attempt 1",
+            "62.000ms 63.000ms q -> w1 deliver q [M] OK attempt 1",
+        ]
+    );
+}
+
+#[test]
 fn visibility_timeout_redelivers_to_the_other_consumer() {
     // `slow` takes 100 ms, beyond the 50 ms visibility timeout: the message becomes visible
     // again and goes to `fast`; slow's late ack is stale.

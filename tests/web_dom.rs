@@ -57,8 +57,18 @@ async fn sleep(ms: u32) {
     gloo_timers::future::TimeoutFuture::new(ms).await;
 }
 
+/// One render pass for what no condition can tell apart (the timeline's probe after the view
+/// moved); everything else waits for what it then checks (`wait_for`, `mounted`).
 async fn next_render() {
     sleep(30).await;
+}
+
+/// Waits (up to 5 s) for the app to be in the page: its toolbar drawn.
+async fn mounted(root: &web_sys::Element) {
+    wait_for(5_000, "the app to mount", || {
+        find(root, "[role=toolbar]").is_some()
+    })
+    .await;
 }
 
 /// Waits until `cond` holds, polling each 20 ms for up to 5 s: views built in effects after the
@@ -109,7 +119,7 @@ fn status(root: &web_sys::Element) -> String {
 #[wasm_bindgen_test]
 async fn app_mounts_on_the_default_gallery_scenario() {
     let root = mount();
-    next_render().await;
+    mounted(&root).await;
     let brand = get(&root, ".brand-name");
     assert_eq!(brand.text_content().as_deref(), Some("Switchboard"));
     assert!(find(&root, "[role=toolbar]").is_some(), "toolbar");
@@ -132,33 +142,38 @@ async fn app_mounts_on_the_default_gallery_scenario() {
 #[wasm_bindgen_test]
 async fn clicking_a_tab_selects_it() {
     let root = mount();
-    next_render().await;
+    mounted(&root).await;
     let timeline = get(&root, "#tab-timeline");
     assert_eq!(
         timeline.get_attribute("aria-selected").as_deref(),
         Some("false")
     );
     timeline.click();
-    next_render().await;
-    assert_eq!(
-        timeline.get_attribute("aria-selected").as_deref(),
-        Some("true")
-    );
-    assert!(find(&root, "#view-timeline").is_some());
+    wait_for(5_000, "the timeline tab to be selected", || {
+        timeline.get_attribute("aria-selected").as_deref() == Some("true")
+    })
+    .await;
+    wait_for(5_000, "the timeline view", || {
+        find(&root, "#view-timeline").is_some()
+    })
+    .await;
     unmount(&root);
 }
 
 #[wasm_bindgen_test]
 async fn the_log_stays_windowed_over_a_whole_run() {
     let root = mount();
-    next_render().await;
+    mounted(&root).await;
     get(&root, "[data-testid=run-to-end]").click();
     wait_for(60_000, "the run to finish", || {
         status(&root).starts_with("Finished")
     })
     .await;
     get(&root, "#tab-log").click();
-    next_render().await;
+    wait_for(5_000, "the log's rows", || {
+        count(&root, "[data-testid=log-rows] .log-row") > 0
+    })
+    .await;
     let total: usize = get(&root, "[data-testid=log-count]")
         .get_attribute("data-total")
         .and_then(|t| t.parse().ok())
@@ -178,28 +193,25 @@ async fn the_log_stays_windowed_over_a_whole_run() {
     body.set_scroll_top(0);
     body.dispatch_event(&web_sys::Event::new("scroll").expect("event"))
         .expect("dispatch");
-    next_render().await;
-    let first = get(&root, "[data-testid=log-rows] .log-row");
-    assert_eq!(
-        first.get_attribute("data-id").as_deref(),
-        Some("0"),
-        "the first record shows"
-    );
+    let first_id =
+        || find(&root, "[data-testid=log-rows] .log-row").and_then(|r| r.get_attribute("data-id"));
+    wait_for(5_000, "the first record to show", || {
+        first_id().as_deref() == Some("0")
+    })
+    .await;
     assert!(count(&root, "[data-testid=log-rows] .log-row") <= 200);
 
     // The middle of the list renders the rows around it.
     body.set_scroll_top(body.scroll_height() / 2);
     body.dispatch_event(&web_sys::Event::new("scroll").expect("event"))
         .expect("dispatch");
-    next_render().await;
-    let mid: u32 = get(&root, "[data-testid=log-rows] .log-row")
-        .get_attribute("data-id")
-        .and_then(|t| t.parse().ok())
-        .expect("row id");
-    assert!(
-        mid > 1_000,
-        "scrolled rows come from the middle of the trace (#{mid})"
-    );
+    // Scrolled rows come from the middle of the trace.
+    wait_for(5_000, "rows from the middle of the trace", || {
+        first_id()
+            .and_then(|t| t.parse::<u32>().ok())
+            .is_some_and(|mid| mid > 1_000)
+    })
+    .await;
     assert!(count(&root, "[data-testid=log-rows] .log-row") <= 200);
     unmount(&root);
 }
@@ -211,8 +223,8 @@ fn detail_id(root: &web_sys::Element) -> Option<String> {
 #[wasm_bindgen_test]
 async fn log_and_timeline_share_the_selection() {
     let root = mount();
-    next_render().await;
-    // Play a couple of seconds of simulated time quickly.
+    mounted(&root).await;
+    // Play quickly until the log has something to select.
     let speed: web_sys::HtmlSelectElement = get(&root, "[data-testid=speed]")
         .dyn_into()
         .expect("select");
@@ -220,34 +232,54 @@ async fn log_and_timeline_share_the_selection() {
     speed
         .dispatch_event(&web_sys::Event::new("change").expect("event"))
         .expect("dispatch");
-    get(&root, "[data-testid=play]").click();
-    sleep(300).await;
-    get(&root, "[data-testid=play]").click();
-    next_render().await;
+    let play = get(&root, "[data-testid=play]");
+    play.click();
+    let events = || {
+        get(&root, "[data-testid=events]")
+            .get_attribute("data-events")
+            .and_then(|e| e.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    wait_for(10_000, "200 events played", || events() >= 200).await;
+    play.click();
+    wait_for(5_000, "the run to pause", || {
+        play.get_attribute("aria-pressed").as_deref() == Some("false")
+    })
+    .await;
 
     // Log → timeline.
     get(&root, "#tab-log").click();
-    next_render().await;
+    wait_for(5_000, "the log's rows", || {
+        count(&root, "[data-testid=log-rows] .log-row") > 0
+    })
+    .await;
     let row = get(&root, "[data-testid=log-rows] .log-row");
     let id = row.get_attribute("data-id").expect("row id");
     row.click();
-    next_render().await;
-    assert!(
-        row.class_name().split(' ').any(|c| c == "selected"),
-        "the clicked row is selected"
-    );
+    wait_for(5_000, "the clicked row to be selected", || {
+        find(
+            &root,
+            &format!("[data-testid=log-rows] .log-row.selected[data-id=\"{id}\"]"),
+        )
+        .is_some()
+    })
+    .await;
     get(&root, "#tab-timeline").click();
-    next_render().await;
-    let head = detail_id(&root).expect("detail shown on the timeline");
-    assert!(
-        head.contains(&format!("#{id} ")),
-        "timeline detail {head} is #{id}"
-    );
+    wait_for(
+        5_000,
+        "the timeline's detail to show the log's selection",
+        || detail_id(&root).is_some_and(|head| head.contains(&format!("#{id} "))),
+    )
+    .await;
 
     // Timeline → log: click the arrow the canvas reports.
     get(&root, "[data-testid=follow-playhead]").click();
     next_render().await;
     let canvas = get(&root, "[data-testid=timeline-canvas]");
+    wait_for(5_000, "the timeline to report an arrow to click", || {
+        canvas.get_attribute("data-probe").is_some()
+    })
+    .await;
     let probe = canvas
         .get_attribute("data-probe")
         .expect("an arrow to click");
@@ -264,20 +296,17 @@ async fn log_and_timeline_share_the_selection() {
         let e = web_sys::PointerEvent::new_with_event_init_dict(kind, &init).expect("event");
         canvas.dispatch_event(&e).expect("dispatch");
     }
-    next_render().await;
-    let head = detail_id(&root).expect("detail after clicking the timeline");
-    assert!(
-        head.contains(&format!("#{picked} ")),
-        "timeline click selected #{picked}: {head}"
-    );
+    wait_for(5_000, "the timeline click to select its arrow", || {
+        detail_id(&root).is_some_and(|head| head.contains(&format!("#{picked} ")))
+    })
+    .await;
     get(&root, "#tab-log").click();
-    next_render().await;
-    let selected = get(&root, "[data-testid=log-rows] .log-row.selected");
-    assert_eq!(
-        selected.get_attribute("data-id"),
-        Some(picked.to_string()),
-        "the log shows it selected"
-    );
+    wait_for(5_000, "the log to show the timeline's selection", || {
+        find(&root, "[data-testid=log-rows] .log-row.selected")
+            .and_then(|r| r.get_attribute("data-id"))
+            == Some(picked.to_string())
+    })
+    .await;
     unmount(&root);
 }
 
@@ -309,21 +338,30 @@ fn set_fragment(fragment: &str) {
 async fn the_url_carries_the_scenario_and_a_bad_link_shows_a_banner() {
     set_fragment("");
     let root = mount();
-    next_render().await;
-    let hash = web_sys::window()
-        .expect("window")
-        .location()
-        .hash()
-        .expect("hash");
+    mounted(&root).await;
+    let hash = || {
+        web_sys::window()
+            .expect("window")
+            .location()
+            .hash()
+            .expect("hash")
+    };
+    wait_for(5_000, "the app to write its link into the URL", || {
+        hash().starts_with("#s=1.")
+    })
+    .await;
     let default = switchboard::scenario::gallery::default_example();
-    let (text, _) = switchboard::scenario::link::decode(&hash).expect("a link in the URL");
+    let (text, _) = switchboard::scenario::link::decode(&hash()).expect("a link in the URL");
     assert_eq!(text, default.text);
     assert!(find(&root, "[data-testid=link-banner]").is_none());
     unmount(&root);
 
     set_fragment("#s=1.garbage");
     let root = mount();
-    next_render().await;
+    wait_for(5_000, "the link banner", || {
+        find(&root, "[data-testid=link-reason]").is_some()
+    })
+    .await;
     let reason = get(&root, "[data-testid=link-reason]")
         .text_content()
         .unwrap_or_default();
@@ -332,11 +370,10 @@ async fn the_url_carries_the_scenario_and_a_bad_link_shows_a_banner() {
         get(&root, "textarea.code").dyn_into().expect("a textarea");
     assert_eq!(area.value(), default.text, "the default scenario is loaded");
     get(&root, "[data-testid=link-banner-close]").click();
-    next_render().await;
-    assert!(
-        find(&root, "[data-testid=link-banner]").is_none(),
-        "dismissed"
-    );
+    wait_for(5_000, "the banner to be dismissed", || {
+        find(&root, "[data-testid=link-banner]").is_none()
+    })
+    .await;
     unmount(&root);
     set_fragment("");
 }

@@ -9,6 +9,30 @@ use switchboard::sim::Sim;
 /// The golden table, compiled in so the wasm test needs no file system.
 pub const GOLDEN: &str = include_str!("../golden/gallery-hashes.txt");
 
+/// The tests that name what the engine does, mechanism by mechanism. A hash says only *that* a
+/// trace changed; these say *which* behaviour did, so they run before any pinned hash is updated.
+pub const BEHAVIOUR_TESTS: &str = "cargo test --no-default-features --test sim_calls \
+     --test sim_messaging --test sim_faults --test sim_api --test scenario_lower --test gallery";
+
+/// The table's line that records why its hashes last changed.
+pub const REASON: &str = "# Last change:";
+
+/// What a newly printed table has in its reason line, until someone writes the reason; a table
+/// that still holds it does not parse.
+pub const REASON_TO_WRITE: &str =
+    "<which behaviour changed on purpose, and which behaviour test names it>";
+
+/// What to do when a pinned trace hash (`what`) changed, for a failing test's message.
+pub fn intended_change_advice(what: &str) -> String {
+    format!(
+        "If the engine's behaviour changed on purpose, do not just paste the new {what}:\n\
+         1. Run the behaviour tests:\n       {BEHAVIOUR_TESTS}\n   \
+         If one fails, a named behaviour broke: fix that rather than the {what}.\n   \
+         If all pass, no test names the change yet: add one that does.\n\
+         2. Then update the {what}, and say in the commit message which behaviour changed and why."
+    )
+}
+
 /// One line of the table: a gallery scenario run to its end with its own seed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
@@ -47,11 +71,23 @@ pub fn compute() -> Vec<Row> {
     gallery::GALLERY.iter().map(compute_row).collect()
 }
 
-/// The table's rows; `#` lines and blank lines are comments. Malformed lines are errors.
+/// The table's rows; `#` lines and blank lines are comments. Malformed lines are errors, and so
+/// is a table without its `# Last change:` reason line, or with that line not yet written.
 pub fn parse(text: &str) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
+    let mut reason = None;
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
+        if let Some(r) = line.strip_prefix(REASON) {
+            if r.contains(REASON_TO_WRITE) || r.trim().is_empty() {
+                return Err(format!(
+                    "gallery-hashes.txt:{}: write why the hashes changed in the `{REASON}` line \
+                     (which behaviour changed on purpose, and which behaviour test names it)",
+                    n + 1
+                ));
+            }
+            reason = Some(r);
+        }
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
@@ -67,17 +103,35 @@ pub fn parse(text: &str) -> Result<Vec<Row>, String> {
             hash: u64::from_str_radix(hash, 16).map_err(|_| bad("bad hex hash"))?,
         });
     }
+    if reason.is_none() {
+        return Err(format!(
+            "gallery-hashes.txt: no `{REASON} …` line saying why the hashes last changed"
+        ));
+    }
     Ok(rows)
 }
 
-/// The whole file with `rows` in place of the current ones: `table`'s comment header, then one
-/// line per row.
+/// The whole file with `rows` in place of the current ones: `table`'s comment header, with its
+/// reason line emptied for the new reason (added if missing), then one line per row.
 pub fn render(table: &str, rows: &[Row]) -> String {
-    let mut out: String = table
+    let header: Vec<&str> = table
         .lines()
         .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
-        .map(|l| format!("{l}\n"))
         .collect();
+    let to_write = format!("{REASON} {REASON_TO_WRITE}\n");
+    let mut out = String::new();
+    let has_reason = header.iter().any(|l| l.trim_start().starts_with(REASON));
+    for l in header {
+        if l.trim_start().starts_with(REASON) {
+            out.push_str(&to_write);
+        } else {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    if !has_reason {
+        out.push_str(&to_write);
+    }
     for r in rows {
         out.push_str(&r.line());
         out.push('\n');
@@ -91,8 +145,9 @@ pub fn check(target: &str, got: &[Row]) -> Result<(), String> {
 }
 
 /// Compares `got` with the rows of `table`. On any difference (a changed value, a gallery entry
-/// missing from the table, an extra, repeated or misordered line) the error lists each difference
-/// and then the full new table, ready to paste into tests/golden/gallery-hashes.txt.
+/// missing from the table, an extra, repeated or misordered line) the error lists each difference,
+/// says which behaviour tests to run first, and then prints the full new table, whose reason line
+/// must be written before it parses.
 pub fn compare(table: &str, target: &str, got: &[Row]) -> Result<(), String> {
     let want = parse(table)?;
     if want == got {
@@ -124,12 +179,17 @@ pub fn compare(table: &str, target: &str, got: &[Row]) -> Result<(), String> {
         diffs.push("  lines are not in gallery order".to_string());
     }
     let advice = if target == "native" {
-        "If the engine's behaviour changed on purpose, replace the file with this \
-         (the wasm test, tests/web_sim.rs, checks the same file)"
+        format!(
+            "{}\n   The new table is below (the wasm test, tests/web_sim.rs, checks the same file); \
+             write the reason in its `{REASON}` line too: the table does not parse until it is \
+             written",
+            intended_change_advice("table")
+        )
     } else {
         "The table is the native run's (tests/determinism.rs passes against it), so this run \
          differs from native: a determinism bug (platform float math instead of libm, unordered \
          iteration, usize-width arithmetic, ...), not a table to paste. This run's table"
+            .to_string()
     };
     Err(format!(
         "gallery trace hashes ({target}) differ from tests/golden/gallery-hashes.txt:\n{}\n\n\
