@@ -225,6 +225,32 @@ fn an_exhausted_budget_exits_3() {
     assert_eq!(v["events"], 50);
 }
 
+/// A flood (a million requests a second into hour-long work) stops at the pending-work limit:
+/// exit code 3, `pending_limit` in the summary; `--pending-limit` moves the limit, and a bad
+/// value is a usage error.
+#[test]
+fn too_much_pending_work_exits_3_and_the_limit_can_be_set() {
+    let path = file(
+        "flood",
+        "scenario \"flood\" duration 100s\nservice s workers 1 time 1000000s backlog 1000000\nclient c rate 1000000/s -> s GET /x timeout 1000000s\ns GET /x:\n  work\n  reply 200\n",
+    );
+    let p = path.to_str().unwrap();
+    let o = cli(&["run", p, "--json", "--pending-limit", "20000"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["stop"], "pending_limit");
+    let message = v["stop_message"].as_str().unwrap();
+    assert!(
+        message.starts_with("over 20,000 tasks, calls, messages and timers pending at once"),
+        "{message}"
+    );
+    for bad in ["0", "-1", "lots"] {
+        let o = cli(&["run", p, "--pending-limit", bad]);
+        assert_eq!(o.status.code(), Some(2), "--pending-limit {bad}");
+        assert!(stderr(&o).contains("--pending-limit"), "{}", stderr(&o));
+    }
+}
+
 #[test]
 fn check_reports_errors_like_a_compiler() {
     let path = file(
