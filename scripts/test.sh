@@ -86,13 +86,15 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 run_step wasm-test cargo test --locked --target $WASM "${WASM_TESTS[@]}"
 prune_if_low "$ROOT/target/$WASM/debug"
 
-# Exports: every gallery scenario's Mermaid diagram must pass the real Mermaid parser.
+# Exports: every gallery scenario's Mermaid diagram, and one of names that are Mermaid syntax
+# (e2e/mermaid-hostile.sb), must pass the real Mermaid parser and render in Chromium.
 check_mermaid() {
   local dir="$ROOT/target/exports" cli=(cargo run --quiet --locked --bin switchboard-cli --)
   rm -rf "$dir" && mkdir -p "$dir"
   for id in $("${cli[@]}" gallery | awk '{print $1}'); do
     "${cli[@]}" export --format mermaid "gallery:$id" --out "$dir/$id.mmd" || return 1
   done
+  "${cli[@]}" export --format mermaid e2e/mermaid-hostile.sb --out "$dir/hostile.mmd" || return 1
   node e2e/mermaid-check.mjs "$dir"/*.mmd
 }
 run_step mermaid check_mermaid
