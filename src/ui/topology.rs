@@ -2,8 +2,8 @@
 //! `topology_layout`; edges styled by mechanism; messages in flight as dots moving along the edges
 //! in simulated time; badges for queue depth, busy workers, breaker state, crashed and partitioned
 //! nodes. Clicking (or Enter on) a node filters the message log to it. A big graph (over `BIG`
-//! nodes) is shown at its natural size in a scrolling pane with only the part in view drawn, and
-//! a box to find a node by name.
+//! nodes) is shown at its natural size in a scrolling pane with only the part in view drawn (at
+//! most `MAX_EDGES` edges), and a box to find a node by name.
 
 use std::rc::Rc;
 
@@ -21,6 +21,11 @@ const MAX_DOTS: usize = 400;
 /// part in view is in the DOM: the browser lays out the whole SVG again whenever anything in it
 /// changes, which takes seconds with thousands of nodes (and scaled to fit they would be specks).
 pub const BIG: usize = 200;
+/// Most edges a big graph draws at once. One topic with 5,000 subscriptions has 10,000 edges,
+/// thousands of them passing through any view as tall curves on the same pixels; rasterising
+/// them took seconds per frame. Edges between two nodes in view come first, then edges with one
+/// end in view, then those only passing through.
+pub const MAX_EDGES: usize = 300;
 
 #[derive(Properties, PartialEq)]
 pub struct TopologyProps {
@@ -178,6 +183,27 @@ impl Rect {
             ys.fold(f64::NEG_INFINITY, f64::max),
         )
     }
+}
+
+/// Which edges to draw, given for each edge `None` when it does not reach into the view, else how
+/// many of its ends are in view: at most `MAX_EDGES`, more ends in view first, ties in declared
+/// order; returned in declared order, with how many edges reach into the view.
+pub fn edges_to_draw(in_view: impl Iterator<Item = Option<usize>>) -> (Vec<usize>, usize) {
+    let mut by_ends: [Vec<usize>; 3] = Default::default();
+    for (i, ends) in in_view.enumerate() {
+        if let Some(ends) = ends {
+            by_ends[ends.min(2)].push(i);
+        }
+    }
+    let total = by_ends.iter().map(Vec::len).sum();
+    let mut out: Vec<usize> = by_ends
+        .into_iter()
+        .rev()
+        .flatten()
+        .take(MAX_EDGES)
+        .collect();
+    out.sort_unstable();
+    (out, total)
 }
 
 /// The node a search for `text` finds: the one with exactly that name (ignoring ASCII case), else
@@ -373,11 +399,23 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         .selected
         .and_then(|id| sim.trace().get(id))
         .map(|r| (r.from, r.to));
-    let edges = topo
-        .edges
+    let (shown_edges, edges_in_view) = if big {
+        let at = |n: NodeId| {
+            topo.nodes
+                .get(n.0 as usize)
+                .is_some_and(|n| view.has_node(n.x, n.y))
+        };
+        edges_to_draw(topo.edges.iter().map(|e| {
+            let ends = usize::from(at(e.from)) + usize::from(at(e.to));
+            (ends > 0 || view.has_curve(&topo.curve(e))).then_some(ends)
+        }))
+    } else {
+        ((0..topo.edges.len()).collect(), topo.edges.len())
+    };
+    let edges_left_out = edges_in_view - shown_edges.len();
+    let edges = shown_edges
         .iter()
-        .enumerate()
-        .filter(|(_, e)| !big || view.has_curve(&topo.curve(e)))
+        .map(|&i| (i, &topo.edges[i]))
         .map(|(i, e)| {
             let is_hot =
                 hot.is_some_and(|(a, b)| (e.from, e.to) == (a, b) || (e.from, e.to) == (b, a));
@@ -585,6 +623,13 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
                             ": too many to draw at once, so only the {} in and around the view are drawn. Scroll to see more, or find one by name.",
                             super::fmt::count(drawn as u64)
                         ) }
+                        if edges_left_out > 0 {
+                            { format!(
+                                " {} of the {} edges here are not drawn.",
+                                super::fmt::count(edges_left_out as u64),
+                                super::fmt::count(edges_in_view as u64)
+                            ) }
+                        }
                     </span>
                     <span class="topo-find">
                         <input type="search" ref={find_input} placeholder="Node name…" aria-label="Find a node by name"
@@ -763,7 +808,30 @@ fn compact(n: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{compact, find_node, truncate, Rect};
+    use super::{compact, edges_to_draw, find_node, truncate, Rect, MAX_EDGES};
+
+    #[test]
+    fn a_big_view_draws_its_own_edges_first_and_at_most_max_edges() {
+        // 10,000 edges passing through, then 5 with one end in view, then 2 with both.
+        let mut v: Vec<Option<usize>> = vec![Some(0); 10_000];
+        v.extend([Some(1); 5]);
+        v.extend([None, Some(2), Some(2)]);
+        let (drawn, total) = edges_to_draw(v.into_iter());
+        assert_eq!(total, 10_007);
+        assert_eq!(drawn.len(), MAX_EDGES);
+        assert!(drawn.windows(2).all(|w| w[0] < w[1]), "declared order");
+        for i in [10_000, 10_004, 10_006, 10_007] {
+            assert!(drawn.contains(&i), "edge {i} has an end in view");
+        }
+        assert!(!drawn.contains(&10_005), "out of view");
+        assert!(
+            drawn.contains(&0) && !drawn.contains(&9_999),
+            "passing edges in declared order"
+        );
+        // Few edges: all of those in view.
+        let (drawn, total) = edges_to_draw([Some(0), None, Some(1)].into_iter());
+        assert_eq!((drawn, total), (vec![0, 2], 2));
+    }
 
     #[test]
     fn badges_and_labels_stay_short() {
