@@ -172,6 +172,12 @@ impl Rect {
         )
     }
 
+    /// Whether a curve lies wholly inside the area.
+    pub fn contains_curve(&self, c: &[(f64, f64); 4]) -> bool {
+        c.iter()
+            .all(|p| p.0 >= self.x0 && p.0 <= self.x1 && p.1 >= self.y0 && p.1 <= self.y1)
+    }
+
     /// Whether a curve reaches into the area (a Bézier curve stays inside its control points).
     pub fn has_curve(&self, c: &[(f64, f64); 4]) -> bool {
         let xs = c.iter().map(|p| p.0);
@@ -183,6 +189,59 @@ impl Rect {
             ys.fold(f64::NEG_INFINITY, f64::max),
         )
     }
+}
+
+type Curve = [(f64, f64); 4];
+
+/// The halves of a cubic Bézier curve (de Casteljau at t = ½); the ends stay exactly the same.
+fn split(c: &Curve) -> (Curve, Curve) {
+    let mid = |a: (f64, f64), b: (f64, f64)| ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+    let (ab, bc, cd) = (mid(c[0], c[1]), mid(c[1], c[2]), mid(c[2], c[3]));
+    let (abc, bcd) = (mid(ab, bc), mid(bc, cd));
+    let m = mid(abc, bcd);
+    ([c[0], ab, abc, m], [m, bcd, cd, c[3]])
+}
+
+/// The parts of `c` that reach into `r`, in order: halved until a part lies inside `r`, is
+/// smaller than 400 px, or is 18 halvings deep.
+fn visible_parts(c: Curve, r: &Rect, depth: u32, out: &mut Vec<Curve>) {
+    if !r.has_curve(&c) {
+        return;
+    }
+    let (w, h) = (
+        c.iter().map(|p| p.0).fold(f64::MIN, f64::max)
+            - c.iter().map(|p| p.0).fold(f64::MAX, f64::min),
+        c.iter().map(|p| p.1).fold(f64::MIN, f64::max)
+            - c.iter().map(|p| p.1).fold(f64::MAX, f64::min),
+    );
+    if depth == 0 || r.contains_curve(&c) || w.max(h) < 400.0 {
+        out.push(c);
+        return;
+    }
+    let (a, b) = split(&c);
+    visible_parts(a, r, depth - 1, out);
+    visible_parts(b, r, depth - 1, out);
+}
+
+/// SVG path data for the part of curve `c` in `r` (the same curve, cut where it leaves `r`), and
+/// whether it still ends where `c` ends (where its arrowhead goes).
+pub fn visible_path(c: Curve, r: &Rect) -> (String, bool) {
+    let mut parts = Vec::new();
+    visible_parts(c, r, 18, &mut parts);
+    let mut d = String::new();
+    let mut at = None;
+    for p in &parts {
+        if at != Some(p[0]) {
+            d.push_str(&format!("M{:.1} {:.1}", p[0].0, p[0].1));
+        }
+        d.push_str(&format!(
+            "C{:.1} {:.1} {:.1} {:.1} {:.1} {:.1}",
+            p[1].0, p[1].1, p[2].0, p[2].1, p[3].0, p[3].1
+        ));
+        at = Some(p[3]);
+    }
+    let to_end = parts.last().is_some_and(|p| p[3] == c[3]);
+    (d, to_end)
 }
 
 /// Which edges to draw, given for each edge `None` when it does not reach into the view, else how
@@ -419,15 +478,28 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         .map(|(i, e)| {
             let is_hot =
                 hot.is_some_and(|(a, b)| (e.from, e.to) == (a, b) || (e.from, e.to) == (b, a));
-            let marker = match e.kind {
+            let mut marker = match e.kind {
                 EdgeKind::Rest => "url(#arrow-rest)",
                 EdgeKind::Rpc => "url(#arrow-rpc)",
                 EdgeKind::Queue => "url(#arrow-queue)",
                 EdgeKind::PubSub => "url(#arrow-pubsub)",
                 EdgeKind::DeadLetter => "url(#arrow-dlq)",
             };
+            // A curve reaching far out of a big graph's view is drawn only where it is in view:
+            // Chromium dashes a path over its whole length, seconds for a few curves 200,000 px
+            // long (one topic with thousands of subscriptions in one column).
+            let c = topo.curve(e);
+            let d = if big && !view.contains_curve(&c) {
+                let (d, to_end) = visible_path(c, &view);
+                if !to_end {
+                    marker = "";
+                }
+                AttrValue::from(d)
+            } else {
+                fixed.paths[i].clone()
+            };
             html! {
-                <EdgeView key={i} d={fixed.paths[i].clone()} title={fixed.titles[i].clone()}
+                <EdgeView key={i} {d} title={fixed.titles[i].clone()}
                           class={e.kind.class()} {marker} cut={is_cut(e.from, e.to)} hot={is_hot} />
             }
         });
@@ -808,7 +880,53 @@ fn compact(n: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{compact, edges_to_draw, find_node, truncate, Rect, MAX_EDGES};
+    use super::{compact, edges_to_draw, find_node, truncate, visible_path, Rect, MAX_EDGES};
+
+    #[test]
+    fn a_long_curve_is_cut_to_the_part_in_view() {
+        // From a topic at y = 200,000 to a subscription at y = 100, seen around y = 0..1,000.
+        let c = [
+            (0.0, 200_000.0),
+            (60.0, 200_000.0),
+            (60.0, 100.0),
+            (120.0, 100.0),
+        ];
+        let view = Rect {
+            x0: -100.0,
+            y0: -200.0,
+            x1: 900.0,
+            y1: 1_000.0,
+        };
+        let (d, to_end) = visible_path(c, &view);
+        assert!(to_end, "the end is in view: the arrowhead stays");
+        assert!(d.ends_with("120.0 100.0"), "{d}");
+        assert!(d.len() < 300, "a few pieces, not the whole curve: {d}");
+        let ys: Vec<f64> = d
+            .split(['M', 'C', ' '])
+            .filter_map(|t| t.parse().ok())
+            .skip(1)
+            .step_by(2)
+            .collect();
+        assert!(ys.iter().all(|&y| y < 30_000.0), "{d}");
+        // Seen from the topic's end, the arrowhead is off screen.
+        let near_topic = Rect {
+            x0: -100.0,
+            y0: 199_500.0,
+            x1: 900.0,
+            y1: 200_500.0,
+        };
+        let (d, to_end) = visible_path(c, &near_topic);
+        assert!(!to_end && d.starts_with("M0.0 200000.0"), "{d}");
+        // Out of view: nothing.
+        let far = Rect {
+            x0: 5_000.0,
+            y0: 0.0,
+            x1: 6_000.0,
+            y1: 10.0,
+        };
+        assert_eq!(visible_path(c, &far), (String::new(), false));
+        assert!(view.contains_curve(&[(0.0, 0.0), (1.0, 1.0), (2.0, 2.0), (3.0, 3.0)]));
+    }
 
     #[test]
     fn a_big_view_draws_its_own_edges_first_and_at_most_max_edges() {
