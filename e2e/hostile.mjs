@@ -347,12 +347,22 @@ async function exercise(page, { views = false, key = true, play = true, everyVie
     for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
   });
   if (everyView) {
-    for (const tab of VIEWS) {
-      figs[`play-${tab}`] = await measureTwice(page, async () => {
-        await page.click(`#tab-${tab}`);
-        if (!(await isPlaying(page)) && (await page.isEnabled('[data-testid=play]'))) await page.click('[data-testid=play]');
-        await page.waitForTimeout(1000);
-      });
+    // Each view: switching to it, then a second of play there. A window over the limit is
+    // measured once more, again switching from the view before it (as `measureTwice`).
+    const playOn = (tab) => async () => {
+      await page.click(`#tab-${tab}`);
+      if (!(await isPlaying(page)) && (await page.isEnabled('[data-testid=play]'))) await page.click('[data-testid=play]');
+      await page.waitForTimeout(1000);
+    };
+    for (const [k, tab] of VIEWS.entries()) {
+      let f = await measure(page, playOn(tab));
+      if (worst(f) > FRAME_LIMIT_MS && !f.stuck) {
+        await page.click(`#tab-${VIEWS[(k + VIEWS.length - 1) % VIEWS.length]}`);
+        await frames(page, 3);
+        const f2 = await measure(page, playOn(tab));
+        f = { ...(worst(f2) <= worst(f) ? f2 : f), first: f };
+      }
+      figs[`play-${tab}`] = f;
     }
     if (await isPlaying(page)) await page.click('[data-testid=play]');
   }
