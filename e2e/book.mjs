@@ -3,7 +3,11 @@
 // scenarios. Both frames must draw their view (topology, timeline) and play: the first by
 // `autoplay=1`, the second through the page's own buttons, which use the postMessage API.
 // Screenshot: e2e/out/book.png.
-import { mkdtemp, cp, mkdir } from 'node:fs/promises';
+// Then the Embed button's snippet for a scenario named like the issue's attack (blank lines and a
+// Markdown link that would close `title=` and add `onload=`) is pasted into a page of a second
+// mdBook: the page must hold one iframe with exactly the snippet's attributes, and no script runs.
+import { mkdtemp, cp, mkdir, writeFile } from 'node:fs/promises';
+import { deflateRawSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -76,6 +80,43 @@ try {
     await page.waitForTimeout(1500);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(out, 'book.png') });
+  });
+
+  await check('a snippet of a hostile name pasted into an mdBook page adds no attribute and runs nothing', async () => {
+    // The issue's name, as the scenario language writes it (`\n` is a line break in a string).
+    const text = 'scenario "Retry storm\\n\\n[Run the demo](onload=alert(location.origin)//)" seed 1\nservice api\n';
+    const fragment = `s=1.${deflateRawSync(Buffer.from(text), { level: 9 }).toString('base64url')}`;
+    const app = await browser.newPage();
+    await app.goto(`${server.url}#${fragment}`);
+    await app.waitForSelector('[data-testid=embed]:not([disabled])', { timeout: 20000 });
+    await app.click('[data-testid=embed]');
+    const snippet = await app.inputValue('[data-testid=embed-snippet]');
+    await app.close();
+    const book = await mkdtemp(join(tmpdir(), 'switchboard-pasted-'));
+    await mkdir(join(book, 'src'));
+    await writeFile(join(book, 'book.toml'), '[book]\ntitle = "Pasted"\n');
+    await writeFile(join(book, 'src', 'SUMMARY.md'), '# Summary\n\n- [Pasted](pasted.md)\n');
+    await writeFile(join(book, 'src', 'pasted.md'), `# Pasted\n\nThe demo:\n\n${snippet}\n\nAfter the demo.\n`);
+    execFileSync('mdbook', ['build', book, '--dest-dir', join(site, 'pasted')], { stdio: 'pipe' });
+    const docs = await browser.newPage();
+    const dialogs = [];
+    docs.on('dialog', (d) => {
+      dialogs.push(d.message());
+      d.dismiss().catch(() => {});
+    });
+    await docs.goto(`${server.url}pasted/pasted.html`, { waitUntil: 'load' });
+    const frames = await docs.$$eval('main iframe', (els) => els.map((e) => ({ attrs: e.getAttributeNames(), title: e.title })));
+    assert(frames.length === 1, `${frames.length} iframes in the page`);
+    const { attrs, title } = frames[0];
+    assert(attrs.join() === 'src,title,width,height,style,loading', `iframe attributes: ${attrs.join(', ')}`);
+    assert(title === 'Switchboard: Retry storm [Run the demo](onload=alert(location.origin)//)', `title: ${JSON.stringify(title)}`);
+    const links = await docs.$$eval('main a[href^="onload"]', (els) => els.length);
+    assert(links === 0, 'Markdown turned part of the snippet into a link');
+    // The frame loads (an `onload=` attribute would run now).
+    await (await docs.$('main iframe')).contentFrame().then((f) => f.waitForSelector('[data-testid=app]', { timeout: 20000 }));
+    assert(dialogs.length === 0, `a dialog opened: ${dialogs.join(' | ')}`);
+    await docs.close();
+    assert(!/[\n\r']/.test(snippet), `the snippet has a line break or a ': ${JSON.stringify(snippet)}`);
   });
 
   await check('no console errors', async () => {

@@ -4,7 +4,7 @@
 // or a run status saying why the run stopped, each message under 500 characters; (2) stay
 // responsive: once the initial load or Apply has settled (10 frames in a row under 50 ms), no
 // animation frame may take longer than 100 ms while idle, playing, stepping, typing or switching
-// views, measured by a requestAnimationFrame probe and a Long Tasks observer installed before the
+// views (big worlds play on every view: metrics, timeline, log, topology), measured by a requestAnimationFrame probe and a Long Tasks observer installed before the
 // app starts (a phase over the limit is measured once more, as this machine is shared; every
 // figure is printed); (3) run no script: no dialog opens, no canary is set, no <img>, <script>,
 // <iframe> or on* attribute made from the text reaches the DOM; (4) keep the user's text: a draft
@@ -67,6 +67,27 @@ function chain(n, head = 'scenario "chain" seed 3 duration 60s') {
 }
 /** 10,000 services (under the link's 256 KiB decode limit), 50 of them in a call chain. */
 const TEN_THOUSAND = chain(10_000, 'scenario "ten-thousand" seed 3 duration 60s');
+
+/** Small links, big worlds (each link 17–32 KB): 10,000 idle queues beside one busy service. */
+function idleQueues(n) {
+  let s = 'scenario "queues" seed 3 duration 60s\nservice api\nclient web rate 50/s -> api GET /a\napi GET /a:\n  work 1ms\n  reply 200\n';
+  for (let i = 0; i < n; i++) s += `queue q${i}\n`;
+  return s;
+}
+/** One service with `n` endpoints, one of them called. */
+function endpoints(n) {
+  let s = 'scenario "endpoints" seed 3 duration 60s\nservice api workers 8\nclient web rate 50/s -> api GET /0\n';
+  for (let i = 0; i < n; i++) s += `api GET /${i}:\n  reply 200\n`;
+  return s;
+}
+/** A topic with `n` subscriptions, each published message delivered to all of them. */
+function fanout(n) {
+  let s = 'scenario "fan-out" seed 3 duration 60s\nservice shop\nservice w workers 64 time 1ms\ntopic t\nclient web rate 2/s -> shop POST /o\nshop POST /o:\n  work 1ms\n  publish t Placed\n  reply 201\n';
+  for (let i = 0; i < n; i++) s += `w subscribe t as s${i}:\n  work\n`;
+  return s;
+}
+/** Each view in turn, playing for a second on it (started if paused). */
+const VIEWS = ['metrics', 'timeline', 'log', 'topology'];
 
 /** The storm with chaos: 40 idle services crash at once at 150 s, when a million requests wait. */
 const STORM_AND_CRASHES = RETRY_STORM.replace('service backend', `${Array.from({ length: 40 }, (_, i) => `service spare${i}`).join('\n')}\nservice backend`)
@@ -311,7 +332,7 @@ async function bareTextareaKey(text) {
  * Interactions measured after load: idle, a second of play, steps, optionally the views and a
  * keystroke in the editor. Returns { phase: figures }.
  */
-async function exercise(page, { views = false, key = true, play = true } = {}) {
+async function exercise(page, { views = false, key = true, play = true, everyView = false } = {}) {
   const figs = {};
   figs.idle = await measureTwice(page, () => page.waitForTimeout(600));
   if (play && (await page.isEnabled('[data-testid=play]'))) {
@@ -325,6 +346,26 @@ async function exercise(page, { views = false, key = true, play = true } = {}) {
     await blur(page);
     for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
   });
+  if (everyView) {
+    // Each view: switching to it, then a second of play there. A window over the limit is
+    // measured once more, again switching from the view before it (as `measureTwice`).
+    const playOn = (tab) => async () => {
+      await page.click(`#tab-${tab}`);
+      if (!(await isPlaying(page)) && (await page.isEnabled('[data-testid=play]'))) await page.click('[data-testid=play]');
+      await page.waitForTimeout(1000);
+    };
+    for (const [k, tab] of VIEWS.entries()) {
+      let f = await measure(page, playOn(tab));
+      if (worst(f) > FRAME_LIMIT_MS && !f.stuck) {
+        await page.click(`#tab-${VIEWS[(k + VIEWS.length - 1) % VIEWS.length]}`);
+        await frames(page, 3);
+        const f2 = await measure(page, playOn(tab));
+        f = { ...(worst(f2) <= worst(f) ? f2 : f), first: f };
+      }
+      figs[`play-${tab}`] = f;
+    }
+    if (await isPlaying(page)) await page.click('[data-testid=play]');
+  }
   if (views) {
     figs.views = await measureTwice(page, async () => {
       for (const tab of ['log', 'timeline', 'metrics', 'topology']) {
@@ -392,7 +433,7 @@ async function linkCase(name, fragment, expect, opts = {}) {
     try {
       await seedStorage(page);
       const t0 = Date.now();
-      await mount(page, `${server.url}#${fragment}`);
+      await mount(page, `${server.url}${opts.query ?? ''}#${fragment}`);
       await soft('message', () => expect(page));
       const settleMs = await settle(page);
       const loadMs = Date.now() - t0;
@@ -640,8 +681,23 @@ try {
       const nodes = await page.locator('[data-testid=topology] .node').count();
       console.log(`     10,000 services: ${nodes} topology nodes in the DOM`);
     },
-    { views: true, screenshot: 'ten-thousand' },
+    { views: true, everyView: true, screenshot: 'ten-thousand' },
   );
+  // Opened as the issue found them: on the Metrics view, playing at once. Each view then plays
+  // for a second; tables show their busiest rows, the depth chart a few lines.
+  const bigWorld = (what, n, rows) => async (page) => {
+    assert((await page.$('[data-testid=link-banner]')) === null, 'no banner: the link is valid');
+    await page.waitForSelector('#view-metrics [data-testid=metrics]', { timeout: 60000 });
+    const drawn = await page.$$eval('#view-metrics tbody tr', (r) => r.length);
+    const lines = await page.$$eval('#view-metrics polyline', (l) => l.length);
+    console.log(`     ${what}: ${drawn} table rows and ${lines} chart lines in the DOM`);
+    assert(drawn <= rows, `${drawn} table rows drawn for ${n} ${what}`);
+    assert(lines <= 12, `${lines} chart lines drawn`);
+  };
+  const big = { query: '?view=metrics&autoplay=1', play: false, everyView: true };
+  await linkCase('10,000 idle queues on the metrics view, playing', linkOf(idleQueues(10_000)), bigWorld('queues', 10_000, 3 * 50), { ...big, screenshot: 'queues' });
+  await linkCase('9,000 endpoints on the metrics view, playing', linkOf(endpoints(9_000)), bigWorld('endpoints', 9_000, 3 * 50), big);
+  await linkCase('a topic with 5,000 subscriptions on the metrics view, playing', linkOf(fanout(5_000)), bigWorld('subscriptions', 5_000, 4 * 50), { ...big, screenshot: 'fanout' });
 
   // ----- texts typed into the editor and applied --------------------------------------------
   await typedCase(

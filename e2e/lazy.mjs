@@ -5,7 +5,10 @@
 //   opens its own scenario when that first request fails;
 // - code from the lazy half needed before it arrives is loaded on the spot, and works;
 // - a lazy half that cannot be loaded at all shows the crash banner, asks the server once, and
-//   the text typed before it stays saved.
+//   the text typed before it stays saved;
+// - the full app framed by another site (a host page on 127.0.0.1 framing the app from
+//   localhost, served by a tiny server here) finishes loading.
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { serveDir, launchChromium, watchErrors, check, summary, assert, paintAndLazyRequest } from './lib.mjs';
@@ -141,6 +144,36 @@ try {
     assert(errors.length === 0, errors.join('\n'));
     console.log(`     timeline drawn ${took} ms after Apply (lazy half loaded synchronously)`);
     await page.close();
+  });
+
+  await check('the full app framed by another site finishes loading', async () => {
+    // 127.0.0.1 and localhost are different sites: Chromium runs the frame in a process of its
+    // own, where the lazy half can be in before the app listens for it. The host page is served
+    // on 127.0.0.1 by its own server; the frame comes from the bundle's server as localhost.
+    const app = `http://localhost:${new URL(server.url).port}/`;
+    const host = createServer((_, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><title>host</title><iframe id="app" src="${app}" width="1100" height="700"></iframe>`);
+    });
+    await new Promise((ok) => host.listen(0, '127.0.0.1', ok));
+    try {
+      for (let i = 1; i <= 3; i++) {
+        const page = await browser.newPage();
+        const errors = watchErrors(page);
+        await page.goto(`http://127.0.0.1:${host.address().port}/`);
+        const frame = await (await page.waitForSelector('iframe#app')).contentFrame();
+        await frame.waitForSelector('[data-testid=app]');
+        const drawn = await frame
+          .waitForSelector('#view-topology [data-testid=topology] .node', { timeout: 15000 })
+          .then(() => true, () => false);
+        const status = await frame.textContent('[data-testid=status]').catch(() => '?');
+        assert(drawn, `load ${i}: the framed app is still at "${status}" after 15 s`);
+        assert(errors.length === 0, errors.join('\n'));
+        await page.close();
+      }
+    } finally {
+      await new Promise((ok) => host.close(ok));
+    }
   });
 
   await check('a first render that needs a lazy half that cannot load shows the crash banner', async () => {

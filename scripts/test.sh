@@ -86,7 +86,8 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 run_step wasm-test cargo test --locked --target $WASM "${WASM_TESTS[@]}"
 prune_if_low "$ROOT/target/$WASM/debug"
 
-# Exports: every gallery scenario's Mermaid diagram must pass the real Mermaid parser. The
+# Exports: every gallery scenario's Mermaid diagram, and one of names that are Mermaid syntax
+# (e2e/mermaid-hostile.sb), must pass the real Mermaid parser and render in Chromium. The
 # listing's exit status is checked on its own (a `for` over `$(cli | awk)` would drop it), and
 # as many diagrams as the gallery has entries must reach the parser.
 check_mermaid() {
@@ -101,8 +102,10 @@ check_mermaid() {
       { echo "switchboard-cli export --format mermaid gallery:$id failed"; return 1; }
     n=$((n + 1))
   done
+  "${cli[@]}" export --format mermaid e2e/mermaid-hostile.sb --out "$dir/hostile.mmd" ||
+    { echo "switchboard-cli export --format mermaid e2e/mermaid-hostile.sb failed"; return 1; }
   node e2e/mermaid-check.mjs "$dir"/*.mmd || return 1
-  echo "mermaid: $n gallery diagrams exported and parsed"
+  echo "mermaid: $n gallery diagrams and the hostile one exported, parsed and rendered"
 }
 run_step mermaid check_mermaid
 

@@ -42,11 +42,13 @@ fn json_chars(out: &mut String, s: &str) {
     }
 }
 
-/// Appends `s` as one CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
-/// A leading `=`, `+`, `-` or `@` gets a `'` so spreadsheets never evaluate it as a formula.
+/// Appends `s` as one CSV field (RFC 4180): quoted when it holds a comma, semicolon, quote or line
+/// break. A leading `=`, `+`, `-`, `@`, tab or CR gets a `'` so spreadsheets never evaluate it as a
+/// formula (OWASP's CSV injection list). The `;` is quoted because spreadsheets in many locales
+/// split on it: unquoted, `a;-1+1` would be two cells, the second a formula the guard never saw.
 pub fn csv_field(out: &mut String, s: &str) {
-    let formula = s.starts_with(['=', '+', '-', '@']);
-    let needs_quotes = formula || s.contains([',', '"', '\n', '\r']);
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let needs_quotes = formula || s.contains([',', ';', '"', '\n', '\r']);
     if !needs_quotes {
         out.push_str(s);
         return;
@@ -102,6 +104,28 @@ mod tests {
         assert_eq!(with(csv_field, "a,b"), "\"a,b\"");
         assert_eq!(with(csv_field, "say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(with(csv_field, "=1+1"), "\"'=1+1\"");
+    }
+
+    #[test]
+    fn csv_quotes_semicolons_so_no_locale_splits_a_field_into_formulas() {
+        // The issue's path: unquoted, a spreadsheet splitting on `;` sees cells `-2+3`, `+cmd|…`, `@x`.
+        let path = "/report;-2+3;+cmd|'/Ccalc'!A0;@x";
+        assert_eq!(
+            with(csv_field, path),
+            "\"/report;-2+3;+cmd|'/Ccalc'!A0;@x\""
+        );
+        assert_eq!(with(csv_field, "a;b"), "\"a;b\"");
+        assert_eq!(with(csv_field, ";=1"), "\";=1\"");
+    }
+
+    #[test]
+    fn csv_guards_tab_and_carriage_return_prefixes() {
+        assert_eq!(with(csv_field, "\t=1+1"), "\"'\t=1+1\"");
+        assert_eq!(with(csv_field, "\r=1+1"), "\"'\r=1+1\"");
+        for prefix in ['=', '+', '-', '@', '\t', '\r'] {
+            let field = with(csv_field, &format!("{prefix}cmd"));
+            assert!(field.starts_with("\"'"), "{prefix:?}: {field}");
+        }
     }
 
     #[test]

@@ -15,17 +15,20 @@ use crate::sim::{Kind, NodeId, Outcome, Sim};
 pub const MERMAID_DEFAULT_MESSAGES: usize = 50;
 
 /// Message text made safe for a Mermaid message: no line breaks, no `;` (statement separator),
-/// no `#` (entity codes), no `%` (comments/directives), no `<>` (HTML labels), no `:`.
+/// no `#` (entity codes), no `%` (comments/directives), no `<>` (HTML labels), no `:`, and never
+/// two `$` in a row: Mermaid renders `$$…$$` as KaTeX, and one bad formula stops the whole
+/// diagram from rendering. A lone `$` (a price) stays.
 fn text(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        out.push(match c {
             ';' | '#' | '%' | '<' | '>' | ':' | '{' | '}' => ' ',
+            '$' if out.ends_with('$') => ' ',
             c if c.is_control() => ' ',
             c => c,
-        })
-        .collect::<String>()
-        .trim()
-        .to_string()
+        });
+    }
+    out.trim().to_string()
 }
 
 /// A `sequenceDiagram` of the first `n` message hops (requests, responses, deliveries, acks).
@@ -98,4 +101,42 @@ pub fn mermaid_sequence(sim: &Sim, n: usize) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Call, Client, Handler, HttpMethod, Service, SimTime, Status, World};
+
+    #[test]
+    fn text_never_holds_two_dollars_in_a_row() {
+        assert_eq!(text("$$\\foo{$$"), "$ \\foo $");
+        assert_eq!(text("$$$$"), "$ $");
+        assert_eq!(text("costs $5"), "costs $5");
+        assert_eq!(text("$;$"), "$ $");
+        assert!(!text("a$$b$$$c").contains("$$"));
+    }
+
+    #[test]
+    fn no_katex_formula_reaches_the_diagram() {
+        let name = "$$\\frac{1}{$$";
+        let world = World::new()
+            .duration(SimTime::from_secs(1))
+            .service(Service::new(name).rest(
+                HttpMethod::Get,
+                "/$$x^2$$",
+                Handler::new().work().reply(Status::Http(200)),
+            ))
+            .client(Client::new(
+                "web$$",
+                Call::rest(name, HttpMethod::Get, "/$$x^2$$"),
+                20.0,
+            ));
+        let mut sim = Sim::new(world, 7).expect("names are free text in the engine");
+        sim.run_to_end();
+        let diagram = mermaid_sequence(&sim, 10);
+        assert!(diagram.lines().count() > 5, "{diagram}");
+        assert!(!diagram.contains("$$"), "{diagram}");
+        assert!(diagram.contains("/$ x^2$"), "single $ stay: {diagram}");
+    }
 }

@@ -120,13 +120,21 @@ pub fn App() -> Html {
         let dispatch = dispatch.clone();
         let opts = opts.clone();
         use_effect_with(state.booting, move |&booting| {
+            let boot = move || dispatch.dispatch(Action::Boot(Box::new(opening_state(&opts))));
             let listener = booting
                 .then(|| {
-                    Listener::on_window(dom::LAZY_READY_EVENT, move |_| {
-                        dispatch.dispatch(Action::Boot(Box::new(opening_state(&opts))))
+                    Listener::on_window(dom::LAZY_READY_EVENT, {
+                        let boot = boot.clone();
+                        move |_| boot()
                     })
                 })
                 .flatten();
+            // The event may have fired before this listener existed (the first render can load
+            // the lazy half itself, and a framed page may run this effect late): ask again.
+            // A second `Boot` is ignored.
+            if booting && dom::lazy_half_ready() {
+                boot();
+            }
             move || drop(listener)
         });
     }

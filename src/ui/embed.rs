@@ -157,13 +157,44 @@ pub fn embed_url(base: &str, fragment: &str, o: SnippetOptions) -> String {
     url
 }
 
-/// `s` with the characters that matter inside a double-quoted HTML attribute escaped.
-fn attr_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+/// How many characters of the scenario name the snippet's `title` keeps.
+pub const TITLE_NAME_CHARS: usize = 80;
+
+/// Invisible characters that reorder or hide text (bidi controls, zero-width marks): dropped.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `s` as the inside of an HTML attribute value, safe however the page it is pasted into reads
+/// it: every control character and whitespace run becomes one space (a line break would let a
+/// Markdown renderer end the HTML block mid-tag and read the rest as Markdown, whose own
+/// quotes and attributes it writes), invisible characters are dropped, `&"'<>` are escaped,
+/// and at most `max` characters of `s` are kept (then `…`).
+fn attr_value(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max * 2));
+    let mut kept = 0;
+    let mut space = false;
+    for c in s.trim().chars() {
+        if c.is_control() || c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if invisible(c) {
+            continue;
+        }
+        if kept + usize::from(space) >= max {
+            out.push('…');
+            break;
+        }
+        if std::mem::take(&mut space) {
+            out.push(' ');
+            kept += 1;
+        }
+        kept += 1;
         match c {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             c => out.push(c),
@@ -172,13 +203,16 @@ fn attr_escape(s: &str) -> String {
     out
 }
 
-/// The HTML a docs page pastes to embed this scenario: one `<iframe>`, its title (for screen
-/// readers) naming the scenario. Every attribute value is escaped, whatever the name holds.
+/// The HTML a docs page pastes to embed this scenario: one `<iframe>` on one line, its title (for
+/// screen readers) naming the scenario. Every attribute value goes through `attr_value`, whatever
+/// the name holds; the name is cut to `TITLE_NAME_CHARS`. The address is never cut (the frame
+/// needs all of it): it is the page's own address and a base64url fragment.
 pub fn snippet(base: &str, fragment: &str, name: &str, o: SnippetOptions) -> String {
+    let url = embed_url(base, fragment, o);
     format!(
         "<iframe src=\"{}\" title=\"Switchboard: {}\" width=\"720\" height=\"420\" style=\"border:1px solid #ccc;border-radius:8px\" loading=\"lazy\"></iframe>",
-        attr_escape(&embed_url(base, fragment, o)),
-        attr_escape(name),
+        attr_value(&url, url.chars().count()),
+        attr_value(name, TITLE_NAME_CHARS),
     )
 }
 
@@ -215,6 +249,111 @@ mod tests {
         let back = EmbedOptions::from_query(query);
         assert!(back.embed && back.autoplay && back.controls);
         assert_eq!(back.view, Tab::Timeline);
+    }
+
+    const O: SnippetOptions = SnippetOptions {
+        view: Tab::Topology,
+        autoplay: true,
+        controls: true,
+    };
+
+    /// The value of each attribute of the one tag in `html`, read as an HTML parser would.
+    fn attributes(html: &str) -> Vec<(String, String)> {
+        let tag = html
+            .strip_prefix("<iframe ")
+            .and_then(|t| t.strip_suffix("></iframe>"))
+            .expect("one iframe");
+        let mut out = Vec::new();
+        let mut rest = tag.trim_start();
+        while !rest.is_empty() {
+            let (key, after) = rest.split_once("=\"").expect("key=\"value\"");
+            let (value, after) = after.split_once('"').expect("closing quote");
+            out.push((key.to_string(), value.to_string()));
+            rest = after.trim_start();
+        }
+        out
+    }
+
+    fn assert_one_safe_line(s: &str) {
+        assert!(!s.contains(['\n', '\r', '\'']), "{s:?}");
+        assert!(!s.chars().any(char::is_control), "{s:?}");
+        assert!(!s.contains("  "), "{s:?}");
+        let keys: Vec<String> = attributes(s).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            ["src", "title", "width", "height", "style", "loading"],
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_name_with_blank_lines_stays_one_attribute_on_one_line() {
+        // The issue's payload, through the scenario language as a user would write it.
+        let text =
+            "scenario \"Retry storm\\n\\n[Run the demo](onload=alert(location.origin)//)\"\n\
+                    service a\n";
+        let name = crate::scenario::parse(text).expect("parses").name;
+        assert_eq!(
+            name,
+            "Retry storm\n\n[Run the demo](onload=alert(location.origin)//)"
+        );
+        let s = snippet("https://x.dev/", "s=1.x", &name, O);
+        assert_one_safe_line(&s);
+        assert!(
+            s.contains("title=\"Switchboard: Retry storm [Run the demo](onload=alert(location.origin)//)\""),
+            "{s}"
+        );
+        let s = snippet(
+            "/",
+            "s=1.x",
+            "a\n\nb\r\n\r\n\t\u{b}\u{c}\u{85}\u{2028}\u{2029}c\u{0}d\u{1b}",
+            O,
+        );
+        assert_one_safe_line(&s);
+        assert!(s.contains("title=\"Switchboard: a b c d\""), "{s}");
+    }
+
+    #[test]
+    fn quotes_of_both_kinds_and_markup_are_escaped() {
+        let s = snippet(
+            "https://x.dev/it's/",
+            "s=1.x",
+            "it's \"x\" onload='alert(1)' <script>&",
+            O,
+        );
+        assert_one_safe_line(&s);
+        assert!(s.contains("src=\"https://x.dev/it&#39;s/?"), "{s}");
+        assert!(
+            s.contains("title=\"Switchboard: it&#39;s &quot;x&quot; onload=&#39;alert(1)&#39; &lt;script&gt;&amp;\""),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn the_title_is_capped_and_invisible_characters_dropped() {
+        let long = "x".repeat(10_000);
+        let s = snippet("/", "s=1.x", &long, O);
+        assert_one_safe_line(&s);
+        let title = &attributes(&s)[1].1;
+        assert_eq!(
+            title,
+            &format!("Switchboard: {}…", "x".repeat(TITLE_NAME_CHARS))
+        );
+        // An escaped character counts once, however long its entity.
+        let quotes = snippet("/", "s=1.x", &"\"".repeat(500), O);
+        assert_eq!(
+            attributes(&quotes)[1].1.matches("&quot;").count(),
+            TITLE_NAME_CHARS
+        );
+        let s = snippet("/", "s=1.x", "ab\u{202e}cd\u{200b}e\u{feff}", O);
+        assert!(s.contains("title=\"Switchboard: abcde\""), "{s}");
+        // Exactly at the cap: nothing cut.
+        let s = snippet("/", "s=1.x", &"y".repeat(TITLE_NAME_CHARS), O);
+        assert!(!s.contains('…'), "{s}");
+        // The address is never cut.
+        let fragment = format!("s=1.{}", "A".repeat(20_000));
+        let s = snippet("/", &fragment, "n", O);
+        assert!(s.contains(&fragment), "the whole fragment");
     }
 
     fn q(s: &str) -> EmbedOptions {

@@ -1,6 +1,12 @@
 //! Metrics view: tables per endpoint/method, consumer, client and queue/subscription (count,
 //! throughput, errors, p50/p95/p99), and small SVG time-series charts — throughput, client-visible
 //! latency percentiles and queue depth — that grow while the run plays.
+//!
+//! A small link can name 10,000 queues or endpoints, and this view is drawn on every frame while
+//! the run plays: a table draws at most `MAX_ROWS` rows (the busiest, with a note saying how many
+//! more and a filter by name), and the depth chart at most `MAX_LINES` lines (the highest peaks,
+//! the rest as one line of their highest depth). Nothing here costs more than one pass over the
+//! rows per frame.
 
 use yew::prelude::*;
 
@@ -12,6 +18,10 @@ use crate::sim::{Histogram, NodeKind, SimTime};
 
 /// Points per chart line at most (each point is the peak of the buckets it covers).
 const MAX_POINTS: usize = 240;
+/// Rows a table draws at most; past it, the busiest ones and a note.
+pub const MAX_ROWS: usize = 50;
+/// Lines the depth chart draws at most, the "others" line included.
+pub const MAX_LINES: usize = 6;
 const CHART_W: f64 = 360.0;
 const CHART_H: f64 = 130.0;
 const PAD_L: f64 = 44.0;
@@ -60,6 +70,90 @@ pub fn nice_max(v: f64) -> f64 {
         }
     }
     p * 10.0
+}
+
+/// The rows of a table to draw, and how many matched the filter.
+#[derive(Debug, PartialEq)]
+pub struct Shown {
+    /// Row indices to draw: every match in declared order when at most `limit` match, otherwise
+    /// the `limit` with the largest weight, largest first (ties in declared order).
+    pub rows: Vec<usize>,
+    /// How many rows matched.
+    pub matching: usize,
+}
+
+/// Picks what a table of `n` rows shows: the rows `keep` accepts, at most `limit`, the heaviest
+/// by `weight` when more match. One pass plus a partial selection, never a full sort.
+pub fn pick_rows(
+    n: usize,
+    limit: usize,
+    weight: impl Fn(usize) -> u64,
+    keep: impl Fn(usize) -> bool,
+) -> Shown {
+    let mut rows: Vec<usize> = (0..n).filter(|&i| keep(i)).collect();
+    let matching = rows.len();
+    if matching > limit {
+        let key = |&i: &usize| (std::cmp::Reverse(weight(i)), i);
+        if limit > 0 {
+            rows.select_nth_unstable_by_key(limit - 1, key);
+        }
+        rows.truncate(limit);
+        rows.sort_unstable_by_key(key);
+    }
+    Shown { rows, matching }
+}
+
+/// Whether `name` holds `needle`, ignoring ASCII case. An empty needle matches. ASCII folding
+/// only, as in the log's filter: names are ASCII by the language's grammar, and std's Unicode
+/// case tables would add about 9 KB gzip to the first load (their data stays in the first half
+/// of the split wasm).
+pub fn name_matches(name: &str, needle: &str) -> bool {
+    let (h, n) = (name.as_bytes(), needle.as_bytes());
+    n.is_empty() || (h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)))
+}
+
+/// The per-point maximum of several series, each cut at `upto(series)` points.
+fn highest_of<'a>(series: impl Iterator<Item = &'a [crate::sim::SeriesPoint]>) -> Vec<f64> {
+    let mut out: Vec<u32> = Vec::new();
+    for points in series {
+        if out.len() < points.len() {
+            out.resize(points.len(), 0);
+        }
+        for (o, p) in out.iter_mut().zip(points) {
+            *o = (*o).max(p.max_depth);
+        }
+    }
+    out.into_iter().map(f64::from).collect()
+}
+
+/// The note under a table that shows only some of its rows; none when it shows them all.
+fn rows_note(shown: &Shown, total: usize, what: &str, by: &str, filtered: bool) -> Html {
+    let drawn = shown.rows.len();
+    if drawn == total {
+        return html! {};
+    }
+    let text = if filtered && shown.matching <= drawn {
+        format!(
+            "{} of {} {what} match the filter.",
+            fmt::count(drawn as u64),
+            fmt::count(total as u64)
+        )
+    } else {
+        let of = if filtered {
+            format!(
+                "{} matching of {}",
+                fmt::count(shown.matching as u64),
+                fmt::count(total as u64)
+            )
+        } else {
+            fmt::count(total as u64)
+        };
+        format!(
+            "The {drawn} with the most {by} of {of} {what}; {} more not shown. Filter by name to find one.",
+            fmt::count((shown.matching - drawn) as u64)
+        )
+    };
+    html! { <p class="table-note muted small" data-testid="rows-note">{ text }</p> }
 }
 
 fn chart(title: &str, id: &str, lines: Vec<Line>, end: SimTime, fmt_y: fn(f64) -> String) -> Html {
@@ -143,7 +237,7 @@ fn error_cell(errors: u64, of: u64) -> Html {
     html! { <td class={cls}>{ fmt::count(errors) }<span class="muted">{ format!(" ({})", fmt::percent(errors, of)) }</span></td> }
 }
 
-fn charts(run: &mut Run) -> Html {
+fn charts(run: &mut Run, filter: &str) -> Html {
     let now = run.sim.now();
     let bucket_s = run.charts.bucket.as_secs_f64();
     let current = ((now.0 / run.charts.bucket.0) as usize + 1).min(run.charts.messages.len());
@@ -180,34 +274,13 @@ fn charts(run: &mut Run) -> Html {
             values: p.iter().map(|b| f64::from(b[k])).collect(),
         })
         .collect();
-    let classes = ["s-a", "s-b", "s-c", "s-d", "s-e", "s-f"];
-    let depth_lines: Vec<Line> = run
-        .sim
-        .metrics()
-        .mailboxes
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let upto =
-                ((now.0 / m.series.interval.0.max(1)) as usize + 1).min(m.series.points.len());
-            Line {
-                label: run
-                    .sim
-                    .mailbox_node(i)
-                    .map_or(String::new(), |n| run.node_name(n).to_string()),
-                class: classes[i % classes.len()],
-                values: m.series.points[..upto]
-                    .iter()
-                    .map(|p| f64::from(p.max_depth))
-                    .collect(),
-            }
-        })
-        .collect();
+    let run: &Run = run;
+    let depth_lines = depth_lines(run, filter);
     html! {
         <div class="charts">
             { chart("Throughput", "chart-throughput", throughput, now, per_s) }
             { chart("Client-visible latency", "chart-latency", latency, now, ms) }
-            if depth_lines.is_empty() {
+            if run.sim.metrics().mailboxes.is_empty() {
                 <figure class="chart empty"><figcaption><span class="chart-title">{ "Queue depth" }</span></figcaption>
                     <p class="muted small">{ "This scenario has no queues or subscriptions." }</p></figure>
             } else {
@@ -217,8 +290,65 @@ fn charts(run: &mut Run) -> Html {
     }
 }
 
+/// The depth chart's lines: one per mailbox matching `filter` when at most `MAX_LINES` do;
+/// otherwise the `MAX_LINES - 1` highest peaks and one line of the highest depth of all others.
+fn depth_lines(run: &Run, filter: &str) -> Vec<Line> {
+    const CLASSES: [&str; MAX_LINES] = ["s-a", "s-b", "s-c", "s-d", "s-e", "s-f"];
+    let now = run.sim.now();
+    let boxes = &run.sim.metrics().mailboxes;
+    let name = |i: usize| run.sim.mailbox_node(i).map_or("", |n| run.node_name(n));
+    let keep = |i: usize| name_matches(name(i), filter);
+    let upto = |i: usize| {
+        let series = &boxes[i].series;
+        let n = ((now.0 / series.interval.0.max(1)) as usize + 1).min(series.points.len());
+        &series.points[..n]
+    };
+    let line = |i: usize, class| Line {
+        label: name(i).to_string(),
+        class,
+        values: upto(i).iter().map(|p| f64::from(p.max_depth)).collect(),
+    };
+    let shown = pick_rows(boxes.len(), MAX_LINES, |i| boxes[i].max_depth(), keep);
+    if shown.matching <= MAX_LINES {
+        return shown
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| line(i, CLASSES[k]))
+            .collect();
+    }
+    let top = &shown.rows[..MAX_LINES - 1];
+    let mut lines: Vec<Line> = top
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| line(i, CLASSES[k]))
+        .collect();
+    // Idle mailboxes (no depth ever) add nothing to the maximum: skipped without a look at
+    // their series.
+    let others = (0..boxes.len())
+        .filter(|&i| boxes[i].max_depth() > 0 && !top.contains(&i) && keep(i))
+        .map(upto);
+    lines.push(Line {
+        label: format!(
+            "{} others (highest)",
+            fmt::count((shown.matching - top.len()) as u64)
+        ),
+        class: "s-rest",
+        values: highest_of(others),
+    });
+    lines
+}
+
 #[function_component]
 pub fn MetricsView(props: &MetricsProps) -> Html {
+    let filter = use_state(String::new);
+    let on_filter = {
+        let filter = filter.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            filter.set(input.value());
+        })
+    };
     let mut cell = props.run.0.borrow_mut();
     let Some(run) = cell.as_mut() else {
         return html! {};
@@ -229,23 +359,59 @@ pub fn MetricsView(props: &MetricsProps) -> Html {
             "Press Play (Space): throughput, error rate and p50/p95/p99 latency per endpoint, and queue depth over time, fill in as the run plays.",
         );
     }
-    let charts = charts(run);
+    // Big worlds get the filter, and only they: a small one shows every row and line as before.
+    let (big, needle) = {
+        let m = run.sim.metrics();
+        let big = [
+            m.endpoints.len(),
+            m.consumers.len(),
+            m.clients.len(),
+            m.mailboxes.len(),
+        ]
+        .iter()
+        .any(|&n| n > MAX_ROWS)
+            || m.mailboxes.len() > MAX_LINES;
+        let needle = if big {
+            filter.trim().to_string()
+        } else {
+            String::new()
+        };
+        (big, needle)
+    };
+    let filtered = !needle.is_empty();
+    let charts = charts(run, &needle);
     let run: &Run = run;
     let now = run.sim.now();
     let m = run.sim.metrics();
     let tput = |n: u64| fmt::rate(crate::sim::metrics::throughput(n, now));
 
-    let endpoints = m.endpoints.iter().enumerate().map(|(i, e)| html! {
-        <tr>
-            <th scope="row">{ run.sim.endpoint_label(i) }</th>
-            <td class="num">{ fmt::count(e.requests) }</td>
-            <td class="num">{ tput(e.requests) }</td>
-            { error_cell(e.errors, e.requests) }
-            <td class={if e.rejected > 0 { "num err" } else { "num" }}>{ fmt::count(e.rejected) }</td>
-            { pct_cells(&e.latency) }
-        </tr>
+    let endpoints_shown = pick_rows(
+        m.endpoints.len(),
+        MAX_ROWS,
+        |i| m.endpoints[i].requests,
+        |i| !filtered || name_matches(&run.sim.endpoint_label(i), &needle),
+    );
+    let endpoints = endpoints_shown.rows.iter().map(|&i| {
+        let e = &m.endpoints[i];
+        html! {
+            <tr>
+                <th scope="row">{ run.sim.endpoint_label(i) }</th>
+                <td class="num">{ fmt::count(e.requests) }</td>
+                <td class="num">{ tput(e.requests) }</td>
+                { error_cell(e.errors, e.requests) }
+                <td class={if e.rejected > 0 { "num err" } else { "num" }}>{ fmt::count(e.rejected) }</td>
+                { pct_cells(&e.latency) }
+            </tr>
+        }
     });
-    let consumers = m.consumers.iter().enumerate().map(|(i, c)| {
+    let consumers_shown = pick_rows(
+        m.consumers.len(),
+        MAX_ROWS,
+        |i| m.consumers[i].delivered,
+        |i| !filtered || name_matches(&run.sim.consumer_label(i), &needle),
+    );
+    let consumers = consumers_shown.rows.iter().map(|&i| {
+        let c = &m.consumers[i];
         html! {
             <tr>
                 <th scope="row">{ run.sim.consumer_label(i) }</th>
@@ -264,21 +430,41 @@ pub fn MetricsView(props: &MetricsProps) -> Html {
         .filter(|n| n.kind == NodeKind::Client)
         .map(|n| n.name.as_str())
         .collect();
-    let clients = m.clients.iter().enumerate().map(|(i, c)| html! {
-        <tr>
-            <th scope="row">{ client_names.get(i).copied().unwrap_or("client") }</th>
-            <td class="num">{ fmt::count(c.sent) }</td>
-            <td class="num">{ tput(c.completed) }</td>
-            { error_cell(c.errors, c.completed) }
-            <td class="num">{ format!("{} / {}", fmt::count(c.timeouts), fmt::count(c.retries)) }</td>
-            { pct_cells(&c.latency) }
-        </tr>
+    let client_name = |i: usize| client_names.get(i).copied().unwrap_or("client");
+    let clients_shown = pick_rows(
+        m.clients.len(),
+        MAX_ROWS,
+        |i| m.clients[i].sent,
+        |i| name_matches(client_name(i), &needle),
+    );
+    let clients = clients_shown.rows.iter().map(|&i| {
+        let c = &m.clients[i];
+        html! {
+            <tr>
+                <th scope="row">{ client_name(i) }</th>
+                <td class="num">{ fmt::count(c.sent) }</td>
+                <td class="num">{ tput(c.completed) }</td>
+                { error_cell(c.errors, c.completed) }
+                <td class="num">{ format!("{} / {}", fmt::count(c.timeouts), fmt::count(c.retries)) }</td>
+                { pct_cells(&c.latency) }
+            </tr>
+        }
     });
+    // The live list is in mailbox order: row `i` is `live[i]` (checked, never searched).
     let live = run.sim.mailboxes();
-    let mailboxes = m.mailboxes.iter().enumerate().map(|(i, b)| {
-        let node = run.sim.mailbox_node(i);
-        let now_depth = node
-            .and_then(|n| live.iter().find(|l| l.node == n))
+    let mailbox_node = |i: usize| run.sim.mailbox_node(i);
+    let mailboxes_shown = pick_rows(
+        m.mailboxes.len(),
+        MAX_ROWS,
+        |i| m.mailboxes[i].accepted,
+        |i| name_matches(mailbox_node(i).map_or("?", |n| run.node_name(n)), &needle),
+    );
+    let mailboxes = mailboxes_shown.rows.iter().map(|&i| {
+        let b = &m.mailboxes[i];
+        let node = mailbox_node(i);
+        let now_depth = live
+            .get(i)
+            .filter(|l| Some(l.node) == node)
             .map_or(0, |l| l.depth);
         html! {
             <tr>
@@ -296,35 +482,57 @@ pub fn MetricsView(props: &MetricsProps) -> Html {
 
     html! {
         <div class="metrics" data-testid="metrics">
+            if big {
+                <div class="metrics-bar">
+                    <span class="small muted">{ format!(
+                        "Tables show their {MAX_ROWS} busiest rows, the depth chart its {} highest queues; the filter finds the rest.",
+                        MAX_LINES - 1
+                    ) }</span>
+                    <input type="search" placeholder="Filter by name…" aria-label="Filter the tables and the depth chart by name"
+                           data-testid="metrics-filter" value={(*filter).clone()} oninput={on_filter} />
+                </div>
+            }
             { charts }
             <div class="tables">
                 if !m.endpoints.is_empty() {
-                    <table class="metrics-table" data-testid="endpoint-table">
-                        <caption>{ "Endpoints and methods (server side)" }</caption>
-                        <thead><tr><th>{ "Endpoint" }</th><th class="num">{ "Requests" }</th><th class="num">{ "Throughput" }</th><th class="num">{ "Errors" }</th><th class="num">{ "Rejected" }</th>{ pct_head.clone() }</tr></thead>
-                        <tbody>{ for endpoints }</tbody>
-                    </table>
+                    <div>
+                        <table class="metrics-table" data-testid="endpoint-table">
+                            <caption>{ "Endpoints and methods (server side)" }</caption>
+                            <thead><tr><th>{ "Endpoint" }</th><th class="num">{ "Requests" }</th><th class="num">{ "Throughput" }</th><th class="num">{ "Errors" }</th><th class="num">{ "Rejected" }</th>{ pct_head.clone() }</tr></thead>
+                            <tbody>{ for endpoints }</tbody>
+                        </table>
+                        { rows_note(&endpoints_shown, m.endpoints.len(), "endpoints", "requests", filtered) }
+                    </div>
                 }
                 if !m.consumers.is_empty() {
-                    <table class="metrics-table">
-                        <caption>{ "Consumers" }</caption>
-                        <thead><tr><th>{ "Consumer" }</th><th class="num">{ "Delivered" }</th><th class="num">{ "Throughput" }</th><th class="num">{ "Nacked" }</th><th class="num">{ "Acked" }</th>{ pct_head.clone() }</tr></thead>
-                        <tbody>{ for consumers }</tbody>
-                    </table>
+                    <div>
+                        <table class="metrics-table">
+                            <caption>{ "Consumers" }</caption>
+                            <thead><tr><th>{ "Consumer" }</th><th class="num">{ "Delivered" }</th><th class="num">{ "Throughput" }</th><th class="num">{ "Nacked" }</th><th class="num">{ "Acked" }</th>{ pct_head.clone() }</tr></thead>
+                            <tbody>{ for consumers }</tbody>
+                        </table>
+                        { rows_note(&consumers_shown, m.consumers.len(), "consumers", "deliveries", filtered) }
+                    </div>
                 }
                 if !m.clients.is_empty() {
-                    <table class="metrics-table">
-                        <caption>{ "Clients (end to end, with retries)" }</caption>
-                        <thead><tr><th>{ "Client" }</th><th class="num">{ "Sent" }</th><th class="num">{ "Completed/s" }</th><th class="num">{ "Errors" }</th><th class="num">{ "Timeouts / retries" }</th>{ pct_head }</tr></thead>
-                        <tbody>{ for clients }</tbody>
-                    </table>
+                    <div>
+                        <table class="metrics-table">
+                            <caption>{ "Clients (end to end, with retries)" }</caption>
+                            <thead><tr><th>{ "Client" }</th><th class="num">{ "Sent" }</th><th class="num">{ "Completed/s" }</th><th class="num">{ "Errors" }</th><th class="num">{ "Timeouts / retries" }</th>{ pct_head }</tr></thead>
+                            <tbody>{ for clients }</tbody>
+                        </table>
+                        { rows_note(&clients_shown, m.clients.len(), "clients", "requests sent", filtered) }
+                    </div>
                 }
                 if !m.mailboxes.is_empty() {
-                    <table class="metrics-table">
-                        <caption>{ "Queues and subscriptions" }</caption>
-                        <thead><tr><th>{ "Mailbox" }</th><th class="num">{ "Accepted" }</th><th class="num">{ "Depth now" }</th><th class="num">{ "Max depth" }</th><th class="num">{ "Redelivered" }</th><th class="num">{ "Dead letters" }</th><th class="num">{ "Refused" }</th></tr></thead>
-                        <tbody>{ for mailboxes }</tbody>
-                    </table>
+                    <div>
+                        <table class="metrics-table" data-testid="mailbox-table">
+                            <caption>{ "Queues and subscriptions" }</caption>
+                            <thead><tr><th>{ "Mailbox" }</th><th class="num">{ "Accepted" }</th><th class="num">{ "Depth now" }</th><th class="num">{ "Max depth" }</th><th class="num">{ "Redelivered" }</th><th class="num">{ "Dead letters" }</th><th class="num">{ "Refused" }</th></tr></thead>
+                            <tbody>{ for mailboxes }</tbody>
+                        </table>
+                        { rows_note(&mailboxes_shown, m.mailboxes.len(), "queues and subscriptions", "messages accepted", filtered) }
+                    </div>
                 }
             </div>
         </div>
@@ -351,5 +559,63 @@ mod tests {
         let d = downsample(&v);
         assert!(d.len() <= MAX_POINTS);
         assert!(d.contains(&9.0));
+    }
+
+    #[test]
+    fn small_tables_show_every_row_in_declared_order() {
+        let w = [3, 9, 1];
+        let s = pick_rows(3, MAX_ROWS, |i| w[i], |_| true);
+        assert_eq!(
+            s,
+            Shown {
+                rows: vec![0, 1, 2],
+                matching: 3
+            }
+        );
+    }
+
+    #[test]
+    fn big_tables_show_the_busiest_rows_first_ties_in_declared_order() {
+        let n = 23_000;
+        let weight = |i: usize| if i % 1000 == 7 { i as u64 } else { 0 };
+        let s = pick_rows(n, 5, weight, |_| true);
+        assert_eq!(s.matching, n);
+        assert_eq!(s.rows, vec![22_007, 21_007, 20_007, 19_007, 18_007]);
+        // All idle: the first declared.
+        let s = pick_rows(n, MAX_ROWS, |_| 0, |_| true);
+        assert_eq!(s.rows, (0..MAX_ROWS).collect::<Vec<_>>());
+        // The filter first, then the cap.
+        let s = pick_rows(n, 3, |_| 0, |i| i % 2 == 1);
+        assert_eq!(
+            s,
+            Shown {
+                rows: vec![1, 3, 5],
+                matching: n / 2
+            }
+        );
+        assert_eq!(pick_rows(4, 0, |_| 0, |_| true).rows, Vec::<usize>::new());
+    }
+
+    #[test]
+    fn names_match_ignoring_case() {
+        assert!(name_matches("Payments-Q", "payments"));
+        assert!(name_matches("q-1234", ""));
+        assert!(!name_matches("q", "q-1"));
+        assert!(name_matches("Q-ünï", "q-ünï"));
+        assert!(name_matches("PAYMENTS", "payMents"));
+        assert!(!name_matches("orders", "pay"));
+    }
+
+    #[test]
+    fn the_others_line_is_the_highest_of_each_point() {
+        use crate::sim::SeriesPoint;
+        let p = |d: u32| SeriesPoint {
+            max_depth: d,
+            ..SeriesPoint::default()
+        };
+        let a = [p(1), p(5)];
+        let b = [p(3), p(2), p(7)];
+        let v = highest_of([&a[..], &b[..]].into_iter());
+        assert_eq!(v, vec![3.0, 5.0, 7.0]);
     }
 }

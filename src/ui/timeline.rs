@@ -9,7 +9,7 @@
 //! row), and a selection made elsewhere brings it into view.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
@@ -950,6 +950,11 @@ fn draw(
     // order, so repeats come together). Only pairs that occur get an entry: a table of every
     // pair would be lanes² entries, 10⁸ for 10,000 lanes.
     let mut last_px: HashMap<u64, (i32, i32)> = HashMap::new();
+    let mut seen_px: HashSet<u64> = HashSet::new();
+    let si_of = |r: &Record| {
+        let style = style_of(run.sim.mechanism(r), r);
+        STYLES.iter().position(|s| *s == style).unwrap_or(0)
+    };
 
     // Arrows, batched per style.
     let mut segs: Vec<Vec<[f64; 4]>> = vec![Vec::new(); STYLES.len()];
@@ -1041,6 +1046,12 @@ fn draw(
         if !shows(y1, y2) {
             continue;
         }
+        // Dense: an arrow on the same pixels as one already drawn adds nothing. A topic with
+        // 1,000 subscriptions sends 1,000 arrows at once from one lane, nearly all leaving the
+        // view through the same pixels.
+        if dense && !seen_px.insert(pixel_key(si_of(r), [x1, y1, x2, y2], TOP, h)) {
+            continue;
+        }
         if very_dense {
             let pair = run.lane_of.get(r.from.0 as usize).copied().unwrap_or(0) as u64
                 * lanes as u64
@@ -1052,8 +1063,7 @@ fn draw(
             }
             *last = px;
         }
-        let style = style_of(run.sim.mechanism(r), r);
-        let si = STYLES.iter().position(|s| *s == style).unwrap_or(0);
+        let si = si_of(r);
         segs[si].push([x1, y1, x2, y2]);
         drawn += 1;
         hits.push(Hit {
@@ -1272,6 +1282,32 @@ fn long_window(
     lo..hi
 }
 
+/// The segment `a` clipped to the heights `top..=bottom` (it is drawn only there), rounded to
+/// whole pixels and packed with its style `si`: two arrows with the same key cover the same
+/// pixels. A segment entirely outside keeps its ends (the caller skips it anyway).
+fn pixel_key(si: usize, a: [f64; 4], top: f64, bottom: f64) -> u64 {
+    let [mut x1, mut y1, mut x2, mut y2] = a;
+    let at = |y: f64, x1: f64, y1: f64, x2: f64, y2: f64| x1 + (x2 - x1) * (y - y1) / (y2 - y1);
+    for edge in [top, bottom] {
+        let (out1, out2) = if edge == top {
+            (y1 < top, y2 < top)
+        } else {
+            (y1 > bottom, y2 > bottom)
+        };
+        if out1 && !out2 {
+            x1 = at(edge, x1, y1, x2, y2);
+            y1 = edge;
+        } else if out2 && !out1 {
+            x2 = at(edge, x1, y1, x2, y2);
+            y2 = edge;
+        }
+    }
+    // 12 bits each: a canvas wider or taller than 4,095 px shares keys past that, which at
+    // worst leaves out an arrow there that a denser view would show.
+    let q = |v: f64| (v.round().clamp(0.0, 4095.0) as u64) & 0xfff;
+    (si as u64) << 48 | q(x1) << 36 | q(y1) << 24 | q(x2) << 12 | q(y2)
+}
+
 /// The kinds of mark that [`MarkGrid`] thins out.
 #[derive(Clone, Copy)]
 enum Mark {
@@ -1332,6 +1368,28 @@ fn arrow_head(ctx: &Ctx, x1: f64, y1: f64, x2: f64, y2: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arrows_leaving_the_view_through_the_same_pixels_share_a_key() {
+        let (top, bottom) = (24.0, 600.0);
+        // From one lane in view to lanes far below it, sent together: one key.
+        let a = pixel_key(3, [200.0, 100.0, 200.4, 5_000.0], top, bottom);
+        let b = pixel_key(3, [200.0, 100.0, 200.5, 9_000.0], top, bottom);
+        assert_eq!(a, b);
+        // Another style, another start, or an end in view: other keys.
+        assert_ne!(a, pixel_key(2, [200.0, 100.0, 200.4, 5_000.0], top, bottom));
+        assert_ne!(a, pixel_key(3, [210.0, 100.0, 210.4, 5_000.0], top, bottom));
+        assert_ne!(
+            pixel_key(3, [200.0, 100.0, 260.0, 300.0], top, bottom),
+            pixel_key(3, [200.0, 100.0, 260.0, 340.0], top, bottom)
+        );
+        // Clipped at the top too; a horizontal segment in view is kept as it is.
+        let up = pixel_key(0, [50.0, -900.0, 60.0, 300.0], top, bottom);
+        let up2 = pixel_key(0, [49.9, -950.0, 60.0, 300.0], top, bottom);
+        assert_eq!(up, up2);
+        let flat = pixel_key(1, [10.0, 50.0, 90.0, 50.0], top, bottom);
+        assert_eq!(flat & 0xfff, 50);
+    }
 
     #[test]
     fn ticks_are_round_and_few() {

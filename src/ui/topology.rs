@@ -2,8 +2,8 @@
 //! `topology_layout`; edges styled by mechanism; messages in flight as dots moving along the edges
 //! in simulated time; badges for queue depth, busy workers, breaker state, crashed and partitioned
 //! nodes. Clicking (or Enter on) a node filters the message log to it. A big graph (over `BIG`
-//! nodes) is shown at its natural size in a scrolling pane with only the part in view drawn, and
-//! a box to find a node by name.
+//! nodes) is shown at its natural size in a scrolling pane with only the part in view drawn (at
+//! most `MAX_EDGES` edges), and a box to find a node by name.
 
 use std::rc::Rc;
 
@@ -21,6 +21,11 @@ const MAX_DOTS: usize = 400;
 /// part in view is in the DOM: the browser lays out the whole SVG again whenever anything in it
 /// changes, which takes seconds with thousands of nodes (and scaled to fit they would be specks).
 pub const BIG: usize = 200;
+/// Most edges a big graph draws at once. One topic with 5,000 subscriptions has 10,000 edges,
+/// thousands of them passing through any view as tall curves on the same pixels; rasterising
+/// them took seconds per frame. Edges between two nodes in view come first, then edges with one
+/// end in view, then those only passing through.
+pub const MAX_EDGES: usize = 300;
 
 #[derive(Properties, PartialEq)]
 pub struct TopologyProps {
@@ -167,6 +172,12 @@ impl Rect {
         )
     }
 
+    /// Whether a curve lies wholly inside the area.
+    pub fn contains_curve(&self, c: &[(f64, f64); 4]) -> bool {
+        c.iter()
+            .all(|p| p.0 >= self.x0 && p.0 <= self.x1 && p.1 >= self.y0 && p.1 <= self.y1)
+    }
+
     /// Whether a curve reaches into the area (a Bézier curve stays inside its control points).
     pub fn has_curve(&self, c: &[(f64, f64); 4]) -> bool {
         let xs = c.iter().map(|p| p.0);
@@ -178,6 +189,80 @@ impl Rect {
             ys.fold(f64::NEG_INFINITY, f64::max),
         )
     }
+}
+
+type Curve = [(f64, f64); 4];
+
+/// The halves of a cubic Bézier curve (de Casteljau at t = ½); the ends stay exactly the same.
+fn split(c: &Curve) -> (Curve, Curve) {
+    let mid = |a: (f64, f64), b: (f64, f64)| ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+    let (ab, bc, cd) = (mid(c[0], c[1]), mid(c[1], c[2]), mid(c[2], c[3]));
+    let (abc, bcd) = (mid(ab, bc), mid(bc, cd));
+    let m = mid(abc, bcd);
+    ([c[0], ab, abc, m], [m, bcd, cd, c[3]])
+}
+
+/// The parts of `c` that reach into `r`, in order: halved until a part lies inside `r`, is
+/// smaller than 400 px, or is 18 halvings deep.
+fn visible_parts(c: Curve, r: &Rect, depth: u32, out: &mut Vec<Curve>) {
+    if !r.has_curve(&c) {
+        return;
+    }
+    let (w, h) = (
+        c.iter().map(|p| p.0).fold(f64::MIN, f64::max)
+            - c.iter().map(|p| p.0).fold(f64::MAX, f64::min),
+        c.iter().map(|p| p.1).fold(f64::MIN, f64::max)
+            - c.iter().map(|p| p.1).fold(f64::MAX, f64::min),
+    );
+    if depth == 0 || r.contains_curve(&c) || w.max(h) < 400.0 {
+        out.push(c);
+        return;
+    }
+    let (a, b) = split(&c);
+    visible_parts(a, r, depth - 1, out);
+    visible_parts(b, r, depth - 1, out);
+}
+
+/// SVG path data for the part of curve `c` in `r` (the same curve, cut where it leaves `r`), and
+/// whether it still ends where `c` ends (where its arrowhead goes).
+pub fn visible_path(c: Curve, r: &Rect) -> (String, bool) {
+    let mut parts = Vec::new();
+    visible_parts(c, r, 18, &mut parts);
+    let mut d = String::new();
+    let mut at = None;
+    for p in &parts {
+        if at != Some(p[0]) {
+            d.push_str(&format!("M{:.1} {:.1}", p[0].0, p[0].1));
+        }
+        d.push_str(&format!(
+            "C{:.1} {:.1} {:.1} {:.1} {:.1} {:.1}",
+            p[1].0, p[1].1, p[2].0, p[2].1, p[3].0, p[3].1
+        ));
+        at = Some(p[3]);
+    }
+    let to_end = parts.last().is_some_and(|p| p[3] == c[3]);
+    (d, to_end)
+}
+
+/// Which edges to draw, given for each edge `None` when it does not reach into the view, else how
+/// many of its ends are in view: at most `MAX_EDGES`, more ends in view first, ties in declared
+/// order; returned in declared order, with how many edges reach into the view.
+pub fn edges_to_draw(in_view: impl Iterator<Item = Option<usize>>) -> (Vec<usize>, usize) {
+    let mut by_ends: [Vec<usize>; 3] = Default::default();
+    for (i, ends) in in_view.enumerate() {
+        if let Some(ends) = ends {
+            by_ends[ends.min(2)].push(i);
+        }
+    }
+    let total = by_ends.iter().map(Vec::len).sum();
+    let mut out: Vec<usize> = by_ends
+        .into_iter()
+        .rev()
+        .flatten()
+        .take(MAX_EDGES)
+        .collect();
+    out.sort_unstable();
+    (out, total)
 }
 
 /// The node a search for `text` finds: the one with exactly that name (ignoring ASCII case), else
@@ -367,23 +452,48 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         .selected
         .and_then(|id| sim.trace().get(id))
         .map(|r| (r.from, r.to));
-    let edges = topo
-        .edges
+    let (shown_edges, edges_in_view) = if big {
+        let at = |n: NodeId| {
+            topo.nodes
+                .get(n.0 as usize)
+                .is_some_and(|n| view.has_node(n.x, n.y))
+        };
+        edges_to_draw(topo.edges.iter().map(|e| {
+            let ends = usize::from(at(e.from)) + usize::from(at(e.to));
+            (ends > 0 || view.has_curve(&topo.curve(e))).then_some(ends)
+        }))
+    } else {
+        ((0..topo.edges.len()).collect(), topo.edges.len())
+    };
+    let edges_left_out = edges_in_view - shown_edges.len();
+    let edges = shown_edges
         .iter()
-        .enumerate()
-        .filter(|(_, e)| !big || view.has_curve(&topo.curve(e)))
+        .map(|&i| (i, &topo.edges[i]))
         .map(|(i, e)| {
             let is_hot =
                 hot.is_some_and(|(a, b)| (e.from, e.to) == (a, b) || (e.from, e.to) == (b, a));
-            let marker = match e.kind {
+            let mut marker = match e.kind {
                 EdgeKind::Rest => "url(#arrow-rest)",
                 EdgeKind::Rpc => "url(#arrow-rpc)",
                 EdgeKind::Queue => "url(#arrow-queue)",
                 EdgeKind::PubSub => "url(#arrow-pubsub)",
                 EdgeKind::DeadLetter => "url(#arrow-dlq)",
             };
+            // A curve reaching far out of a big graph's view is drawn only where it is in view:
+            // Chromium dashes a path over its whole length, seconds for a few curves 200,000 px
+            // long (one topic with thousands of subscriptions in one column).
+            let c = topo.curve(e);
+            let d = if big && !view.contains_curve(&c) {
+                let (d, to_end) = visible_path(c, &view);
+                if !to_end {
+                    marker = "";
+                }
+                AttrValue::from(d)
+            } else {
+                fixed.paths[i].clone()
+            };
             html! {
-                <EdgeView key={i} d={fixed.paths[i].clone()} title={fixed.titles[i].clone()}
+                <EdgeView key={i} {d} title={fixed.titles[i].clone()}
                           class={e.kind.class()} {marker} cut={is_cut(e.from, e.to)} hot={is_hot} />
             }
         });
@@ -577,6 +687,13 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
                             ": too many to draw at once, so only the {} in and around the view are drawn. Scroll to see more, or find one by name.",
                             super::fmt::count(drawn as u64)
                         ) }
+                        if edges_left_out > 0 {
+                            { format!(
+                                " {} of the {} edges here are not drawn.",
+                                super::fmt::count(edges_left_out as u64),
+                                super::fmt::count(edges_in_view as u64)
+                            ) }
+                        }
                     </span>
                     <span class="topo-find">
                         <input type="search" ref={find_input} placeholder="Node name…" aria-label="Find a node by name"
@@ -755,7 +872,76 @@ fn compact(n: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{compact, find_node, truncate, Rect};
+    use super::{compact, edges_to_draw, find_node, truncate, visible_path, Rect, MAX_EDGES};
+
+    #[test]
+    fn a_long_curve_is_cut_to_the_part_in_view() {
+        // From a topic at y = 200,000 to a subscription at y = 100, seen around y = 0..1,000.
+        let c = [
+            (0.0, 200_000.0),
+            (60.0, 200_000.0),
+            (60.0, 100.0),
+            (120.0, 100.0),
+        ];
+        let view = Rect {
+            x0: -100.0,
+            y0: -200.0,
+            x1: 900.0,
+            y1: 1_000.0,
+        };
+        let (d, to_end) = visible_path(c, &view);
+        assert!(to_end, "the end is in view: the arrowhead stays");
+        assert!(d.ends_with("120.0 100.0"), "{d}");
+        assert!(d.len() < 300, "a few pieces, not the whole curve: {d}");
+        let ys: Vec<f64> = d
+            .split(['M', 'C', ' '])
+            .filter_map(|t| t.parse().ok())
+            .skip(1)
+            .step_by(2)
+            .collect();
+        assert!(ys.iter().all(|&y| y < 30_000.0), "{d}");
+        // Seen from the topic's end, the arrowhead is off screen.
+        let near_topic = Rect {
+            x0: -100.0,
+            y0: 199_500.0,
+            x1: 900.0,
+            y1: 200_500.0,
+        };
+        let (d, to_end) = visible_path(c, &near_topic);
+        assert!(!to_end && d.starts_with("M0.0 200000.0"), "{d}");
+        // Out of view: nothing.
+        let far = Rect {
+            x0: 5_000.0,
+            y0: 0.0,
+            x1: 6_000.0,
+            y1: 10.0,
+        };
+        assert_eq!(visible_path(c, &far), (String::new(), false));
+        assert!(view.contains_curve(&[(0.0, 0.0), (1.0, 1.0), (2.0, 2.0), (3.0, 3.0)]));
+    }
+
+    #[test]
+    fn a_big_view_draws_its_own_edges_first_and_at_most_max_edges() {
+        // 10,000 edges passing through, then 5 with one end in view, then 2 with both.
+        let mut v: Vec<Option<usize>> = vec![Some(0); 10_000];
+        v.extend([Some(1); 5]);
+        v.extend([None, Some(2), Some(2)]);
+        let (drawn, total) = edges_to_draw(v.into_iter());
+        assert_eq!(total, 10_007);
+        assert_eq!(drawn.len(), MAX_EDGES);
+        assert!(drawn.windows(2).all(|w| w[0] < w[1]), "declared order");
+        for i in [10_000, 10_004, 10_006, 10_007] {
+            assert!(drawn.contains(&i), "edge {i} has an end in view");
+        }
+        assert!(!drawn.contains(&10_005), "out of view");
+        assert!(
+            drawn.contains(&0) && !drawn.contains(&9_999),
+            "passing edges in declared order"
+        );
+        // Few edges: all of those in view.
+        let (drawn, total) = edges_to_draw([Some(0), None, Some(1)].into_iter());
+        assert_eq!((drawn, total), (vec![0, 2], 2));
+    }
 
     #[test]
     fn badges_and_labels_stay_short() {
