@@ -1,0 +1,289 @@
+//! The user's text kept across reloads, tabs and refusals: where each tab's draft is saved, which
+//! draft a page opens on, the history's records, and whether saving works at all (for the note
+//! that says so). Framed or embedded pages never read or write any of it.
+//!
+//! ```text
+//!   sessionStorage (this tab only)         localStorage (every tab)
+//!   switchboard.tab    this tab's id       switchboard.draft      newest draft of any tab
+//!   switchboard.draft  this tab's draft    switchboard.draft.tab  the tab that wrote it
+//!   switchboard.link   this tab's link     switchboard.history    `history::History`
+//!                                          switchboard.custom     own text before a gallery pick
+//! ```
+//!
+//! A reload opens the tab's own draft, unless this tab also wrote the newest one (then that:
+//! it may have been set from elsewhere since); a new tab opens the newest. One tab's saves
+//! never touch another tab's draft, and every tab's latest draft is in the history.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::embed::EmbedOptions;
+use super::history::{Entry, History, Kind};
+use super::host;
+use super::state::State;
+use super::storage::{self, Area, Refusal};
+
+const TAB_KEY: &str = "switchboard.tab";
+const TAB_DRAFT_KEY: &str = "switchboard.draft";
+const DRAFT_KEY: &str = "switchboard.draft";
+const DRAFT_TAB_KEY: &str = "switchboard.draft.tab";
+const LINK_KEY: &str = "switchboard.link";
+const CUSTOM_KEY: &str = "switchboard.custom";
+const HISTORY_KEY: &str = "switchboard.history";
+
+/// A draft is written to the history once typing pauses this long (the draft itself is saved
+/// on every change).
+const HISTORY_PAUSE_MS: u32 = 800;
+
+/// Whether this page keeps the user's text: not in an embed, and not in any frame — a page that
+/// frames the app must not get the user's private draft run (and reported through the host API),
+/// nor have its scenario replace that draft.
+pub fn keeps_text(opts: &EmbedOptions) -> bool {
+    !opts.embed && !host::framed()
+}
+
+/// Whether the user's text is being saved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Saving {
+    /// This page keeps nothing (framed or embedded): nothing to warn about.
+    Off,
+    Saved,
+    Refused(Refusal),
+}
+
+thread_local! {
+    static TAB: RefCell<Option<Rc<str>>> = const { RefCell::new(None) };
+    static PAGE: RefCell<Option<Rc<str>>> = const { RefCell::new(None) };
+}
+
+fn random_id() -> String {
+    let r = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    format!("{:x}{r:08x}", js_sys::Date::now() as u64)
+}
+
+/// This tab's id, kept in its session storage (so a reload is the same tab); made up for this
+/// page alone when there is no session storage.
+fn tab_id() -> Rc<str> {
+    TAB.with(|tab| {
+        tab.borrow_mut()
+            .get_or_insert_with(|| {
+                let id = storage::load(Area::Session, TAB_KEY).unwrap_or_else(|| {
+                    let id = random_id();
+                    let _ = storage::set(Area::Session, TAB_KEY, &id);
+                    id
+                });
+                Rc::from(id)
+            })
+            .clone()
+    })
+}
+
+/// This page load's id: history slots are per load, so a reload never writes over the slot of
+/// a text the tab had before.
+fn page_id() -> Rc<str> {
+    PAGE.with(|p| {
+        p.borrow_mut()
+            .get_or_insert_with(|| Rc::from(random_id()))
+            .clone()
+    })
+}
+
+/// The draft this page opens on (see the module doc); `None` when it keeps no text, nothing is
+/// saved or storage is refused.
+pub fn opening_draft(keep: bool) -> Option<String> {
+    if !keep {
+        return None;
+    }
+    let own = storage::load(Area::Session, TAB_DRAFT_KEY);
+    let newest = storage::load(Area::Local, DRAFT_KEY);
+    let writer = storage::load(Area::Local, DRAFT_TAB_KEY);
+    match own {
+        Some(own) if writer.as_deref() != Some(&*tab_id()) => Some(own),
+        own => newest.or(own),
+    }
+}
+
+/// Whether `fragment` is the link this tab last put in its own address bar (a reload).
+pub fn own_link(keep: bool, fragment: &str) -> bool {
+    keep && !fragment.is_empty()
+        && storage::load(Area::Session, LINK_KEY).is_some_and(|l| l == fragment)
+}
+
+/// Remember `fragment` as this tab's own link.
+pub fn remember_link(keep: bool, fragment: &str) {
+    if keep {
+        let _ = storage::set(Area::Session, LINK_KEY, fragment);
+    }
+}
+
+/// The user's own text kept when a gallery pick replaced it ("Back to your own scenario").
+pub fn custom(keep: bool) -> Option<String> {
+    keep.then(|| storage::load(Area::Local, CUSTOM_KEY))
+        .flatten()
+}
+
+pub fn save_custom(keep: bool, text: &str) {
+    if keep {
+        let _ = storage::set(Area::Local, CUSTOM_KEY, text);
+    }
+}
+
+/// Whether storage answers at all (before anything is saved).
+fn probe(keep: bool) -> Saving {
+    if !keep {
+        return Saving::Off;
+    }
+    match storage::get(Area::Local, DRAFT_KEY) {
+        Ok(_) => Saving::Saved,
+        Err(r) => Saving::Refused(r),
+    }
+}
+
+/// Save `text` as this tab's draft and as the newest draft. When the quota is full, the oldest
+/// history entries make room, a quarter at a time.
+fn save_draft(text: &str) -> Saving {
+    let save = || {
+        storage::set(Area::Local, DRAFT_KEY, text)
+            .and_then(|()| storage::set(Area::Local, DRAFT_TAB_KEY, &tab_id()))
+            .and(storage::set(Area::Session, TAB_DRAFT_KEY, text))
+    };
+    let mut result = save();
+    while result == Err(Refusal::Full) {
+        let Ok(mut h) = load_history() else {
+            break;
+        };
+        if h.entries.is_empty() {
+            break;
+        }
+        let keep = h.entries.len() * 3 / 4;
+        h.entries.truncate(keep);
+        if storage::set(Area::Local, HISTORY_KEY, &h.encode()).is_err() {
+            break;
+        }
+        result = save();
+    }
+    match result {
+        Ok(()) => Saving::Saved,
+        Err(r) => Saving::Refused(r),
+    }
+}
+
+/// The stored history (empty when none was written yet).
+pub fn load_history() -> Result<History, Refusal> {
+    Ok(storage::get(Area::Local, HISTORY_KEY)?
+        .map(|s| History::decode(&s))
+        .unwrap_or_default())
+}
+
+/// Add `entry` to the stored history, dropping the oldest entries while the quota is full.
+/// Best effort: a history that cannot be written leaves the draft's own saving to say so.
+fn record(entry: Entry) {
+    let Ok(mut h) = load_history() else {
+        return;
+    };
+    h.record(entry);
+    while storage::set(Area::Local, HISTORY_KEY, &h.encode()) == Err(Refusal::Full) {
+        if !h.drop_oldest() {
+            break;
+        }
+    }
+}
+
+/// Whether history entry `id` is a draft of this page (this tab since its last reload).
+pub fn is_this_page(id: &str) -> bool {
+    id.strip_prefix("d.")
+        .and_then(|rest| rest.split('.').next())
+        .is_some_and(|page| page == &*page_id())
+}
+
+fn draft_entry(replaced: u32, text: &str) -> Entry {
+    Entry::new(
+        format!("d.{}.{replaced}", page_id()),
+        Kind::Draft,
+        js_sys::Date::now(),
+        text,
+    )
+}
+
+/// Autosave and history for the app's state, when `keep`; how saving goes, for the note.
+///
+/// - The draft is saved on every change, except text just opened from someone's link
+///   (`State::hold_autosave`).
+/// - Once the page has booted: the history gets every applied version (or the opened link), the
+///   draft each time typing pauses, and at once the text a gallery pick, restore or link
+///   replaced (`State::replaced`); and, first of all, the draft saved before this page opened,
+///   which a link may be showing instead of.
+#[hook]
+pub fn use_drafts(state: &State, keep: bool) -> Saving {
+    let saving = use_state_eq(|| probe(keep));
+    {
+        let saving = saving.setter();
+        use_effect_with(
+            (state.draft.clone(), state.hold_autosave),
+            move |(draft, hold)| {
+                if keep && !*hold {
+                    saving.set(save_draft(draft));
+                }
+            },
+        );
+    }
+
+    // The slot and text of the draft last seen (None for a link's text not adopted yet), and
+    // whether the saved draft the page opened with was recorded.
+    let last = use_mut_ref(|| None::<(u32, Rc<str>)>);
+    let opened = use_mut_ref(|| false);
+    use_effect_with(
+        (
+            state.draft.clone(),
+            state.replaced,
+            state.hold_autosave,
+            state.booting,
+        ),
+        move |(draft, replaced, hold, booting)| {
+            let pending = (keep && !*booting).then(|| {
+                if !std::mem::replace(&mut *opened.borrow_mut(), true) {
+                    if let Some(saved) = opening_draft(keep) {
+                        record(Entry::new(
+                            format!("d.{}.opened", page_id()),
+                            Kind::Draft,
+                            js_sys::Date::now(),
+                            &saved,
+                        ));
+                    }
+                }
+                // A text replaced wholesale: the one before goes to the history now (its pending
+                // write was cancelled with this change).
+                let before = last.borrow_mut().take();
+                if let Some((slot, text)) = before {
+                    if slot != *replaced {
+                        record(draft_entry(slot, &text));
+                    }
+                }
+                (!*hold).then(|| {
+                    *last.borrow_mut() = Some((*replaced, draft.clone()));
+                    let (draft, replaced) = (draft.clone(), *replaced);
+                    gloo_timers::callback::Timeout::new(HISTORY_PAUSE_MS, move || {
+                        record(draft_entry(replaced, &draft))
+                    })
+                })
+            });
+            move || drop(pending)
+        },
+    );
+
+    let version = state.applied.as_ref().map(|a| a.version);
+    {
+        let applied = state.applied.clone();
+        let hold = state.hold_autosave;
+        use_effect_with((version, state.booting), move |&(version, booting)| {
+            if let (true, false, Some(v), Some(a)) = (keep, booting, version, applied) {
+                let kind = if hold { Kind::Link } else { Kind::Applied };
+                let id = format!("v.{}.{v}", page_id());
+                record(Entry::new(id, kind, js_sys::Date::now(), &a.text));
+            }
+        });
+    }
+    *saving
+}
