@@ -125,12 +125,14 @@ pub fn App() -> Html {
         let dispatch = dispatch.clone();
         let opts = opts.clone();
         use_effect_with(state.booting, move |&booting| {
+            let boot = move || dispatch.dispatch(Action::Boot(Box::new(opening_state(&opts))));
+            // The rest may have come in during the first render itself (a call into it loads it
+            // on the spot), its event maybe already gone: then boot now. A second Boot is ignored.
+            if booting && dom::lazy_half_ready() {
+                boot();
+            }
             let listener = booting
-                .then(|| {
-                    Listener::on_window(dom::LAZY_READY_EVENT, move |_| {
-                        dispatch.dispatch(Action::Boot(Box::new(opening_state(&opts))))
-                    })
-                })
+                .then(|| Listener::on_window(dom::LAZY_READY_EVENT, move |_| boot()))
                 .flatten();
             move || drop(listener)
         });
