@@ -229,6 +229,7 @@ try {
     await page.goto(server.url);
     await page.evaluate(([k, t]) => {
       localStorage.setItem(k, t);
+      localStorage.removeItem('switchboard.history');
       sessionStorage.clear();
     }, [DRAFT_KEY, MINE]);
     for (const src of ['/', '/?embed=1&view=log']) {

@@ -19,6 +19,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use super::dom::Listener;
 use super::embed::EmbedOptions;
 use super::history::{Entry, History, Kind};
 use super::host;
@@ -183,7 +184,11 @@ fn record(entry: Entry) {
     let Ok(mut h) = load_history() else {
         return;
     };
+    let before = h.clone();
     h.record(entry);
+    if h == before {
+        return;
+    }
     while storage::set(Area::Local, HISTORY_KEY, &h.encode()) == Err(Refusal::Full) {
         if !h.drop_oldest() {
             break;
@@ -264,9 +269,16 @@ pub fn use_drafts(state: &State, keep: bool) -> Saving {
                 (!*hold).then(|| {
                     *last.borrow_mut() = Some((*replaced, draft.clone()));
                     let (draft, replaced) = (draft.clone(), *replaced);
-                    gloo_timers::callback::Timeout::new(HISTORY_PAUSE_MS, move || {
-                        record(draft_entry(replaced, &draft))
-                    })
+                    let write = Rc::new(move || record(draft_entry(replaced, &draft)));
+                    // Written once typing pauses, or as the page goes away (whichever is first;
+                    // both go with the next change).
+                    let on_hide = {
+                        let write = write.clone();
+                        Listener::on_window("pagehide", move |_| write())
+                    };
+                    let pause =
+                        gloo_timers::callback::Timeout::new(HISTORY_PAUSE_MS, move || write());
+                    (pause, on_hide)
                 })
             });
             move || drop(pending)
