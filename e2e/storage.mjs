@@ -178,7 +178,11 @@ try {
     await other.waitForTimeout(200);
     const link = `${server.url}${await other.evaluate(() => location.hash)}`;
     await other.close();
-    await page.evaluate(([k, t]) => localStorage.setItem(k, t), [DRAFT_KEY, MINE]);
+    // The reader's own draft; and forget the link was this browser's (a reader is someone else).
+    await page.evaluate(([k, t]) => {
+      localStorage.setItem(k, t);
+      localStorage.removeItem('switchboard.link');
+    }, [DRAFT_KEY, MINE]);
     const reader = await context.newPage();
     await open(reader, link);
     assert((await reader.inputValue('textarea.code')) === text('theirs'), 'the link opened its text');

@@ -6,7 +6,8 @@
 //!   sessionStorage (this tab only)         localStorage (every tab)
 //!   switchboard.tab    this tab's id       switchboard.draft      newest draft of any tab
 //!   switchboard.draft  this tab's draft    switchboard.draft.tab  the tab that wrote it
-//!   switchboard.link   this tab's link     switchboard.history    `history::History`
+//!   switchboard.link   this tab's link     switchboard.link       newest link of any tab
+//!                                          switchboard.history    `history::History`
 //!                                          switchboard.custom     own text before a gallery pick
 //! ```
 //!
@@ -106,16 +107,20 @@ pub fn opening_draft(keep: bool) -> Option<String> {
     }
 }
 
-/// Whether `fragment` is the link this tab last put in its own address bar (a reload).
+/// Whether `fragment` is a link this browser put in its own address bar: this tab's (a reload),
+/// or the newest of any tab's (a copy of the address bar opened in a new tab).
 pub fn own_link(keep: bool, fragment: &str) -> bool {
     keep && !fragment.is_empty()
-        && storage::load(Area::Session, LINK_KEY).is_some_and(|l| l == fragment)
+        && [Area::Session, Area::Local]
+            .into_iter()
+            .any(|a| storage::load(a, LINK_KEY).is_some_and(|l| l == fragment))
 }
 
-/// Remember `fragment` as this tab's own link.
+/// Remember `fragment` as this tab's link and the newest of any tab's.
 pub fn remember_link(keep: bool, fragment: &str) {
     if keep {
         let _ = storage::set(Area::Session, LINK_KEY, fragment);
+        let _ = storage::set(Area::Local, LINK_KEY, fragment);
     }
 }
 
@@ -151,18 +156,7 @@ fn save_draft(text: &str) -> Saving {
             .and(storage::set(Area::Session, TAB_DRAFT_KEY, text))
     };
     let mut result = save();
-    while result == Err(Refusal::Full) {
-        let Ok(mut h) = load_history() else {
-            break;
-        };
-        if h.entries.is_empty() {
-            break;
-        }
-        let keep = h.entries.len() * 3 / 4;
-        h.entries.truncate(keep);
-        if storage::set(Area::Local, HISTORY_KEY, &h.encode()).is_err() {
-            break;
-        }
+    while result == Err(Refusal::Full) && make_room() {
         result = save();
     }
     match result {
@@ -171,7 +165,24 @@ fn save_draft(text: &str) -> Saving {
     }
 }
 
+/// Drop the oldest quarter of the history to make room; false when there is nothing to drop.
+/// (Out of line, like everything the history does: the first render, which saves the draft,
+/// never runs it, so it stays out of the first half of the split build; docs/size.md.)
+#[inline(never)]
+fn make_room() -> bool {
+    let Ok(mut h) = load_history() else {
+        return false;
+    };
+    if h.entries.is_empty() {
+        return false;
+    }
+    let keep = h.entries.len() * 3 / 4;
+    h.entries.truncate(keep);
+    storage::set(Area::Local, HISTORY_KEY, &h.encode()).is_ok()
+}
+
 /// The stored history (empty when none was written yet).
+#[inline(never)]
 pub fn load_history() -> Result<History, Refusal> {
     Ok(storage::get(Area::Local, HISTORY_KEY)?
         .map(|s| History::decode(&s))
@@ -180,6 +191,7 @@ pub fn load_history() -> Result<History, Refusal> {
 
 /// Add `entry` to the stored history, dropping the oldest entries while the quota is full.
 /// Best effort: a history that cannot be written leaves the draft's own saving to say so.
+#[inline(never)]
 fn record(entry: Entry) {
     let Ok(mut h) = load_history() else {
         return;
@@ -247,40 +259,9 @@ pub fn use_drafts(state: &State, keep: bool) -> Saving {
             state.booting,
         ),
         move |(draft, replaced, hold, booting)| {
-            let pending = (keep && !*booting).then(|| {
-                if !std::mem::replace(&mut *opened.borrow_mut(), true) {
-                    if let Some(saved) = opening_draft(keep) {
-                        record(Entry::new(
-                            format!("d.{}.opened", page_id()),
-                            Kind::Draft,
-                            js_sys::Date::now(),
-                            &saved,
-                        ));
-                    }
-                }
-                // A text replaced wholesale: the one before goes to the history now (its pending
-                // write was cancelled with this change).
-                let before = last.borrow_mut().take();
-                if let Some((slot, text)) = before {
-                    if slot != *replaced {
-                        record(draft_entry(slot, &text));
-                    }
-                }
-                (!*hold).then(|| {
-                    *last.borrow_mut() = Some((*replaced, draft.clone()));
-                    let (draft, replaced) = (draft.clone(), *replaced);
-                    let write = Rc::new(move || record(draft_entry(replaced, &draft)));
-                    // Written once typing pauses, or as the page goes away (whichever is first;
-                    // both go with the next change).
-                    let on_hide = {
-                        let write = write.clone();
-                        Listener::on_window("pagehide", move |_| write())
-                    };
-                    let pause =
-                        gloo_timers::callback::Timeout::new(HISTORY_PAUSE_MS, move || write());
-                    (pause, on_hide)
-                })
-            });
+            let pending = (keep && !*booting)
+                .then(|| draft_changed(&last, &opened, draft, *replaced, *hold))
+                .flatten();
             move || drop(pending)
         },
     );
@@ -291,11 +272,58 @@ pub fn use_drafts(state: &State, keep: bool) -> Saving {
         let hold = state.hold_autosave;
         use_effect_with((version, state.booting), move |&(version, booting)| {
             if let (true, false, Some(v), Some(a)) = (keep, booting, version, applied) {
-                let kind = if hold { Kind::Link } else { Kind::Applied };
-                let id = format!("v.{}.{v}", page_id());
-                record(Entry::new(id, kind, js_sys::Date::now(), &a.text));
+                applied_changed(v, &a.text, hold);
             }
         });
     }
     *saving
+}
+
+/// What keeps a draft's pending history write: written once typing pauses, or as the page goes
+/// away (whichever is first); dropped, with both, at the next change.
+type Pending = (gloo_timers::callback::Timeout, Option<Listener>);
+
+/// The history's side of a change of the draft (after boot): the saved draft the page opened
+/// with, first of all; the text before, at once, when it was replaced wholesale (its pending
+/// write went with this change); and this text once typing pauses.
+#[inline(never)]
+fn draft_changed(
+    last: &RefCell<Option<(u32, Rc<str>)>>,
+    opened: &RefCell<bool>,
+    draft: &Rc<str>,
+    replaced: u32,
+    hold: bool,
+) -> Option<Pending> {
+    if !std::mem::replace(&mut *opened.borrow_mut(), true) {
+        if let Some(saved) = opening_draft(true) {
+            let id = format!("d.{}.opened", page_id());
+            record(Entry::new(id, Kind::Draft, js_sys::Date::now(), &saved));
+        }
+    }
+    let before = last.borrow_mut().take();
+    if let Some((slot, text)) = before {
+        if slot != replaced {
+            record(draft_entry(slot, &text));
+        }
+    }
+    if hold {
+        return None;
+    }
+    *last.borrow_mut() = Some((replaced, draft.clone()));
+    let draft = draft.clone();
+    let write = Rc::new(move || record(draft_entry(replaced, &draft)));
+    let on_hide = {
+        let write = write.clone();
+        Listener::on_window("pagehide", move |_| write())
+    };
+    let pause = gloo_timers::callback::Timeout::new(HISTORY_PAUSE_MS, move || write());
+    Some((pause, on_hide))
+}
+
+/// A new applied version (after boot): the user's, or the link they opened.
+#[inline(never)]
+fn applied_changed(version: u32, text: &str, from_link: bool) {
+    let kind = if from_link { Kind::Link } else { Kind::Applied };
+    let id = format!("v.{}.{version}", page_id());
+    record(Entry::new(id, kind, js_sys::Date::now(), text));
 }

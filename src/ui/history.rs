@@ -71,10 +71,12 @@ pub struct History {
 impl History {
     /// The stored form read back; anything unreadable gives an empty history (never an error:
     /// another version of the app, or a user, may have written anything there).
+    #[inline(never)]
     pub fn decode(stored: &str) -> History {
         serde_json::from_str(stored).unwrap_or_default()
     }
 
+    #[inline(never)]
     pub fn encode(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "{\"entries\":[]}".to_string())
     }
