@@ -49,7 +49,17 @@ const REFUSE = {
 };
 
 const server = await serveDir(dist);
+// One browser for every check (a launch is slow on a busy machine): each check starts from empty
+// storage, and each new page is a new tab with its own session storage.
 const browser = await launchChromium();
+await browser.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url.replace(/\/$/, '') });
+async function fresh() {
+  for (const p of browser.pages()) await p.close();
+  const page = await browser.newPage();
+  await page.goto(`${server.url}favicon.ico`);
+  await page.evaluate(() => localStorage.clear());
+  await page.close();
+}
 const events = async (page) => Number(await page.getAttribute('[data-testid=events]', 'data-events'));
 
 /** Opens `url` and waits for the run (the topology, or `ready` for another view). */
@@ -80,8 +90,8 @@ try {
     ['setItem', /storage for the page is full/],
   ]) {
     await check(`storage refused (${how} throws): the page starts, plays and says the text is not saved`, async () => {
-      const context = await launchChromium();
-      const page = await context.newPage();
+      await fresh();
+      const page = await browser.newPage();
       const errors = watchErrors(page);
       await page.addInitScript(REFUSE[how]);
       await open(page, server.url);
@@ -111,14 +121,13 @@ try {
         await page.waitForSelector('[data-testid=history-unavailable]');
       }
       assert(errors.length === 0, errors.join('\n'));
-      await context.close();
     });
   }
 
   await check('two tabs keep their own drafts through reloads; a new tab opens the newest', async () => {
-    const context = await launchChromium();
-    const a = await context.newPage();
-    const b = await context.newPage();
+    await fresh();
+    const a = await browser.newPage();
+    const b = await browser.newPage();
     await open(a, server.url);
     await type(a, text('tab-a'));
     await open(b, server.url);
@@ -131,7 +140,7 @@ try {
     await b.waitForSelector('#view-topology svg');
     assert((await a.inputValue('textarea.code')) === text('tab-a', '# more\n'), 'tab A reopened on its own draft');
     assert((await b.inputValue('textarea.code')) === text('tab-b'), 'tab B reopened on its own draft');
-    const c = await context.newPage();
+    const c = await browser.newPage();
     await open(c, server.url);
     assert((await c.inputValue('textarea.code')) === text('tab-a', '# more\n'), 'a new tab opens the newest draft');
     // Both tabs' drafts are in the history.
@@ -139,12 +148,11 @@ try {
     await c.click('[data-testid=history]');
     const names = await c.$$eval('[data-testid=history-name]', (els) => els.map((e) => e.textContent));
     assert(names.includes('tab-a') && names.includes('tab-b'), `history: ${names.join(', ')}`);
-    await context.close();
   });
 
   await check('history: applied versions and drafts, one-click restore, links join it', async () => {
-    const context = await launchChromium();
-    const page = await context.newPage();
+    await fresh();
+    const page = await browser.newPage();
     const errors = watchErrors(page);
     await open(page, server.url);
     await type(page, text('first'));
@@ -170,7 +178,7 @@ try {
     assert(mine === text('first'), 'the restored text is the saved draft');
 
     // A reader opens someone's link in a new tab: it joins the history; the draft stays theirs.
-    const other = await context.newPage();
+    const other = await browser.newPage();
     await open(other, server.url);
     await type(other, text('theirs'));
     await other.click('[data-testid=apply]');
@@ -183,7 +191,7 @@ try {
       localStorage.setItem(k, t);
       localStorage.removeItem('switchboard.link');
     }, [DRAFT_KEY, MINE]);
-    const reader = await context.newPage();
+    const reader = await browser.newPage();
     await open(reader, link);
     assert((await reader.inputValue('textarea.code')) === text('theirs'), 'the link opened its text');
     await reader.waitForTimeout(300);
@@ -199,7 +207,6 @@ try {
     await reader.click('[data-testid=history-item]:has-text("mine")');
     assert((await reader.inputValue('textarea.code')) === MINE, 'restored the reader\'s own text');
     assert(errors.length === 0, errors.join('\n'));
-    await context.close();
   });
 
   // A same-origin host page with one frame.
@@ -214,8 +221,8 @@ try {
   };
 
   await check('an embed with storage refused plays', async () => {
-    const context = await launchChromium();
-    const page = await context.newPage();
+    await fresh();
+    const page = await browser.newPage();
     const errors = watchErrors(page);
     await page.addInitScript(REFUSE.getter);
     const frame = await hostAt(page, '/?embed=1&view=timeline&autoplay=1');
@@ -223,12 +230,11 @@ try {
     await frame.waitForFunction(() => Number(document.querySelector('[data-testid=events]')?.dataset.events) > 0, null, { timeout: 5000 });
     assert((await frame.$('[data-testid=storage-note]')) === null, 'an embed warns about saving');
     assert(errors.length === 0, errors.join('\n'));
-    await context.close();
   });
 
   await check('a framed app neither reads nor saves the user\'s draft', async () => {
-    const context = await launchChromium();
-    const page = await context.newPage();
+    await fresh();
+    const page = await browser.newPage();
     const errors = watchErrors(page);
     await page.goto(server.url);
     await page.evaluate(([k, t]) => {
@@ -257,7 +263,6 @@ try {
       assert(history === null, `${src}: the frame wrote the history`);
     }
     assert(errors.length === 0, errors.join('\n'));
-    await context.close();
   });
 } finally {
   await browser.close();
