@@ -236,7 +236,8 @@ try {
     await fresh();
     const page = await browser.newPage();
     const errors = watchErrors(page);
-    await page.goto(server.url);
+    // The user's draft, set from a page of the origin that is not the app.
+    await page.goto(`${server.url}favicon.ico`);
     await page.evaluate(([k, t]) => {
       localStorage.setItem(k, t);
       localStorage.removeItem('switchboard.history');

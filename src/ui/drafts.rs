@@ -11,9 +11,10 @@
 //!                                          switchboard.custom     own text before a gallery pick
 //! ```
 //!
-//! A reload opens the tab's own draft, unless this tab also wrote the newest one (then that:
-//! it may have been set from elsewhere since); a new tab opens the newest. One tab's saves
-//! never touch another tab's draft, and every tab's latest draft is in the history.
+//! Text is saved once it is edited. A reload opens the tab's own draft, unless this tab also
+//! wrote the newest one (then that: it may have been set from elsewhere since); a new tab opens
+//! the newest. One tab's saves never touch another tab's draft, and every tab's latest draft is
+//! in the history.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -147,13 +148,20 @@ fn probe(keep: bool) -> Saving {
     }
 }
 
-/// Save `text` as this tab's draft and as the newest draft. When the quota is full, the oldest
-/// history entries make room, a quarter at a time.
-fn save_draft(text: &str) -> Saving {
+/// Once the text was edited in this page (`edited`), save it as this tab's draft and as the
+/// newest draft. Before that a page saves nothing of it — a tab merely opened or reloaded must
+/// not make its text the one new tabs open, nor its own over a newer one — but still writes its
+/// tab id, to learn whether storing works. When the quota is full, the oldest history entries
+/// make room, a quarter at a time.
+fn save_draft(text: &str, edited: bool) -> Saving {
     let save = || {
-        storage::set(Area::Local, DRAFT_KEY, text)
-            .and_then(|()| storage::set(Area::Local, DRAFT_TAB_KEY, &tab_id()))
-            .and(storage::set(Area::Session, TAB_DRAFT_KEY, text))
+        if edited {
+            storage::set(Area::Local, DRAFT_KEY, text)
+                .and_then(|()| storage::set(Area::Local, DRAFT_TAB_KEY, &tab_id()))
+                .and(storage::set(Area::Session, TAB_DRAFT_KEY, text))
+        } else {
+            storage::set(Area::Session, TAB_KEY, &tab_id())
+        }
     };
     let mut result = save();
     while result == Err(Refusal::Full) && make_room() {
@@ -237,13 +245,17 @@ fn draft_entry(replaced: u32, text: &str) -> Entry {
 #[hook]
 pub fn use_drafts(state: &State, keep: bool) -> Saving {
     let saving = use_state_eq(|| probe(keep));
+    // The text the page opened with, and whether it has changed since.
+    let first = use_mut_ref(|| (state.draft.clone(), false));
     {
         let saving = saving.setter();
         use_effect_with(
             (state.draft.clone(), state.hold_autosave),
             move |(draft, hold)| {
                 if keep && !*hold {
-                    saving.set(save_draft(draft));
+                    let mut first = first.borrow_mut();
+                    first.1 |= first.0 != *draft;
+                    saving.set(save_draft(draft, first.1));
                 }
             },
         );
