@@ -53,10 +53,15 @@ const server = await serveDir(dist);
 // storage, and each new page is a new tab with its own session storage.
 const browser = await launchChromium();
 await browser.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url.replace(/\/$/, '') });
+/** Opens a blank page of the app's origin that is not the app (to set its storage). */
+async function blank(page) {
+  await page.route(`${server.url}blank.html`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><link rel="icon" href="data:,">' }));
+  await page.goto(`${server.url}blank.html`);
+}
 async function fresh() {
   for (const p of browser.pages()) await p.close();
   const page = await browser.newPage();
-  await page.goto(`${server.url}favicon.ico`);
+  await blank(page);
   await page.evaluate(() => localStorage.clear());
   await page.close();
 }
@@ -237,7 +242,7 @@ try {
     const page = await browser.newPage();
     const errors = watchErrors(page);
     // The user's draft, set from a page of the origin that is not the app.
-    await page.goto(`${server.url}favicon.ico`);
+    await blank(page);
     await page.evaluate(([k, t]) => {
       localStorage.setItem(k, t);
       localStorage.removeItem('switchboard.history');
