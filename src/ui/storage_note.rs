@@ -100,9 +100,9 @@ pub fn StorageNote(props: &NoteProps) -> Html {
             <svg class="stroke note-icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M8 1.8l6.5 11.7h-13zM8 6.5v3.2M8 11.6v.1" /></svg>
             <span class="banner-text">
                 <strong>{ "Your text is not being saved in this browser" }</strong>
-                { format!(" ({why}). To keep it, copy a link to it or download it as a file.") }
+                { format!(" ({why}). Copy a link to it or download the file to keep it.") }
             </span>
-            { feedback }
+            <span class="note-feedback">{ feedback }</span>
             <button class="btn small" data-testid="storage-copy" onclick={on_copy}>{ "Copy link" }</button>
             <button class="btn small" data-testid="storage-download" onclick={on_download}>{ "Download .sb" }</button>
             <button class="btn small ghost" data-testid="storage-hide" aria-label="Hide this note" onclick={on_hide}>{ "Hide" }</button>
