@@ -167,8 +167,9 @@ fn save_draft(text: &str, edited: bool) -> Saving {
     while result == Err(Refusal::Full) && make_room() {
         result = save();
     }
-    // Saved is only as good as what can be read back (`getItem` may throw while `setItem` works).
-    let result = result.and_then(|()| storage::get(Area::Local, DRAFT_KEY).map(drop));
+    // Saved is only as good as what can be read back (`getItem` may throw while `setItem` works);
+    // a short key tells, without copying the text out again on every keystroke.
+    let result = result.and_then(|()| storage::get(Area::Local, DRAFT_TAB_KEY).map(drop));
     match result {
         Ok(()) => Saving::Saved,
         Err(r) => Saving::Refused(r),
