@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::dom::{self, FrameLoop, Listener};
-use super::drafts::{self, Saving};
+use super::drafts::{self, HistoryRecorder, Saving};
 use super::editor::Editor;
 use super::embed::EmbedOptions;
 use super::fmt;
@@ -478,7 +478,8 @@ pub fn App() -> Html {
                 </div>
                 { toolbar(&state, &run, &dispatch, false) }
                 <div class="share-tools">
-                    if keep {
+                    // Once booted: the history's code is not part of the first render.
+                    if keep && !state.booting {
                         <HistoryButton open={history_open} on_open={on_history_open} {on_restore} />
                     }
                     <ShareButton applied={state.applied.clone()} fragment={on_fragment.clone()}
@@ -493,6 +494,11 @@ pub fn App() -> Html {
                 { link_banner(&state, Some(on_dismiss)) }
                 { storage_note }
             </div>
+            if keep && !state.booting {
+                <HistoryRecorder draft={state.draft.clone()} replaced={state.replaced}
+                                 hold={state.hold_autosave}
+                                 applied={state.applied.as_ref().map(|a| (a.version, a.text.clone()))} />
+            }
             <main class={classes!("workspace", opts.readonly.then_some("readonly"))}>
                 if !opts.readonly {
                 <Editor

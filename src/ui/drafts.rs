@@ -235,14 +235,9 @@ fn draft_entry(replaced: u32, text: &str) -> Entry {
     )
 }
 
-/// Autosave and history for the app's state, when `keep`; how saving goes, for the note.
-///
-/// - The draft is saved on every change, except text just opened from someone's link
-///   (`State::hold_autosave`).
-/// - Once the page has booted: the history gets every applied version (or the opened link), the
-///   draft each time typing pauses, and at once the text a gallery pick, restore or link
-///   replaced (`State::replaced`); and, first of all, the draft saved before this page opened,
-///   which a link may be showing instead of.
+/// Autosave for the app's state, when `keep`; how saving goes, for the note. The draft is saved
+/// on every change once edited, except text just opened from someone's link
+/// (`State::hold_autosave`). The history is `HistoryRecorder`'s.
 #[hook]
 pub fn use_drafts(state: &State, keep: bool) -> Saving {
     let saving = use_state_eq(|| probe(keep));
@@ -262,35 +257,6 @@ pub fn use_drafts(state: &State, keep: bool) -> Saving {
         );
     }
 
-    // The slot and text of the draft last seen (None for a link's text not adopted yet), and
-    // whether the saved draft the page opened with was recorded.
-    let last = use_mut_ref(|| None::<(u32, Rc<str>)>);
-    let opened = use_mut_ref(|| false);
-    use_effect_with(
-        (
-            state.draft.clone(),
-            state.replaced,
-            state.hold_autosave,
-            state.booting,
-        ),
-        move |(draft, replaced, hold, booting)| {
-            let pending = (keep && !*booting)
-                .then(|| draft_changed(&last, &opened, draft, *replaced, *hold))
-                .flatten();
-            move || drop(pending)
-        },
-    );
-
-    let version = state.applied.as_ref().map(|a| a.version);
-    {
-        let applied = state.applied.clone();
-        let hold = state.hold_autosave;
-        use_effect_with((version, state.booting), move |&(version, booting)| {
-            if let (true, false, Some(v), Some(a)) = (keep, booting, version, applied) {
-                applied_changed(v, &a.text, hold);
-            }
-        });
-    }
     *saving
 }
 
@@ -341,4 +307,42 @@ fn applied_changed(version: u32, text: &str, from_link: bool) {
     let kind = if from_link { Kind::Link } else { Kind::Applied };
     let id = format!("v.{}.{version}", page_id());
     record(Entry::new(id, kind, js_sys::Date::now(), text));
+}
+
+#[derive(Properties, PartialEq)]
+pub struct RecorderProps {
+    pub draft: Rc<str>,
+    /// `State::replaced`.
+    pub replaced: u32,
+    /// `State::hold_autosave`: the text is someone's link, not adopted yet.
+    pub hold: bool,
+    /// The applied version and its text.
+    pub applied: Option<(u32, Rc<str>)>,
+}
+
+/// Writes the history as the app's state changes; draws nothing. The app mounts it once it has
+/// booted in a page that keeps text (so none of this is in the first render): the history gets,
+/// first of all, the draft saved before this page opened (a link may be showing instead of it);
+/// then every applied version (or the opened link), the draft each time typing pauses, and at
+/// once the text a gallery pick, restore or link replaced (`State::replaced`).
+#[function_component]
+pub fn HistoryRecorder(props: &RecorderProps) -> Html {
+    // The slot and text of the draft last seen (None for a link's text not adopted yet), and
+    // whether the saved draft the page opened with was recorded.
+    let last = use_mut_ref(|| None::<(u32, Rc<str>)>);
+    let opened = use_mut_ref(|| false);
+    use_effect_with(
+        (props.draft.clone(), props.replaced, props.hold),
+        move |(draft, replaced, hold)| {
+            let pending = draft_changed(&last, &opened, draft, *replaced, *hold);
+            move || drop(pending)
+        },
+    );
+    let hold = props.hold;
+    use_effect_with(props.applied.clone(), move |applied| {
+        if let Some((v, text)) = applied {
+            applied_changed(*v, text, hold);
+        }
+    });
+    Html::default()
 }
