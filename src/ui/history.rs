@@ -1,11 +1,14 @@
 //! The history of the user's scenarios (like Mermaid Live's): every applied version, every shared
 //! link opened, and the latest draft of each tab, newest first, capped by count and by bytes with
 //! the oldest dropped first. Pure data and rules, tested natively; `drafts` stores it and
-//! `history_panel` shows it.
-
-use serde::{Deserialize, Serialize};
+//! `history_panel` shows it. Stored as plain length-prefixed text (`encode`), not JSON: a JSON
+//! library would put its number tables into the first half of the split build (data cannot be
+//! split; docs/size.md).
 
 use crate::scenario::gallery;
+
+/// The first line of the stored form (a format version).
+const MAGIC: &str = "switchboard-history 1\n";
 
 /// Most entries kept.
 pub const MAX_ENTRIES: usize = 50;
@@ -15,8 +18,7 @@ pub const MAX_BYTES: usize = 1024 * 1024;
 pub const MAX_ENTRY_BYTES: usize = 256 * 1024;
 
 /// How an entry came to be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// Text as a tab last had it, applied or not. One entry per tab and per text the tab
     /// started from (a gallery pick, a restore or a link starts a new one).
@@ -35,9 +37,23 @@ impl Kind {
             Kind::Link => "opened link",
         }
     }
+
+    fn code(self) -> &'static str {
+        match self {
+            Kind::Draft => "draft",
+            Kind::Applied => "applied",
+            Kind::Link => "link",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Kind> {
+        [Kind::Draft, Kind::Applied, Kind::Link]
+            .into_iter()
+            .find(|k| k.code() == code)
+    }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     /// A draft's slot (`drafts::slot`), replaced in place as the tab's text changes; versions
     /// get a fresh id each.
@@ -63,22 +79,60 @@ impl Entry {
 }
 
 /// The list, newest first.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
     pub entries: Vec<Entry>,
 }
 
 impl History {
-    /// The stored form read back; anything unreadable gives an empty history (never an error:
+    /// The stored form read back; anything unreadable ends the list there (never an error:
     /// another version of the app, or a user, may have written anything there).
     #[inline(never)]
     pub fn decode(stored: &str) -> History {
-        serde_json::from_str(stored).unwrap_or_default()
+        let mut entries = Vec::new();
+        let Some(mut rest) = stored.strip_prefix(MAGIC) else {
+            return History { entries };
+        };
+        // Each entry: `id \t kind \t t \t bytes \n`, then `bytes` bytes of text and `\n`.
+        while let Some((head, after)) = rest.split_once('\n') {
+            let mut f = head.split('\t');
+            let (Some(id), Some(kind), Some(t), Some(len), None) =
+                (f.next(), f.next(), f.next(), f.next(), f.next())
+            else {
+                break;
+            };
+            let (Some(kind), Ok(t), Ok(len)) = (
+                Kind::from_code(kind),
+                t.parse::<u64>(),
+                len.parse::<usize>(),
+            ) else {
+                break;
+            };
+            let Some(text) = after.get(..len) else {
+                break;
+            };
+            let Some(next) = after[len..].strip_prefix('\n') else {
+                break;
+            };
+            entries.push(Entry::new(id.to_string(), kind, t as f64, text));
+            rest = next;
+        }
+        History { entries }
     }
 
     #[inline(never)]
     pub fn encode(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "{\"entries\":[]}".to_string())
+        let mut out = String::with_capacity(MAGIC.len() + self.bytes() + 64 * self.entries.len());
+        out.push_str(MAGIC);
+        for e in &self.entries {
+            // Ids are the app's own (no tab or newline); drop any that would break the frame.
+            let id: String = e.id.chars().filter(|c| *c != '\t' && *c != '\n').collect();
+            let t = e.t.max(0.0) as u64;
+            out.push_str(&format!("{id}\t{}\t{t}\t{}\n", e.kind.code(), e.text.len()));
+            out.push_str(&e.text);
+            out.push('\n');
+        }
+        out
     }
 
     /// Record `entry` as the newest. A draft replaces its slot's earlier text; a draft already
@@ -253,13 +307,32 @@ mod tests {
         h.record(Entry::new(
             "v".into(),
             Kind::Link,
-            12.5,
-            &text("quote \" and\nnewline"),
+            12.0,
+            &text("quote \" and\nnewline\t\n\n"),
         ));
         assert_eq!(History::decode(&h.encode()), h);
-        for bad in ["", "null", "[1,2]", "{\"entries\":[{\"id\":1}]}", "\u{0}"] {
+        let damaged = [
+            "switchboard-history 1\nx\tdraft\t1\t999\nshort\n",
+            "switchboard-history 1\nx\tnope\t1\t0\n\n",
+        ];
+        for bad in ["", "null", "{\"entries\":[]}", "\u{0}", MAGIC]
+            .iter()
+            .chain(&damaged)
+        {
             assert_eq!(History::decode(bad), History::default(), "{bad:?}");
         }
+        // A damaged tail keeps the entries before it.
+        let mut two = h.clone();
+        two.record(Entry::new(
+            "w".into(),
+            Kind::Draft,
+            13.0,
+            "scenario \"é\"\n",
+        ));
+        let stored = two.encode();
+        assert_eq!(History::decode(&stored), two);
+        let cut = &stored[..stored.len() - 3];
+        assert_eq!(History::decode(cut).entries, &two.entries[..1]);
     }
 
     #[test]
