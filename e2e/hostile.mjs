@@ -23,7 +23,7 @@ const dist = process.argv[2] ?? join(here, '..', 'dist');
 const out = join(here, 'out');
 await mkdir(out, { recursive: true });
 
-// Keys and limits the app uses (src/ui/dom.rs, src/scenario/link.rs).
+// Keys and limits the app uses (src/ui/drafts.rs, src/scenario/link.rs).
 const DRAFT_KEY = 'switchboard.draft';
 const CUSTOM_KEY = 'switchboard.custom';
 const DECODE_LIMIT = 256 * 1024;

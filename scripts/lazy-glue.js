@@ -61,7 +61,7 @@ function __lazyStartFetch() {
 
 // Whether this page's first render needs more than the primary half: an embed (a different
 // frame, query `embed`), a read-only editor, a forced theme, or a share link that is not this browser's own (its
-// text is not the saved draft the booting page shows). A reload of one's own link, a view or a
+// text is not the saved draft the booting page shows). A reload of this browser's own link, a view or a
 // tracking parameter in the query, or no URL state at all boot from the primary half.
 function __lazyEarly() {
   if (typeof location !== 'object') return null;
@@ -69,7 +69,8 @@ function __lazyEarly() {
   const fragment = location.hash.slice(1);
   let own = false;
   try {
-    own = fragment !== '' && localStorage.getItem('switchboard.link') === fragment;
+    // This tab's own link, or the newest of any tab's (src/ui/drafts.rs, own_link).
+    own = fragment !== '' && [sessionStorage, localStorage].some((s) => s.getItem('switchboard.link') === fragment);
   } catch {
     // Storage refused: treat the link as someone else's.
   }

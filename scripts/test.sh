@@ -129,6 +129,8 @@ run_step playground node e2e/playground.mjs dist
 run_step share node e2e/share.mjs dist
 run_step embed node e2e/embed.mjs dist
 run_step host node e2e/host.mjs dist
+# No typed work lost: storage refused or full, two tabs, the history, embeds and framed pages.
+run_step storage node e2e/storage.mjs dist
 # The docs example: builds docs/book with mdbook and checks both embedded frames draw and play.
 run_step book node e2e/book.mjs dist
 # The bundle under a strict Content-Security-Policy (the sha256 of Trunk's inline loader is taken

@@ -16,12 +16,14 @@ fn document() -> web_sys::Document {
         .expect("document")
 }
 
-/// A fresh app in its own root, with no autosaved text and no query string (where the app keeps
+/// A fresh app in its own root, with no autosaved text (in any tab or this one) and no query string (where the app keeps
 /// its view) from an earlier test. The fragment is the test's own (`set_fragment`).
 fn mount() -> web_sys::Element {
     let w = web_sys::window().expect("window");
-    if let Ok(Some(storage)) = w.local_storage() {
-        let _ = storage.clear();
+    for storage in [w.local_storage(), w.session_storage()] {
+        if let Ok(Some(storage)) = storage {
+            let _ = storage.clear();
+        }
     }
     let hash = w.location().hash().expect("hash");
     set_url("", &hash);

@@ -1,18 +1,21 @@
 //! The page: header with toolbar, the scenario editor pane, the tabbed view area and the status
 //! bar; and the side effects that drive them — building the run, the animation-frame loop,
-//! autosave and keyboard shortcuts — each in its own `use_effect_with`.
+//! keyboard shortcuts — each in its own `use_effect_with` (autosave and history: `drafts`).
 
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::dom::{self, FrameLoop, Listener};
+use super::drafts::{self, HistoryRecorder, Saving};
 use super::editor::Editor;
 use super::embed::EmbedOptions;
 use super::fmt;
+use super::history_panel::HistoryButton;
 use super::host::{self, Command};
 use super::run::{Run, RunHandle};
 use super::share::{self, EmbedButton, ExportMenu, Popover, ShareButton};
 use super::state::{Action, Mode, State, TRACE_LIMIT};
+use super::storage_note::StorageNote;
 use super::toolbar::Toolbar;
 use super::views::ViewArea;
 use crate::sim::{SimTime, StopReason};
@@ -77,14 +80,15 @@ fn finish_reason(state: &State) -> Option<&'static str> {
 }
 
 /// The state the page opens with. A share link in the fragment wins over the autosave (see
-/// `State::open`) — unless it is this browser's own link (a reload), whose text the autosave
-/// already holds, maybe edited.
+/// `State::open`) — unless it is this tab's own link (a reload), whose text the autosave
+/// already holds, maybe edited. A framed page reads no draft (`drafts::keeps_text`).
 fn opening_state(opts: &EmbedOptions) -> State {
+    let keep = drafts::keeps_text(opts);
     let fragment = share::current_fragment();
-    let own = dom::load(dom::LINK_KEY).is_some_and(|l| l == fragment);
+    let own = drafts::own_link(keep, &fragment);
     let state = State::open(
         (!own).then_some(fragment.as_str()),
-        dom::load(dom::DRAFT_KEY),
+        drafts::opening_draft(keep),
     );
     with_options(state, opts)
 }
@@ -109,11 +113,13 @@ pub fn App() -> Html {
                 opening_state(&opts)
             } else {
                 // The first paint shows the text; the run follows with the rest of the app.
-                with_options(State::booting(dom::load(dom::DRAFT_KEY)), &opts)
+                let keep = drafts::keeps_text(&opts);
+                with_options(State::booting(drafts::opening_draft(keep)), &opts)
             }
         })
     };
     let dispatch = state.dispatcher();
+    let keep = drafts::keeps_text(&opts);
     // Booting: open for real once the rest of the app is in (the loader's event comes after the
     // code is ready, never from inside a call into it).
     {
@@ -234,17 +240,9 @@ pub fn App() -> Html {
         );
     }
 
-    // Autosave the editor text on every change — except text just opened from a share link,
-    // which is saved only once the user edits or applies it (`hold_autosave`): opening someone's
-    // link must not destroy one's own saved draft.
-    use_effect_with(
-        (state.draft.clone(), state.hold_autosave),
-        |(draft, hold)| {
-            if !*hold {
-                dom::save(dom::DRAFT_KEY, draft)
-            }
-        },
-    );
+    // Autosave and the history (`drafts`); opening someone's link never replaces one's own
+    // saved draft, and a framed page keeps nothing.
+    let saving = drafts::use_drafts(&state, keep);
 
     // The share-link fragment of the current run, encoded (a DEFLATE) once per scenario and seed
     // rather than on every render.
@@ -281,7 +279,7 @@ pub fn App() -> Html {
                 share::replace_url(fragment.as_deref(), view);
                 // Someone else's link becomes "own" once the user adopts its text.
                 if let (Some(f), false) = (fragment, hold_autosave) {
-                    dom::save(dom::LINK_KEY, &f);
+                    drafts::remember_link(keep, &f);
                 }
             },
         );
@@ -440,6 +438,11 @@ pub fn App() -> Html {
     let (share_open, on_share_open) = pop(Popover::Share);
     let (embed_open, on_embed_open) = pop(Popover::Embed);
     let (export_open, on_export_open) = pop(Popover::Export);
+    let (history_open, on_history_open) = pop(Popover::History);
+    let on_restore = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |text: String| dispatch.dispatch(Action::LoadText(text)))
+    };
 
     let on_dismiss = {
         let dispatch = dispatch.clone();
@@ -449,8 +452,15 @@ pub fn App() -> Html {
         return embed_frame(&state, &opts, link.as_ref().as_deref(), run, dispatch);
     }
     let (status_class, status) = status_line(&state);
+    // Said once the page is up (the note's code is not part of the first render).
+    let storage_note = match saving {
+        Saving::Refused(refusal) if !state.booting => html! {
+            <StorageNote {refusal} draft={state.draft.clone()} tab={state.tab} />
+        },
+        _ => Html::default(),
+    };
     html! {
-        <div class={classes!("app", state.link_error.is_some().then_some("with-banner"))} data-testid="app">
+        <div class="app" data-testid="app">
             <header class="topbar">
                 <div class="brand">
                     <svg class="brand-mark" viewBox="0 0 32 32" aria-hidden="true">
@@ -461,6 +471,10 @@ pub fn App() -> Html {
                 </div>
                 { toolbar(&state, &run, &dispatch, false) }
                 <div class="share-tools">
+                    // Once booted: the history's code is not part of the first render.
+                    if keep && !state.booting {
+                        <HistoryButton open={history_open} on_open={on_history_open} {on_restore} />
+                    }
                     <ShareButton applied={state.applied.clone()} fragment={on_fragment.clone()}
                                  tab={state.tab} open={share_open} on_open={on_share_open} />
                     <EmbedButton applied={state.applied.clone()} fragment={on_fragment}
@@ -469,7 +483,15 @@ pub fn App() -> Html {
                                 open={export_open} on_open={on_export_open} />
                 </div>
             </header>
-            { link_banner(&state, Some(on_dismiss)) }
+            <div class="banners">
+                { link_banner(&state, Some(on_dismiss)) }
+                { storage_note }
+            </div>
+            if keep && !state.booting {
+                <HistoryRecorder draft={state.draft.clone()} replaced={state.replaced}
+                                 hold={state.hold_autosave}
+                                 applied={state.applied.as_ref().map(|a| (a.version, a.text.clone()))} />
+            }
             <main class={classes!("workspace", opts.readonly.then_some("readonly"))}>
                 if !opts.readonly {
                 <Editor
@@ -479,6 +501,7 @@ pub fn App() -> Html {
                     example={state.example}
                     dirty={!state.booting && state.draft_is_dirty()}
                     loading={state.booting}
+                    keeps_text={keep}
                     dispatch={dispatch.clone()}
                 />
                 }

@@ -1,6 +1,6 @@
 //! Small owned handles on browser facilities: an animation-frame loop and an event listener that
-//! stop when dropped (nothing is `.forget()`-leaked), local storage, and the wall clock used
-//! only to pace frames.
+//! stop when dropped (nothing is `.forget()`-leaked), and the wall clock used only to pace
+//! frames. (Storage is `storage`'s alone.)
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -147,22 +147,6 @@ pub fn lazy_half_ready() -> bool {
         .unwrap_or(true)
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    window().and_then(|w| w.local_storage().ok().flatten())
-}
-
-/// A value from local storage (None when absent or storage is unavailable).
-pub fn load(key: &str) -> Option<String> {
-    storage().and_then(|s| s.get_item(key).ok().flatten())
-}
-
-/// Store a value; failures (quota, private mode) are ignored: autosave is best effort.
-pub fn save(key: &str, value: &str) {
-    if let Some(s) = storage() {
-        let _ = s.set_item(key, value);
-    }
-}
-
 /// Give every `[data-css]` element under `root` that attribute's text as its inline style,
 /// through the CSSOM (`style.cssText`). Views write computed positions and sizes as `data-css`
 /// rather than `style=`: a strict Content-Security-Policy refuses `style=` attributes in markup
@@ -190,15 +174,6 @@ pub fn apply_css(root: &web_sys::Element) {
         }
     }
 }
-
-/// Key of the autosaved editor text.
-pub const DRAFT_KEY: &str = "switchboard.draft";
-/// Key of the user's last own scenario, kept when a gallery entry replaces it.
-pub const CUSTOM_KEY: &str = "switchboard.custom";
-
-/// Key of the last share-link fragment this browser put in its own address bar: a page reloaded
-/// on its own link opens on the autosave (which may hold newer, unapplied edits).
-pub const LINK_KEY: &str = "switchboard.link";
 
 /// A fresh random seed (the seed itself then makes the run reproducible).
 pub fn random_seed() -> u64 {

@@ -1,12 +1,13 @@
 //! Scenario editor pane: the gallery picker with each entry's explanation, the text with a
 //! line-number gutter, problems listed (line:col, message, hint) and highlighted on their lines,
-//! and the Apply / Format actions. The text itself is autosaved by the app.
+//! and the Apply / Format actions. The text itself is autosaved by the app (`drafts`).
 
 use std::rc::Rc;
 
 use yew::prelude::*;
 
 use super::dom;
+use super::drafts;
 use super::state::{Action, State};
 use crate::scenario::{gallery, Diagnostic};
 
@@ -27,6 +28,9 @@ pub struct EditorProps {
     /// The code that checks and runs the text has not arrived yet (see `State::booting`).
     #[prop_or_default]
     pub loading: bool,
+    /// This page keeps the user's text (not framed): it may read and save the own scenario a
+    /// gallery pick replaces.
+    pub keeps_text: bool,
     pub dispatch: UseReducerDispatcher<State>,
 }
 
@@ -52,7 +56,8 @@ pub fn Editor(props: &EditorProps) -> Html {
     let gutter = use_node_ref();
     let area = use_node_ref();
     let marks = use_node_ref();
-    let has_custom = use_state(|| dom::load(dom::CUSTOM_KEY).is_some());
+    let keep = props.keeps_text;
+    let has_custom = use_state(|| drafts::custom(keep).is_some());
 
     let on_input = {
         let dispatch = props.dispatch.clone();
@@ -102,15 +107,15 @@ pub fn Editor(props: &EditorProps) -> Html {
             let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
             let value = select.value();
             if value == "restore" {
-                if let Some(text) = dom::load(dom::CUSTOM_KEY) {
+                if let Some(text) = drafts::custom(keep) {
                     dispatch.dispatch(Action::LoadText(text));
                 }
                 return;
             }
             if let Some(example) = gallery::find(&value) {
                 // The user's own text is kept, so picking a gallery entry never loses it.
-                if is_custom && !draft.trim().is_empty() {
-                    dom::save(dom::CUSTOM_KEY, &draft);
+                if keep && is_custom && !draft.trim().is_empty() {
+                    drafts::save_custom(keep, &draft);
                     has_custom.set(true);
                 }
                 dispatch.dispatch(Action::LoadExample(example.id));

@@ -136,7 +136,7 @@ pub fn download(name: &str, mime: &str, content: &str) -> bool {
 
 /// Copy `text` to the clipboard; `done(true)` on success, `done(false)` when the clipboard is
 /// unavailable or refused (the caller then shows the text to copy by hand).
-fn copy_text(text: &str, done: Callback<bool>) {
+pub fn copy_text(text: &str, done: Callback<bool>) {
     let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
         done.emit(false);
         return;
@@ -187,6 +187,7 @@ pub enum Popover {
     Share,
     Embed,
     Export,
+    History,
 }
 
 /// What the Share and Embed buttons are given.

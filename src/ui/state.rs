@@ -214,6 +214,9 @@ pub struct State {
     pub booting: bool,
     /// The user edited the text while booting: `Boot` keeps it whatever the page opened with.
     pub edited_while_booting: bool,
+    /// Bumped each time the editor's text is replaced wholesale (a gallery pick, a restore, a
+    /// link) rather than edited: the history keeps the text before as an entry of its own.
+    pub replaced: u32,
 }
 
 /// Every change to the UI state. Closed: a new kind of change is a new variant, handled everywhere.
@@ -307,6 +310,7 @@ impl State {
             hold_url: false,
             booting: false,
             edited_while_booting: false,
+            replaced: 0,
         }
     }
 
@@ -348,6 +352,7 @@ impl State {
             let text: Rc<str> = Rc::from(text);
             self.example = example_of(&text);
             self.draft = text.clone();
+            self.replaced += 1;
             self.hold_autosave = true;
             let before = self.run_id;
             self.apply_text(text, None);
@@ -498,12 +503,14 @@ impl Reducible for State {
                 };
                 next.draft = Rc::from(example.text);
                 next.example = Some(example.id);
+                next.replaced += 1;
                 next.apply_text(Rc::from(example.text), Some(example.seed));
             }
             Action::LoadText(text) => {
                 let text: Rc<str> = Rc::from(text);
                 next.example = example_of(&text);
                 next.draft = text.clone();
+                next.replaced += 1;
                 next.apply_text(text, None);
             }
             Action::SetSpeed(speed) => {
@@ -612,6 +619,7 @@ impl Reducible for State {
                     next.hold_url = self.hold_url;
                     next.link_error = self.link_error.clone();
                 }
+                next.replaced = self.replaced + u32::from(next.draft != self.draft);
             }
         }
         if next == *self {
@@ -666,6 +674,45 @@ mod tests {
         assert!(!s.booting && s.applied.is_some() && s.can_advance());
         assert_eq!(s.tab, Tab::Metrics);
         assert_eq!(&*s.draft, "edited");
+    }
+
+    #[test]
+    fn replacing_the_text_wholesale_is_counted_and_editing_is_not() {
+        let link = link::encode_text("scenario \"theirs\" seed 2\nservice t\n");
+        let s = Rc::new(State::open(
+            None,
+            Some("scenario \"mine\"\nservice m\n".into()),
+        ));
+        let n = s.replaced;
+        let s = reduce(
+            s,
+            Action::EditDraft("scenario \"mine\"\nservice m2\n".into()),
+        );
+        let s = reduce(s, Action::Format);
+        let s = reduce(s, Action::Apply);
+        assert_eq!(
+            s.replaced, n,
+            "edits, Format and Apply keep the draft's slot"
+        );
+        let s = reduce(s, Action::LoadExample(gallery::default_example().id));
+        assert_eq!(s.replaced, n + 1);
+        let s = reduce(s, Action::LoadText("scenario \"old\"\n".into()));
+        assert_eq!(s.replaced, n + 2);
+        let s = reduce(s, Action::OpenLink(link.clone()));
+        assert_eq!(s.replaced, n + 3);
+        // Boot: a new slot only when the text shown changes.
+        let booting = Rc::new(State::booting(Some("mine".into())));
+        let same = reduce(
+            booting.clone(),
+            Action::Boot(Box::new(State::open(None, Some("mine".into())))),
+        );
+        assert_eq!(same.replaced, booting.replaced);
+        let linked = reduce(
+            booting.clone(),
+            Action::Boot(Box::new(State::open(Some(&link), Some("mine".into())))),
+        );
+        assert_eq!(&*linked.draft, "scenario \"theirs\" seed 2\nservice t\n");
+        assert_eq!(linked.replaced, booting.replaced + 1);
     }
 
     #[test]
