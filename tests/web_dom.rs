@@ -267,6 +267,16 @@ async fn log_and_timeline_share_the_selection() {
     })
     .await;
     get(&root, "#tab-timeline").click();
+    // The log's detail panel shows the same record until the timeline replaces it: wait for
+    // the timeline itself before reading its detail.
+    wait_for(5_000, "the timeline view", || {
+        find(
+            &root,
+            "[data-testid=timeline] [data-testid=follow-playhead]",
+        )
+        .is_some()
+    })
+    .await;
     wait_for(
         5_000,
         "the timeline's detail to show the log's selection",
