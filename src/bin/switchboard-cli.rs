@@ -41,9 +41,9 @@ usage:
 
 FILE is a path, `-` for standard input, or `gallery:<id>` (see `gallery`).
 --seed N overrides the scenario's seed; --until DUR (e.g. 10s, 2m) its duration;
---pending-limit N the 1,000,000 tasks, calls and messages a run may hold at once.
+--pending-limit N the 2,000,000 tasks, calls, messages and timers a run may hold at once.
 Exit codes: 0 ok, 1 scenario errors, 2 usage or I/O errors, 3 event budget exhausted
-or over 1,000,000 tasks, calls and messages pending at once.";
+or over 2,000,000 tasks, calls, messages and timers pending at once.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
