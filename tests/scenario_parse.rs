@@ -383,10 +383,10 @@ fn call_option_errors() {
     check_errors(
         &world("a rpc Y:\n  call b.Get backoff 10ms\n  call b.Get window 1s\n  call b.Get retries 2 retries 3\n  call b.Get timout 1s\n"),
         &[
-            "13:26: backoff, multiplier and jitter only matter with retries [add e.g. `retries 3`] ``",
+            "13:26: backoff, multiplier, jitter and retry-on only matter with retries [add e.g. `retries 3`] ``",
             "14:23: `window`, `min-calls`, `cooldown` and `probes` set up a circuit breaker [add `breaker 50%` (the failure share that opens it) before them] ``",
             "15:24: `retries` is given twice [keep one of them] `retries`",
-            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `retries`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `on-error`] `timout`",
+            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `attempt-timeout`, `retries`, `retry-on`, `idempotent`, `idempotency-key`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `on-error`] `timout`",
         ],
     );
 }
@@ -472,4 +472,30 @@ fn json_that_the_language_cannot_write_is_refused() {
     ));
     let ds = scenario::lower(&m).unwrap_err();
     assert_eq!(ds[0].message, "`a` is already a service");
+}
+
+#[test]
+fn protocol_call_options_round_trip_in_canonical_order() {
+    check_format(
+        "service a\nservice b\n\na POST /x dedupe:\n  call b GET /y retry-on 503,429 retries 2 attempt-timeout 50ms timeout 1s\n  call b POST /x idempotency-key retries 1\n  call b POST /x retries 1 idempotent\n\nb GET /y:\n  work 1ms\n\nb POST /x:\n  work 1ms\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\nservice a\nservice b\n\na POST /x dedupe:\n  call b GET /y timeout 1s attempt-timeout 50ms retries 2 retry-on 503,429\n  call b POST /x idempotency-key retries 1\n  call b POST /x idempotent retries 1\n\nb GET /y:\n  work 1ms\n\nb POST /x:\n  work 1ms\n",
+    );
+}
+
+#[test]
+fn protocol_call_option_errors() {
+    // Each kind of bad input: a status of the wrong family, a success to retry, REST-only
+    // options on an RPC call, an attempt limit no shorter than the whole call's, a repeated
+    // `dedupe`, and `retry-on` without retries.
+    check_errors(
+        &world("a rpc Y:\n  call b.Get retries 1 retry-on 503\n  call b.Get retries 1 retry-on OK\n  call b.Get idempotent\n  call b.Get deadline 100ms attempt-timeout 100ms\n  call b.Get retry-on UNAVAILABLE\n\na POST /z dedupe dedupe:\n  work\n"),
+        &[
+            "13:33: `503` is an HTTP status, but this is an RPC call [RPC calls retry gRPC codes, such as `UNAVAILABLE`] `503`",
+            "14:33: `OK` is a success; only failures are retried [use e.g. `503` or `UNAVAILABLE`] `OK`",
+            "15:14: `idempotent` is for REST calls [gRPC retries only the codes of `retry-on` (by default UNAVAILABLE), whatever the method] `idempotent`",
+            "16:50: `attempt-timeout 100ms` is not below the whole call's `100ms` [the timeout (or deadline) covers every attempt; an attempt limit must be shorter to matter] ``",
+            "17:34: backoff, multiplier, jitter and retry-on only matter with retries [add e.g. `retries 3`] ``",
+            "19:18: `dedupe` is given twice [keep one] `dedupe`",
+        ],
+    );
 }

@@ -332,6 +332,7 @@ fn random_model(seed: u64) -> Scenario {
                 Trigger::Rest {
                     method: *method,
                     path: path.clone(),
+                    dedupe: false,
                 },
                 Some(true),
             ),

@@ -168,12 +168,10 @@ fn rpc_deadline_propagates_remaining_budget_downstream() {
         .find(|r| r.kind == Kind::Timeout && r.from == sim.node_id("b").expect("b"))
         .expect("downstream timeout");
     assert!(downstream_timeout.duration() <= ms(100) - ms(31));
-    assert_eq!(
-        sim.metrics().clients[0]
-            .outcomes
-            .get(&Status::Grpc(GrpcCode::DeadlineExceeded)),
-        Some(&1)
-    );
+    // The client gave up at its own deadline: a timeout, not a status it received.
+    let client = &sim.metrics().clients[0];
+    assert_eq!(client.timed_out, 1);
+    assert!(client.outcomes.is_empty());
 }
 
 #[test]
@@ -241,7 +239,10 @@ fn grpc_status_codes() {
     assert_eq!(outcome(0), Status::Grpc(GrpcCode::Ok));
     assert_eq!(outcome(1), Status::Grpc(GrpcCode::Internal));
     assert_eq!(outcome(2), Status::Grpc(GrpcCode::Unavailable));
-    assert_eq!(outcome(3), Status::Grpc(GrpcCode::DeadlineExceeded));
+    // The client's own deadline: counted as timed out, with no status received.
+    let slow = &sim.metrics().clients[3];
+    assert_eq!((slow.completed, slow.timed_out), (1, 1));
+    assert!(slow.outcomes.is_empty());
     assert_eq!(outcome(4), Status::Grpc(GrpcCode::ResourceExhausted));
     let replies: Vec<String> = norm(&sim.format_trace())
         .into_iter()
@@ -279,10 +280,11 @@ fn rest_handler_maps_grpc_status_and_downstream_failures() {
             1,
         ));
     let sim = run(w);
-    // A failed downstream call makes a REST handler answer 502 Bad Gateway.
+    // A failed downstream call's status passes through, mapped to HTTP as gRPC-gateway does:
+    // UNAVAILABLE becomes 503 (not 502, which is for refused connections and bad answers).
     assert_eq!(
         sim.metrics().clients[0].outcomes.keys().next(),
-        Some(&Status::Http(502))
+        Some(&Status::Http(503))
     );
 }
 
@@ -338,7 +340,7 @@ fn retry_jitter_stays_within_the_backoff() {
         .service(Service::new("s").rest(
             HttpMethod::Get,
             "/x",
-            Handler::new().fail_with(1.0, Status::Http(500)),
+            Handler::new().fail_with(1.0, Status::Http(503)),
         ))
         .client(burst_client(
             "c",
@@ -365,7 +367,9 @@ fn retry_jitter_stays_within_the_backoff() {
 }
 
 #[test]
-fn client_timeout_is_retried_and_late_responses_ignored() {
+fn attempt_timeout_is_retried_and_late_responses_ignored() {
+    // Each attempt may take 20 ms (`attempt_timeout`, Envoy's per_try_timeout); the call has no
+    // overall limit, so the first attempt's timeout leads to a retry.
     let w = World::new()
         .duration(SimTime::from_secs(1))
         .network(net1ms())
@@ -378,7 +382,7 @@ fn client_timeout_is_retried_and_late_responses_ignored() {
         .client(burst_client(
             "c",
             Call::rest("s", HttpMethod::Get, "/x")
-                .timeout(ms(20))
+                .attempt_timeout(ms(20))
                 .retry(RetryPolicy::retries(1).backoff(ms(5))),
             1,
         ));
@@ -396,11 +400,17 @@ fn client_timeout_is_retried_and_late_responses_ignored() {
         56.000ms 57.000ms s -> c rest-reply GET /x 200 attempt 2 LATE
         ",
     );
-    assert_eq!(sim.metrics().clients[0].timeouts, 2);
+    let client = &sim.metrics().clients[0];
+    assert_eq!(client.timeouts, 2);
+    // The client's own timeout is not a status: no 504 is counted (RFC 9110 §15.6.5).
+    assert_eq!(client.timed_out, 1);
+    assert!(client.outcomes.is_empty());
+    let site = sim.metrics().calls[0];
     assert_eq!(
-        sim.metrics().clients[0].outcomes.get(&Status::Http(504)),
-        Some(&1)
+        (site.attempts, site.retries, site.attempt_timeouts),
+        (2, 1, 2)
     );
+    assert_eq!(site.timed_out, 1);
 }
 
 #[test]
@@ -760,7 +770,8 @@ fn parallel_failure_fails_the_handler_after_all_return() {
         .find(|r| r.kind == Kind::RestResponse)
         .expect("reply");
     assert_eq!(reply.send, ms(33));
-    assert_eq!(reply.outcome, Outcome::Http(502));
+    // `a`'s INTERNAL passes through as 500.
+    assert_eq!(reply.outcome, Outcome::Http(500));
 }
 
 #[test]
@@ -896,5 +907,276 @@ fn on_error_continue_keeps_the_handler_going() {
     assert_eq!(
         sim.metrics().clients[0].outcomes.keys().next(),
         Some(&Status::Http(200))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protocol semantics (docs/semantics.md): deadlines over all attempts, retry codes, methods and
+// idempotency keys, timeouts that are not statuses, retries per call site.
+
+#[test]
+fn grpc_deadline_covers_every_attempt() {
+    // gRFC A6: the deadline bounds the whole call. The server answers UNAVAILABLE after 200 ms;
+    // with `deadline 300ms retries 2 backoff 50ms` the second attempt starts at 252 ms and the
+    // call ends at 300 ms, not after three full attempts (~930 ms).
+    let w = World::new()
+        .duration(SimTime::from_secs(2))
+        .network(net1ms())
+        .service(
+            Service::new("s").time(Dist::constant_ms(200)).rpc(
+                "Op",
+                Handler::new()
+                    .work()
+                    .fail_with(1.0, Status::Grpc(GrpcCode::Unavailable)),
+            ),
+        )
+        .client(burst_client(
+            "c",
+            Call::rpc("s", "Op")
+                .timeout(ms(300))
+                .retry(RetryPolicy::retries(2).backoff(ms(50))),
+            1,
+        ));
+    let sim = run(w);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms c -> s rpc Op OK attempt 1
+        1.000ms 201.000ms s -> s work Op OK attempt 1
+        201.000ms 202.000ms s -> c rpc-reply Op UNAVAILABLE attempt 1
+        252.000ms 253.000ms c -> s rpc Op OK attempt 2
+        252.000ms 300.000ms s -> c timeout Op TIMEOUT attempt 2
+        253.000ms 453.000ms s -> s work Op OK attempt 2
+        453.000ms 454.000ms s -> c rpc-reply Op UNAVAILABLE attempt 2 LATE
+        ",
+    );
+    let c = &sim.metrics().clients[0];
+    assert_eq!((c.timed_out, c.retries), (1, 1));
+    assert_eq!(c.latency.max(), ms(300));
+}
+
+#[test]
+fn grpc_retries_only_the_codes_its_policy_names() {
+    // By default only UNAVAILABLE is retried (gRFC A6 names codes; INTERNAL may mean the server
+    // acted). `retry_on` widens it. Each client calls once with `retries 1`.
+    let once = |m: &str| Call::rpc("s", m).retry(RetryPolicy::retries(1).backoff(ms(10)));
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(
+            Service::new("s")
+                .rpc("Internal", Handler::new().fail(1.0))
+                .rpc(
+                    "Unavailable",
+                    Handler::new().fail_with(1.0, Status::Grpc(GrpcCode::Unavailable)),
+                ),
+        )
+        .client(burst_client("internal", once("Internal"), 1))
+        .client(burst_client("unavailable", once("Unavailable"), 1))
+        .client(burst_client(
+            "named",
+            once("Internal").retry_on(vec![Status::Grpc(GrpcCode::Internal)]),
+            1,
+        ));
+    let sim = run(w);
+    let attempts: Vec<u64> = sim.metrics().calls.iter().map(|c| c.attempts).collect();
+    assert_eq!(attempts, vec![1, 2, 2]);
+    let retries: Vec<u64> = sim.metrics().clients.iter().map(|c| c.retries).collect();
+    assert_eq!(retries, vec![0, 1, 1]);
+}
+
+/// A `POST` whose first attempt times out (20 ms) while the server still does the work (30 ms);
+/// a retry after 50 ms, with the call marked as `mark`.
+fn post_with_retry(mark: fn(Call) -> Call, dedupe: bool) -> Sim {
+    let mut orders = Service::new("orders").time(Dist::constant_ms(30)).rest(
+        HttpMethod::Post,
+        "/orders",
+        Handler::new().work(),
+    );
+    if dedupe {
+        orders = orders.dedupe();
+    }
+    let call = Call::rest("orders", HttpMethod::Post, "/orders")
+        .attempt_timeout(ms(20))
+        .retry(RetryPolicy::retries(1).backoff(ms(50)));
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(orders)
+        .client(burst_client("shop", mark(call), 1));
+    run(w)
+}
+
+#[test]
+fn rest_post_is_not_retried_after_a_timeout() {
+    // RFC 9110 §9.2.2: a client should not repeat a non-idempotent request on its own; the
+    // first attempt may have been acted on (here it was: the work ran).
+    let sim = post_with_retry(|c| c, false);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms shop -> orders rest POST /orders OK attempt 1
+        0.000ms 20.000ms orders -> shop timeout POST /orders TIMEOUT attempt 1
+        1.000ms 31.000ms orders -> orders work POST /orders OK attempt 1
+        31.000ms 32.000ms orders -> shop rest-reply POST /orders 200 attempt 1 LATE
+        ",
+    );
+    assert_eq!(sim.metrics().clients[0].timed_out, 1);
+    assert_eq!(sim.metrics().endpoints[0].repeats, 0);
+}
+
+#[test]
+fn an_idempotent_marked_post_is_retried_and_its_work_repeats() {
+    // The caller says repeating is safe, so it retries; the server, which does not dedupe,
+    // does the work twice: the duplicate order the lesson is about.
+    let sim = post_with_retry(Call::idempotent, false);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms shop -> orders rest POST /orders OK attempt 1
+        0.000ms 20.000ms orders -> shop timeout POST /orders TIMEOUT attempt 1
+        1.000ms 31.000ms orders -> orders work POST /orders OK attempt 1
+        31.000ms 32.000ms orders -> shop rest-reply POST /orders 200 attempt 1 LATE
+        70.000ms 71.000ms shop -> orders rest POST /orders OK attempt 2
+        70.000ms 90.000ms orders -> shop timeout POST /orders TIMEOUT attempt 2
+        71.000ms 101.000ms orders -> orders work POST /orders OK attempt 2
+        101.000ms 102.000ms orders -> shop rest-reply POST /orders 200 attempt 2 LATE
+        ",
+    );
+    // Two orders were made, and the shop still saw only timeouts.
+    assert_eq!(sim.metrics().endpoints[0].repeats, 1);
+    assert_eq!(sim.metrics().clients[0].timed_out, 1);
+}
+
+#[test]
+fn an_idempotency_key_gets_the_stored_answer_without_repeating_the_work() {
+    // The retry carries the same key; the endpoint dedupes, so it answers from its store.
+    let sim = post_with_retry(Call::idempotency_key, true);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms shop -> orders rest POST /orders OK attempt 1
+        0.000ms 20.000ms orders -> shop timeout POST /orders TIMEOUT attempt 1
+        1.000ms 31.000ms orders -> orders work POST /orders OK attempt 1
+        31.000ms 32.000ms orders -> shop rest-reply POST /orders 200 attempt 1 LATE
+        70.000ms 71.000ms shop -> orders rest POST /orders OK attempt 2
+        71.000ms 72.000ms orders -> shop rest-reply POST /orders 200 attempt 2
+        ",
+    );
+    let e = &sim.metrics().endpoints[0];
+    assert_eq!((e.repeats, e.replayed), (0, 1));
+}
+
+#[test]
+fn a_key_still_in_progress_gets_409() {
+    // The retry arrives (after a 5 ms backoff) while the first request is being handled: the
+    // IETF Idempotency-Key draft answers 409 Conflict, which is not retried.
+    let mut orders = Service::new("orders").time(Dist::constant_ms(30)).rest(
+        HttpMethod::Post,
+        "/orders",
+        Handler::new().work(),
+    );
+    orders = orders.dedupe();
+    let call = Call::rest("orders", HttpMethod::Post, "/orders")
+        .attempt_timeout(ms(20))
+        .idempotency_key()
+        .retry(RetryPolicy::retries(2).backoff(ms(5)));
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(orders)
+        .client(burst_client("shop", call, 1));
+    let sim = run(w);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms shop -> orders rest POST /orders OK attempt 1
+        0.000ms 20.000ms orders -> shop timeout POST /orders TIMEOUT attempt 1
+        25.000ms 26.000ms shop -> orders rest POST /orders OK attempt 2
+        26.000ms 27.000ms orders -> shop rest-reply POST /orders 409 attempt 2
+        1.000ms 31.000ms orders -> orders work POST /orders OK attempt 1
+        31.000ms 32.000ms orders -> shop rest-reply POST /orders 200 attempt 1 LATE
+        ",
+    );
+    assert_eq!(
+        sim.metrics().clients[0].outcomes.get(&Status::Http(409)),
+        Some(&1)
+    );
+}
+
+#[test]
+fn rest_get_retries_503_but_not_500() {
+    // The REST default retry statuses are 429, 502, 503 and 504; a 500 may mean the server
+    // acted, so it is not retried unless the call names it.
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(
+            Service::new("s")
+                .rest(
+                    HttpMethod::Get,
+                    "/a",
+                    Handler::new().fail_with(1.0, Status::Http(500)),
+                )
+                .rest(
+                    HttpMethod::Get,
+                    "/b",
+                    Handler::new().fail_with(1.0, Status::Http(503)),
+                ),
+        )
+        .client(burst_client(
+            "a",
+            Call::rest("s", HttpMethod::Get, "/a").retry(RetryPolicy::retries(1)),
+            1,
+        ))
+        .client(burst_client(
+            "b",
+            Call::rest("s", HttpMethod::Get, "/b").retry(RetryPolicy::retries(1)),
+            1,
+        ));
+    let sim = run(w);
+    let attempts: Vec<u64> = sim.metrics().calls.iter().map(|c| c.attempts).collect();
+    assert_eq!(attempts, vec![1, 2]);
+}
+
+#[test]
+fn handler_retries_are_counted_per_call_site() {
+    // The retries of a `call` step inside a handler show up on that call site, not only the
+    // client's own retries.
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(
+            Service::new("api").rest(
+                HttpMethod::Get,
+                "/x",
+                Handler::new()
+                    .call(Call::rpc("db", "Get").retry(RetryPolicy::retries(2).backoff(ms(10)))),
+            ),
+        )
+        .service(Service::new("db").rpc(
+            "Get",
+            Handler::new().fail_with(1.0, Status::Grpc(GrpcCode::Unavailable)),
+        ))
+        .client(burst_client(
+            "c",
+            Call::rest("api", HttpMethod::Get, "/x"),
+            1,
+        ));
+    let sim = run(w);
+    let labels: Vec<String> = (0..sim.metrics().calls.len())
+        .map(|i| sim.call_site_label(i))
+        .collect();
+    let site = labels
+        .iter()
+        .position(|l| l == "api -> db Get")
+        .expect("the handler's call site");
+    let m = sim.metrics().calls[site];
+    assert_eq!((m.attempts, m.retries, m.failed), (3, 2, 1));
+    assert_eq!(sim.metrics().clients[0].retries, 0);
+    // The client sees the handler's failure: UNAVAILABLE passed through as 503.
+    assert_eq!(
+        sim.metrics().clients[0].outcomes.get(&Status::Http(503)),
+        Some(&1)
     );
 }

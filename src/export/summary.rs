@@ -25,6 +25,8 @@ pub struct Summary {
     pub endpoints: Vec<EndpointSummary>,
     pub consumers: Vec<ConsumerSummary>,
     pub clients: Vec<ClientSummary>,
+    /// Every call site (a `call` step or a client's target), retries made in handlers included.
+    pub calls: Vec<CallSiteSummary>,
     pub mailboxes: Vec<MailboxSummary>,
     pub services: Vec<ServiceSummary>,
 }
@@ -44,8 +46,24 @@ pub struct EndpointSummary {
     pub count: u64,
     pub errors: u64,
     pub rejected: u64,
+    /// Requests that ran the handler again for a call it had already admitted (a retry).
+    pub repeats: u64,
+    /// Requests answered from the idempotency-key store.
+    pub replayed: u64,
     pub by_status: BTreeMap<String, u64>,
     pub latency_ms: Latency,
+}
+
+/// One call site: `caller -> callee endpoint`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CallSiteSummary {
+    pub name: String,
+    pub attempts: u64,
+    pub retries: u64,
+    pub attempt_timeouts: u64,
+    pub ok: u64,
+    pub timed_out: u64,
+    pub failed: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -63,7 +81,10 @@ pub struct ClientSummary {
     pub sent: u64,
     pub completed: u64,
     pub errors: u64,
+    /// Attempts that timed out.
     pub timeouts: u64,
+    /// Requests the client gave up on at its own timeout (they have no status).
+    pub timed_out: u64,
     pub retries: u64,
     pub breaker_rejections: u64,
     pub by_status: BTreeMap<String, u64>,
@@ -177,6 +198,8 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                 count: e.requests,
                 errors: e.errors,
                 rejected: e.rejected,
+                repeats: e.repeats,
+                replayed: e.replayed,
                 by_status: by_status(&e.replies),
                 latency_ms: latency(&e.latency),
             })
@@ -203,10 +226,25 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                 completed: c.completed,
                 errors: c.errors,
                 timeouts: c.timeouts,
+                timed_out: c.timed_out,
                 retries: c.retries,
                 breaker_rejections: c.breaker_rejections,
                 by_status: by_status(&c.outcomes),
                 latency_ms: latency(&c.latency),
+            })
+            .collect(),
+        calls: m
+            .calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CallSiteSummary {
+                name: sim.call_site_label(i),
+                attempts: c.attempts,
+                retries: c.retries,
+                attempt_timeouts: c.attempt_timeouts,
+                ok: c.ok,
+                timed_out: c.timed_out,
+                failed: c.failed,
             })
             .collect(),
         mailboxes: m
@@ -290,6 +328,29 @@ fn statuses(m: &BTreeMap<String, u64>) -> String {
         .join(" ")
 }
 
+/// An endpoint's reply statuses, then its repeated and replayed requests if any.
+fn endpoint_notes(e: &EndpointSummary) -> String {
+    let mut s = statuses(&e.by_status);
+    for (n, what) in [(e.repeats, "repeated"), (e.replayed, "replayed")] {
+        if n > 0 {
+            s.push_str(&format!(" {what}×{n}"));
+        }
+    }
+    s
+}
+
+/// A client's outcomes: the statuses it received, then the requests it gave up on.
+fn outcomes(c: &ClientSummary) -> String {
+    let mut s = statuses(&c.by_status);
+    if c.timed_out > 0 {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.push_str(&format!("timed-out×{}", c.timed_out));
+    }
+    s
+}
+
 fn lat_cells(l: &Latency) -> Vec<String> {
     vec![f1(l.mean), f1(l.p50), f1(l.p95), f1(l.p99), f1(l.max)]
 }
@@ -329,7 +390,7 @@ pub fn render_text(s: &Summary) -> String {
                         e.rejected.to_string(),
                     ],
                     lat_cells(&e.latency_ms),
-                    vec![statuses(&e.by_status)],
+                    vec![endpoint_notes(e)],
                 ]
                 .concat(),
             );
@@ -393,12 +454,38 @@ pub fn render_text(s: &Summary) -> String {
                         c.breaker_rejections.to_string(),
                     ],
                     lat_cells(&c.latency_ms),
-                    vec![statuses(&c.by_status)],
+                    vec![outcomes(c)],
                 ]
                 .concat(),
             );
         }
         table(&mut out, &rows, true);
+    }
+    if s.calls.iter().any(|c| c.attempts > 0) {
+        out.push('\n');
+        let mut rows = vec![[
+            "call site",
+            "attempts",
+            "retries",
+            "attempt timeouts",
+            "ok",
+            "timed out",
+            "failed",
+        ]
+        .map(str::to_string)
+        .to_vec()];
+        for c in s.calls.iter().filter(|c| c.attempts > 0) {
+            rows.push(vec![
+                c.name.clone(),
+                c.attempts.to_string(),
+                c.retries.to_string(),
+                c.attempt_timeouts.to_string(),
+                c.ok.to_string(),
+                c.timed_out.to_string(),
+                c.failed.to_string(),
+            ]);
+        }
+        table(&mut out, &rows, false);
     }
     if !s.mailboxes.is_empty() {
         out.push('\n');

@@ -47,7 +47,7 @@ pub(crate) enum EndpointKey {
 impl EndpointKey {
     pub fn of(h: &Handler) -> EndpointKey {
         match &h.trigger {
-            Trigger::Rest { method, path } => EndpointKey::Rest(*method, path.clone()),
+            Trigger::Rest { method, path, .. } => EndpointKey::Rest(*method, path.clone()),
             Trigger::Rpc { method } => EndpointKey::Rpc(method.name.clone()),
             Trigger::Consume { queue, .. } => EndpointKey::Consume(queue.name.clone()),
             Trigger::Subscribe {

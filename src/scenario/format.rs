@@ -171,8 +171,15 @@ fn latency_loss(s: &mut String, latency: Option<&Dist>, loss: Option<&Percent>) 
 fn trigger_text(t: &Trigger) -> String {
     let mut s = String::new();
     match t {
-        Trigger::Rest { method, path } => {
+        Trigger::Rest {
+            method,
+            path,
+            dedupe,
+        } => {
             let _ = write!(s, "{method} {path}");
+            if *dedupe {
+                s.push_str(" dedupe");
+            }
         }
         Trigger::Rpc { method } => {
             let _ = write!(s, "rpc {method}");
@@ -235,8 +242,21 @@ pub(crate) fn call_text(c: &Call) -> String {
         };
         let _ = write!(s, " {word} {t}");
     }
+    if let Some(t) = o.attempt_timeout {
+        let _ = write!(s, " attempt-timeout {t}");
+    }
+    if o.idempotent {
+        s.push_str(" idempotent");
+    }
+    if o.idempotency_key {
+        s.push_str(" idempotency-key");
+    }
     if let Some(r) = o.retries {
         let _ = write!(s, " retries {r}");
+    }
+    if let Some(list) = &o.retry_on {
+        let codes: Vec<String> = list.iter().map(ToString::to_string).collect();
+        let _ = write!(s, " retry-on {}", codes.join(","));
     }
     if let Some(b) = o.backoff {
         let _ = write!(s, " backoff {b}");

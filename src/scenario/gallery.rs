@@ -267,11 +267,11 @@ client naive-users rate 60/s poisson -> naive-api GET /data timeout 2s
 client careful-users rate 60/s poisson -> careful-api GET /data timeout 2s
 
 naive-api GET /data:
-  call naive-backend GET /data timeout 100ms retries 5 backoff 1ms multiplier 1
+  call naive-backend GET /data attempt-timeout 100ms retries 5 backoff 1ms multiplier 1
   reply 200
 
 careful-api GET /data:
-  call careful-backend GET /data timeout 100ms retries 2 backoff 100ms max-backoff 1s jitter
+  call careful-backend GET /data attempt-timeout 100ms retries 2 backoff 100ms max-backoff 1s jitter
   reply 200
 
 naive-backend GET /data:

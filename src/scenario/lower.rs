@@ -74,6 +74,13 @@ fn call(c: &m::Call) -> sim::Call {
     let o = &c.options;
     let mut out = sim::Call::to(target(&c.target));
     out.timeout = o.timeout.map(time);
+    out.attempt_timeout = o.attempt_timeout.map(time);
+    out.retry_on = o
+        .retry_on
+        .as_ref()
+        .map(|list| list.iter().map(|&s| status(s)).collect());
+    out.idempotent = o.idempotent;
+    out.idempotency_key = o.idempotency_key;
     if let Some(n) = o.retries {
         let mut r = sim::RetryPolicy::retries(n);
         if let Some(b) = o.backoff {
@@ -293,13 +300,18 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                     continue;
                 };
                 match &h.trigger {
-                    Trigger::Rest { method, path } => {
+                    Trigger::Rest {
+                        method,
+                        path,
+                        dedupe,
+                    } => {
                         svc.endpoints.push(sim::Endpoint {
                             route: sim::Route::Rest {
                                 method: http_method(*method),
                                 path: path.clone(),
                             },
                             handler: body,
+                            dedupe: *dedupe,
                         });
                     }
                     Trigger::Rpc { method } => {
@@ -308,6 +320,7 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                                 method: method.name.clone(),
                             },
                             handler: body,
+                            dedupe: false,
                         });
                     }
                     Trigger::Consume { queue, concurrency } => {

@@ -275,6 +275,16 @@ pub enum Status {
     Grpc(GrpcCode),
 }
 
+impl Status {
+    /// 2xx/3xx or OK, as the engine counts success.
+    pub fn is_success(self) -> bool {
+        match self {
+            Status::Http(c) => (200..400).contains(&c),
+            Status::Grpc(g) => g == GrpcCode::Ok,
+        }
+    }
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -322,13 +332,25 @@ impl fmt::Display for Target {
 /// Options of a call: `timeout 300ms retries 3 backoff 50ms max-backoff 1s jitter breaker 50%`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CallOptions {
-    /// Per attempt: the client timeout (REST, written `timeout`) or the deadline (RPC, written
-    /// `deadline`; it propagates to downstream calls).
+    /// The whole call's budget, retries and backoff included: the client timeout (REST, written
+    /// `timeout`) or the deadline (RPC, written `deadline`; it propagates to downstream calls).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
+    /// Limit on each attempt (`attempt-timeout`); a retry follows if the policy allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt_timeout: Option<Duration>,
     /// Extra attempts after the first fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<u32>,
+    /// The statuses that are retried (`retry-on 503,504`), instead of the protocol's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_on: Option<Vec<Status>>,
+    /// REST: repeating this request is safe, so a `POST`/`PATCH` is retried like a `PUT`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub idempotent: bool,
+    /// REST: every attempt carries one idempotency key (implies `idempotent`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub idempotency_key: bool,
     /// Wait before the first retry; doubles each retry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backoff: Option<Duration>,
@@ -381,8 +403,13 @@ fn is_default_options(o: &CallOptions) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Trigger {
-    /// `gateway POST /checkout:`
-    Rest { method: HttpMethod, path: String },
+    /// `gateway POST /checkout:`, or `orders POST /orders dedupe:` to honour idempotency keys.
+    Rest {
+        method: HttpMethod,
+        path: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        dedupe: bool,
+    },
     /// `orders rpc CreateOrder:`
     Rpc { method: Ident },
     /// `payments consume payments-q concurrency 2:` — a competing consumer of a queue.

@@ -936,7 +936,19 @@ fn handler_header(cur: &mut Cursor<'_, '_>) -> PResult<(Ident, Trigger)> {
     let kind = cur.word("`rpc`, `consume`, `subscribe` or an HTTP method such as `POST`")?;
     let trigger = if let Some(method) = HttpMethod::from_keyword(kind.text) {
         let path = path(cur)?;
-        Trigger::Rest { method, path }
+        let mut dedupe = false;
+        while !cur.at_end() {
+            let key = option_key(cur, &["dedupe"], "a REST handler")?;
+            if dedupe {
+                return Err(Problem::new(key.span, "`dedupe` is given twice").hint("keep one"));
+            }
+            dedupe = true;
+        }
+        Trigger::Rest {
+            method,
+            path,
+            dedupe,
+        }
     } else {
         match kind.text {
             "rpc" => Trigger::Rpc {
@@ -1107,10 +1119,14 @@ fn target(cur: &mut Cursor<'_, '_>) -> PResult<Target> {
     })
 }
 
-const CALL_OPTIONS: [&str; 13] = [
+const CALL_OPTIONS: [&str; 17] = [
     "timeout",
     "deadline",
+    "attempt-timeout",
     "retries",
+    "retry-on",
+    "idempotent",
+    "idempotency-key",
     "backoff",
     "multiplier",
     "max-backoff",
@@ -1122,6 +1138,47 @@ const CALL_OPTIONS: [&str; 13] = [
     "probes",
     "on-error",
 ];
+
+/// `retry-on 503,504` or `retry-on UNAVAILABLE,RESOURCE_EXHAUSTED`: statuses of the target's
+/// protocol, comma-separated.
+fn retry_statuses(cur: &mut Cursor<'_, '_>, target: &Target) -> PResult<Vec<Status>> {
+    let mut out = Vec::new();
+    loop {
+        let tok = cur.word("a status such as `503` or `UNAVAILABLE`")?;
+        let s = parse_status(tok)?;
+        match (s, target) {
+            (Status::Http(_), Target::Rpc { .. }) => {
+                return Err(Problem::new(
+                    tok.span,
+                    format!("`{}` is an HTTP status, but this is an RPC call", tok.text),
+                )
+                .hint("RPC calls retry gRPC codes, such as `UNAVAILABLE`"))
+            }
+            (Status::Grpc(_), Target::Rest { .. }) => {
+                return Err(Problem::new(
+                    tok.span,
+                    format!("`{}` is a gRPC code, but this is a REST call", tok.text),
+                )
+                .hint("REST calls retry HTTP statuses, such as `503`"))
+            }
+            _ => {}
+        }
+        if s.is_success() {
+            return Err(Problem::new(
+                tok.span,
+                format!("`{}` is a success; only failures are retried", tok.text),
+            )
+            .hint("use e.g. `503` or `UNAVAILABLE`"));
+        }
+        if !out.contains(&s) {
+            out.push(s);
+        }
+        if cur.peek_kind() != Some(TokKind::Comma) {
+            return Ok(out);
+        }
+        cur.next();
+    }
+}
 
 /// A target and its options (used by `call` and by clients).
 fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
@@ -1136,11 +1193,41 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
             "timeout" | "deadline" => {
                 set_once(&mut o.timeout, key, positive_duration(cur, "the timeout")?)?
             }
+            "attempt-timeout" => set_once(
+                &mut o.attempt_timeout,
+                key,
+                positive_duration(cur, "the attempt timeout")?,
+            )?,
             "retries" => set_once(
                 &mut o.retries,
                 key,
                 bounded(cur, "retries", 0, MAX_RETRIES)?,
             )?,
+            "retry-on" => {
+                let list = retry_statuses(cur, &target)?;
+                set_once(&mut o.retry_on, key, list)?
+            }
+            "idempotent" | "idempotency-key" => {
+                if matches!(target, Target::Rpc { .. }) {
+                    return Err(Problem::new(
+                        key.span,
+                        format!("`{}` is for REST calls", key.text),
+                    )
+                    .hint("gRPC retries only the codes of `retry-on` (by default UNAVAILABLE), whatever the method"));
+                }
+                let slot = if key.text == "idempotent" {
+                    &mut o.idempotent
+                } else {
+                    &mut o.idempotency_key
+                };
+                if *slot {
+                    return Err(
+                        Problem::new(key.span, format!("`{}` is given twice", key.text))
+                            .hint("keep one of them"),
+                    );
+                }
+                *slot = true;
+            }
             "backoff" => set_once(&mut o.backoff, key, positive_duration(cur, "the backoff")?)?,
             "multiplier" => {
                 let tok = cur.word("a multiplier such as `2`")?;
@@ -1242,14 +1329,24 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
     if (o.backoff.is_some()
         || o.multiplier.is_some()
         || o.max_backoff.is_some()
-        || o.jitter.is_some())
+        || o.jitter.is_some()
+        || o.retry_on.is_some())
         && o.retries.is_none()
     {
         return Err(Problem::new(
             cur.end_span(),
-            "backoff, multiplier and jitter only matter with retries",
+            "backoff, multiplier, jitter and retry-on only matter with retries",
         )
         .hint("add e.g. `retries 3`"));
+    }
+    if let (Some(a), Some(t)) = (o.attempt_timeout, o.timeout) {
+        if a >= t {
+            return Err(Problem::new(
+                cur.end_span(),
+                format!("`attempt-timeout {a}` is not below the whole call's `{t}`"),
+            )
+            .hint("the timeout (or deadline) covers every attempt; an attempt limit must be shorter to matter"));
+        }
     }
     if let (Some(b), Some(m)) = (o.backoff, o.max_backoff) {
         if m < b {

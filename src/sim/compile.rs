@@ -191,6 +191,8 @@ pub(crate) struct EndpointP {
     pub name: NameId,
     pub protocol: Protocol,
     pub steps: StepRange,
+    /// Honours idempotency keys.
+    pub dedupe: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -231,11 +233,23 @@ pub(crate) enum StepP {
 #[derive(Clone, Debug)]
 pub(crate) struct CallSpec {
     pub endpoint: EndpointId,
+    pub caller: NodeId,
     pub callee: NodeId,
     pub protocol: Protocol,
     pub name: NameId,
+    /// The whole call's budget (`SimTime::MAX`: none).
     pub timeout: SimTime,
+    /// Each attempt's limit (`SimTime::MAX`: none).
+    pub attempt_timeout: SimTime,
     pub retry: RetryPolicy,
+    /// Statuses that are retried.
+    pub retry_on: Box<[Status]>,
+    /// Whether an attempt that may have reached the server can be repeated: every gRPC call
+    /// (its retry codes say the server did not act), REST `GET`/`PUT`/`DELETE`, and REST calls
+    /// marked `idempotent` or sending an idempotency key (RFC 9110 §9.2.2).
+    pub repeatable: bool,
+    /// Every attempt carries the call's idempotency key.
+    pub key: bool,
     pub edge: Option<EdgeId>,
     pub on_error: OnError,
 }
@@ -627,6 +641,7 @@ impl<'w> Compiler<'w> {
                         Protocol::Rest
                     },
                     steps: (0, 0),
+                    dedupe: e.dedupe,
                 });
             }
         }
@@ -789,13 +804,43 @@ impl<'w> Compiler<'w> {
             }
         }
         let ep = &self.prog.endpoints[endpoint as usize];
+        let rest = ep.protocol == Protocol::Rest;
+        if !rest && (call.idempotent || call.idempotency_key) {
+            return Err(invalid(
+                at,
+                "`idempotent` and idempotency keys are for REST calls",
+            ));
+        }
+        let retry_on: Box<[Status]> = match &call.retry_on {
+            Some(list) => {
+                for &s in list {
+                    if ep.protocol.in_family(s) != s {
+                        return Err(invalid(
+                            at,
+                            "retry-on statuses must be of the call's protocol",
+                        ));
+                    }
+                }
+                list.clone().into_boxed_slice()
+            }
+            None => ep.protocol.default_retry_on().into(),
+        };
+        let idempotent_method = match &call.target {
+            Target::Rest { method, .. } => method.is_idempotent(),
+            Target::Rpc { .. } => true,
+        };
         let spec = CallSpec {
             endpoint: Id::new(endpoint),
+            caller,
             callee: ep.node,
             protocol: ep.protocol,
             name: ep.name,
             timeout: call.timeout.unwrap_or(SimTime::MAX),
+            attempt_timeout: call.attempt_timeout.unwrap_or(SimTime::MAX),
             retry,
+            retry_on,
+            repeatable: idempotent_method || call.idempotent || call.idempotency_key,
+            key: call.idempotency_key,
             edge: None,
             on_error: call.on_error,
         };

@@ -239,6 +239,11 @@ pub struct EndpointMetrics {
     pub errors: u64,
     /// Requests refused because the backlog was full.
     pub rejected: u64,
+    /// Requests admitted for a call whose earlier attempt had already been admitted: the
+    /// handler's work (and its effects) done again because of a retry.
+    pub repeats: u64,
+    /// Requests answered from the idempotency-key store, without running the handler.
+    pub replayed: u64,
     /// Time in system, arrival → reply.
     pub latency: Histogram,
 }
@@ -279,6 +284,24 @@ impl ConsumerMetrics {
     }
 }
 
+/// Per call site (one `call` step, or one client's target): what its calls cost, so retries
+/// made inside handlers are as visible as a client's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallMetrics {
+    /// Attempts sent (first tries and retries).
+    pub attempts: u64,
+    /// Retries scheduled.
+    pub retries: u64,
+    /// Attempts that ran out of time (their own limit or the call's deadline).
+    pub attempt_timeouts: u64,
+    /// Calls that ended in success.
+    pub ok: u64,
+    /// Calls that ended because their time ran out.
+    pub timed_out: u64,
+    /// Calls that ended in another failure (an error status, a breaker rejection…).
+    pub failed: u64,
+}
+
 /// Per client (caller side, including network, retries and backoff).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientMetrics {
@@ -286,10 +309,13 @@ pub struct ClientMetrics {
     pub sent: u64,
     /// Requests finished (success or final failure).
     pub completed: u64,
-    /// Final outcomes by status (timeouts appear as 504 / DEADLINE_EXCEEDED).
+    /// Final outcomes by the status received. A request the client gave up on (its own
+    /// timeout) has no status: it is counted in `timed_out` instead.
     pub outcomes: BTreeMap<Status, u64>,
-    /// Final outcomes that were errors.
+    /// Final outcomes that were errors (`timed_out` included).
     pub errors: u64,
+    /// Requests the client gave up on when its own timeout (or deadline) ran out.
+    pub timed_out: u64,
     /// Attempts that timed out (including retried ones).
     pub timeouts: u64,
     /// Retries issued.
@@ -407,6 +433,8 @@ pub struct Metrics {
     pub services: Vec<ServiceMetrics>,
     /// Per queue / subscription.
     pub mailboxes: Vec<MailboxMetrics>,
+    /// Per call site, in the order of `Sim::call_site_label`.
+    pub calls: Vec<CallMetrics>,
 }
 
 impl Metrics {
@@ -416,6 +444,7 @@ impl Metrics {
         clients: usize,
         services: usize,
         mailboxes: usize,
+        calls: usize,
         interval: SimTime,
     ) -> Metrics {
         Metrics {
@@ -449,6 +478,7 @@ impl Metrics {
                 };
                 mailboxes
             ],
+            calls: vec![CallMetrics::default(); calls],
         }
     }
 }

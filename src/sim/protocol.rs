@@ -49,6 +49,25 @@ impl Protocol {
         }
     }
 
+    /// The statuses a retry policy retries when the call names none. REST follows common HTTP
+    /// clients (urllib3's `Retry`, Envoy's `retriable-status-codes` with `gateway-error`): 429,
+    /// 502, 503 and 504, the statuses that say the request was not acted on or may succeed
+    /// later. gRPC follows gRFC A6: only the codes a policy names are retried, and the guide's
+    /// policy names `UNAVAILABLE`, the one code that says the server did not process the call.
+    pub(crate) fn default_retry_on(self) -> &'static [Status] {
+        const REST: [Status; 4] = [
+            Status::Http(429),
+            Status::Http(502),
+            Status::Http(503),
+            Status::Http(504),
+        ];
+        const GRPC: [Status; 1] = [Status::Grpc(GrpcCode::Unavailable)];
+        match self {
+            Protocol::Rest => &REST,
+            Protocol::Grpc => &GRPC,
+        }
+    }
+
     /// Whether the server learns the caller's deadline (gRPC propagation); REST timeouts are
     /// the caller's business.
     pub(crate) fn carries_deadline(self) -> bool {
@@ -72,8 +91,8 @@ impl Protocol {
                 Status::Grpc(GrpcCode::DeadlineExceeded)
             }
             (Failure::Timeout | Failure::DeadlinePassed, Protocol::Rest) => Status::Http(504),
-            (Failure::Downstream(s), Protocol::Grpc) => self.in_family(s),
-            (Failure::Downstream(_), Protocol::Rest) => Status::Http(502),
+            // A failed upstream's status passes through, as a proxy passes an answer on.
+            (Failure::Downstream(s), _) => self.in_family(s),
             (Failure::BreakerOpen | Failure::Unreachable, Protocol::Grpc) => {
                 Status::Grpc(GrpcCode::Unavailable)
             }
@@ -81,19 +100,6 @@ impl Protocol {
             (Failure::Overloaded, Protocol::Grpc) => Status::Grpc(GrpcCode::ResourceExhausted),
             (Failure::Overloaded, Protocol::Rest) => Status::Http(503),
             (Failure::Own(s), _) => self.in_family(s),
-        }
-    }
-
-    /// The final status a client reports: a downstream status passes through as-is.
-    pub(crate) fn client_status(self, f: Failure) -> Status {
-        match f {
-            Failure::Downstream(s) => self.in_family(s),
-            Failure::Timeout
-            | Failure::DeadlinePassed
-            | Failure::BreakerOpen
-            | Failure::Unreachable
-            | Failure::Overloaded
-            | Failure::Own(_) => self.reply_status(f),
         }
     }
 }

@@ -215,7 +215,15 @@ impl Service {
                 path: path.into(),
             },
             handler,
+            dedupe: false,
         });
+        self
+    }
+    /// Make the endpoint added last honour idempotency keys.
+    pub fn dedupe(mut self) -> Service {
+        if let Some(e) = self.endpoints.last_mut() {
+            e.dedupe = true;
+        }
         self
     }
     /// Add an RPC method (called as `<service>.<method>`).
@@ -225,6 +233,7 @@ impl Service {
                 method: method.into(),
             },
             handler,
+            dedupe: false,
         });
         self
     }
@@ -276,6 +285,11 @@ pub enum HttpMethod {
 }
 
 impl HttpMethod {
+    /// Whether repeating the request has the effect of sending it once (RFC 9110 §9.2.2):
+    /// `GET`, `PUT` and `DELETE` are; `POST` and `PATCH` are not.
+    pub fn is_idempotent(self) -> bool {
+        matches!(self, HttpMethod::Get | HttpMethod::Put | HttpMethod::Delete)
+    }
     /// Upper-case wire name, e.g. `POST`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -295,6 +309,11 @@ pub struct Endpoint {
     pub route: Route,
     /// What it does.
     pub handler: Handler,
+    /// REST: honour idempotency keys. A request whose key was answered before gets the stored
+    /// answer without running the handler; one whose key is still being handled gets 409
+    /// (the IETF `Idempotency-Key` draft, §2.6).
+    #[serde(default)]
+    pub dedupe: bool,
 }
 
 /// How an endpoint is addressed.
@@ -648,12 +667,29 @@ impl GrpcCode {
 pub struct Call {
     /// What is called.
     pub target: Target,
-    /// Per-attempt timeout. For RPC it also becomes the deadline, which propagates: downstream
-    /// RPC calls get at most the remaining budget. `None` waits forever (unless a propagated
-    /// deadline applies).
+    /// The whole call's budget, every attempt and backoff included (gRPC's deadline, gRFC A6;
+    /// Envoy's route `timeout`). For RPC it propagates: downstream RPC calls get at most the
+    /// remaining budget. `None` waits forever (unless a propagated deadline applies).
     pub timeout: Option<SimTime>,
+    /// Limit on each attempt (Envoy's `per_try_timeout`, gRPC's `perAttemptRecvTimeout`); an
+    /// attempt that runs out is retried if the policy allows. `None`: attempts are bounded only
+    /// by `timeout`.
+    #[serde(default)]
+    pub attempt_timeout: Option<SimTime>,
     /// Retry policy; `None` is a single attempt.
     pub retry: Option<RetryPolicy>,
+    /// The statuses that are retried; `None` is the protocol's default (REST: 429, 502, 503,
+    /// 504; gRPC: UNAVAILABLE). Attempt timeouts and breaker rejections are always retried.
+    #[serde(default)]
+    pub retry_on: Option<Vec<Status>>,
+    /// REST: the caller asserts that repeating this request is safe, so a `POST` or `PATCH` is
+    /// retried like an idempotent method (RFC 9110 §9.2.2).
+    #[serde(default)]
+    pub idempotent: bool,
+    /// REST: every attempt carries the same idempotency key, which an endpoint that dedupes
+    /// honours by answering a repeat with the stored answer. Implies `idempotent`.
+    #[serde(default)]
+    pub idempotency_key: bool,
     /// Circuit breaker on the edge caller → target. One breaker per edge: the first call site of
     /// an edge (in world order) that declares options configures it.
     pub breaker: Option<BreakerPolicy>,
@@ -682,14 +718,38 @@ impl Call {
         Call {
             target,
             timeout: None,
+            attempt_timeout: None,
             retry: None,
+            retry_on: None,
+            idempotent: false,
+            idempotency_key: false,
             breaker: None,
             on_error: OnError::Fail,
         }
     }
-    /// Set the per-attempt timeout / deadline.
+    /// Set the whole call's timeout / deadline.
     pub fn timeout(mut self, t: SimTime) -> Call {
         self.timeout = Some(t);
+        self
+    }
+    /// Set the per-attempt limit.
+    pub fn attempt_timeout(mut self, t: SimTime) -> Call {
+        self.attempt_timeout = Some(t);
+        self
+    }
+    /// Retry these statuses instead of the protocol's default set.
+    pub fn retry_on(mut self, statuses: Vec<Status>) -> Call {
+        self.retry_on = Some(statuses);
+        self
+    }
+    /// Mark a REST call as safe to repeat.
+    pub fn idempotent(mut self) -> Call {
+        self.idempotent = true;
+        self
+    }
+    /// Send an idempotency key with every attempt.
+    pub fn idempotency_key(mut self) -> Call {
+        self.idempotency_key = true;
         self
     }
     /// Set the retry policy.

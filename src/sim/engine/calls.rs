@@ -15,7 +15,7 @@ use super::breakers::Admission;
 use super::net::Msg;
 use super::services::Task;
 use super::{EventKind, Sim};
-use crate::sim::compile::{CallId, ClientId, EndpointId};
+use crate::sim::compile::{CallId, CallSpec, ClientId, EndpointId};
 use crate::sim::kernel::{Event, Hop};
 use crate::sim::protocol::{is_server_failure, is_success, status_outcome, Failure};
 use crate::sim::slab::{Id, Slab};
@@ -44,8 +44,11 @@ pub(crate) struct CallRt {
     attempt: u16,
     waiting: bool,
     sent: SimTime,
-    /// Propagated deadline bounding every attempt (`SimTime::MAX`: none).
+    /// The call's deadline, bounding every attempt and backoff: its own budget from the start,
+    /// or the propagated deadline if sooner (`SimTime::MAX`: none).
     deadline: SimTime,
+    /// An attempt of this call has started its handler (so a later one repeats the work).
+    reached: bool,
     started: SimTime,
     /// This attempt is one of its breaker's half-open probes.
     probe: bool,
@@ -129,17 +132,23 @@ impl Event for CallEv {
     }
 }
 
+/// An attempt's request (see `CallMsg::Request`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Request {
+    pub call: Id<CallRt>,
+    pub gen: u32,
+    pub endpoint: EndpointId,
+    pub deadline: SimTime,
+    pub keyed: bool,
+}
+
 /// What a call's messages carry.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum CallMsg {
     /// An attempt's request, to an endpoint; `deadline` is what the server learns of the
-    /// caller's deadline (`SimTime::MAX` when the protocol does not carry it).
-    Request {
-        call: Id<CallRt>,
-        gen: u32,
-        endpoint: EndpointId,
-        deadline: SimTime,
-    },
+    /// caller's deadline (`SimTime::MAX` when the protocol does not carry it); `keyed`: it
+    /// carries the call's idempotency key (the call's slot and generation).
+    Request(Request),
     /// The server's answer to an attempt.
     Response {
         call: Id<CallRt>,
@@ -174,6 +183,8 @@ impl Sim {
         deadline: SimTime,
     ) -> Option<Result<Status, Failure>> {
         let now = self.k.now();
+        let budget = self.prog.calls[spec.ix()].timeout;
+        let deadline = deadline.min(now.saturating_add(budget));
         let calls = &mut self.calls;
         let c = calls.calls.insert(CallRt {
             spec,
@@ -185,6 +196,7 @@ impl Sim {
             waiting: false,
             sent: now,
             deadline,
+            reached: false,
             started: now,
             probe: false,
             at: calls.task_calls.len() as u32,
@@ -260,13 +272,14 @@ impl Sim {
         let now = self.k.now();
         let call = self.calls.calls[c];
         let spec = &self.prog.calls[call.spec.ix()];
-        let (protocol, callee, name, timeout, edge, endpoint) = (
+        let (protocol, callee, name, attempt_timeout, edge, endpoint, keyed) = (
             spec.protocol,
             spec.callee,
             spec.name,
-            spec.timeout,
+            spec.attempt_timeout,
             spec.edge,
             spec.endpoint,
+            spec.key,
         );
         let hop = Hop {
             kind: protocol.request_kind(),
@@ -309,11 +322,12 @@ impl Sim {
                 }
             }
         }
-        let attempt_deadline = call.deadline.min(now + timeout);
+        self.k.metrics_mut().calls[call.spec.ix()].attempts += 1;
+        let attempt_deadline = call.deadline.min(now.saturating_add(attempt_timeout));
         let gen = self.calls.calls.gen(c);
         self.send(
             hop,
-            CallMsg::Request {
+            CallMsg::Request(Request {
                 call: c,
                 gen,
                 endpoint,
@@ -322,7 +336,8 @@ impl Sim {
                 } else {
                     SimTime::MAX
                 },
-            },
+                keyed,
+            }),
         );
         let x = &mut self.calls.calls[c];
         x.waiting = true;
@@ -344,8 +359,9 @@ impl Sim {
     /// After a failed attempt: schedule a retry if the policy and the deadline allow.
     fn schedule_retry(&mut self, c: Id<CallRt>, f: Failure) -> bool {
         let call = self.calls.calls[c];
-        let r = self.prog.calls[call.spec.ix()].retry;
-        if !f.retryable() || u32::from(call.attempt) >= r.max_attempts {
+        let spec = &self.prog.calls[call.spec.ix()];
+        let r = spec.retry;
+        if !may_retry(spec, f) || u32::from(call.attempt) >= r.max_attempts {
             return false;
         }
         let k = f64::from(call.attempt.saturating_sub(1));
@@ -361,11 +377,15 @@ impl Sim {
             capped
         };
         let at = self.k.now() + SimTime::from_micros_f64(delay);
+        // Simplified on purpose: a retry that could not start before the deadline is not
+        // waited for; the call ends now with the last attempt's outcome.
         if at >= call.deadline {
             return false;
         }
+        let metrics = self.k.metrics_mut();
+        metrics.calls[call.spec.ix()].retries += 1;
         if let Owner::Client(cl) = call.owner {
-            self.k.metrics_mut().clients[cl.ix()].retries += 1;
+            metrics.clients[cl.ix()].retries += 1;
         }
         let gen = self.calls.calls.gen(c);
         self.k.schedule(at, CallEv::Retry { call: c, gen });
@@ -375,6 +395,12 @@ impl Sim {
     /// The call is over: tell its owner.
     fn resolve(&mut self, c: Id<CallRt>, result: Result<Status, Failure>) {
         let call = self.calls.calls[c];
+        let m = &mut self.k.metrics_mut().calls[call.spec.ix()];
+        match result {
+            Ok(_) => m.ok += 1,
+            Err(Failure::Timeout | Failure::DeadlinePassed) => m.timed_out += 1,
+            Err(_) => m.failed += 1,
+        }
         self.free_call(c);
         match call.owner {
             Owner::Task { task, gen } => {
@@ -457,11 +483,15 @@ impl Sim {
             .k
             .emit_hop(&hop, call.sent, now, Outcome::Timeout, false);
         self.calls.calls[c].cause = Some(rec);
+        let metrics = self.k.metrics_mut();
+        metrics.calls[call.spec.ix()].attempt_timeouts += 1;
         if let Owner::Client(cl) = call.owner {
-            self.k.metrics_mut().clients[cl.ix()].timeouts += 1;
+            metrics.clients[cl.ix()].timeouts += 1;
         }
         self.attempt_feedback(c, false);
-        if !self.schedule_retry(c, Failure::Timeout) {
+        // The call's own deadline ends it whatever the retry policy (gRFC A6: the deadline
+        // covers every attempt); only an attempt's own limit leaves room for a retry.
+        if now >= call.deadline || !self.schedule_retry(c, Failure::Timeout) {
             self.resolve(c, Err(Failure::Timeout));
         }
     }
@@ -479,6 +509,16 @@ impl Sim {
         }
     }
 
+    /// A request of call `c` (generation `gen`) starts its handler: whether an earlier attempt
+    /// of the same call already did (the work is being repeated). Unknown once the caller has
+    /// let go of the call.
+    pub(crate) fn call_reached(&mut self, c: Id<CallRt>, gen: u32) -> bool {
+        if !self.calls.calls.is_current(c, gen) {
+            return false;
+        }
+        std::mem::replace(&mut self.calls.calls[c].reached, true)
+    }
+
     /// Report an attempt's outcome to its edge's breaker, if it has one.
     fn attempt_feedback(&mut self, c: Id<CallRt>, ok: bool) {
         let call = self.calls.calls[c];
@@ -487,5 +527,17 @@ impl Sim {
         };
         self.calls.calls[c].probe = false;
         self.breaker_feedback(edge, call.probe, call.trace, call.cause, ok);
+    }
+}
+
+/// Whether a failed attempt may be retried: never-sent attempts always; attempts that may have
+/// reached the server only if repeating the call is safe, and then only on its retry statuses.
+fn may_retry(spec: &CallSpec, f: Failure) -> bool {
+    match f {
+        Failure::BreakerOpen => true,
+        Failure::Timeout => spec.repeatable,
+        Failure::Downstream(s) => spec.repeatable && spec.retry_on.contains(&s),
+        Failure::DeadlinePassed => false,
+        Failure::Unreachable | Failure::Overloaded | Failure::Own(_) => f.retryable(),
     }
 }

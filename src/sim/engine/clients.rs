@@ -168,14 +168,20 @@ impl Sim {
         result: Result<Status, Failure>,
     ) {
         let protocol = self.prog.calls[spec.ix()].protocol;
-        let status = match result {
-            Ok(s) => protocol.in_family(s),
-            Err(f) => protocol.client_status(f),
-        };
         let now = self.k.now();
         let m = &mut self.k.metrics_mut().clients[client.ix()];
         m.completed += 1;
         m.latency.record(now - started);
+        let status = match result {
+            Ok(s) => protocol.in_family(s),
+            // The client's own timeout is not a status (RFC 9110 §15.6.5 gives 504 to gateways).
+            Err(Failure::Timeout | Failure::DeadlinePassed) => {
+                m.timed_out += 1;
+                m.errors += 1;
+                return;
+            }
+            Err(f) => protocol.reply_status(f),
+        };
         count_status(&mut m.outcomes, status);
         if !is_success(status) {
             m.errors += 1;

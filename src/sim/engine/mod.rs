@@ -136,6 +136,7 @@ impl Sim {
             prog.clients.len(),
             prog.services.len(),
             prog.mailboxes.len(),
+            prog.calls.len(),
             interval,
         );
         let settings = KernelSettings {
@@ -287,12 +288,7 @@ impl Sim {
     #[inline(always)]
     fn message_arrived(&mut self, msg: &Msg, doom: Option<DropReason>) {
         match msg.payload {
-            Payload::Call(CallMsg::Request {
-                call,
-                gen,
-                endpoint,
-                deadline,
-            }) => self.request_arrived(msg, doom, call, gen, endpoint, deadline),
+            Payload::Call(CallMsg::Request(req)) => self.request_arrived(msg, doom, req),
             Payload::Call(CallMsg::Response { call, gen, status }) => {
                 self.response_arrived(msg, doom, call, gen, status)
             }

@@ -5,7 +5,7 @@
 //! of a service are here too: a crash loses every task of the service and their pending calls.
 
 use super::brokers::{BrokerMsg, Stored};
-use super::calls::{CallMsg, CallRt, Owner};
+use super::calls::{CallMsg, CallRt, Owner, Request};
 use super::net::Msg;
 use super::{EventKind, Sim};
 use crate::sim::compile::{
@@ -20,7 +20,7 @@ use crate::sim::trace::{
     DropReason, Kind, NameId, NodeId, Outcome, Record, RecordId, RejectReason, TraceId,
 };
 use crate::sim::world::{GrpcCode, OnError, Status};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Where a task came from (what it must answer).
 #[derive(Clone, Copy, Debug)]
@@ -31,6 +31,8 @@ pub(crate) enum Origin {
         call_gen: u32,
         attempt: u16,
         endpoint: EndpointId,
+        /// Carries the call's idempotency key.
+        keyed: bool,
     },
     Delivery {
         mailbox: MailboxId,
@@ -84,6 +86,18 @@ struct ServiceRt {
     epoch: u32,
 }
 
+/// What an endpoint that dedupes knows of an idempotency key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyState {
+    /// A request with this key is being handled.
+    InProgress,
+    /// The first answer given for this key.
+    Done(Status),
+}
+
+/// An idempotency key at one endpoint: (endpoint, the call's slot, the call's generation).
+type Key = (u32, u32, u32);
+
 /// Every service's workers and backlog, and every task.
 #[derive(Clone, Debug)]
 pub(crate) struct Services {
@@ -92,6 +106,9 @@ pub(crate) struct Services {
     /// Tasks ready to run their next steps, drained after each event, so a long backlog never
     /// recurses.
     runnable: VecDeque<(Id<Task>, u32)>,
+    /// Idempotency keys seen by endpoints that dedupe. Kept for the whole run (real stores
+    /// expire keys after hours, longer than any run here).
+    keys: BTreeMap<Key, KeyState>,
 }
 
 impl Services {
@@ -100,6 +117,7 @@ impl Services {
             rt: vec![ServiceRt::default(); prog.services.len()],
             tasks: Slab::default(),
             runnable: VecDeque::new(),
+            keys: BTreeMap::new(),
         }
     }
 
@@ -298,15 +316,14 @@ impl Sim {
     }
 
     /// A request reached a live service: take a worker, wait in the backlog, or be refused.
-    pub(super) fn request_arrived(
-        &mut self,
-        msg: &Msg,
-        doom: Option<DropReason>,
-        call: Id<CallRt>,
-        gen: u32,
-        endpoint: EndpointId,
-        deadline: SimTime,
-    ) {
+    pub(super) fn request_arrived(&mut self, msg: &Msg, doom: Option<DropReason>, req: Request) {
+        let Request {
+            call,
+            gen,
+            endpoint,
+            deadline,
+            keyed,
+        } = req;
         if let Some(reason) = doom {
             self.emit_dropped(msg, reason);
             return;
@@ -314,12 +331,27 @@ impl Sim {
         let now = self.k.now();
         let ep = &self.prog.endpoints[endpoint.ix()];
         let (svc, protocol, steps, name) = (ep.service, ep.protocol, ep.steps, ep.name);
+        let key = (keyed && ep.dedupe).then_some((endpoint.raw(), call.raw(), gen));
         let sp = &self.prog.services[svc.ix()];
-        let (workers, cap, node) = (sp.workers, sp.backlog, sp.node);
+        let (workers, cap) = (sp.workers, sp.backlog);
         let rt = &self.services.rt[svc.ix()];
         let admit_now = rt.busy < workers;
         let admit_later = !admit_now && (rt.backlog.len() as u64) < u64::from(cap);
         self.k.metrics_mut().endpoints[endpoint.ix()].requests += 1;
+        // A key seen before is answered from the store, before any worker is needed: the
+        // stored answer, or 409 while the first request is still being handled.
+        if let Some(state) = key.and_then(|k| self.services.keys.get(&k).copied()) {
+            let rec = self.k.emit_hop(&msg.hop, msg.sent, now, Outcome::Ok, false);
+            let status = match state {
+                KeyState::Done(s) => {
+                    self.k.metrics_mut().endpoints[endpoint.ix()].replayed += 1;
+                    s
+                }
+                KeyState::InProgress => Status::Http(409),
+            };
+            self.respond_at_once(msg, rec, endpoint, call, gen, status);
+            return;
+        }
         if !admit_now && !admit_later {
             let rec = self.k.emit_hop(
                 &msg.hop,
@@ -330,23 +362,16 @@ impl Sim {
             );
             let metrics = self.k.metrics_mut();
             metrics.services[svc.ix()].rejected += 1;
+            metrics.endpoints[endpoint.ix()].rejected += 1;
             let status = protocol.reply_status(Failure::Overloaded);
-            let m = &mut metrics.endpoints[endpoint.ix()];
-            m.rejected += 1;
-            m.errors += 1;
-            count_status(&mut m.replies, status);
-            let hop = Hop {
-                kind: protocol.response_kind(),
-                from: node,
-                to: msg.hop.from,
-                name,
-                label: NameId::EMPTY,
-                trace: msg.hop.trace,
-                cause: Some(rec),
-                attempt: msg.hop.attempt,
-            };
-            self.send(hop, CallMsg::Response { call, gen, status });
+            self.respond_at_once(msg, rec, endpoint, call, gen, status);
             return;
+        }
+        if let Some(k) = key {
+            self.services.keys.insert(k, KeyState::InProgress);
+        }
+        if self.call_reached(call, gen) {
+            self.k.metrics_mut().endpoints[endpoint.ix()].repeats += 1;
         }
         let rec = self.k.emit_hop(&msg.hop, msg.sent, now, Outcome::Ok, false);
         let t = self.new_task(Task {
@@ -363,6 +388,7 @@ impl Sim {
                 call_gen: gen,
                 attempt: msg.hop.attempt,
                 endpoint,
+                keyed: key.is_some(),
             },
             trace: msg.hop.trace,
             cause: Some(rec),
@@ -386,6 +412,37 @@ impl Sim {
     }
 
     /// Free a worker and hand it to the next live request in the backlog.
+    /// Answer a request without a task (rejected, or answered from the key store): the
+    /// endpoint's counters and the response hop, caused by the request's record `rec`.
+    fn respond_at_once(
+        &mut self,
+        msg: &Msg,
+        rec: RecordId,
+        endpoint: EndpointId,
+        call: Id<CallRt>,
+        gen: u32,
+        status: Status,
+    ) {
+        let ep = &self.prog.endpoints[endpoint.ix()];
+        let (protocol, name, node) = (ep.protocol, ep.name, ep.node);
+        let m = &mut self.k.metrics_mut().endpoints[endpoint.ix()];
+        if !is_success(status) {
+            m.errors += 1;
+        }
+        count_status(&mut m.replies, status);
+        let hop = Hop {
+            kind: protocol.response_kind(),
+            from: node,
+            to: msg.hop.from,
+            name,
+            label: NameId::EMPTY,
+            trace: msg.hop.trace,
+            cause: Some(rec),
+            attempt: msg.hop.attempt,
+        };
+        self.send(hop, CallMsg::Response { call, gen, status });
+    }
+
     fn release_worker(&mut self, svc: ServiceId) {
         let services = &mut self.services;
         let rt = &mut services.rt[svc.ix()];
@@ -624,6 +681,7 @@ impl Sim {
             call_gen,
             attempt,
             endpoint,
+            keyed,
         } = task.origin
         else {
             return; // `reply` in a consumer is ignored
@@ -632,6 +690,11 @@ impl Sim {
         let ep = &self.prog.endpoints[endpoint.ix()];
         let protocol = ep.protocol;
         let status = protocol.in_family(status);
+        if keyed {
+            // Like Stripe's keys, the first answer is kept whatever it was, errors included.
+            let key = (endpoint.raw(), call.raw(), call_gen);
+            self.services.keys.insert(key, KeyState::Done(status));
+        }
         let hop = Hop {
             kind: protocol.response_kind(),
             from: ep.node,
@@ -734,6 +797,11 @@ impl Sim {
             }
             self.free_task(i);
         }
+        // Keys whose request was lost with the crash may be tried again.
+        let endpoints = &self.prog.endpoints;
+        self.services.keys.retain(|&(e, _, _), state| {
+            *state != KeyState::InProgress || endpoints[e as usize].service != s
+        });
         self.free_calls_of_dead_tasks();
         self.consumers_crashed(s);
         self.touch_service(s);

@@ -126,6 +126,18 @@ impl Sim {
             None => String::new(),
         }
     }
+    /// Display label of call site `i` (metrics index), e.g. `gateway -> orders CreateOrder`.
+    pub fn call_site_label(&self, i: usize) -> String {
+        match self.prog.calls.get(i) {
+            Some(c) => format!(
+                "{} -> {} {}",
+                self.prog.nodes[c.caller.0 as usize].name,
+                self.prog.nodes[c.callee.0 as usize].name,
+                self.prog.names[c.name.0 as usize]
+            ),
+            None => String::new(),
+        }
+    }
     /// Display label of consumer `i`, e.g. `payments <- payments-q`.
     pub fn consumer_label(&self, i: usize) -> String {
         match self.prog.consumers.get(i) {
