@@ -156,6 +156,7 @@ fn call_breaker_alone_takes_the_defaults() {
             min_requests: 10,
             cooldown: SimTime::from_secs(5),
             half_open_probes: 1,
+            slow_call: None,
         })
     );
 }
@@ -207,6 +208,7 @@ fn call_breaker_probes() {
         b,
         BreakerPolicy {
             half_open_probes: 3,
+            slow_call: None,
             ..BreakerPolicy::default()
         }
     );

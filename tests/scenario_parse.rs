@@ -384,9 +384,9 @@ fn call_option_errors() {
         &world("a rpc Y:\n  call b.Get backoff 10ms\n  call b.Get window 1s\n  call b.Get retries 2 retries 3\n  call b.Get timout 1s\n"),
         &[
             "13:26: backoff, multiplier, jitter and retry-on only matter with retries [add e.g. `retries 3`] ``",
-            "14:23: `window`, `min-calls`, `cooldown` and `probes` set up a circuit breaker [add `breaker 50%` (the failure share that opens it) before them] ``",
+            "14:23: `window`, `min-calls`, `cooldown`, `probes` and `slow` set up a circuit breaker [add `breaker 50%` (the failure share that opens it) before them] ``",
             "15:24: `retries` is given twice [keep one of them] `retries`",
-            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `attempt-timeout`, `retries`, `retry-on`, `idempotent`, `idempotency-key`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `on-error`] `timout`",
+            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `attempt-timeout`, `retries`, `retry-on`, `idempotent`, `idempotency-key`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `slow`, `on-error`] `timout`",
         ],
     );
 }

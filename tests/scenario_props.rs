@@ -105,6 +105,10 @@ fn options(g: &mut Gen) -> CallOptions {
         timeout: g.maybe(|g| g.duration()),
         ..CallOptions::default()
     };
+    // An attempt limit must be below the whole call's.
+    o.attempt_timeout = g
+        .maybe(|g| g.duration())
+        .filter(|a| o.timeout.is_none_or(|t| *a < t));
     if g.chance(40) {
         o.retries = Some(g.below(6) as u32);
         o.backoff = g.maybe(|g| Duration::from_millis(1 + g.below(100)));
@@ -123,6 +127,7 @@ fn options(g: &mut Gen) -> CallOptions {
             min_calls: g.maybe(|g| 1 + g.below(50) as u32),
             cooldown: g.maybe(|g| g.duration()),
             probes: g.maybe(|g| 1 + g.below(5) as u32),
+            slow: g.maybe(|g| g.duration()),
         });
     }
     o.continue_on_error = g.chance(20);

@@ -432,6 +432,7 @@ fn circuit_breaker_opens_half_opens_and_closes_at_the_right_times() {
                 min_requests: 5,
                 cooldown: ms(300),
                 half_open_probes: 1,
+                slow_call: None,
             }),
             100.0,
         ))
@@ -490,6 +491,7 @@ fn breaker_transitions_for_two_failures_in_four(ratio: f64) -> Vec<String> {
                     min_requests: 4,
                     cooldown: SimTime::from_secs(10),
                     half_open_probes: 1,
+                    slow_call: None,
                 }),
                 100.0,
             )
@@ -543,6 +545,7 @@ fn breaker_window_forgets_an_outcome_exactly_one_window_old() {
                         min_requests: 2,
                         cooldown: SimTime::from_secs(10),
                         half_open_probes: 1,
+                        slow_call: None,
                     }),
                     10.0,
                 )
@@ -585,6 +588,7 @@ fn half_open_admits_exactly_the_configured_number_of_probes() {
                     min_requests: 4,
                     cooldown: ms(100),
                     half_open_probes: 2,
+                    slow_call: None,
                 }),
                 0.0,
             )
@@ -651,6 +655,7 @@ fn a_probe_lost_with_its_callers_crash_is_given_back() {
                     min_requests: 2,
                     cooldown: ms(100),
                     half_open_probes: 1,
+                    slow_call: None,
                 }),
             ),
         ))
@@ -1178,5 +1183,69 @@ fn handler_retries_are_counted_per_call_site() {
     assert_eq!(
         sim.metrics().clients[0].outcomes.get(&Status::Http(503)),
         Some(&1)
+    );
+}
+
+/// One worker, 10 ms per request, 1 ms each way: requests sent together take 12, 22, 32… ms.
+/// The breaker (60%, at least 4 outcomes, cooldown 100 ms, two probes) counts an attempt over
+/// 15 ms as failed.
+fn slow_breaker_world(bursts: &[(u64, u32)]) -> Sim {
+    let mut client = Client::new(
+        "c",
+        Call::rest("s", HttpMethod::Get, "/x").breaker(BreakerPolicy {
+            failure_ratio: 0.6,
+            window: SimTime::from_secs(1),
+            min_requests: 4,
+            cooldown: ms(100),
+            half_open_probes: 2,
+            slow_call: Some(ms(15)),
+        }),
+        0.0,
+    );
+    for &(at, n) in bursts {
+        client = client.burst(ms(at), n);
+    }
+    let w = World::new()
+        .duration(ms(400))
+        .network(net1ms())
+        .service(Service::new("s").time(Dist::constant_ms(10)).rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().work(),
+        ))
+        .client(client);
+    run(w)
+}
+
+fn breaker_transitions(sim: &Sim) -> Vec<String> {
+    sim.trace()
+        .records()
+        .iter()
+        .filter(|r| r.kind == Kind::Breaker)
+        .map(|r| format!("{} {}", r.recv, r.outcome))
+        .collect()
+}
+
+#[test]
+fn slow_calls_count_as_failures() {
+    // Every request succeeds, but three of the four take over 15 ms (22, 32, 42 ms): 75% ≥ 60%,
+    // so the breaker opens at the fourth outcome, as resilience4j's slow-call rate would.
+    let sim = slow_breaker_world(&[(0, 4)]);
+    assert_eq!(
+        breaker_transitions(&sim),
+        vec!["42.000ms OPEN", "142.000ms HALF-OPEN"]
+    );
+    assert_eq!(sim.metrics().clients[0].errors, 0);
+}
+
+#[test]
+fn half_open_decides_on_the_failure_rate_of_all_its_probes() {
+    // Half-open at 142 ms; two probes at 150 ms take 12 ms (fine) and 22 ms (slow). resilience4j
+    // waits for both and closes: 1 of 2 is 50%, below 60%. (Reopening on the first failed probe
+    // would give OPEN at 172 ms.)
+    let sim = slow_breaker_world(&[(0, 4), (150, 2)]);
+    assert_eq!(
+        breaker_transitions(&sim),
+        vec!["42.000ms OPEN", "142.000ms HALF-OPEN", "172.000ms CLOSED"]
     );
 }

@@ -288,6 +288,9 @@ pub(crate) fn call_text(c: &Call) -> String {
         if let Some(p) = b.probes {
             let _ = write!(s, " probes {p}");
         }
+        if let Some(d) = b.slow {
+            let _ = write!(s, " slow {d}");
+        }
     }
     if o.continue_on_error {
         s.push_str(" on-error continue");

@@ -116,6 +116,7 @@ fn call(c: &m::Call) -> sim::Call {
         if let Some(n) = b.probes {
             p.half_open_probes = n;
         }
+        p.slow_call = b.slow.map(time);
         out.breaker = Some(p);
     }
     if o.continue_on_error {

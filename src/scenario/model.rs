@@ -385,6 +385,9 @@ pub struct Breaker {
     pub cooldown: Option<Duration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probes: Option<u32>,
+    /// An attempt slower than this counts as a failure (`slow 500ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow: Option<Duration>,
 }
 
 /// `call orders.CreateOrder deadline 300ms retries 2 backoff 50ms`

@@ -1119,7 +1119,7 @@ fn target(cur: &mut Cursor<'_, '_>) -> PResult<Target> {
     })
 }
 
-const CALL_OPTIONS: [&str; 17] = [
+const CALL_OPTIONS: [&str; 18] = [
     "timeout",
     "deadline",
     "attempt-timeout",
@@ -1136,6 +1136,7 @@ const CALL_OPTIONS: [&str; 17] = [
     "min-calls",
     "cooldown",
     "probes",
+    "slow",
     "on-error",
 ];
 
@@ -1185,6 +1186,7 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
     let target = target(cur)?;
     let mut o = CallOptions::default();
     let (mut window, mut min_calls, mut cooldown, mut probes) = (None, None, None, None);
+    let mut slow = None;
     let mut on_error: Option<bool> = None;
     let mut breaker_key: Option<Span> = None;
     while !cur.at_end() {
@@ -1273,6 +1275,7 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
                     min_calls: None,
                     cooldown: None,
                     probes: None,
+                    slow: None,
                 });
             }
             "window" => set_once(
@@ -1291,6 +1294,11 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
                 positive_duration(cur, "the breaker cooldown")?,
             )?,
             "probes" => set_once(&mut probes, key, bounded(cur, "probes", 1, 1_000)?)?,
+            "slow" => set_once(
+                &mut slow,
+                key,
+                positive_duration(cur, "the slow-call threshold")?,
+            )?,
             _ => {
                 let tok = cur.word("`continue` or `fail`")?;
                 let cont = match tok.text {
@@ -1312,15 +1320,17 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
             b.min_calls = min_calls;
             b.cooldown = cooldown;
             b.probes = probes;
+            b.slow = slow;
         }
         None if window.is_some()
             || min_calls.is_some()
             || cooldown.is_some()
-            || probes.is_some() =>
+            || probes.is_some()
+            || slow.is_some() =>
         {
             return Err(Problem::new(
                 cur.end_span(),
-                "`window`, `min-calls`, `cooldown` and `probes` set up a circuit breaker",
+                "`window`, `min-calls`, `cooldown`, `probes` and `slow` set up a circuit breaker",
             )
             .hint("add `breaker 50%` (the failure share that opens it) before them"));
         }

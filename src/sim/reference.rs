@@ -49,6 +49,7 @@ pub fn reference_world() -> World {
                                     min_requests: 5,
                                     cooldown: ms(300),
                                     half_open_probes: 1,
+                                    slow_call: None,
                                 }),
                         )
                         .parallel(vec![

@@ -814,8 +814,8 @@ pub enum OnError {
 ///
 /// Delay before attempt `k+1` (k ≥ 1): `b = min(max_backoff, base · multiplier^(k-1))`, then
 /// `b · (1 − jitter · u)` with `u` uniform in `[0, 1)` — `jitter = 1` is "full jitter",
-/// `jitter = 0` is none. Retried: timeouts, 5xx and 429, and gRPC UNAVAILABLE,
-/// DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, UNKNOWN, ABORTED; breaker rejections too.
+/// `jitter = 0` is none. What is retried is the call's business (`Call::retry_on`, the method's
+/// idempotency): see docs/semantics.md.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RetryPolicy {
     /// Total attempts including the first (≥ 1). `retries 2` is `max_attempts 3`.
@@ -866,7 +866,8 @@ impl RetryPolicy {
 /// Circuit breaker: closed → open when, over the last `window` of time, at least `min_requests`
 /// attempts completed and the failure ratio is ≥ `failure_ratio`; open rejects calls at once
 /// (no message is sent) for `cooldown`; then half-open lets `half_open_probes` calls through —
-/// if they all succeed it closes, if one fails it opens again for another cooldown.
+/// once all have ended it closes if their failure ratio is below `failure_ratio`, and opens
+/// again for another cooldown otherwise (resilience4j's half-open state).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BreakerPolicy {
     /// Ratio in `(0, 1]` of failed attempts that trips the breaker.
@@ -879,6 +880,10 @@ pub struct BreakerPolicy {
     pub cooldown: SimTime,
     /// Probes allowed while half-open (≥ 1).
     pub half_open_probes: u32,
+    /// An attempt that took longer than this counts as failed, even if it succeeded
+    /// (resilience4j's `slowCallDurationThreshold`). `None`: duration does not matter.
+    #[serde(default)]
+    pub slow_call: Option<SimTime>,
 }
 
 impl Default for BreakerPolicy {
@@ -890,6 +895,7 @@ impl Default for BreakerPolicy {
             min_requests: 10,
             cooldown: SimTime::from_secs(5),
             half_open_probes: 1,
+            slow_call: None,
         }
     }
 }

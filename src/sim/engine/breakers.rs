@@ -1,12 +1,14 @@
-//! Circuit breakers, one per edge that has a policy: a sliding time window of attempt outcomes
-//! opens the breaker at the failure ratio; after the cooldown it lets a number of probes through
-//! (half-open), closing on their success and opening again on a failure.
+//! Circuit breakers, one per edge that has a policy, as resilience4j's `CircuitBreaker`: a
+//! sliding time window of attempt outcomes opens the breaker at the failure ratio (an attempt
+//! slower than the policy's slow-call threshold counts as failed); after the cooldown it lets a
+//! number of probes through (half-open) and, once all of them have ended, closes if their
+//! failure share is below the ratio and opens again otherwise.
 //!
 //! ```text
 //! Closed ──failures ≥ ratio × window (≥ min requests)──► Open ──cooldown──► HalfOpen
 //!    ▲                                                     ▲                  │
-//!    └────────────── every probe succeeded ────────────────┼──────────────────┤
-//!                                                          └── a probe failed ┘
+//!    └────── every probe ended, failure share < ratio ─────┼──────────────────┤
+//!                                                          └─ share ≥ ratio ──┘
 //! ```
 
 use super::{EventKind, Sim};
@@ -23,8 +25,12 @@ struct BreakerRt {
     state: BreakerState,
     window: VecDeque<(SimTime, bool)>,
     failures: u32,
+    /// Half-open: probes let through (a probe whose call ended with no outcome gives its
+    /// permit back).
     probes: u32,
-    successes: u32,
+    /// Half-open: probes that ended, and how many of them failed.
+    probe_results: u32,
+    probe_failures: u32,
     gen: u32,
 }
 
@@ -35,7 +41,8 @@ impl Default for BreakerRt {
             window: VecDeque::new(),
             failures: 0,
             probes: 0,
-            successes: 0,
+            probe_results: 0,
+            probe_failures: 0,
             gen: 0,
         }
     }
@@ -167,7 +174,8 @@ impl Sim {
         b.window.clear();
         b.failures = 0;
         b.probes = 0;
-        b.successes = 0;
+        b.probe_results = 0;
+        b.probe_failures = 0;
         let gen = b.gen;
         self.breaker_record(edge, BreakerState::Open, trace, cause);
         let at = self.k.now() + cooldown;
@@ -181,7 +189,8 @@ impl Sim {
         }
         b.state = BreakerState::HalfOpen;
         b.probes = 0;
-        b.successes = 0;
+        b.probe_results = 0;
+        b.probe_failures = 0;
         self.breaker_record(edge, BreakerState::HalfOpen, TraceId::NONE, None);
     }
 
@@ -222,13 +231,18 @@ impl Sim {
                 }
             }
             BreakerState::HalfOpen => {
+                // resilience4j decides once every permitted call has ended, on their failure
+                // rate, rather than on the first failure.
                 if probe {
-                    b.probes = b.probes.saturating_sub(1);
+                    b.probe_results += 1;
                     if !ok {
-                        self.breaker_open(edge, trace, cause);
-                    } else {
-                        b.successes += 1;
-                        if b.successes >= policy.half_open_probes {
+                        b.probe_failures += 1;
+                    }
+                    let n = policy.half_open_probes;
+                    if b.probe_results >= n {
+                        if f64::from(b.probe_failures) >= policy.failure_ratio * f64::from(n) {
+                            self.breaker_open(edge, trace, cause);
+                        } else {
                             b.state = BreakerState::Closed;
                             b.gen = b.gen.wrapping_add(1);
                             b.window.clear();

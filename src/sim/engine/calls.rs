@@ -526,7 +526,12 @@ impl Sim {
             return;
         };
         self.calls.calls[c].probe = false;
-        self.breaker_feedback(edge, call.probe, call.trace, call.cause, ok);
+        // resilience4j counts a call slower than the threshold as slow; here, as failed.
+        let slow = self.prog.edges[edge.ix()]
+            .policy
+            .slow_call
+            .is_some_and(|limit| self.k.now() - call.sent > limit);
+        self.breaker_feedback(edge, call.probe, call.trace, call.cause, ok && !slow);
     }
 }
 
