@@ -41,7 +41,8 @@ fn steady(work: u64) -> World {
 }
 
 #[test]
-fn crash_loses_work_drops_messages_and_redelivers_unacked() {
+fn a_vanished_host_loses_work_drops_messages_and_redelivers_unacked() {
+    // `vanish`: the host is gone, so nothing answers (the old meaning of a crash).
     let w = base()
         .service(Service::new("producer").rest(
             HttpMethod::Post,
@@ -81,7 +82,7 @@ fn crash_loses_work_drops_messages_and_redelivers_unacked() {
             .burst(ms(60), 1)
             .burst(ms(160), 1),
         )
-        .fault(Fault::crash("worker", ms(50), ms(100)));
+        .fault(Fault::vanish("worker", ms(50), ms(100)));
     let mut sim = Sim::new(w, 1).expect("valid");
     sim.run_until(ms(100));
     let worker = sim.node_id("worker").expect("worker");
@@ -95,13 +96,13 @@ fn crash_loses_work_drops_messages_and_redelivers_unacked() {
             "2.000ms 3.000ms q -> worker deliver q [M] OK attempt 1",
             "40.000ms 41.000ms caller -> worker rest GET /slow OK attempt 1",
             // The crash: both running work spans are lost.
-            "50.000ms 50.000ms worker -> worker fault crash worker OK attempt 1",
+            "50.000ms 50.000ms worker -> worker fault vanish worker OK attempt 1",
             "3.000ms 50.000ms worker -> worker work q [M] DROPPED(crashed) attempt 1",
             "41.000ms 50.000ms worker -> worker work GET /slow DROPPED(crashed) attempt 1",
             // Messages to the crashed peer are lost; the caller times out.
             "60.000ms 61.000ms pinger -> worker rest GET /ping DROPPED(crashed) attempt 1",
             "40.000ms 90.000ms worker -> caller timeout GET /slow TIMEOUT attempt 1",
-            "50.000ms 150.000ms worker -> worker fault-end crash worker OK attempt 1",
+            "50.000ms 150.000ms worker -> worker fault-end vanish worker OK attempt 1",
             "160.000ms 161.000ms pinger -> worker rest GET /ping OK attempt 1",
             "161.000ms 162.000ms worker -> pinger rest-reply GET /ping 200 attempt 1",
             // The unacked message comes back after its visibility timeout.
@@ -326,11 +327,15 @@ fn overlapping_crashes_restart_only_when_both_end() {
     assert_eq!(sim.crashed().len(), 1, "second crash still active");
     sim.run_to_end();
     assert_eq!(
-        lines_with(&sim, "DROPPED"),
+        lines_with(&sim, "refused"),
+        // Refused while either crash lasts (40–190 ms); the process restarts only after both.
         vec![
-            "50.000ms 51.000ms c -> svc rest GET /x DROPPED(crashed) attempt 1",
-            "100.000ms 101.000ms c -> svc rest GET /x DROPPED(crashed) attempt 1",
-            "150.000ms 151.000ms c -> svc rest GET /x DROPPED(crashed) attempt 1",
+            "50.000ms 51.000ms c -> svc rest GET /x REJECTED(refused) attempt 1",
+            "51.000ms 52.000ms svc -> c rest-reply GET /x REJECTED(refused) attempt 1",
+            "100.000ms 101.000ms c -> svc rest GET /x REJECTED(refused) attempt 1",
+            "101.000ms 102.000ms svc -> c rest-reply GET /x REJECTED(refused) attempt 1",
+            "150.000ms 151.000ms c -> svc rest GET /x REJECTED(refused) attempt 1",
+            "151.000ms 152.000ms svc -> c rest-reply GET /x REJECTED(refused) attempt 1",
         ]
     );
 }
@@ -441,4 +446,102 @@ fn crashes_of_one_service_leave_another_services_backlog_alone() {
         .count();
     assert_eq!(crashes, 1_000);
     assert!(waiting(&sim) >= 200_000, "the slow service lost nothing");
+}
+
+#[test]
+fn a_crashed_process_refuses_new_requests_and_resets_those_in_progress() {
+    // A crash stops the process on a live host (the kernel answers for it): the request being
+    // handled fails with a reset when the process dies, and a new one is refused at once. The
+    // callers learn within a round trip, not at their timeouts (here: none at all).
+    let w = base()
+        .service(Service::new("svc").workers(2).rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().work_for(Dist::constant_ms(30)),
+        ))
+        .client(
+            Client::new("c", Call::rest("svc", HttpMethod::Get, "/x"), 0.0)
+                .burst(ms(40), 1)
+                .burst(ms(60), 1),
+        )
+        .fault(Fault::crash("svc", ms(50), ms(100)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_to_end();
+    let of_c: Vec<String> = lines_with(&sim, "")
+        .into_iter()
+        .filter(|l| l.contains(" c -> ") || l.contains("-> c "))
+        .collect();
+    assert_eq!(
+        of_c,
+        vec![
+            "40.000ms 41.000ms c -> svc rest GET /x OK attempt 1",
+            "50.000ms 51.000ms svc -> c rest-reply GET /x REJECTED(reset) attempt 1",
+            "60.000ms 61.000ms c -> svc rest GET /x REJECTED(refused) attempt 1",
+            "61.000ms 62.000ms svc -> c rest-reply GET /x REJECTED(refused) attempt 1",
+        ]
+    );
+    let c = &sim.metrics().clients[0];
+    // No status was received: two connection errors, and no call is left waiting.
+    assert_eq!((c.completed, c.connection_errors), (2, 2));
+    assert!(c.outcomes.is_empty());
+    assert!(sim.calls_waiting().iter().all(|&n| n == 0));
+}
+
+#[test]
+fn a_refused_call_is_retried_even_for_a_post_and_a_handler_answers_502() {
+    // Refused means the request never reached a handler, so even a POST may be sent again;
+    // a REST handler whose call failed on a broken connection answers 502 Bad Gateway.
+    let w = base()
+        .service(
+            Service::new("api").rest(
+                HttpMethod::Post,
+                "/order",
+                Handler::new().call(
+                    Call::rest("db", HttpMethod::Post, "/rows")
+                        .retry(RetryPolicy::retries(1).backoff(ms(100))),
+                ),
+            ),
+        )
+        .service(Service::new("db").rest(HttpMethod::Post, "/rows", Handler::new()))
+        .client(
+            Client::new("c", Call::rest("api", HttpMethod::Post, "/order"), 0.0)
+                .burst(ms(10), 1)
+                .burst(ms(200), 1),
+        )
+        .fault(Fault::crash("db", ms(0), ms(50)))
+        .fault(Fault::crash("db", ms(200), ms(500)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_to_end();
+    let db: Vec<String> = lines_with(&sim, "-> db ")
+        .into_iter()
+        .filter(|l| l.contains(" rest "))
+        .collect();
+    assert_eq!(
+        db,
+        vec![
+            // Refused at 12 ms; the retry at 113 ms finds db back.
+            "11.000ms 12.000ms api -> db rest POST /rows REJECTED(refused) attempt 1",
+            "113.000ms 114.000ms api -> db rest POST /rows OK attempt 2",
+            // Down for the whole second call: refused twice, then the handler gives up.
+            "201.000ms 202.000ms api -> db rest POST /rows REJECTED(refused) attempt 1",
+            "303.000ms 304.000ms api -> db rest POST /rows REJECTED(refused) attempt 2",
+        ]
+    );
+    let c = &sim.metrics().clients[0];
+    assert_eq!(c.outcomes.get(&Status::Http(200)), Some(&1));
+    assert_eq!(c.outcomes.get(&Status::Http(502)), Some(&1));
+}
+
+#[test]
+fn a_call_with_no_timeout_to_a_vanished_host_is_reported_as_still_waiting() {
+    // Without a timeout nothing ends a call whose request was lost: at the end of the run it is
+    // reported as still waiting rather than silently forgotten.
+    let w = base()
+        .service(Service::new("svc").rest(HttpMethod::Get, "/x", Handler::new()))
+        .client(Client::new("c", Call::rest("svc", HttpMethod::Get, "/x"), 0.0).burst(ms(60), 1))
+        .fault(Fault::vanish("svc", ms(50), ms(100)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_to_end();
+    assert_eq!(sim.calls_waiting(), vec![1]);
+    assert_eq!(sim.metrics().clients[0].completed, 0);
 }

@@ -64,6 +64,8 @@ pub struct CallSiteSummary {
     pub ok: u64,
     pub timed_out: u64,
     pub failed: u64,
+    /// Calls with no outcome yet when the run stopped (no timeout, and no answer).
+    pub waiting: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -85,6 +87,8 @@ pub struct ClientSummary {
     pub timeouts: u64,
     /// Requests the client gave up on at its own timeout (they have no status).
     pub timed_out: u64,
+    /// Requests whose connection was refused or reset (they have no status either).
+    pub connection_errors: u64,
     pub retries: u64,
     pub breaker_rejections: u64,
     pub by_status: BTreeMap<String, u64>,
@@ -160,6 +164,7 @@ fn by_status(m: &BTreeMap<Status, u64>) -> BTreeMap<String, u64> {
 pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f64) -> Summary {
     let m = sim.metrics();
     let now = sim.now();
+    let waiting = sim.calls_waiting();
     let nodes = sim.nodes();
     let clients: Vec<&str> = nodes
         .iter()
@@ -227,6 +232,7 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                 errors: c.errors,
                 timeouts: c.timeouts,
                 timed_out: c.timed_out,
+                connection_errors: c.connection_errors,
                 retries: c.retries,
                 breaker_rejections: c.breaker_rejections,
                 by_status: by_status(&c.outcomes),
@@ -245,6 +251,7 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                 ok: c.ok,
                 timed_out: c.timed_out,
                 failed: c.failed,
+                waiting: waiting.get(i).copied().unwrap_or(0),
             })
             .collect(),
         mailboxes: m
@@ -342,11 +349,16 @@ fn endpoint_notes(e: &EndpointSummary) -> String {
 /// A client's outcomes: the statuses it received, then the requests it gave up on.
 fn outcomes(c: &ClientSummary) -> String {
     let mut s = statuses(&c.by_status);
-    if c.timed_out > 0 {
-        if !s.is_empty() {
-            s.push(' ');
+    for (n, what) in [
+        (c.timed_out, "timed-out"),
+        (c.connection_errors, "connection-error"),
+    ] {
+        if n > 0 {
+            if !s.is_empty() {
+                s.push(' ');
+            }
+            s.push_str(&format!("{what}×{n}"));
         }
-        s.push_str(&format!("timed-out×{}", c.timed_out));
     }
     s
 }
@@ -471,6 +483,7 @@ pub fn render_text(s: &Summary) -> String {
             "ok",
             "timed out",
             "failed",
+            "waiting",
         ]
         .map(str::to_string)
         .to_vec()];
@@ -483,6 +496,7 @@ pub fn render_text(s: &Summary) -> String {
                 c.ok.to_string(),
                 c.timed_out.to_string(),
                 c.failed.to_string(),
+                c.waiting.to_string(),
             ]);
         }
         table(&mut out, &rows, false);

@@ -603,7 +603,9 @@ fn check_fault(sym: &Symbols<'_>, f: &Fault, span: Span, problems: &mut Vec<Prob
                 }
             }
         }
-        FaultAction::Crash { service, .. } | FaultAction::Errors { service, .. } => {
+        FaultAction::Crash { service, .. }
+        | FaultAction::Vanish { service, .. }
+        | FaultAction::Errors { service, .. } => {
             push_err(problems, sym.expect(service, NodeKind::Service));
         }
         FaultAction::Slow { link, .. } | FaultAction::Loss { link, .. } => {

@@ -360,6 +360,7 @@ fn fault_text(a: &FaultAction) -> String {
     let mut s = match a {
         FaultAction::Partition { a, b, .. } => format!("partition {} <-> {}", sides(a), sides(b)),
         FaultAction::Crash { service, .. } => format!("crash {service}"),
+        FaultAction::Vanish { service, .. } => format!("vanish {service}"),
         FaultAction::Slow { link, extra, .. } => format!("slow {} +{extra}", link_sel(link)),
         FaultAction::Loss {
             link, probability, ..
@@ -374,6 +375,7 @@ fn fault_text(a: &FaultAction) -> String {
     match a {
         FaultAction::Partition { lasting, .. }
         | FaultAction::Crash { lasting, .. }
+        | FaultAction::Vanish { lasting, .. }
         | FaultAction::Slow { lasting, .. }
         | FaultAction::Loss { lasting, .. }
         | FaultAction::Errors { lasting, .. } => {

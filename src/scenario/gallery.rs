@@ -212,7 +212,7 @@ shipping subscribe orders as shipping-eu filter region=eu concurrency 2:
     Example {
         id: "sync-vs-async",
         title: "Sync vs async under a failing dependency",
-        explanation: "Two identical sign-up flows send a welcome email. The left one calls the mailer synchronously; the right one drops a message on a queue. At 15 s both mailers crash for 15 s. The synchronous sign-up fails with them (the failure cascades up to the user), while the asynchronous one keeps answering quickly and the queue holds the emails until the mailer returns.",
+        explanation: "Two identical sign-up flows send a welcome email. The left one calls the mailer synchronously; the right one drops a message on a queue. At 15 s both mailers crash for 15 s. The synchronous sign-up fails with them at once: the mailer's host refuses the connection, and the sign-up answers 502 (the failure cascades up to the user), while the asynchronous one keeps answering quickly and the queue holds the emails until the mailer returns.",
         seed: 21,
         text: r#"scenario "sync-vs-async" seed 21 duration 50s
 

@@ -395,6 +395,10 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                         service,
                         lasting: l,
                     } => sim::Fault::crash(service.name.clone(), at, lasting(*l)),
+                    m::FaultAction::Vanish {
+                        service,
+                        lasting: l,
+                    } => sim::Fault::vanish(service.name.clone(), at, lasting(*l)),
                     m::FaultAction::Slow {
                         link,
                         extra,

@@ -555,6 +555,12 @@ pub enum FaultAction {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         lasting: Option<Duration>,
     },
+    /// `vanish payments for 10s` — the host is gone: messages to it are lost unanswered.
+    Vanish {
+        service: Ident,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lasting: Option<Duration>,
+    },
     /// `slow orders <-> payments +200ms for 10s` — extra latency on a link (or `network`: all).
     Slow {
         link: LinkSel,

@@ -22,7 +22,15 @@ pub const STEP_KEYWORDS: [&str; 9] = [
     "work", "call", "parallel", "publish", "enqueue", "reply", "fail", "ack", "nack",
 ];
 /// Words that name a fault after `at TIME`.
-pub const FAULT_KEYWORDS: [&str; 6] = ["partition", "crash", "slow", "loss", "errors", "burst"];
+pub const FAULT_KEYWORDS: [&str; 7] = [
+    "partition",
+    "crash",
+    "vanish",
+    "slow",
+    "loss",
+    "errors",
+    "burst",
+];
 
 pub const MAX_WORKERS: u32 = 10_000;
 pub const MAX_BACKLOG: u32 = 1_000_000;
@@ -880,6 +888,10 @@ fn fault(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
             }
         }
         "crash" => FaultAction::Crash {
+            service: ident(cur, "a service name")?,
+            lasting: lasting(cur)?,
+        },
+        "vanish" => FaultAction::Vanish {
             service: ident(cur, "a service name")?,
             lasting: lasting(cur)?,
         },

@@ -309,7 +309,8 @@ pub(crate) struct NetworkP {
 
 #[derive(Clone, Debug)]
 pub(crate) enum FaultKindP {
-    Crash(ServiceId),
+    /// A service's process stops (`false`) or its host vanishes (`true`).
+    Crash(ServiceId, bool),
     LatencySpike {
         link: Option<(u32, u32)>,
         extra: SimTime,
@@ -1077,9 +1078,9 @@ impl<'w> Compiler<'w> {
                 LinkSelector::Between(a, b) => format!("{a} <-> {b}"),
             };
             let (kind, text) = match &f.kind {
-                FaultKind::Crash { service } => (
-                    FaultKindP::Crash(Id::new(self.service_ref(service, &at)?)),
-                    format!("crash {service}"),
+                FaultKind::Crash { service, vanish } => (
+                    FaultKindP::Crash(Id::new(self.service_ref(service, &at)?), *vanish),
+                    format!("{} {service}", if *vanish { "vanish" } else { "crash" }),
                 ),
                 FaultKind::LatencySpike { link, extra } => (
                     FaultKindP::LatencySpike {

@@ -316,6 +316,8 @@ pub struct ClientMetrics {
     pub errors: u64,
     /// Requests the client gave up on when its own timeout (or deadline) ran out.
     pub timed_out: u64,
+    /// Requests whose connection was refused or reset (after any retries): no status either.
+    pub connection_errors: u64,
     /// Attempts that timed out (including retried ones).
     pub timeouts: u64,
     /// Retries issued.

@@ -97,6 +97,12 @@ impl Protocol {
                 Status::Grpc(GrpcCode::Unavailable)
             }
             (Failure::BreakerOpen | Failure::Unreachable, Protocol::Rest) => Status::Http(503),
+            // A broken connection is a bad gateway for HTTP (RFC 9110 §15.6.3); gRPC reports it
+            // as UNAVAILABLE.
+            (Failure::Refused | Failure::Reset, Protocol::Rest) => Status::Http(502),
+            (Failure::Refused | Failure::Reset, Protocol::Grpc) => {
+                Status::Grpc(GrpcCode::Unavailable)
+            }
             (Failure::Overloaded, Protocol::Grpc) => Status::Grpc(GrpcCode::ResourceExhausted),
             (Failure::Overloaded, Protocol::Rest) => Status::Http(503),
             (Failure::Own(s), _) => self.in_family(s),
@@ -121,6 +127,10 @@ pub(crate) enum Failure {
     Overloaded,
     /// A `fail` step or an error-rate spike.
     Own(Status),
+    /// The connection was refused: the request never reached a handler.
+    Refused,
+    /// The connection broke while the request was being handled: it may have been acted on.
+    Reset,
 }
 
 impl Failure {
@@ -130,7 +140,9 @@ impl Failure {
             Failure::Timeout
             | Failure::BreakerOpen
             | Failure::Unreachable
-            | Failure::Overloaded => true,
+            | Failure::Overloaded
+            | Failure::Refused
+            | Failure::Reset => true,
             Failure::Downstream(s) | Failure::Own(s) => is_server_failure(s),
             Failure::DeadlinePassed => false,
         }

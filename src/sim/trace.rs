@@ -268,6 +268,11 @@ pub enum RejectReason {
     StaleAck = 3,
     /// The propagated deadline had already passed before the call could be sent / started.
     DeadlinePassed = 4,
+    /// Nothing listens at the destination: its process is down on a live host (TCP RST to the
+    /// connection attempt).
+    Refused = 5,
+    /// The connection broke while the request was being handled: the server's process died.
+    Reset = 6,
 }
 
 impl RejectReason {
@@ -279,6 +284,8 @@ impl RejectReason {
             RejectReason::BreakerOpen => "breaker-open",
             RejectReason::StaleAck => "stale",
             RejectReason::DeadlinePassed => "deadline-passed",
+            RejectReason::Refused => "refused",
+            RejectReason::Reset => "reset",
         }
     }
 }

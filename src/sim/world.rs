@@ -1217,6 +1217,19 @@ impl Fault {
             duration,
             kind: FaultKind::Crash {
                 service: service.into(),
+                vanish: false,
+            },
+        }
+    }
+    /// `service`'s host vanishes at `at` for `duration`: messages to it are lost without an
+    /// answer, so callers learn only by their timeouts. Its work is lost as in a crash.
+    pub fn vanish(service: impl Into<String>, at: SimTime, duration: SimTime) -> Fault {
+        Fault {
+            at,
+            duration,
+            kind: FaultKind::Crash {
+                service: service.into(),
+                vanish: true,
             },
         }
     }
@@ -1266,11 +1279,17 @@ impl Fault {
 /// The kinds of scheduled fault.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FaultKind {
-    /// The service stops: running and queued work is lost, messages to it are lost, its
-    /// unacked deliveries come back after their visibility timeout. It restarts empty.
+    /// The service's process stops: running and queued work is lost, and the requests it was
+    /// handling fail with a connection reset; new requests are refused at once (its host is up,
+    /// nothing listens). Its unacked deliveries come back after their visibility timeout. It
+    /// restarts empty. With `vanish`, the whole host is gone instead: messages to it are lost
+    /// without an answer.
     Crash {
         /// Service name.
         service: String,
+        /// The host vanishes (a black hole) rather than the process stopping.
+        #[serde(default)]
+        vanish: bool,
     },
     /// Add `extra` to the latency of messages sent on the link(s) while active.
     LatencySpike {

@@ -17,7 +17,7 @@ use super::services::Task;
 use super::{EventKind, Sim};
 use crate::sim::compile::{CallId, CallSpec, ClientId, EndpointId};
 use crate::sim::kernel::{Event, Hop};
-use crate::sim::protocol::{is_server_failure, is_success, status_outcome, Failure};
+use crate::sim::protocol::{is_server_failure, is_success, status_outcome, Failure, Protocol};
 use crate::sim::slab::{Id, Slab};
 use crate::sim::time::SimTime;
 use crate::sim::trace::{
@@ -69,6 +69,17 @@ impl Calls {
     #[inline]
     pub(crate) fn len(&self) -> u32 {
         self.calls.len()
+    }
+
+    /// Calls still outstanding, per call site (`n` sites).
+    pub(crate) fn outstanding(&self, n: usize) -> Vec<u64> {
+        let mut out = vec![0u64; n];
+        for (_, c) in self.calls.iter_live() {
+            if let Some(x) = out.get_mut(c.spec.ix()) {
+                *x += 1;
+            }
+        }
+        out
     }
 
     /// The list of task-owned calls matches a scan of every slot (tests only).
@@ -154,6 +165,13 @@ pub(crate) enum CallMsg {
         call: Id<CallRt>,
         gen: u32,
         status: Status,
+    },
+    /// The attempt's connection failed at the server: refused (nothing listens) or reset (the
+    /// process died while handling it). What the caller's TCP stack learns, not an answer.
+    Broken {
+        call: Id<CallRt>,
+        gen: u32,
+        reset: bool,
     },
 }
 
@@ -454,6 +472,49 @@ impl Sim {
         }
     }
 
+    /// The attempt's connection failed (`CallMsg::Broken`): a failure the caller learns of
+    /// now, like an error answer but with no status.
+    pub(super) fn connection_broken(
+        &mut self,
+        msg: &Msg,
+        doom: Option<DropReason>,
+        c: Id<CallRt>,
+        gen: u32,
+        reset: bool,
+    ) {
+        if let Some(reason) = doom {
+            self.emit_dropped(msg, reason);
+            return;
+        }
+        let known = self.calls.calls.is_current(c, gen);
+        let current = known && {
+            let x = &self.calls.calls[c];
+            x.waiting && x.attempt == msg.hop.attempt && self.owner_alive(c)
+        };
+        let (reason, f) = if reset {
+            (RejectReason::Reset, Failure::Reset)
+        } else {
+            (RejectReason::Refused, Failure::Refused)
+        };
+        let now = self.k.now();
+        let rec = self
+            .k
+            .emit_hop(&msg.hop, msg.sent, now, Outcome::Rejected(reason), !current);
+        if !current {
+            if known && !self.owner_alive(c) {
+                self.free_call(c);
+            }
+            return;
+        }
+        let x = &mut self.calls.calls[c];
+        x.waiting = false;
+        x.cause = Some(rec);
+        self.attempt_feedback(c, false);
+        if !self.schedule_retry(c, f) {
+            self.resolve(c, Err(f));
+        }
+    }
+
     fn call_timeout(&mut self, c: Id<CallRt>, gen: u32, attempt: u16) {
         if !self.calls.calls.is_current(c, gen) {
             return;
@@ -543,6 +604,17 @@ fn may_retry(spec: &CallSpec, f: Failure) -> bool {
         Failure::Timeout => spec.repeatable,
         Failure::Downstream(s) => spec.repeatable && spec.retry_on.contains(&s),
         Failure::DeadlinePassed => false,
+        // The request never reached a handler: safe to send again whatever the method (urllib3
+        // retries connect errors for every method; gRPC retries an RPC that never left).
+        Failure::Refused => true,
+        // The server may have acted: as a timeout for REST, as UNAVAILABLE for gRPC.
+        Failure::Reset => {
+            spec.repeatable
+                && (spec.protocol == Protocol::Rest
+                    || spec
+                        .retry_on
+                        .contains(&Status::Grpc(crate::sim::world::GrpcCode::Unavailable)))
+        }
         Failure::Unreachable | Failure::Overloaded | Failure::Own(_) => f.retryable(),
     }
 }

@@ -180,6 +180,12 @@ impl Sim {
                 m.errors += 1;
                 return;
             }
+            // Nor is a refused or reset connection (gRPC libraries report it as UNAVAILABLE).
+            Err(Failure::Refused | Failure::Reset) => {
+                m.connection_errors += 1;
+                m.errors += 1;
+                return;
+            }
             Err(f) => protocol.reply_status(f),
         };
         count_status(&mut m.outcomes, status);

@@ -3,7 +3,7 @@
 //! starting and ending one does, what it does to a message's route, and the nodes its records
 //! name.
 
-use super::Sim;
+use super::{CallMsg, Payload, Sim};
 use crate::sim::compile::{link_key, FaultId, FaultKindP, NodeKind, Program, ServiceId};
 use crate::sim::kernel::Event;
 use crate::sim::slab::Id;
@@ -22,6 +22,8 @@ pub(crate) struct ActiveFaults {
     errors: Vec<FaultId>,
     /// Per service: crash faults in force (overlapping crashes nest).
     crashes: Vec<u32>,
+    /// Per service: of those, the ones whose host vanished (a black hole, not a refusing host).
+    vanished: Vec<u32>,
     /// Per service: the chance that an outcome decided now is turned into an error.
     error_p: Vec<f64>,
 }
@@ -32,6 +34,7 @@ impl ActiveFaults {
             net: Vec::new(),
             errors: Vec::new(),
             crashes: vec![0; prog.services.len()],
+            vanished: vec![0; prog.services.len()],
             error_p: vec![0.0; prog.services.len()],
         }
     }
@@ -40,6 +43,12 @@ impl ActiveFaults {
     #[inline]
     pub(crate) fn crashed(&self, s: ServiceId) -> bool {
         self.crashes[s.ix()] > 0
+    }
+
+    /// Whether the service is down with its host up, so connections to it are refused (rather
+    /// than lost, as when its host vanished).
+    pub(crate) fn refuses(&self, s: ServiceId) -> bool {
+        self.crashes[s.ix()] > 0 && self.vanished[s.ix()] == 0
     }
 
     /// The active network faults' effect on a message from node `a` to node `b`: extra latency
@@ -77,7 +86,7 @@ impl ActiveFaults {
                         partitioned = true;
                     }
                 }
-                FaultKindP::Crash(_) | FaultKindP::ErrorSpike { .. } => {}
+                FaultKindP::Crash(..) | FaultKindP::ErrorSpike { .. } => {}
             }
         }
         partitioned
@@ -170,6 +179,16 @@ impl Sim {
     }
 
     /// Whether `node` is a service that is crashed now.
+    /// Whether `payload` is a request to a service that refuses connections now.
+    pub(crate) fn refuses_request(&self, payload: &Payload) -> bool {
+        match payload {
+            Payload::Call(CallMsg::Request(r)) => self
+                .faults
+                .refuses(self.prog.endpoints[r.endpoint.ix()].service),
+            _ => false,
+        }
+    }
+
     pub(crate) fn node_is_crashed_service(&self, node: NodeId) -> bool {
         let n = &self.prog.nodes[node.0 as usize];
         match n.kind {
@@ -181,7 +200,7 @@ impl Sim {
     fn fault_nodes(&self, f: FaultId) -> (NodeId, NodeId) {
         let none = NodeId(u32::MAX);
         match &self.prog.faults[f.ix()].kind {
-            FaultKindP::Crash(s) | FaultKindP::ErrorSpike { service: s, .. } => {
+            FaultKindP::Crash(s, _) | FaultKindP::ErrorSpike { service: s, .. } => {
                 let n = self.prog.services[*s].node;
                 (n, n)
             }
@@ -221,7 +240,10 @@ impl Sim {
     fn fault_start(&mut self, f: FaultId) {
         self.fault_record(f, Kind::FaultStart);
         match self.prog.faults[f.ix()].kind {
-            FaultKindP::Crash(s) => {
+            FaultKindP::Crash(s, vanish) => {
+                if vanish {
+                    self.faults.vanished[s.ix()] += 1;
+                }
                 self.faults.crashes[s.ix()] += 1;
                 if self.faults.crashes[s.ix()] == 1 {
                     self.crash(s);
@@ -239,7 +261,11 @@ impl Sim {
 
     fn fault_end(&mut self, f: FaultId) {
         match self.prog.faults[f.ix()].kind {
-            FaultKindP::Crash(s) => {
+            FaultKindP::Crash(s, vanish) => {
+                if vanish {
+                    let v = &mut self.faults.vanished[s.ix()];
+                    *v = v.saturating_sub(1);
+                }
                 let n = &mut self.faults.crashes[s.ix()];
                 *n = n.saturating_sub(1);
                 if *n == 0 {

@@ -292,6 +292,9 @@ impl Sim {
             Payload::Call(CallMsg::Response { call, gen, status }) => {
                 self.response_arrived(msg, doom, call, gen, status)
             }
+            Payload::Call(CallMsg::Broken { call, gen, reset }) => {
+                self.connection_broken(msg, doom, call, gen, reset)
+            }
             Payload::Broker(m) => self.on_broker_message(msg, doom, m),
         }
     }

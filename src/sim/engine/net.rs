@@ -121,8 +121,10 @@ impl Sim {
         let msg = self.net.msgs[slot];
         self.net.msgs.remove(slot);
         self.net.in_flight = self.net.in_flight.saturating_sub(1);
+        // A request to a stopped process on a live host is refused, not lost: the services
+        // module answers it.
         let doom = msg.doom.or_else(|| {
-            self.node_is_crashed_service(msg.hop.to)
+            (self.node_is_crashed_service(msg.hop.to) && !self.refuses_request(&msg.payload))
                 .then_some(DropReason::Crashed)
         });
         if doom.is_some() {

@@ -331,6 +331,35 @@ impl Sim {
         let now = self.k.now();
         let ep = &self.prog.endpoints[endpoint.ix()];
         let (svc, protocol, steps, name) = (ep.service, ep.protocol, ep.steps, ep.name);
+        if self.faults.crashed(svc) {
+            // Nothing listens: the caller's connection attempt is refused at once.
+            let rec = self.k.emit_hop(
+                &msg.hop,
+                msg.sent,
+                now,
+                Outcome::Rejected(RejectReason::Refused),
+                false,
+            );
+            let hop = Hop {
+                kind: protocol.response_kind(),
+                from: ep.node,
+                to: msg.hop.from,
+                name,
+                label: NameId::EMPTY,
+                trace: msg.hop.trace,
+                cause: Some(rec),
+                attempt: msg.hop.attempt,
+            };
+            self.send(
+                hop,
+                CallMsg::Broken {
+                    call,
+                    gen,
+                    reset: false,
+                },
+            );
+            return;
+        }
         let key = (keyed && ep.dedupe).then_some((endpoint.raw(), call.raw(), gen));
         let sp = &self.prog.services[svc.ix()];
         let (workers, cap) = (sp.workers, sp.backlog);
@@ -794,6 +823,39 @@ impl Sim {
                     late: false,
                 });
                 self.k.metrics_mut().services[s.ix()].lost_to_crash += 1;
+            }
+            // The process died with the request's connection open: its caller sees a reset
+            // (unless the whole host vanished, and with it every packet).
+            if let Origin::Request {
+                caller,
+                call,
+                call_gen,
+                attempt,
+                endpoint,
+                ..
+            } = task.origin
+            {
+                if !task.replied && self.faults.refuses(s) {
+                    let ep = &self.prog.endpoints[endpoint.ix()];
+                    let hop = Hop {
+                        kind: ep.protocol.response_kind(),
+                        from: node,
+                        to: caller,
+                        name: ep.name,
+                        label: NameId::EMPTY,
+                        trace: task.trace,
+                        cause: task.cause,
+                        attempt,
+                    };
+                    self.send(
+                        hop,
+                        CallMsg::Broken {
+                            call,
+                            gen: call_gen,
+                            reset: true,
+                        },
+                    );
+                }
             }
             self.free_task(i);
         }

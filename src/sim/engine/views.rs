@@ -126,6 +126,11 @@ impl Sim {
             None => String::new(),
         }
     }
+    /// Calls still waiting for their outcome now, per call site (metrics index): at the end of
+    /// a run, the calls that neither completed nor failed (no timeout, and no answer).
+    pub fn calls_waiting(&self) -> Vec<u64> {
+        self.calls.outstanding(self.prog.calls.len())
+    }
     /// Display label of call site `i` (metrics index), e.g. `gateway -> orders CreateOrder`.
     pub fn call_site_label(&self, i: usize) -> String {
         match self.prog.calls.get(i) {
