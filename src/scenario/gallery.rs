@@ -32,7 +32,7 @@ pub const GALLERY: &[Example] = &[
     Example {
         id: "checkout",
         title: "Checkout: sync front, async back",
-        explanation: "A shopper's checkout is a synchronous chain (gateway → orders over RPC) that answers as soon as the order exists; charging the card and sending the email happen afterwards through a queue and a topic. At 20 s the payments worker loses its connection to the queue, and at 30 s it crashes for 10 s: checkouts keep succeeding while the payments queue fills, unacknowledged charges are redelivered after their visibility timeout (a few that fail three times end in the dead-letter queue), and the backlog drains once payments is back.",
+        explanation: "A shopper's checkout is a synchronous chain (gateway → orders over RPC) that answers as soon as the order exists; charging the card and sending the email happen afterwards through a queue and a topic. At 20 s the payments worker is cut off from its queue for 5 s: TCP keeps retransmitting, so deliveries and acks arrive seconds late, after the 2 s visibility timeout, and the queue delivers those charges again. At 30 s payments crashes for 10 s: checkouts keep succeeding while the payments queue fills, unacknowledged charges are redelivered after their visibility timeout, and the backlog drains once payments is back.",
         seed: 42,
         text: r#"scenario "checkout" seed 42 duration 60s
 
@@ -67,7 +67,7 @@ payments consume payments-q concurrency 2:
 emails subscribe order-events:
   work
 
-# The payments worker cannot reach its queue: deliveries time out and come back.
+# The payments worker cannot reach its queue: deliveries arrive late and come back.
 at 20s partition payments <-> payments-q for 5s
 # Then it crashes; charges wait in the queue.
 at 30s crash payments for 10s

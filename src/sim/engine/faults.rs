@@ -53,7 +53,7 @@ impl ActiveFaults {
 
     /// The active network faults' effect on a message from node `a` to node `b`: extra latency
     /// and loss folded into `latency` and `keep` (the chance it survives), in the order the
-    /// faults started; `true` if a partition cuts the two apart.
+    /// faults started; if a partition cuts the two apart, when the last such partition ends.
     pub(crate) fn on_route(
         &self,
         prog: &Program,
@@ -61,8 +61,8 @@ impl ActiveFaults {
         b: u32,
         latency: &mut SimTime,
         keep: &mut f64,
-    ) -> bool {
-        let mut partitioned = false;
+    ) -> Option<SimTime> {
+        let mut partitioned: Option<SimTime> = None;
         if self.net.is_empty() {
             return partitioned;
         }
@@ -83,7 +83,8 @@ impl ActiveFaults {
                     let in_a = |n: u32| sa.binary_search(&n).is_ok();
                     let in_b = |n: u32| sb.binary_search(&n).is_ok();
                     if (in_a(a) && in_b(b)) || (in_b(a) && in_a(b)) {
-                        partitioned = true;
+                        let end = prog.faults[fi.ix()].end;
+                        partitioned = Some(partitioned.map_or(end, |e| e.max(end)));
                     }
                 }
                 FaultKindP::Crash(..) | FaultKindP::ErrorSpike { .. } => {}

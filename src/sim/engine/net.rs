@@ -1,7 +1,10 @@
 //! The network: messages on the wire. Sending samples a link's latency (plus active spikes) and
-//! decides now whether the message is lost (loss, partition); its arrival is an event, and the
-//! engine hands what it carried to the mechanism that owns it. A doomed message still travels so
-//! the views can draw it, and is recorded as dropped where it was going.
+//! decides now how the message fares. Every message rides a TCP connection, so a lost
+//! transmission is sent again after a retransmission timeout (RFC 6298, with Linux's constants)
+//! and shows as delay; only a connection that loses every retransmission gives up, and then the
+//! message is lost (loss, partition). Its arrival is an event, and the engine hands what it
+//! carried to the mechanism that owns it. A doomed message still travels so the views can draw
+//! it, and is recorded as dropped where it was going.
 
 use super::{Payload, Sim};
 use crate::sim::compile::link_key;
@@ -9,6 +12,17 @@ use crate::sim::kernel::{Event, Hop};
 use crate::sim::slab::{Id, Slab};
 use crate::sim::time::SimTime;
 use crate::sim::trace::{DropReason, Outcome};
+
+/// First retransmission timeout: Linux's `TCP_RTO_MIN` (200 ms), the RTO of a connection whose
+/// round trip is far below it, as between services in one data centre. RFC 6298 §2.4 suggests
+/// 1 s; Linux uses the lower bound.
+pub(crate) const RTO_MIN: SimTime = SimTime::from_millis(200);
+/// Longest retransmission timeout: Linux's `TCP_RTO_MAX` (120 s). Each timeout doubles the next
+/// (RFC 6298 §5.5, exponential backoff) up to it.
+pub(crate) const RTO_MAX: SimTime = SimTime::from_secs(120);
+/// Retransmissions before the connection gives up: Linux's `tcp_retries2` default (15, about
+/// 924 s with the timeouts above).
+pub(crate) const MAX_RETRANSMITS: u32 = 15;
 
 /// A message on the wire.
 #[derive(Clone, Copy, Debug)]
@@ -88,8 +102,15 @@ impl Sim {
         self.k.schedule(arrives, NetEv::Arrive(slot));
     }
 
-    /// The latency of a message from node `a` to node `b` sent now, and whether it is doomed
-    /// (partitioned, or lost: decided now, after the latency draw).
+    /// The latency of a message from node `a` to node `b` sent now, retransmissions included,
+    /// and whether it is doomed (its connection gave up: decided now, after the latency draw).
+    ///
+    /// A transmission sent while a partition cuts the two apart is lost; so is one with the
+    /// link's loss chance. Each loss waits one retransmission timeout (200 ms, doubling, at most
+    /// 120 s) before the next try; the message arrives one latency after the try that got
+    /// through. Simplified on purpose: each message is retransmitted on its own (no
+    /// head-of-line blocking behind an earlier lost segment, no congestion window), and the
+    /// latency drawn for the first try holds for the last.
     fn route(&mut self, a: u32, b: u32) -> (SimTime, Option<DropReason>) {
         let net = &self.prog.network;
         let (dist, base_loss) = if net.links.is_empty() {
@@ -102,17 +123,33 @@ impl Sim {
         };
         let mut latency = dist.sample(self.k.rng());
         let mut keep = 1.0 - base_loss;
-        let partitioned = self
+        let partition_end = self
             .faults
             .on_route(&self.prog, a, b, &mut latency, &mut keep);
-        let doom = if partitioned {
-            Some(DropReason::Partition)
-        } else if self.k.rng().chance(1.0 - keep) {
-            Some(DropReason::Loss)
-        } else {
-            None
-        };
-        (latency, doom)
+        let now = self.k.now();
+        let mut waited = SimTime::ZERO;
+        let mut rto = RTO_MIN;
+        let mut tries = 0;
+        if let Some(end) = partition_end {
+            while now + waited < end {
+                if tries == MAX_RETRANSMITS {
+                    return (latency, Some(DropReason::Partition));
+                }
+                waited = waited + rto;
+                rto = (rto + rto).min(RTO_MAX);
+                tries += 1;
+            }
+        }
+        let loss = 1.0 - keep;
+        while self.k.rng().chance(loss) {
+            if tries == MAX_RETRANSMITS {
+                return (latency, Some(DropReason::Loss));
+            }
+            waited = waited + rto;
+            rto = (rto + rto).min(RTO_MAX);
+            tries += 1;
+        }
+        (latency + waited, None)
     }
 
     /// Take the message in `slot` off the wire; with why it is lost, if it is (lost on the way,
