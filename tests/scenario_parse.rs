@@ -499,3 +499,20 @@ fn protocol_call_option_errors() {
         ],
     );
 }
+
+#[test]
+fn retry_after_is_a_step_of_endpoints_only() {
+    check_format(
+        "service a\na GET /x:\n  retry-after 2s\n  fail 10% 503\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\nservice a\n\na GET /x:\n  retry-after 2s\n  fail 10% 503\n",
+    );
+    let ds = scenario::compile(&world("a consume q:\n  retry-after 1s\n")).unwrap_err();
+    assert_eq!(
+        render(&ds),
+        "x:13:3: a consumer sends no reply to carry `retry-after`\n  hint: `retry-after` is for REST endpoints and RPC methods; a queue's redelivery waits for its visibility timeout"
+    );
+    check_errors(
+        &world("a rpc Y:\n  retry-after 0ms\n"),
+        &["13:15: the wait the caller is asked for must be greater than zero `0ms`"],
+    );
+}

@@ -1249,3 +1249,43 @@ fn half_open_decides_on_the_failure_rate_of_all_its_probes() {
         vec!["42.000ms OPEN", "142.000ms HALF-OPEN", "172.000ms CLOSED"]
     );
 }
+
+#[test]
+fn a_retry_waits_for_the_servers_retry_after_instead_of_its_backoff() {
+    // The server answers 503 with `Retry-After: 300ms` (RFC 9110 §10.2.3); the client's own
+    // backoff would be 10 ms, but like urllib3 it waits what the server asked. A retry that the
+    // request's 500 ms budget cannot wait for is not made.
+    let w = World::new()
+        .duration(SimTime::from_secs(2))
+        .network(net1ms())
+        .service(
+            Service::new("s").rest(
+                HttpMethod::Get,
+                "/x",
+                Handler::new()
+                    .step(Step::RetryAfter(ms(300)))
+                    .fail_with(1.0, Status::Http(503)),
+            ),
+        )
+        .client(burst_client(
+            "c",
+            Call::rest("s", HttpMethod::Get, "/x")
+                .timeout(ms(500))
+                .retry(RetryPolicy::retries(3).backoff(ms(10))),
+            1,
+        ));
+    let sim = run(w);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms c -> s rest GET /x OK attempt 1
+        1.000ms 2.000ms s -> c rest-reply GET /x 503 attempt 1
+        302.000ms 303.000ms c -> s rest GET /x OK attempt 2
+        303.000ms 304.000ms s -> c rest-reply GET /x 503 attempt 2
+        ",
+    );
+    assert_eq!(
+        sim.metrics().clients[0].outcomes.get(&Status::Http(503)),
+        Some(&1)
+    );
+}

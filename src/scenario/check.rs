@@ -562,6 +562,14 @@ fn check_handler<'m>(
                         .hint("write `fail 5%`; the message is redelivered"),
                 ),
             },
+            StepKind::RetryAfter { .. } => {
+                if matches!(kind, Kind::Message) {
+                    problems.push(
+                        Problem::new(step.span, "a consumer sends no reply to carry `retry-after`")
+                            .hint("`retry-after` is for REST endpoints and RPC methods; a queue's redelivery waits for its visibility timeout"),
+                    );
+                }
+            }
             StepKind::Ack | StepKind::Nack => {
                 let word = if matches!(step.kind, StepKind::Ack) {
                     "ack"

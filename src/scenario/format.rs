@@ -336,6 +336,9 @@ fn step_line(k: &StepKind) -> String {
                 let _ = write!(s, " {st}");
             }
         }
+        StepKind::RetryAfter { after } => {
+            let _ = write!(s, "retry-after {after}");
+        }
         StepKind::Ack => s.push_str("ack"),
         StepKind::Nack => s.push_str("nack"),
     }

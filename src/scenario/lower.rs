@@ -160,6 +160,7 @@ fn handler(steps: &[m::Step]) -> sim::Handler {
                 probability: prob(*probability),
                 status: st.map(status),
             },
+            StepKind::RetryAfter { after } => sim::Step::RetryAfter(time(*after)),
             StepKind::Ack => sim::Step::Ack,
             StepKind::Nack => sim::Step::Nack,
         });

@@ -508,6 +508,9 @@ pub enum StepKind {
     Enqueue { queue: Ident, message: Ident },
     /// `reply 201` / `reply OK`: the caller gets its answer now; later steps still run.
     Reply { status: Status },
+    /// `retry-after 2s`: the reply sent after this step asks the caller to wait this long
+    /// before a retry (HTTP `Retry-After`; gRPC server pushback).
+    RetryAfter { after: Duration },
     /// `fail 5%` or `fail 5% 503`: with this probability the handler ends in failure here.
     Fail {
         probability: Percent,

@@ -18,8 +18,17 @@ pub const TOP_KEYWORDS: [&str; 8] = [
     "scenario", "network", "link", "service", "queue", "topic", "client", "at",
 ];
 /// Words that start a step line.
-pub const STEP_KEYWORDS: [&str; 9] = [
-    "work", "call", "parallel", "publish", "enqueue", "reply", "fail", "ack", "nack",
+pub const STEP_KEYWORDS: [&str; 10] = [
+    "work",
+    "call",
+    "parallel",
+    "publish",
+    "enqueue",
+    "reply",
+    "retry-after",
+    "fail",
+    "ack",
+    "nack",
 ];
 /// Words that name a fault after `at TIME`.
 pub const FAULT_KEYWORDS: [&str; 7] = [
@@ -1434,6 +1443,9 @@ fn step(line: &Line<'_>) -> PResult<StepKind> {
         },
         "reply" => StepKind::Reply {
             status: status(&mut cur)?,
+        },
+        "retry-after" => StepKind::RetryAfter {
+            after: positive_duration(&mut cur, "the wait the caller is asked for")?,
         },
         "fail" => {
             let probability = percent(&mut cur, "a probability such as `5%`")?;

@@ -222,6 +222,7 @@ pub(crate) enum StepP {
         label: NameId,
     },
     Reply(Status),
+    RetryAfter(SimTime),
     Fail {
         p: f64,
         status: Option<Status>,
@@ -916,6 +917,13 @@ impl<'w> Compiler<'w> {
                     check_status(st, &at)?;
                     StepP::Reply(*st)
                 }
+                Step::RetryAfter(_) if consumer => {
+                    return Err(invalid(
+                        &at,
+                        "a consumer sends no reply to carry `retry-after`",
+                    ));
+                }
+                Step::RetryAfter(d) => StepP::RetryAfter(*d),
                 Step::Fail {
                     probability,
                     status,

@@ -485,6 +485,10 @@ pub enum Step {
     /// Send the response now with this status (only the first reply counts; later steps still
     /// run while holding the worker). In consumers it is ignored.
     Reply(Status),
+    /// Ask the caller to wait this long before it retries, with the reply this handler sends
+    /// after the step (HTTP `Retry-After`, RFC 9110 §10.2.3; gRPC's server pushback,
+    /// `grpc-retry-pushback-ms`, gRFC A6). REST endpoints and RPC methods only.
+    RetryAfter(SimTime),
     /// With `probability`, stop the handler with `status` (default 500 / INTERNAL); in a consumer
     /// this nacks the message.
     Fail {

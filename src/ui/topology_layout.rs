@@ -181,6 +181,7 @@ impl Topology {
                         }
                         Step::Work { .. }
                         | Step::Reply(_)
+                        | Step::RetryAfter(_)
                         | Step::Fail { .. }
                         | Step::Ack
                         | Step::Nack => {}

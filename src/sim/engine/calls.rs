@@ -165,6 +165,8 @@ pub(crate) enum CallMsg {
         call: Id<CallRt>,
         gen: u32,
         status: Status,
+        /// The server asks for this wait before a retry (zero: it does not).
+        retry_after: SimTime,
     },
     /// The attempt's connection failed at the server: refused (nothing listens) or reset (the
     /// process died while handling it). What the caller's TCP stack learns, not an answer.
@@ -277,7 +279,7 @@ impl Sim {
         match self.send_attempt(c) {
             Ok(()) => None,
             Err(f) => {
-                if self.schedule_retry(c, f) {
+                if self.schedule_retry(c, f, SimTime::ZERO) {
                     None
                 } else {
                     Some(Err(f))
@@ -374,8 +376,10 @@ impl Sim {
         Ok(())
     }
 
-    /// After a failed attempt: schedule a retry if the policy and the deadline allow.
-    fn schedule_retry(&mut self, c: Id<CallRt>, f: Failure) -> bool {
+    /// After a failed attempt: schedule a retry if the policy and the deadline allow, after the
+    /// backoff, or after `pushback` if the server asked for one (urllib3 sleeps for
+    /// `Retry-After` instead of its backoff; gRFC A6 retries after the server's pushback).
+    fn schedule_retry(&mut self, c: Id<CallRt>, f: Failure, pushback: SimTime) -> bool {
         let call = self.calls.calls[c];
         let spec = &self.prog.calls[call.spec.ix()];
         let r = spec.retry;
@@ -389,7 +393,9 @@ impl Sim {
         } else {
             r.max_backoff.0 as f64
         };
-        let delay = if r.jitter > 0.0 {
+        let delay = if pushback > SimTime::ZERO {
+            pushback.0 as f64
+        } else if r.jitter > 0.0 {
             capped * (1.0 - r.jitter * self.k.rng().unit())
         } else {
             capped
@@ -437,6 +443,7 @@ impl Sim {
         c: Id<CallRt>,
         gen: u32,
         status: Status,
+        retry_after: SimTime,
     ) {
         if let Some(reason) = doom {
             // The caller keeps waiting until its deadline (if it has one).
@@ -466,7 +473,7 @@ impl Sim {
             self.resolve(c, Ok(status));
         } else {
             let f = Failure::Downstream(status);
-            if !self.schedule_retry(c, f) {
+            if !self.schedule_retry(c, f, retry_after) {
                 self.resolve(c, Err(f));
             }
         }
@@ -510,7 +517,7 @@ impl Sim {
         x.waiting = false;
         x.cause = Some(rec);
         self.attempt_feedback(c, false);
-        if !self.schedule_retry(c, f) {
+        if !self.schedule_retry(c, f, SimTime::ZERO) {
             self.resolve(c, Err(f));
         }
     }
@@ -552,7 +559,7 @@ impl Sim {
         self.attempt_feedback(c, false);
         // The call's own deadline ends it whatever the retry policy (gRFC A6: the deadline
         // covers every attempt); only an attempt's own limit leaves room for a retry.
-        if now >= call.deadline || !self.schedule_retry(c, Failure::Timeout) {
+        if now >= call.deadline || !self.schedule_retry(c, Failure::Timeout, SimTime::ZERO) {
             self.resolve(c, Err(Failure::Timeout));
         }
     }

@@ -289,9 +289,12 @@ impl Sim {
     fn message_arrived(&mut self, msg: &Msg, doom: Option<DropReason>) {
         match msg.payload {
             Payload::Call(CallMsg::Request(req)) => self.request_arrived(msg, doom, req),
-            Payload::Call(CallMsg::Response { call, gen, status }) => {
-                self.response_arrived(msg, doom, call, gen, status)
-            }
+            Payload::Call(CallMsg::Response {
+                call,
+                gen,
+                status,
+                retry_after,
+            }) => self.response_arrived(msg, doom, call, gen, status, retry_after),
             Payload::Call(CallMsg::Broken { call, gen, reset }) => {
                 self.connection_broken(msg, doom, call, gen, reset)
             }

@@ -62,6 +62,8 @@ pub(crate) struct Task {
     deadline: SimTime,
     failure: Option<Failure>,
     working_since: Option<SimTime>,
+    /// What the reply asks the caller to wait before a retry (`retry-after`; zero: nothing).
+    retry_after: SimTime,
     /// Position of this task's slot in its service's `ServiceRt::live` (set by `new_task`).
     at: u32,
 }
@@ -310,6 +312,7 @@ impl Sim {
             deadline: SimTime::MAX,
             failure: None,
             working_since: None,
+            retry_after: SimTime::ZERO,
             at: 0,
         });
         self.make_runnable(t);
@@ -427,6 +430,7 @@ impl Sim {
             deadline,
             failure: None,
             working_since: None,
+            retry_after: SimTime::ZERO,
             at: 0,
         });
         let gen_t = self.services.tasks.gen(t);
@@ -469,7 +473,15 @@ impl Sim {
             cause: Some(rec),
             attempt: msg.hop.attempt,
         };
-        self.send(hop, CallMsg::Response { call, gen, status });
+        self.send(
+            hop,
+            CallMsg::Response {
+                call,
+                gen,
+                status,
+                retry_after: SimTime::ZERO,
+            },
+        );
     }
 
     fn release_worker(&mut self, svc: ServiceId) {
@@ -578,6 +590,7 @@ impl Sim {
                         self.reply(t, status);
                     }
                 }
+                StepP::RetryAfter(d) => self.services.tasks[t].retry_after = d,
                 StepP::Fail { p, status } => {
                     if self.k.rng().chance(p) {
                         let protocol = self
@@ -747,6 +760,7 @@ impl Sim {
                 call,
                 gen: call_gen,
                 status,
+                retry_after: task.retry_after,
             },
         );
     }
