@@ -1,8 +1,10 @@
 // End-to-end test of the postMessage API (docs/embedding.md) against the release bundle: a host
 // page frames the app and drives it. Commands play, pause, step, seek (forward and back), setSpeed
 // and load do what they say; events ready, tick, finished and error arrive with the documented
-// fields; messages of the wrong shape, and messages from any window but the parent, change
-// nothing, and the frame warns about them on its console exactly once.
+// fields; messages of the wrong shape, and messages from any window but the parent (the frame
+// itself, a sibling frame of the same origin, a frame of another origin), change nothing, and the
+// frame warns about them on its console exactly once. `speed=2` and setSpeed are checked by how
+// fast simulated time moves against wall time.
 import { mkdtemp, cp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -27,19 +29,29 @@ const stormFile = join(await mkdtemp(join(tmpdir(), 'switchboard-storm-')), 'sto
 await writeFile(stormFile, RETRY_STORM);
 const storm = cli('link', stormFile);
 
-// The host page: one frame, and every event it posts kept in `window.got` for the test to read.
+// Another origin (another port): a page there, framed by the host next to the app, tries to
+// drive the app through `parent.frames[0]`.
+const elsewhere = await mkdtemp(join(tmpdir(), 'switchboard-elsewhere-'));
+await writeFile(join(elsewhere, 'other.html'), '<!doctype html><title>other origin</title>');
+const other = await serveDir(elsewhere);
+
+// The host page: the app's frame (at speed 2), a sibling frame of the same origin and one of
+// another origin; every event the app posts is kept in `window.got`, with its arrival time.
 const site = await mkdtemp(join(tmpdir(), 'switchboard-host-'));
 await cp(dist, site, { recursive: true });
+await writeFile(join(site, 'sibling.html'), '<!doctype html><title>sibling</title>');
 await writeFile(
   join(site, 'host.html'),
   `<!doctype html><meta charset="utf-8"><title>host</title><link rel="icon" href="data:,">
-<iframe id="sb" width="900" height="500" src="/?embed=1&amp;view=log#${fanout}"></iframe>
+<iframe id="sb" width="900" height="500" src="/?embed=1&amp;view=log&amp;speed=2#${fanout}"></iframe>
+<iframe id="sibling" width="10" height="10" src="/sibling.html"></iframe>
+<iframe id="other" width="10" height="10" src="${other.url}other.html"></iframe>
 <script>
   window.got = [];
   const frame = document.getElementById('sb');
   window.send = (msg) => frame.contentWindow.postMessage(msg, location.origin);
   window.addEventListener('message', (e) => {
-    if (e.source === frame.contentWindow) window.got.push(e.data);
+    if (e.source === frame.contentWindow) window.got.push({ ...e.data, at: performance.now() });
   });
 </script>`,
 );
@@ -58,7 +70,9 @@ const of = async (type) => (await got()).filter((e) => e.type === type);
 const last = async (type) => (await of(type)).at(-1);
 const send = (msg) => page.evaluate((m) => window.send(m), msg);
 const clear = () => page.evaluate(() => { window.got = []; });
-const frame = () => page.frames().find((f) => f !== page.mainFrame());
+const frame = () => page.frames().find((f) => f.url().includes('embed=1'));
+const sibling = () => page.frames().find((f) => f.url().endsWith('/sibling.html'));
+const stranger = () => page.frames().find((f) => f.url().endsWith('/other.html'));
 const pressed = async () => (await frame().getAttribute('[data-testid=play]', 'aria-pressed')) === 'true';
 /** Waits until an event of `type` that satisfies `ok` has arrived; returns it. */
 async function until(type, ok = () => true, timeout = 10000) {
@@ -121,6 +135,31 @@ try {
     const back = await until('tick', (e) => e.t === 2000);
     assert(back.events === at2.events, `replayed to 2 s: ${back.events} events, first time ${at2.events}`);
     assert(!(await pressed()), 'seek leaves the run paused');
+  });
+
+  await check('speed=2, then setSpeed 8: simulated time moves that many times as fast as wall time', async () => {
+    await send({ type: 'seek', t: 0 });
+    await until('tick', (e) => e.t === 0);
+    // Simulated ms per wall ms over 1.5 s of play, from the ticks' times and arrival times.
+    const rate = async () => {
+      await clear();
+      await send({ type: 'play' });
+      await page.waitForTimeout(400);
+      const a = await last('tick');
+      await page.waitForTimeout(1500);
+      const b = await last('tick');
+      await send({ type: 'pause' });
+      return (b.t - a.t) / (b.at - a.at);
+    };
+    const r2 = await rate();
+    assert(r2 > 1.3 && r2 < 2.6, `speed=2 plays ${r2.toFixed(2)} simulated ms per wall ms`);
+    await send({ type: 'setSpeed', x: 8 });
+    await frame().waitForFunction(() => document.querySelector('[data-testid=app]')?.dataset.speed === '8');
+    const r8 = await rate();
+    assert(r8 > 5.2 && r8 < 10.4, `setSpeed 8 plays ${r8.toFixed(2)} simulated ms per wall ms`);
+    console.log(`     simulated ms per wall ms: ${r2.toFixed(2)} at speed 2, ${r8.toFixed(2)} at speed 8`);
+    await send({ type: 'seek', t: 0 });
+    await until('tick', (e) => e.t === 0);
   });
 
   await check('setSpeed changes the frame\'s speed', async () => {
@@ -196,6 +235,17 @@ try {
     assert((await got()).length === 0, 'no events');
   });
 
+  await check('messages from a sibling frame or another origin are not commands', async () => {
+    await clear();
+    for (const f of [sibling(), stranger()]) {
+      assert(f, 'both frames loaded');
+      await f.evaluate(() => parent.frames[0].postMessage({ type: 'play' }, '*'));
+    }
+    await page.waitForTimeout(500);
+    assert(!(await pressed()), 'still paused');
+    assert((await got()).length === 0, `events: ${JSON.stringify(await got())}`);
+  });
+
   await check('a far seek into a retry storm goes there over many frames; the page stays responsive', async () => {
     await clear();
     await send({ type: 'load', fragment: `#${storm}` });
@@ -225,5 +275,6 @@ try {
 } finally {
   await browser.close();
   await server.close();
+  await other.close();
 }
 summary('host');
