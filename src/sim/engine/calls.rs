@@ -445,29 +445,9 @@ impl Sim {
         status: Status,
         retry_after: SimTime,
     ) {
-        if let Some(reason) = doom {
-            // The caller keeps waiting until its deadline (if it has one).
-            self.emit_dropped(msg, reason);
+        if !self.answer_arrived(msg, doom, c, gen, status_outcome(status)) {
             return;
         }
-        let known = self.calls.calls.is_current(c, gen);
-        let current = known && {
-            let x = &self.calls.calls[c];
-            x.waiting && x.attempt == msg.hop.attempt && self.owner_alive(c)
-        };
-        let now = self.k.now();
-        let rec = self
-            .k
-            .emit_hop(&msg.hop, msg.sent, now, status_outcome(status), !current);
-        if !current {
-            if known && !self.owner_alive(c) {
-                self.free_call(c);
-            }
-            return;
-        }
-        let x = &mut self.calls.calls[c];
-        x.waiting = false;
-        x.cause = Some(rec);
         self.attempt_feedback(c, !is_server_failure(status));
         if is_success(status) {
             self.resolve(c, Ok(status));
@@ -477,6 +457,42 @@ impl Sim {
                 self.resolve(c, Err(f));
             }
         }
+    }
+
+    /// What came back for an attempt arrived (an answer, or news of a broken connection), with
+    /// this outcome: recorded (late if the caller no longer waits for that attempt); `true` if
+    /// the caller was waiting for it, which now stops waiting.
+    #[inline(always)]
+    fn answer_arrived(
+        &mut self,
+        msg: &Msg,
+        doom: Option<DropReason>,
+        c: Id<CallRt>,
+        gen: u32,
+        outcome: Outcome,
+    ) -> bool {
+        if let Some(reason) = doom {
+            // The caller keeps waiting until its deadline (if it has one).
+            self.emit_dropped(msg, reason);
+            return false;
+        }
+        let known = self.calls.calls.is_current(c, gen);
+        let current = known && {
+            let x = &self.calls.calls[c];
+            x.waiting && x.attempt == msg.hop.attempt && self.owner_alive(c)
+        };
+        let now = self.k.now();
+        let rec = self.k.emit_hop(&msg.hop, msg.sent, now, outcome, !current);
+        if !current {
+            if known && !self.owner_alive(c) {
+                self.free_call(c);
+            }
+            return false;
+        }
+        let x = &mut self.calls.calls[c];
+        x.waiting = false;
+        x.cause = Some(rec);
+        true
     }
 
     /// The attempt's connection failed (`CallMsg::Broken`): a failure the caller learns of
@@ -489,33 +505,14 @@ impl Sim {
         gen: u32,
         reset: bool,
     ) {
-        if let Some(reason) = doom {
-            self.emit_dropped(msg, reason);
-            return;
-        }
-        let known = self.calls.calls.is_current(c, gen);
-        let current = known && {
-            let x = &self.calls.calls[c];
-            x.waiting && x.attempt == msg.hop.attempt && self.owner_alive(c)
-        };
         let (reason, f) = if reset {
             (RejectReason::Reset, Failure::Reset)
         } else {
             (RejectReason::Refused, Failure::Refused)
         };
-        let now = self.k.now();
-        let rec = self
-            .k
-            .emit_hop(&msg.hop, msg.sent, now, Outcome::Rejected(reason), !current);
-        if !current {
-            if known && !self.owner_alive(c) {
-                self.free_call(c);
-            }
+        if !self.answer_arrived(msg, doom, c, gen, Outcome::Rejected(reason)) {
             return;
         }
-        let x = &mut self.calls.calls[c];
-        x.waiting = false;
-        x.cause = Some(rec);
         self.attempt_feedback(c, false);
         if !self.schedule_retry(c, f, SimTime::ZERO) {
             self.resolve(c, Err(f));

@@ -9,7 +9,7 @@ use super::calls::{CallMsg, CallRt, Owner, Request};
 use super::net::Msg;
 use super::{EventKind, Sim};
 use crate::sim::compile::{
-    CallId, ConsumerId, EndpointId, MailboxId, Program, ServiceId, StepP, StepRange,
+    CallId, ConsumerId, EndpointId, EndpointP, MailboxId, Program, ServiceId, StepP, StepRange,
 };
 use crate::sim::kernel::{Event, Hop};
 use crate::sim::metrics::count_status;
@@ -66,6 +66,28 @@ pub(crate) struct Task {
     retry_after: SimTime,
     /// Position of this task's slot in its service's `ServiceRt::live` (set by `new_task`).
     at: u32,
+}
+
+/// The hop of an answer (a response, or news of a broken connection) from endpoint `ep` back to
+/// `to`, in the request's trace.
+#[inline]
+fn answer_hop(
+    ep: &EndpointP,
+    to: NodeId,
+    trace: TraceId,
+    cause: Option<RecordId>,
+    attempt: u16,
+) -> Hop {
+    Hop {
+        kind: ep.protocol.response_kind(),
+        from: ep.node,
+        to,
+        name: ep.name,
+        label: NameId::EMPTY,
+        trace,
+        cause,
+        attempt,
+    }
 }
 
 impl Task {
@@ -343,16 +365,7 @@ impl Sim {
                 Outcome::Rejected(RejectReason::Refused),
                 false,
             );
-            let hop = Hop {
-                kind: protocol.response_kind(),
-                from: ep.node,
-                to: msg.hop.from,
-                name,
-                label: NameId::EMPTY,
-                trace: msg.hop.trace,
-                cause: Some(rec),
-                attempt: msg.hop.attempt,
-            };
+            let hop = answer_hop(ep, msg.hop.from, msg.hop.trace, Some(rec), msg.hop.attempt);
             self.send(
                 hop,
                 CallMsg::Broken {
@@ -456,23 +469,13 @@ impl Sim {
         gen: u32,
         status: Status,
     ) {
-        let ep = &self.prog.endpoints[endpoint.ix()];
-        let (protocol, name, node) = (ep.protocol, ep.name, ep.node);
         let m = &mut self.k.metrics_mut().endpoints[endpoint.ix()];
         if !is_success(status) {
             m.errors += 1;
         }
         count_status(&mut m.replies, status);
-        let hop = Hop {
-            kind: protocol.response_kind(),
-            from: node,
-            to: msg.hop.from,
-            name,
-            label: NameId::EMPTY,
-            trace: msg.hop.trace,
-            cause: Some(rec),
-            attempt: msg.hop.attempt,
-        };
+        let ep = &self.prog.endpoints[endpoint.ix()];
+        let hop = answer_hop(ep, msg.hop.from, msg.hop.trace, Some(rec), msg.hop.attempt);
         self.send(
             hop,
             CallMsg::Response {
@@ -737,16 +740,7 @@ impl Sim {
             let key = (endpoint.raw(), call.raw(), call_gen);
             self.services.keys.insert(key, KeyState::Done(status));
         }
-        let hop = Hop {
-            kind: protocol.response_kind(),
-            from: ep.node,
-            to: caller,
-            name: ep.name,
-            label: NameId::EMPTY,
-            trace: task.trace,
-            cause: task.cause,
-            attempt,
-        };
+        let hop = answer_hop(ep, caller, task.trace, task.cause, attempt);
         let now = self.k.now();
         let m = &mut self.k.metrics_mut().endpoints[endpoint.ix()];
         count_status(&mut m.replies, status);
@@ -851,16 +845,7 @@ impl Sim {
             {
                 if !task.replied && self.faults.refuses(s) {
                     let ep = &self.prog.endpoints[endpoint.ix()];
-                    let hop = Hop {
-                        kind: ep.protocol.response_kind(),
-                        from: node,
-                        to: caller,
-                        name: ep.name,
-                        label: NameId::EMPTY,
-                        trace: task.trace,
-                        cause: task.cause,
-                        attempt,
-                    };
+                    let hop = answer_hop(ep, caller, task.trace, task.cause, attempt);
                     self.send(
                         hop,
                         CallMsg::Broken {
