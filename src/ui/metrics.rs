@@ -450,6 +450,28 @@ pub fn MetricsView(props: &MetricsProps) -> Html {
             </tr>
         }
     });
+    // Call sites: where retries, timeouts and broken calls happen, handlers included.
+    let waiting = run.sim.calls_waiting();
+    let calls_shown = pick_rows(
+        m.calls.len(),
+        MAX_ROWS,
+        |i| m.calls[i].attempts,
+        |i| name_matches(&run.sim.call_site_label(i), &needle),
+    );
+    let calls = calls_shown.rows.iter().map(|&i| {
+        let c = &m.calls[i];
+        let ended = c.ok + c.timed_out + c.failed;
+        html! {
+            <tr>
+                <th scope="row">{ run.sim.call_site_label(i) }</th>
+                <td class="num">{ fmt::count(c.attempts) }</td>
+                <td class="num">{ fmt::count(c.retries) }</td>
+                <td class="num">{ fmt::count(c.attempt_timeouts) }</td>
+                { error_cell(c.timed_out + c.failed, ended) }
+                <td class="num">{ fmt::count(waiting.get(i).copied().unwrap_or(0)) }</td>
+            </tr>
+        }
+    });
     // The live list is in mailbox order: row `i` is `live[i]` (checked, never searched).
     let live = run.sim.mailboxes();
     let mailbox_node = |i: usize| run.sim.mailbox_node(i);
@@ -522,6 +544,16 @@ pub fn MetricsView(props: &MetricsProps) -> Html {
                             <tbody>{ for clients }</tbody>
                         </table>
                         { rows_note(&clients_shown, m.clients.len(), "clients", "requests sent", filtered) }
+                    </div>
+                }
+                if !m.calls.is_empty() {
+                    <div>
+                        <table class="metrics-table" data-testid="calls-table">
+                            <caption>{ "Calls (per call site, retries in handlers included)" }</caption>
+                            <thead><tr><th>{ "Call site" }</th><th class="num">{ "Attempts" }</th><th class="num">{ "Retries" }</th><th class="num">{ "Attempt timeouts" }</th><th class="num">{ "Failed" }</th><th class="num">{ "Waiting" }</th></tr></thead>
+                            <tbody>{ for calls }</tbody>
+                        </table>
+                        { rows_note(&calls_shown, m.calls.len(), "call sites", "attempts", filtered) }
                     </div>
                 }
                 if !m.mailboxes.is_empty() {
