@@ -246,6 +246,18 @@ try {
     assert((await events(page)) === 0, 'reset goes back to zero');
   });
 
+  await check('metrics: retries made inside handlers show per call site', async () => {
+    await page.selectOption('[data-testid=gallery]', 'retry-storm');
+    await page.click('[data-testid=run-to-end]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]').textContent.startsWith('Finished'), null, { timeout: 60000 });
+    await tab(page, 'metrics');
+    const row = page.locator('[data-testid=calls-table] tbody tr', { hasText: 'naive-api -> naive-backend' });
+    assert((await row.count()) === 1, 'a row for the handler call site');
+    const retries = Number((await row.locator('td').nth(1).textContent()).replace(/[^0-9]/g, ''));
+    assert(retries > 1000, `naive-api retried ${retries} times`);
+    await page.click('[data-testid=reset]');
+  });
+
   await check('screenshots of each view', async () => {
     await page.selectOption('[data-testid=gallery]', gallery[0].id);
     await setSpeed(page, '10×');
