@@ -506,9 +506,11 @@ fn a_bounded_queue_pushes_back() {
         .map(|p| p.depth + p.in_flight)
         .max()
         .unwrap_or(0);
+    // Capacity counts waiting jobs only (RabbitMQ's `max-length`): the 2 being rendered are
+    // on top.
     assert!(
-        peak <= 50 && q.max_depth() <= 50,
-        "stored {peak} > capacity"
+        peak <= 52 && q.max_depth() <= 50,
+        "stored {peak} > capacity + concurrency"
     );
     assert!(q.max_depth() >= 40, "the queue fills");
     assert!(q.rejected >= 100, "rejected {}", q.rejected);

@@ -428,3 +428,36 @@ fn delivery_cause_chain_reaches_the_client_request() {
     );
     assert!(recs.iter().all(|r| r.cause.is_none_or(|c| c < r.id)));
 }
+
+#[test]
+fn capacity_counts_waiting_messages_not_deliveries_in_flight() {
+    // Capacity 1, two messages at once: the first is delivered at once (in flight, not yet
+    // acked), so the second still finds room. As with RabbitMQ's `max-length`, only ready
+    // messages count. A third, arriving while the second waits, is refused.
+    let w = producer(base(), "q", 2)
+        .queue(Queue::new("q").capacity(1))
+        .service(Service::new("w").time(Dist::constant_ms(100)).consume(
+            "q",
+            1,
+            Handler::new().work(),
+        ))
+        .service(Service::new("late").rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "L"),
+        ))
+        .client(
+            Client::new("c2", Call::rest("late", HttpMethod::Post, "/send"), 0.0).burst(ms(10), 1),
+        );
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "enqueue"),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "11.000ms 12.000ms late -> q enqueue q [L] REJECTED(queue-full) attempt 1",
+        ]
+    );
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.accepted, m.rejected, m.deliveries), (2, 1, 2));
+}

@@ -840,8 +840,8 @@ pub enum Overflow {
     /// Refuse the new message (the producer's step fails with 503 / RESOURCE_EXHAUSTED).
     #[default]
     Reject,
-    /// Discard the oldest waiting (not in-flight) message to make room; if every stored message
-    /// is in flight, the new one is refused.
+    /// Discard the oldest waiting (not in-flight) message to make room (with capacity 0 there is
+    /// none, and the new one is refused).
     DropOldest,
 }
 
@@ -850,7 +850,8 @@ pub enum Overflow {
 pub struct Queue {
     /// Unique node name.
     pub name: String,
-    /// Maximum stored messages (waiting + in flight). `u32::MAX` means unbounded.
+    /// Maximum waiting (ready) messages; deliveries not yet acked do not count, as with
+    /// RabbitMQ's `max-length`. `u32::MAX` means unbounded.
     pub capacity: u32,
     /// What a full queue does with a new message.
     pub overflow: Overflow,
@@ -939,7 +940,8 @@ pub struct Subscription {
     pub max_attempts: Option<u32>,
     /// Queue receiving dead letters (`None`: dropped).
     pub dlq: Option<String>,
-    /// Backlog capacity (`u32::MAX`: unbounded).
+    /// Backlog capacity: waiting messages, not those delivered and not yet acked
+    /// (`u32::MAX`: unbounded).
     pub capacity: u32,
     /// Overflow policy when full.
     pub overflow: Overflow,

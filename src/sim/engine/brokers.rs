@@ -29,8 +29,6 @@ struct MailboxRt {
     ready: VecDeque<Id<Stored>>,
     /// Delivered, not yet acked.
     in_flight: u32,
-    /// Waiting + in flight (what capacity counts).
-    stored: u32,
     /// Round-robin cursor over the consumers.
     rr: u32,
 }
@@ -225,7 +223,9 @@ impl Sim {
     fn admit(&self, m: MailboxId) -> Admit {
         let p = &self.prog.mailboxes[m.ix()];
         let rt = &self.brokers.mailboxes[m.ix()];
-        if rt.stored < p.capacity {
+        // Like RabbitMQ's `max-length`, capacity counts ready messages only: deliveries not
+        // yet acked do not take room (docs/semantics.md, "Queues").
+        if (rt.ready.len() as u64) < u64::from(p.capacity) {
             Admit::Accept
         } else {
             match p.overflow {
@@ -265,7 +265,6 @@ impl Sim {
         };
         let rt = &mut self.brokers.mailboxes[m.ix()];
         rt.ready.push_back(slot);
-        rt.stored += 1;
         self.k.metrics_mut().mailboxes[m.ix()].accepted += 1;
     }
 
@@ -280,8 +279,6 @@ impl Sim {
         let Some(slot) = self.brokers.mailboxes[m.ix()].ready.pop_front() else {
             return;
         };
-        self.brokers.mailboxes[m.ix()].stored =
-            self.brokers.mailboxes[m.ix()].stored.saturating_sub(1);
         self.k.metrics_mut().mailboxes[m.ix()].evicted += 1;
         let st = self.brokers.stored[slot];
         let p = &self.prog.mailboxes[m.ix()];
@@ -620,7 +617,6 @@ impl Sim {
                 .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, false);
             let rt = &mut self.brokers.mailboxes[m.ix()];
             rt.in_flight = rt.in_flight.saturating_sub(1);
-            rt.stored = rt.stored.saturating_sub(1);
             self.k.metrics_mut().mailboxes[m.ix()].acked += 1;
             self.free_stored_slot(slot);
             self.touch_mailbox(m);
@@ -681,8 +677,6 @@ impl Sim {
     }
 
     fn dead_letter(&mut self, m: MailboxId, slot: Id<Stored>, cause: RecordId) {
-        self.brokers.mailboxes[m.ix()].stored =
-            self.brokers.mailboxes[m.ix()].stored.saturating_sub(1);
         self.k.metrics_mut().mailboxes[m.ix()].dead_letters += 1;
         let st = self.brokers.stored[slot];
         let p = &self.prog.mailboxes[m.ix()];
