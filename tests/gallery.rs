@@ -72,8 +72,8 @@ fn every_entry_round_trips_through_a_short_link() {
 // Running the gallery: each entry finishes, and shows what it teaches.
 
 use switchboard::sim::{
-    ClientMetrics, ConsumerMetrics, EndpointMetrics, Kind, MailboxMetrics, NodeKind, Outcome,
-    Record, Records, Sim, SimTime, Status, StopReason,
+    ClientMetrics, ConsumerMetrics, EndpointMetrics, GrpcCode, Kind, MailboxMetrics, NodeKind,
+    Outcome, Record, Records, Sim, SimTime, Status, StopReason,
 };
 
 struct Run {
@@ -253,14 +253,18 @@ fn checkout_keeps_answering_while_payments_is_down() {
         r.mailbox("payments-dlq").accepted > 0,
         "some charges fail three times"
     );
-    // Every order's event reached the email subscriber.
+    // Every successful order's event reached the email subscriber (an order can fail after
+    // publishing, if its enqueue fails).
     let emails = r.mailbox("order-events/emails");
-    assert_eq!(
-        emails.accepted,
-        r.endpoint("orders CreateOrder")
-            .replies
-            .values()
-            .sum::<u64>()
+    let orders = &r.endpoint("orders CreateOrder").replies;
+    let ok = orders
+        .get(&Status::Grpc(GrpcCode::Ok))
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        (ok..=orders.values().sum::<u64>()).contains(&emails.accepted),
+        "{} events, {ok} orders",
+        emails.accepted
     );
 }
 

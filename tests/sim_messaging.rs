@@ -190,11 +190,13 @@ fn visibility_timeout_redelivers_to_the_other_consumer() {
 }
 
 #[test]
-fn third_failure_dead_letters() {
+fn third_nack_dead_letters() {
+    // `nack` hands the message back at once (RabbitMQ basic.nack with requeue; SQS
+    // ChangeMessageVisibility 0): redelivered without waiting for the visibility timeout.
     let w = producer(base(), "q", 1)
         .queue(Queue::new("q").max_attempts(3).dlq("q-dlq"))
         .queue(Queue::new("q-dlq"))
-        .service(Service::new("w").consume("q", 1, Handler::new().fail(1.0)));
+        .service(Service::new("w").consume("q", 1, Handler::new().nack()));
     let sim = run(w);
     assert_eq!(
         lines_with(&sim, "-> q "),
@@ -460,4 +462,53 @@ fn capacity_counts_waiting_messages_not_deliveries_in_flight() {
     );
     let m = &sim.metrics().mailboxes[0];
     assert_eq!((m.accepted, m.rejected, m.deliveries), (2, 1, 2));
+}
+
+#[test]
+fn failing_queue_consumer_does_not_ack_and_the_message_returns_after_visibility() {
+    // SQS has no nack: a consumer whose handler fails does not delete the message, which comes
+    // back when its 50 ms visibility timeout ends (not at once), and is dead-lettered after
+    // its 2nd attempt. No nack travels to the queue.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").visibility(ms(50)).max_attempts(2))
+        .service(Service::new("w").consume("q", 1, Handler::new().fail(1.0)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, " q "),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> w deliver q [M] OK attempt 1",
+            "2.000ms 52.000ms q -> w timeout q [M] REDELIVERED attempt 1",
+            "52.000ms 53.000ms q -> w deliver q [M] OK attempt 2",
+            "52.000ms 102.000ms q -> w timeout q [M] DEAD-LETTERED attempt 2",
+            "102.000ms 102.000ms q -> q dead-letter q [M] DROPPED(no-dlq) attempt 2",
+        ]
+    );
+    let c = &sim.metrics().consumers[0];
+    assert_eq!((c.delivered, c.acked, c.nacked, c.failed), (2, 0, 0, 2));
+}
+
+#[test]
+fn failing_subscriber_nacks_at_once() {
+    // Pub/Sub client libraries nack a message whose callback raised: redelivered at once.
+    let w = base()
+        .service(Service::new("pub").rest(
+            HttpMethod::Post,
+            "/x",
+            Handler::new().publish("events", "E"),
+        ))
+        .topic(Topic::new("events").subscription(Subscription::new("s").max_attempts(2)))
+        .service(Service::new("sub").subscribe("events", "s", 1, Handler::new().fail(1.0)))
+        .client(
+            Client::new("c", Call::rest("pub", HttpMethod::Post, "/x"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        );
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "nack"),
+        vec![
+            "3.000ms 4.000ms sub -> events/s nack events/s [E] REDELIVERED attempt 1",
+            "5.000ms 6.000ms sub -> events/s nack events/s [E] DEAD-LETTERED attempt 2",
+        ]
+    );
 }

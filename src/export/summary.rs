@@ -54,6 +54,9 @@ pub struct ConsumerSummary {
     pub delivered: u64,
     pub acked: u64,
     pub nacked: u64,
+    /// Queue consumers' failures that left the message unacked (back after its visibility
+    /// timeout).
+    pub failed: u64,
     pub latency_ms: Latency,
 }
 
@@ -190,6 +193,7 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                 delivered: c.delivered,
                 acked: c.acked,
                 nacked: c.nacked,
+                failed: c.failed,
                 latency_ms: latency(&c.latency),
             })
             .collect(),
@@ -344,6 +348,7 @@ pub fn render_text(s: &Summary) -> String {
                 "delivered".into(),
                 "acked".into(),
                 "nacked".into(),
+                "failed".into(),
             ],
             lat_head.to_vec(),
         ]
@@ -356,6 +361,7 @@ pub fn render_text(s: &Summary) -> String {
                         c.delivered.to_string(),
                         c.acked.to_string(),
                         c.nacked.to_string(),
+                        c.failed.to_string(),
                     ],
                     lat_cells(&c.latency_ms),
                 ]

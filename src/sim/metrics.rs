@@ -266,8 +266,11 @@ pub struct ConsumerMetrics {
     pub delivered: u64,
     /// Handlers that ended in ack.
     pub acked: u64,
-    /// Handlers that ended in nack (failures included).
+    /// Handlers that ended in nack (`nack` steps; failures in subscription consumers).
     pub nacked: u64,
+    /// Queue consumers' handlers that failed without acking: the message comes back when its
+    /// visibility timeout ends (SQS has no nack).
+    pub failed: u64,
     /// Delivery arrival → handler end.
     pub latency: Histogram,
 }

@@ -323,7 +323,7 @@ pub struct Consumer {
     /// Maximum messages delivered and not yet finished at once (≥ 1).
     pub concurrency: u32,
     /// Steps run per message. Ends in an implicit `ack` unless it acked, nacked or failed
-    /// (a failure nacks).
+    /// (a failure: see `Step::Fail`).
     pub handler: Handler,
 }
 
@@ -406,7 +406,7 @@ impl Handler {
     pub fn reply(self, status: Status) -> Handler {
         self.step(Step::Reply(status))
     }
-    /// Fail with probability `p` (500 / INTERNAL, or nack in a consumer).
+    /// Fail with probability `p` (500 / INTERNAL; in a consumer see `Step::Fail`).
     pub fn fail(self, p: f64) -> Handler {
         self.step(Step::Fail {
             probability: p,
@@ -466,8 +466,9 @@ pub enum Step {
     /// Send the response now with this status (only the first reply counts; later steps still
     /// run while holding the worker). In consumers it is ignored.
     Reply(Status),
-    /// With `probability`, stop the handler with `status` (default 500 / INTERNAL); in a consumer
-    /// this nacks the message.
+    /// With `probability`, stop the handler with `status` (default 500 / INTERNAL). A queue
+    /// consumer does not ack: the message comes back when its visibility timeout ends (SQS has
+    /// no nack). A subscription consumer nacks at once, as Pub/Sub client libraries do.
     Fail {
         /// Chance in `[0, 1]`.
         probability: f64,
@@ -1215,8 +1216,8 @@ pub enum FaultKind {
         /// Added one-way latency.
         extra: SimTime,
     },
-    /// Requests the service would have answered successfully fail with 500 / INTERNAL (consumers
-    /// nack) with this probability.
+    /// Requests the service would have answered successfully fail with 500 / INTERNAL (consumers'
+    /// handlers fail as with `Step::Fail`) with this probability.
     ErrorSpike {
         /// Service name.
         service: String,

@@ -578,6 +578,25 @@ impl Sim {
         );
     }
 
+    /// The consumer's handler failed (a `fail` step, a failed call, an injected error). SQS has
+    /// no nack: a queue's message is simply not deleted, and comes back when its visibility
+    /// timeout ends. Pub/Sub client libraries nack a message whose callback raised, so a
+    /// subscription's message is handed back at once.
+    pub(crate) fn settle_failed(&mut self, t: Id<Task>) {
+        let (origin, _) = self.services.task_origin(t);
+        let Origin::Delivery {
+            mailbox, consumer, ..
+        } = origin
+        else {
+            return;
+        };
+        if self.prog.mailboxes[mailbox.ix()].is_subscription {
+            self.settle(t, true);
+        } else if self.services.mark_settled(t) {
+            self.k.metrics_mut().consumers[consumer.ix()].failed += 1;
+        }
+    }
+
     fn delivery_current(&self, slot: Id<Stored>, delivery: u32) -> bool {
         self.brokers
             .stored

@@ -503,8 +503,11 @@ impl Sim {
                     }
                 }
                 StepP::Ack => {
-                    let nack = self.spiked(self.services.tasks[t].service);
-                    self.settle(t, nack);
+                    if self.spiked(self.services.tasks[t].service) {
+                        self.settle_failed(t);
+                    } else {
+                        self.settle(t, false);
+                    }
                 }
                 StepP::Nack => self.settle(t, true),
             }
@@ -684,8 +687,11 @@ impl Sim {
                 mailbox, consumer, ..
             } => {
                 if !task.settled {
-                    let nack = failure.is_some() || self.spiked(task.service);
-                    self.settle(t, nack);
+                    if failure.is_some() || self.spiked(task.service) {
+                        self.settle_failed(t);
+                    } else {
+                        self.settle(t, false);
+                    }
                 }
                 let now = self.k.now();
                 let m = &mut self.k.metrics_mut().consumers[consumer.ix()];
