@@ -465,7 +465,7 @@ fn queue_dlq_declares_the_dead_letter_queue() {
 #[test]
 fn consumer_concurrency_defaults_to_one() {
     let w = world(
-        "queue q\nservice s\nservice u\ns consume q:\n  nack\nu consume q concurrency 4:\n  ack\n",
+        "queue q\nservice s\nservice u\ns consume q:\n  nack\nu consume q concurrency 4 max-extension 2m:\n  ack\n",
     );
     let (c0, c1) = (&w.services[0].consumers[0], &w.services[1].consumers[0]);
     assert_eq!(
@@ -474,9 +474,11 @@ fn consumer_concurrency_defaults_to_one() {
             source: Source::Queue("q".into()),
             concurrency: 1,
             handler: Handler::new().nack(),
+            max_extension: None,
         }
     );
     assert_eq!(c1.concurrency, 4);
+    assert_eq!(c1.max_extension, Some(SimTime::from_secs(120)));
     assert_eq!(c1.handler, Handler::new().ack());
 }
 
@@ -500,6 +502,7 @@ fn subscription_defaults_and_name() {
             },
             concurrency: 1,
             handler: Handler::new(),
+            max_extension: None,
         }
     );
 }
@@ -508,7 +511,7 @@ fn subscription_defaults_and_name() {
 fn subscription_every_option() {
     let w = world(
         "topic t\nservice s\n\
-         s subscribe t as audit filter region=eu ack-deadline 3s capacity 50 overflow drop-oldest max-attempts 5 dlq audit-dlq concurrency 2:\n  work\n",
+         s subscribe t as audit filter region=eu ack-deadline 3s capacity 50 overflow drop-oldest max-attempts 5 dlq audit-dlq concurrency 2 max-extension 5m:\n  work\n",
     );
     let mut want = Subscription::new("audit")
         .filter("region", "eu")
@@ -528,6 +531,7 @@ fn subscription_every_option() {
             },
             concurrency: 2,
             handler: Handler::new().work(),
+            max_extension: Some(SimTime::from_secs(300)),
         }
     );
 }

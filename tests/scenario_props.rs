@@ -356,6 +356,7 @@ fn random_model(seed: u64) -> Scenario {
                     trigger: Trigger::Consume {
                         queue: q.clone(),
                         concurrency: g.maybe(|g| 1 + g.below(8) as u32),
+                        max_extension: g.maybe(|g| g.duration()),
                     },
                     steps,
                 }),
@@ -384,6 +385,7 @@ fn random_model(seed: u64) -> Scenario {
                             max_attempts: g.maybe(|g| 1 + g.below(5) as u32),
                             dlq: g.maybe(|_| Ident::new(format!("sub-dead{ti}-{si}"))),
                             concurrency: g.maybe(|g| 1 + g.below(4) as u32),
+                            max_extension: g.maybe(|g| g.duration()),
                         },
                         steps,
                     }),

@@ -79,12 +79,14 @@ fn queue_is_fifo_and_consumer_acks() {
         .map(|r| r.trace.0)
         .collect();
     assert_eq!(delivered, vec![0, 1, 2], "first in, first out");
+    // The consumer takes its next message once its ack has reached the queue (as RabbitMQ's
+    // prefetch counts unacked deliveries): one message every 12 ms.
     assert_eq!(
         lines_with(&sim, "ack"),
         vec![
             "13.000ms 14.000ms worker -> q ack q [M] OK attempt 1",
-            "24.000ms 25.000ms worker -> q ack q [M] OK attempt 1",
-            "35.000ms 36.000ms worker -> q ack q [M] OK attempt 1",
+            "25.000ms 26.000ms worker -> q ack q [M] OK attempt 1",
+            "37.000ms 38.000ms worker -> q ack q [M] OK attempt 1",
         ]
     );
     let m = &sim.metrics().mailboxes[0];
@@ -113,8 +115,8 @@ fn competing_consumers_share_the_queue_round_robin() {
         vec![
             "2.000ms 3.000ms q -> w1 deliver q [M] OK attempt 1",
             "2.000ms 3.000ms q -> w2 deliver q [M] OK attempt 1",
-            "13.000ms 14.000ms q -> w1 deliver q [M] OK attempt 1",
-            "13.000ms 14.000ms q -> w2 deliver q [M] OK attempt 1",
+            "14.000ms 15.000ms q -> w1 deliver q [M] OK attempt 1",
+            "14.000ms 15.000ms q -> w2 deliver q [M] OK attempt 1",
         ]
     );
 }
@@ -187,6 +189,11 @@ fn visibility_timeout_redelivers_to_the_other_consumer() {
     );
     let m = &sim.metrics().mailboxes[0];
     assert_eq!((m.redeliveries, m.acked, m.deliveries), (1, 1, 2));
+    // Only the ack that removed the message counts as acked; slow's is counted stale.
+    assert_eq!(m.stale_acks, 1);
+    let (slow, fast) = (&sim.metrics().consumers[0], &sim.metrics().consumers[1]);
+    assert_eq!((slow.acked, slow.stale_acks), (0, 1));
+    assert_eq!((fast.acked, fast.stale_acks), (1, 0));
 }
 
 #[test]
@@ -511,4 +518,121 @@ fn failing_subscriber_nacks_at_once() {
             "5.000ms 6.000ms sub -> events/s nack events/s [E] DEAD-LETTERED attempt 2",
         ]
     );
+}
+
+#[test]
+fn late_ack_with_the_latest_receipt_handle_still_deletes_the_message() {
+    // The only consumer takes 100 ms, beyond the 50 ms visibility timeout. The message becomes
+    // visible again at 52 ms, but nobody receives it (the consumer is busy), so its receipt
+    // handle is still the latest: as with SQS DeleteMessage, the late ack deletes it. It is
+    // not processed a second time.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").visibility(ms(50)))
+        .service(Service::new("w").time(Dist::constant_ms(100)).consume(
+            "q",
+            1,
+            Handler::new().work().ack(),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, " q "),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> w deliver q [M] OK attempt 1",
+            "2.000ms 52.000ms q -> w timeout q [M] REDELIVERED attempt 1",
+            "3.000ms 103.000ms w -> w work q [M] OK attempt 1",
+            "103.000ms 104.000ms w -> q ack q [M] OK attempt 1",
+        ]
+    );
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.deliveries, m.acked, m.stale_acks), (1, 1, 0));
+    assert_eq!(sim.mailboxes()[0].depth, 0, "deleted, not delivered again");
+}
+
+/// One message published to `events`, subscription `s` with a 30 ms ack deadline, handled by
+/// `sub` in 100 ms; `max_extension` sets the subscriber's lease management limit.
+fn slow_subscriber(max_extension: Option<SimTime>) -> World {
+    let mut sub = Service::new("sub").time(Dist::constant_ms(100)).subscribe(
+        "events",
+        "s",
+        1,
+        Handler::new().work().ack(),
+    );
+    if let Some(t) = max_extension {
+        sub = sub.max_extension(t);
+    }
+    base()
+        .service(Service::new("pub").rest(
+            HttpMethod::Post,
+            "/x",
+            Handler::new().publish("events", "E"),
+        ))
+        .topic(Topic::new("events").subscription(Subscription::new("s").ack_deadline(ms(30))))
+        .service(sub)
+        .client(
+            Client::new("c", Call::rest("pub", HttpMethod::Post, "/x"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        )
+}
+
+#[test]
+fn lease_management_extends_the_ack_deadline_of_a_slow_subscriber() {
+    // Pub/Sub client libraries extend the lease of a message still being handled (by default
+    // up to an hour): the 100 ms handler outlives its 30 ms ack deadline three times, and its
+    // ack still removes the message; nothing is redelivered.
+    let sim = run(slow_subscriber(None));
+    assert_eq!(
+        lines_with(&sim, "[E]")[2..],
+        [
+            "2.000ms 3.000ms events/s -> sub deliver events/s [E] OK attempt 1",
+            "3.000ms 103.000ms sub -> sub work events/s [E] OK attempt 1",
+            "103.000ms 104.000ms sub -> events/s ack events/s [E] OK attempt 1",
+        ]
+    );
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.extensions, m.redeliveries, m.acked), (3, 0, 1));
+}
+
+#[test]
+fn lease_management_stops_at_its_maximum_extension() {
+    // With at most 50 ms of extension, the lease is extended once (to 52 ms after delivery at
+    // 2 ms) and then expires: the message is redelivered while the first handler still runs.
+    let sim = run(slow_subscriber(Some(ms(50))));
+    assert_eq!(
+        lines_with(&sim, "[E]")[2..5],
+        [
+            "2.000ms 3.000ms events/s -> sub deliver events/s [E] OK attempt 1",
+            "2.000ms 52.000ms events/s -> sub timeout events/s [E] REDELIVERED attempt 1",
+            "3.000ms 103.000ms sub -> sub work events/s [E] OK attempt 1",
+        ]
+    );
+    assert_eq!(sim.metrics().mailboxes[0].extensions, 1);
+}
+
+#[test]
+fn queue_consumer_extends_visibility_up_to_its_maximum() {
+    // As with SQS ChangeMessageVisibility: a consumer set to extend the visibility of messages
+    // it still handles (up to 1 s) keeps the 100 ms job invisible past its 50 ms timeout, so
+    // the idle second consumer never gets a copy.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").visibility(ms(50)))
+        .service(
+            Service::new("slow")
+                .time(Dist::constant_ms(100))
+                .consume("q", 1, Handler::new().work().ack())
+                .max_extension(SimTime::from_secs(1)),
+        )
+        .service(Service::new("idle").consume("q", 1, Handler::new().ack()));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, " q "),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> slow deliver q [M] OK attempt 1",
+            "3.000ms 103.000ms slow -> slow work q [M] OK attempt 1",
+            "103.000ms 104.000ms slow -> q ack q [M] OK attempt 1",
+        ]
+    );
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.extensions, m.deliveries, m.acked), (2, 1, 1));
 }

@@ -57,6 +57,8 @@ pub struct ConsumerSummary {
     /// Queue consumers' failures that left the message unacked (back after its visibility
     /// timeout).
     pub failed: u64,
+    /// Acks and nacks refused because their delivery was superseded.
+    pub stale_acks: u64,
     pub latency_ms: Latency,
 }
 
@@ -194,6 +196,7 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                 acked: c.acked,
                 nacked: c.nacked,
                 failed: c.failed,
+                stale_acks: c.stale_acks,
                 latency_ms: latency(&c.latency),
             })
             .collect(),
@@ -349,6 +352,7 @@ pub fn render_text(s: &Summary) -> String {
                 "acked".into(),
                 "nacked".into(),
                 "failed".into(),
+                "stale".into(),
             ],
             lat_head.to_vec(),
         ]
@@ -362,6 +366,7 @@ pub fn render_text(s: &Summary) -> String {
                         c.acked.to_string(),
                         c.nacked.to_string(),
                         c.failed.to_string(),
+                        c.stale_acks.to_string(),
                     ],
                     lat_cells(&c.latency_ms),
                 ]

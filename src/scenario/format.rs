@@ -177,10 +177,17 @@ fn trigger_text(t: &Trigger) -> String {
         Trigger::Rpc { method } => {
             let _ = write!(s, "rpc {method}");
         }
-        Trigger::Consume { queue, concurrency } => {
+        Trigger::Consume {
+            queue,
+            concurrency,
+            max_extension,
+        } => {
             let _ = write!(s, "consume {queue}");
             if let Some(c) = concurrency {
                 let _ = write!(s, " concurrency {c}");
+            }
+            if let Some(d) = max_extension {
+                let _ = write!(s, " max-extension {d}");
             }
         }
         Trigger::Subscribe {
@@ -193,6 +200,7 @@ fn trigger_text(t: &Trigger) -> String {
             max_attempts,
             dlq,
             concurrency,
+            max_extension,
         } => {
             let _ = write!(s, "subscribe {topic}");
             if let Some(sub) = subscription {
@@ -218,6 +226,9 @@ fn trigger_text(t: &Trigger) -> String {
             }
             if let Some(c) = concurrency {
                 let _ = write!(s, " concurrency {c}");
+            }
+            if let Some(d) = max_extension {
+                let _ = write!(s, " max-extension {d}");
             }
         }
     }

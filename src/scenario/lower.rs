@@ -310,11 +310,16 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                             handler: body,
                         });
                     }
-                    Trigger::Consume { queue, concurrency } => {
+                    Trigger::Consume {
+                        queue,
+                        concurrency,
+                        max_extension,
+                    } => {
                         svc.consumers.push(sim::Consumer {
                             source: sim::Source::Queue(queue.name.clone()),
                             concurrency: concurrency.unwrap_or(1),
                             handler: body,
+                            max_extension: max_extension.map(time),
                         });
                     }
                     Trigger::Subscribe {
@@ -327,6 +332,7 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                         max_attempts,
                         dlq,
                         concurrency,
+                        max_extension,
                     } => {
                         let sub_name = subscription.as_ref().unwrap_or(&h.service).name.clone();
                         svc.consumers.push(sim::Consumer {
@@ -336,6 +342,7 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                             },
                             concurrency: concurrency.unwrap_or(1),
                             handler: body,
+                            max_extension: max_extension.map(time),
                         });
                         let Some(t) = topics
                             .get(topic.as_str())

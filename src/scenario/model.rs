@@ -392,6 +392,10 @@ pub enum Trigger {
         /// workers; default 1).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         concurrency: Option<u32>,
+        /// How long in all the consumer extends the visibility of a message it still handles
+        /// (SQS `ChangeMessageVisibility`); default 0, never.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_extension: Option<Duration>,
     },
     /// `emails subscribe order-events as emails filter kind=OrderCreated ack-deadline 10s:`
     Subscribe {
@@ -416,6 +420,10 @@ pub enum Trigger {
         dlq: Option<Ident>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         concurrency: Option<u32>,
+        /// Lease management: how long in all the subscriber's client library extends the ack
+        /// deadline of a message it still handles; default 60 minutes, `0s` turns it off.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_extension: Option<Duration>,
     },
 }
 

@@ -944,16 +944,28 @@ fn handler_header(cur: &mut Cursor<'_, '_>) -> PResult<(Ident, Trigger)> {
             },
             "consume" => {
                 let queue = ident(cur, "a queue name")?;
-                let mut concurrency = None;
+                let (mut concurrency, mut max_extension) = (None, None);
                 while !cur.at_end() {
-                    let key = option_key(cur, &["concurrency"], "`consume`")?;
-                    set_once(
-                        &mut concurrency,
-                        key,
-                        bounded(cur, "concurrency", 1, MAX_WORKERS)?,
-                    )?;
+                    let key = option_key(cur, &["concurrency", "max-extension"], "`consume`")?;
+                    if key.text == "max-extension" {
+                        set_once(
+                            &mut max_extension,
+                            key,
+                            duration(cur, "the longest visibility extension")?,
+                        )?;
+                    } else {
+                        set_once(
+                            &mut concurrency,
+                            key,
+                            bounded(cur, "concurrency", 1, MAX_WORKERS)?,
+                        )?;
+                    }
                 }
-                Trigger::Consume { queue, concurrency }
+                Trigger::Consume {
+                    queue,
+                    concurrency,
+                    max_extension,
+                }
             }
             "subscribe" => subscribe(cur)?,
             other => return Err(bad_handler_kind(kind.span, other)),
@@ -1012,7 +1024,7 @@ fn subscribe(cur: &mut Cursor<'_, '_>) -> PResult<Trigger> {
     let topic = ident(cur, "a topic name")?;
     let (mut subscription, mut filter, mut ack_deadline, mut capacity, mut overflow_policy) =
         (None, None, None, None, None);
-    let (mut max_attempts, mut dlq, mut concurrency) = (None, None, None);
+    let (mut max_attempts, mut dlq, mut concurrency, mut max_extension) = (None, None, None, None);
     while !cur.at_end() {
         let key = option_key(
             cur,
@@ -1025,6 +1037,7 @@ fn subscribe(cur: &mut Cursor<'_, '_>) -> PResult<Trigger> {
                 "max-attempts",
                 "dlq",
                 "concurrency",
+                "max-extension",
             ],
             "`subscribe`",
         )?;
@@ -1048,6 +1061,11 @@ fn subscribe(cur: &mut Cursor<'_, '_>) -> PResult<Trigger> {
                 bounded(cur, "max-attempts", 1, MAX_ATTEMPTS)?,
             )?,
             "dlq" => set_once(&mut dlq, key, new_name(cur, "dead-letter queue name")?)?,
+            "max-extension" => set_once(
+                &mut max_extension,
+                key,
+                duration(cur, "the longest lease extension")?,
+            )?,
             _ => set_once(
                 &mut concurrency,
                 key,
@@ -1065,6 +1083,7 @@ fn subscribe(cur: &mut Cursor<'_, '_>) -> PResult<Trigger> {
         max_attempts,
         dlq,
         concurrency,
+        max_extension,
     })
 }
 

@@ -200,6 +200,9 @@ pub(crate) struct ConsumerP {
     pub mailbox: MailboxId,
     pub concurrency: u32,
     pub steps: StepRange,
+    /// Longest a delivery's visibility / ack deadline is extended while the handler runs,
+    /// counted from the delivery (`SimTime::ZERO`: never).
+    pub max_extension: SimTime,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -949,6 +952,14 @@ impl<'w> Compiler<'w> {
                     mailbox,
                     concurrency: c.concurrency,
                     steps,
+                    max_extension: c.max_extension.unwrap_or(
+                        if self.prog.mailboxes[mailbox].is_subscription {
+                            // Pub/Sub client libraries extend leases up to an hour by default.
+                            SimTime::from_secs(3600)
+                        } else {
+                            SimTime::ZERO
+                        },
+                    ),
                 });
                 self.prog.mailboxes[mailbox].consumers.push(Id::new(id));
                 self.prog.service_consumers[si].push(Id::new(id));

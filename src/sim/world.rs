@@ -239,7 +239,15 @@ impl Service {
             source: Source::Queue(queue.into()),
             concurrency,
             handler,
+            max_extension: None,
         })
+    }
+    /// Set the last added consumer's `max_extension` (see `Consumer::max_extension`).
+    pub fn max_extension(mut self, t: SimTime) -> Service {
+        if let Some(c) = self.consumers.last_mut() {
+            c.max_extension = Some(t);
+        }
+        self
     }
     /// Consume a topic subscription with `concurrency` parallel deliveries.
     pub fn subscribe(
@@ -256,6 +264,7 @@ impl Service {
             },
             concurrency,
             handler,
+            max_extension: None,
         })
     }
 }
@@ -325,6 +334,12 @@ pub struct Consumer {
     /// Steps run per message. Ends in an implicit `ack` unless it acked, nacked or failed
     /// (a failure: see `Step::Fail`).
     pub handler: Handler,
+    /// How long in all the consumer keeps extending the visibility timeout / ack deadline of a
+    /// message it is still handling (SQS `ChangeMessageVisibility`; Pub/Sub lease management),
+    /// counted from its delivery. `None`: 0 for a queue consumer (SQS clients do not extend on
+    /// their own), 60 minutes for a subscriber (Pub/Sub client libraries' default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_extension: Option<SimTime>,
 }
 
 /// The mailbox a consumer reads.

@@ -45,7 +45,14 @@ pub(crate) struct Stored {
     /// The record that put it here (enqueue, fanout or dead-letter).
     cause: Option<RecordId>,
     delivered_at: SimTime,
+    /// When the current delivery's visibility timeout / ack deadline ends (moved by extensions).
+    deadline: SimTime,
     consumer: ConsumerId,
+    /// The task handling the current delivery (`held`: its delivery arrived), whose
+    /// liveness lets its consumer extend the deadline.
+    holder: Id<Task>,
+    holder_gen: u32,
+    held: bool,
 }
 
 /// Every mailbox, the messages they hold, and how busy each consumer is.
@@ -139,11 +146,12 @@ pub(crate) enum BrokerMsg {
         consumer: ConsumerId,
         epoch: u32,
     },
-    /// A consumer's ack or nack of a delivery.
+    /// A consumer's ack or nack of a delivery: `(slot, delivery)` is its receipt handle.
     Ack {
         mailbox: MailboxId,
         slot: Id<Stored>,
         delivery: u32,
+        consumer: ConsumerId,
         nack: bool,
     },
 }
@@ -191,8 +199,9 @@ impl Sim {
                 mailbox,
                 slot,
                 delivery,
+                consumer,
                 nack,
-            } => self.ack_arrived(msg, doom, mailbox, slot, delivery, nack),
+            } => self.ack_arrived(msg, doom, mailbox, slot, delivery, consumer, nack),
         }
     }
 
@@ -252,16 +261,22 @@ impl Sim {
             trace,
             cause: Some(cause),
             delivered_at: SimTime::ZERO,
+            deadline: SimTime::ZERO,
             consumer: Id::new(0),
+            holder: Id::new(0),
+            holder_gen: 0,
+            held: false,
         };
         let stored = &mut self.brokers.stored;
+        // The delivery count goes on from the slot's last one, one past it, so a receipt handle
+        // (slot, delivery) of a message that left (a dead letter moving on, a freed slot reused)
+        // never matches what is stored there now.
         let slot = match slot {
-            // A dead letter keeps its slot (and its delivery count) as it moves.
             Some(s) => {
-                stored[s] = fresh(stored[s].delivery);
+                stored[s] = fresh(stored[s].delivery.wrapping_add(1));
                 s
             }
-            None => stored.insert_with(|old| fresh(old.map_or(0, |o| o.delivery))),
+            None => stored.insert_with(|old| fresh(old.map_or(0, |o| o.delivery.wrapping_add(1)))),
         };
         let rt = &mut self.brokers.mailboxes[m.ix()];
         rt.ready.push_back(slot);
@@ -334,7 +349,9 @@ impl Sim {
             st.attempts = st.attempts.saturating_add(1);
             st.delivery = st.delivery.wrapping_add(1);
             st.delivered_at = self.k.now();
+            st.deadline = self.k.now() + self.prog.mailboxes[mi].visibility;
             st.consumer = ci;
+            st.held = false;
             let st = *st;
             self.k.metrics_mut().mailboxes[mi].deliveries += 1;
             let p = &self.prog.mailboxes[mi];
@@ -353,10 +370,9 @@ impl Sim {
                 cause: st.cause,
                 attempt: sat16(st.attempts),
             };
-            let visibility = p.visibility;
             let epoch = self.services.epoch(cp.service);
             self.k.schedule(
-                self.k.now() + visibility,
+                st.deadline,
                 BrokerEv::Visibility {
                     mailbox: m,
                     slot,
@@ -530,7 +546,12 @@ impl Sim {
             name,
             ..msg.hop
         };
-        self.start_consumer_task(svc, steps, origin, &hop);
+        let t = self.start_consumer_task(svc, steps, origin, &hop);
+        if self.delivery_current(slot, delivery) {
+            let gen = self.services.task_gen(t);
+            let st = &mut self.brokers.stored[slot];
+            (st.holder, st.holder_gen, st.held) = (t, gen, true);
+        }
     }
 
     /// The consumer acks (or nacks) the message it is handling: an ack/nack hop to the mailbox.
@@ -561,21 +582,20 @@ impl Sim {
             cause: task.cause,
             attempt,
         };
-        let cm = &mut self.k.metrics_mut().consumers[consumer.ix()];
         if nack {
-            cm.nacked += 1;
-        } else {
-            cm.acked += 1;
+            self.k.metrics_mut().consumers[consumer.ix()].nacked += 1;
         }
-        self.send(
+        let lands = self.send(
             hop,
             BrokerMsg::Ack {
                 mailbox,
                 slot,
                 delivery,
+                consumer,
                 nack,
             },
         );
+        self.services.set_ack_lands(t, lands);
     }
 
     /// The consumer's handler failed (a `fail` step, a failed call, an injected error). SQS has
@@ -608,6 +628,12 @@ impl Sim {
         self.brokers.stored[slot].attempts >= self.prog.mailboxes[m.ix()].max_attempts
     }
 
+    /// An ack or nack reached the mailbox. Its receipt handle `(slot, delivery)` is honoured if
+    /// it is the message's latest delivery, as SQS `DeleteMessage` does: even after the
+    /// visibility timeout, as long as nobody else has received the message since. A superseded
+    /// handle (delivered again, dead-lettered, discarded) is refused as stale; so is a nack of
+    /// a message no longer in flight.
+    #[allow(clippy::too_many_arguments)]
     fn ack_arrived(
         &mut self,
         msg: &Msg,
@@ -615,13 +641,17 @@ impl Sim {
         m: MailboxId,
         slot: Id<Stored>,
         delivery: u32,
+        consumer: ConsumerId,
         nack: bool,
     ) {
         if let Some(reason) = doom {
             self.emit_dropped(msg, reason);
             return;
         }
-        if !self.delivery_current(slot, delivery) {
+        let st = self.brokers.stored.get(slot).copied();
+        let latest = st.is_some_and(|s| s.delivery == delivery);
+        let in_flight = st.is_some_and(|s| s.in_flight);
+        if !latest || (nack && !in_flight) {
             self.k.emit_hop(
                 &msg.hop,
                 msg.sent,
@@ -629,14 +659,25 @@ impl Sim {
                 Outcome::Rejected(RejectReason::StaleAck),
                 false,
             );
+            let metrics = self.k.metrics_mut();
+            metrics.mailboxes[m.ix()].stale_acks += 1;
+            metrics.consumers[consumer.ix()].stale_acks += 1;
             return;
         }
         if !nack {
             self.k
                 .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, false);
             let rt = &mut self.brokers.mailboxes[m.ix()];
-            rt.in_flight = rt.in_flight.saturating_sub(1);
-            self.k.metrics_mut().mailboxes[m.ix()].acked += 1;
+            if in_flight {
+                rt.in_flight = rt.in_flight.saturating_sub(1);
+            } else if let Some(at) = rt.ready.iter().position(|&s| s == slot) {
+                // Back in line after its visibility timeout, not received again: the latest
+                // receipt handle still deletes it.
+                rt.ready.remove(at);
+            }
+            let metrics = self.k.metrics_mut();
+            metrics.mailboxes[m.ix()].acked += 1;
+            metrics.consumers[consumer.ix()].acked += 1;
             self.free_stored_slot(slot);
             self.touch_mailbox(m);
         } else {
@@ -658,6 +699,31 @@ impl Sim {
             return;
         }
         let st = self.brokers.stored[slot];
+        let now = self.k.now();
+        if now < st.deadline {
+            return; // an earlier timer of an extended delivery
+        }
+        // Lease management: a consumer still handling the message extends its deadline by the
+        // mailbox's period, up to its `max_extension` after the delivery.
+        let max_extension = self.prog.consumers[st.consumer.ix()].max_extension;
+        if st.held && max_extension > SimTime::ZERO && self.services.holds(st.holder, st.holder_gen)
+        {
+            let period = self.prog.mailboxes[m.ix()].visibility;
+            let until = (now + period).min(st.delivered_at + max_extension);
+            if until > now {
+                self.brokers.stored[slot].deadline = until;
+                self.k.metrics_mut().mailboxes[m.ix()].extensions += 1;
+                self.k.schedule(
+                    until,
+                    BrokerEv::Visibility {
+                        mailbox: m,
+                        slot,
+                        delivery,
+                    },
+                );
+                return;
+            }
+        }
         let outcome = if self.out_of_attempts(m, slot) {
             Outcome::DeadLettered
         } else {

@@ -60,6 +60,10 @@ pub(crate) struct Task {
     deadline: SimTime,
     failure: Option<Failure>,
     working_since: Option<SimTime>,
+    /// When this consumer task's ack or nack reaches its broker (or is lost): its consumer slot
+    /// stays taken until then, as RabbitMQ's prefetch counts unacked deliveries and an SQS
+    /// consumer deletes a message before it receives the next.
+    ack_lands: SimTime,
     /// Position of this task's slot in its service's `ServiceRt::live` (set by `new_task`).
     at: u32,
 }
@@ -132,6 +136,23 @@ impl Services {
         (task.origin, hop)
     }
 
+    /// The generation of live task `t` (to recognise it later with `task_alive`).
+    #[inline]
+    pub(crate) fn task_gen(&self, t: Id<Task>) -> u32 {
+        self.tasks.gen(t)
+    }
+
+    /// Whether task `t` of generation `gen` is alive and has not settled its delivery yet (its
+    /// consumer still holds the message).
+    pub(crate) fn holds(&self, t: Id<Task>, gen: u32) -> bool {
+        self.tasks.is_current(t, gen) && !self.tasks[t].settled
+    }
+
+    /// Consumer task `t`'s ack or nack reaches its broker at `at`.
+    pub(crate) fn set_ack_lands(&mut self, t: Id<Task>, at: SimTime) {
+        self.tasks[t].ack_lands = at;
+    }
+
     /// Marks the task's delivery as settled; `false` if it already was.
     pub(crate) fn mark_settled(&mut self, t: Id<Task>) -> bool {
         let task = &mut self.tasks[t];
@@ -181,6 +202,13 @@ impl Services {
 pub(crate) enum TaskEv {
     /// A work span ended.
     WorkDone { task: Id<Task>, gen: u32 },
+    /// A consumer's ack landed after its handler ended, in the consuming service's `epoch`-th
+    /// life: the consumer's slot is free.
+    SlotFree {
+        consumer: ConsumerId,
+        mailbox: MailboxId,
+        epoch: u32,
+    },
 }
 
 impl Event for TaskEv {
@@ -189,14 +217,24 @@ impl Event for TaskEv {
     fn pack(self) -> (u8, u32, u32, u32) {
         match self {
             TaskEv::WorkDone { task, gen } => (0, task.raw(), gen, 0),
+            TaskEv::SlotFree {
+                consumer,
+                mailbox,
+                epoch,
+            } => (1, consumer.raw(), mailbox.raw(), epoch),
         }
     }
     #[inline(always)]
-    fn unpack(v: u8, x: u32, y: u32, _: u32) -> TaskEv {
+    fn unpack(v: u8, x: u32, y: u32, z: u32) -> TaskEv {
         match v {
             0 => TaskEv::WorkDone {
                 task: Id::new(x),
                 gen: y,
+            },
+            1 => TaskEv::SlotFree {
+                consumer: Id::new(x),
+                mailbox: Id::new(y),
+                epoch: z,
             },
             v => unreachable!("variant {v}: only `pack` makes these"),
         }
@@ -209,6 +247,17 @@ impl Sim {
             TaskEv::WorkDone { task, gen } => {
                 self.work_done(task, gen);
                 EventKind::WorkDone
+            }
+            TaskEv::SlotFree {
+                consumer,
+                mailbox,
+                epoch,
+            } => {
+                let svc = self.prog.consumers[consumer.ix()].service;
+                if self.services.epoch(svc) == epoch {
+                    self.consumer_finished(consumer, mailbox);
+                }
+                EventKind::ConsumerFreed
             }
         }
     }
@@ -274,7 +323,7 @@ impl Sim {
         steps: StepRange,
         origin: Origin,
         hop: &Hop,
-    ) {
+    ) -> Id<Task> {
         let t = self.new_task(Task {
             started: false,
             replied: false,
@@ -292,9 +341,11 @@ impl Sim {
             deadline: SimTime::MAX,
             failure: None,
             working_since: None,
+            ack_lands: SimTime::ZERO,
             at: 0,
         });
         self.make_runnable(t);
+        t
     }
 
     /// A request reached a live service: take a worker, wait in the backlog, or be refused.
@@ -372,6 +423,7 @@ impl Sim {
             deadline,
             failure: None,
             working_since: None,
+            ack_lands: SimTime::ZERO,
             at: 0,
         });
         let gen_t = self.services.tasks.gen(t);
@@ -696,8 +748,21 @@ impl Sim {
                 let now = self.k.now();
                 let m = &mut self.k.metrics_mut().consumers[consumer.ix()];
                 m.latency.record(now - task.arrived);
+                let lands = self.services.tasks[t].ack_lands;
                 self.free_task(t);
-                self.consumer_finished(consumer, mailbox);
+                if lands > now {
+                    let epoch = self.services.epoch(task.service);
+                    self.k.schedule(
+                        lands,
+                        TaskEv::SlotFree {
+                            consumer,
+                            mailbox,
+                            epoch,
+                        },
+                    );
+                } else {
+                    self.consumer_finished(consumer, mailbox);
+                }
             }
         }
     }
