@@ -254,7 +254,8 @@ fn checkout_keeps_answering_while_payments_is_down() {
         "some charges fail three times"
     );
     // Every successful order's event reached the email subscriber (an order can fail after
-    // publishing, if its enqueue fails).
+    // publishing, if its enqueue fails; a publish whose confirm was lost is sent again, and may
+    // reach it twice).
     let emails = r.mailbox("order-events/emails");
     let orders = &r.endpoint("orders CreateOrder").replies;
     let ok = orders
@@ -262,7 +263,7 @@ fn checkout_keeps_answering_while_payments_is_down() {
         .copied()
         .unwrap_or(0);
     assert!(
-        (ok..=orders.values().sum::<u64>()).contains(&emails.accepted),
+        emails.accepted >= ok && emails.accepted <= orders.values().sum::<u64>() + 10,
         "{} events, {ok} orders",
         emails.accepted
     );
@@ -333,8 +334,9 @@ fn a_queue_absorbs_a_burst() {
     let r = run("queue-burst");
     let api = r.endpoint("api POST /jobs");
     assert_eq!(api.errors, 0);
+    // Each upload holds an API worker for its work and the queue's confirm (a round trip).
     assert!(
-        api.latency.p99() < SimTime(50_000),
+        api.latency.p99() < SimTime(100_000),
         "api p99 {}",
         api.latency.p99()
     );

@@ -746,3 +746,23 @@ fn scenario_seed_duration_and_budget() {
     assert_eq!(c.world.run.duration, SimTime::from_secs(120));
     assert_eq!(c.world.run.event_budget, 500_000);
 }
+
+#[test]
+fn confirm_options_of_queues_and_topics() {
+    let w =
+        world("queue q confirm-timeout 2s confirm-retries 0\nqueue d\ntopic t confirm-retries 5\n");
+    assert_eq!(
+        w.queues[0],
+        Queue::new("q").confirms(SimTime::from_secs(2), 0)
+    );
+    assert_eq!(w.queues[1].confirms, Confirms::default());
+    assert_eq!(
+        (w.queues[1].confirms.timeout, w.queues[1].confirms.retries),
+        (SimTime::from_secs(5), 2),
+        "defaults: 5 s, 2 retries"
+    );
+    assert_eq!(
+        w.topics[0],
+        Topic::new("t").confirms(SimTime::from_secs(5), 5)
+    );
+}

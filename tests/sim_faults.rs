@@ -149,6 +149,7 @@ fn restarted_consumer_takes_up_its_queue_at_the_restart() {
         lines_with(&sim, "q [M]"),
         vec![
             "21.000ms 22.000ms producer -> q enqueue q [M] OK attempt 1",
+            "22.000ms 23.000ms q -> producer ack q [M] OK attempt 1",
             "60.000ms 61.000ms q -> worker deliver q [M] OK attempt 1",
             "61.000ms 71.000ms worker -> worker work q [M] OK attempt 1",
             "71.000ms 72.000ms worker -> q ack q [M] OK attempt 1",
@@ -394,6 +395,7 @@ fn error_rate_spike_leaves_a_queue_message_unacked() {
     assert_eq!(
         settles,
         vec![
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
             "2.000ms 52.000ms q -> worker timeout q [M] REDELIVERED attempt 1",
             "53.000ms 54.000ms worker -> q ack q [M] OK attempt 2",
         ],

@@ -28,11 +28,19 @@ fn check(sim: &Sim, expected: &str) {
     }
 }
 
+/// Trace lines containing `needle`, leaving out the brokers' confirms to the producers `producer`,
+/// `late` and `pub` (tests of confirms use `confirm_lines`).
 fn lines_with(sim: &Sim, needle: &str) -> Vec<String> {
     norm(&sim.format_trace())
         .into_iter()
-        .filter(|l| l.contains(needle))
+        .filter(|l| l.contains(needle) && !is_confirm(l))
         .collect()
+}
+
+fn is_confirm(line: &str) -> bool {
+    ["producer", "late", "pub"].iter().any(|p| {
+        line.contains(&format!(" -> {p} ack ")) || line.contains(&format!(" -> {p} nack "))
+    })
 }
 
 /// A producer service whose `POST /send` enqueues one `M` to `queue`; `n` requests at t = 0.
@@ -177,8 +185,9 @@ fn visibility_timeout_redelivers_to_the_other_consumer() {
         "
         0.000ms 1.000ms c -> producer rest POST /send OK attempt 1
         1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1
+        2.000ms 3.000ms q -> producer ack q [M] OK attempt 1
         2.000ms 3.000ms q -> slow deliver q [M] OK attempt 1
-        2.000ms 3.000ms producer -> c rest-reply POST /send 200 attempt 1
+        3.000ms 4.000ms producer -> c rest-reply POST /send 200 attempt 1
         2.000ms 52.000ms q -> slow timeout q [M] REDELIVERED attempt 1
         52.000ms 53.000ms q -> fast deliver q [M] OK attempt 2
         53.000ms 63.000ms fast -> fast work q [M] OK attempt 2
@@ -259,13 +268,25 @@ fn full_queue_rejects_and_pushes_back_on_the_producer() {
             "1.000ms 2.000ms producer -> q enqueue q [M] REJECTED(queue-full) attempt 1",
         ]
     );
-    // Backpressure: the third producer request fails with 503.
+    // Backpressure: the queue nacks the third message (RabbitMQ's reject-publish with publisher
+    // confirms), and once that confirm reaches it the producer request fails with 503.
+    assert_eq!(
+        norm(&sim.format_trace())
+            .into_iter()
+            .filter(|l| is_confirm(l))
+            .collect::<Vec<_>>(),
+        vec![
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> producer nack q [M] OK attempt 1",
+        ]
+    );
     assert_eq!(
         lines_with(&sim, "rest-reply"),
         vec![
-            "2.000ms 3.000ms producer -> c rest-reply POST /send 200 attempt 1",
-            "2.000ms 3.000ms producer -> c rest-reply POST /send 200 attempt 1",
-            "2.000ms 3.000ms producer -> c rest-reply POST /send 503 attempt 1",
+            "3.000ms 4.000ms producer -> c rest-reply POST /send 200 attempt 1",
+            "3.000ms 4.000ms producer -> c rest-reply POST /send 200 attempt 1",
+            "3.000ms 4.000ms producer -> c rest-reply POST /send 503 attempt 1",
         ]
     );
     assert_eq!(sim.metrics().mailboxes[0].rejected, 1);
@@ -635,4 +656,83 @@ fn queue_consumer_extends_visibility_up_to_its_maximum() {
     );
     let m = &sim.metrics().mailboxes[0];
     assert_eq!((m.extensions, m.deliveries, m.acked), (2, 1, 1));
+}
+
+/// Trace lines of the producer's sends, the broker's confirms and the producer's timeouts.
+fn producer_lines(sim: &Sim) -> Vec<String> {
+    norm(&sim.format_trace())
+        .into_iter()
+        .filter(|l| {
+            is_confirm(l)
+                || l.contains(" enqueue ")
+                || l.contains(" -> producer timeout ")
+                || l.contains("rest-reply")
+        })
+        .collect()
+}
+
+#[test]
+fn lost_confirm_times_out_and_the_retry_duplicates_the_message() {
+    // The message reaches the queue at 2 ms, but its confirm is lost (100% loss between producer
+    // and queue from 2 to 3 ms). The producer waits its 50 ms confirm timeout, sends again, and
+    // this time hears back: the queue now holds the message twice.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").confirms(ms(50), 1))
+        .fault(Fault::loss(
+            LinkSelector::Between("producer".into(), "q".into()),
+            1.0,
+            ms(2),
+            ms(1),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] DROPPED(loss) attempt 1",
+            "1.000ms 51.000ms q -> producer timeout q [M] TIMEOUT attempt 1",
+            "51.000ms 52.000ms producer -> q enqueue q [M] OK attempt 2",
+            "52.000ms 53.000ms q -> producer ack q [M] OK attempt 2",
+            "53.000ms 54.000ms producer -> c rest-reply POST /send 200 attempt 1",
+        ]
+    );
+    assert_eq!(sim.mailboxes()[0].depth, 2, "a duplicate");
+}
+
+#[test]
+fn lost_enqueue_fails_the_producer_only_after_its_confirm_timeout() {
+    // The message itself is lost: the producer learns nothing until its confirm timeout ends;
+    // with no retries left it then fails (503).
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").confirms(ms(50), 0))
+        .fault(Fault::loss(
+            LinkSelector::Between("producer".into(), "q".into()),
+            1.0,
+            SimTime::ZERO,
+            ms(10),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] DROPPED(loss) attempt 1",
+            "1.000ms 51.000ms q -> producer timeout q [M] TIMEOUT attempt 1",
+            "51.000ms 52.000ms producer -> c rest-reply POST /send 503 attempt 1",
+        ]
+    );
+}
+
+#[test]
+fn publisher_waits_for_the_topic_confirm() {
+    // A publish resumes its handler only when the topic's confirm arrives: a round trip.
+    let sim = run(pubsub_world());
+    let lines = norm(&sim.format_trace());
+    let first = |needle: &str| lines.iter().find(|l| l.contains(needle)).cloned();
+    assert_eq!(
+        [first(" -> pub ack "), first("rest-reply")],
+        [
+            Some("2.000ms 3.000ms events -> pub ack events [E] OK attempt 1".to_string()),
+            Some("3.000ms 4.000ms pub -> c rest-reply POST /eu 200 attempt 1".to_string()),
+        ]
+    );
 }

@@ -4,7 +4,7 @@
 
 use super::lexer::quote;
 use super::model::*;
-use super::units::{Dist, Percent};
+use super::units::{Dist, Duration, Percent};
 use std::fmt::Write;
 
 /// The canonical text of a scenario.
@@ -132,9 +132,11 @@ fn item_line(kind: &ItemKind) -> String {
             if let Some(d) = &q.dlq {
                 let _ = write!(s, " dlq {d}");
             }
+            confirm_text(&mut s, q.confirm_timeout, q.confirm_retries);
         }
         ItemKind::Topic(t) => {
             let _ = write!(s, "topic {}", t.name);
+            confirm_text(&mut s, t.confirm_timeout, t.confirm_retries);
         }
         ItemKind::Client(c) => {
             let _ = write!(s, "client {} rate {}", c.name, c.rate);
@@ -233,6 +235,16 @@ fn trigger_text(t: &Trigger) -> String {
         }
     }
     s
+}
+
+/// ` confirm-timeout 2s confirm-retries 0` (those given) of a queue or topic line.
+fn confirm_text(s: &mut String, timeout: Option<Duration>, retries: Option<u32>) {
+    if let Some(d) = timeout {
+        let _ = write!(s, " confirm-timeout {d}");
+    }
+    if let Some(r) = retries {
+        let _ = write!(s, " confirm-retries {r}");
+    }
 }
 
 /// A call's target and options, as written after `call` (and after `->` in a client).

@@ -11,6 +11,15 @@ use super::units::{Dist, Duration, Percent};
 use crate::sim;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A queue's or topic's confirm settings, defaults where not written.
+fn confirms(timeout: Option<Duration>, retries: Option<u32>) -> sim::Confirms {
+    let d = sim::Confirms::default();
+    sim::Confirms {
+        timeout: timeout.map_or(d.timeout, time),
+        retries: retries.unwrap_or(d.retries),
+    }
+}
+
 fn time(d: Duration) -> sim::SimTime {
     sim::SimTime::from_micros(d.as_micros())
 }
@@ -236,12 +245,15 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                 }
                 out.max_attempts = q.max_attempts;
                 out.dlq = q.dlq.as_ref().map(|d| d.name.clone());
+                out.confirms = confirms(q.confirm_timeout, q.confirm_retries);
                 queues.insert(q.name.as_str());
                 w.queues.push(out);
             }
             ItemKind::Topic(t) => {
                 topics.insert(t.name.as_str(), w.topics.len());
-                w.topics.push(sim::Topic::new(t.name.name.clone()));
+                let mut out = sim::Topic::new(t.name.name.clone());
+                out.confirms = confirms(t.confirm_timeout, t.confirm_retries);
+                w.topics.push(out);
             }
             ItemKind::Client(c) => {
                 let mut out =

@@ -752,11 +752,21 @@ fn queue(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
         visibility: None,
         max_attempts: None,
         dlq: None,
+        confirm_timeout: None,
+        confirm_retries: None,
     };
     while !cur.at_end() {
         let key = option_key(
             cur,
-            &["capacity", "overflow", "visibility", "max-attempts", "dlq"],
+            &[
+                "capacity",
+                "overflow",
+                "visibility",
+                "max-attempts",
+                "dlq",
+                "confirm-timeout",
+                "confirm-retries",
+            ],
             "`queue`",
         )?;
         match key.text {
@@ -776,6 +786,9 @@ fn queue(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
                 key,
                 bounded(cur, "max-attempts", 1, MAX_ATTEMPTS)?,
             )?,
+            "confirm-timeout" | "confirm-retries" => {
+                confirm_option(cur, key, &mut q.confirm_timeout, &mut q.confirm_retries)?
+            }
             _ => set_once(&mut q.dlq, key, new_name(cur, "dead-letter queue name")?)?,
         }
     }
@@ -786,8 +799,35 @@ fn queue(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
 fn topic(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
     cur.next();
     let name = new_name(cur, "topic name")?;
+    let (mut confirm_timeout, mut confirm_retries) = (None, None);
+    while !cur.at_end() {
+        let key = option_key(cur, &["confirm-timeout", "confirm-retries"], "`topic`")?;
+        confirm_option(cur, key, &mut confirm_timeout, &mut confirm_retries)?;
+    }
     cur.finish(false)?;
-    Ok(ItemKind::Topic(Topic { name }))
+    Ok(ItemKind::Topic(Topic {
+        name,
+        confirm_timeout,
+        confirm_retries,
+    }))
+}
+
+/// `confirm-timeout 2s` or `confirm-retries 0` on a `queue` or `topic` line.
+fn confirm_option(
+    cur: &mut Cursor<'_, '_>,
+    key: Token<'_>,
+    timeout: &mut Option<Duration>,
+    retries: &mut Option<u32>,
+) -> PResult<()> {
+    if key.text == "confirm-timeout" {
+        set_once(timeout, key, positive_duration(cur, "the confirm timeout")?)
+    } else {
+        set_once(
+            retries,
+            key,
+            bounded(cur, "confirm-retries", 0, MAX_RETRIES)?,
+        )
+    }
 }
 
 fn client(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {

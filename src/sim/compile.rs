@@ -8,8 +8,8 @@ use crate::sim::slab::Id;
 use crate::sim::time::SimTime;
 use crate::sim::trace::{NameId, NodeId};
 use crate::sim::world::{
-    Arrival, BreakerPolicy, Burst, Call, FaultKind, Handler, LinkSelector, OnError, Overflow,
-    RetryPolicy, Route, RunSettings, Source, Status, Step, Target, World,
+    Arrival, BreakerPolicy, Burst, Call, Confirms, FaultKind, Handler, LinkSelector, OnError,
+    Overflow, RetryPolicy, Route, RunSettings, Source, Status, Step, Target, World,
 };
 use std::collections::BTreeMap;
 use std::fmt;
@@ -263,6 +263,8 @@ pub(crate) struct MailboxP {
     pub dlq: Option<MailboxId>,
     pub filter: Option<(NameId, NameId)>,
     pub consumers: Vec<ConsumerId>,
+    /// Queues: how producers wait for confirms (unused for subscriptions).
+    pub confirms: Confirms,
 }
 
 #[derive(Clone, Debug)]
@@ -270,6 +272,7 @@ pub(crate) struct TopicP {
     pub node: NodeId,
     pub name: NameId,
     pub subscriptions: Vec<MailboxId>,
+    pub confirms: Confirms,
 }
 
 #[derive(Clone, Debug)]
@@ -697,6 +700,7 @@ impl<'w> Compiler<'w> {
                 dlq,
                 filter: None,
                 consumers: Vec::new(),
+                confirms: q.confirms,
             });
         }
         for (ti, t) in w.topics.iter().enumerate() {
@@ -733,12 +737,14 @@ impl<'w> Compiler<'w> {
                     dlq,
                     filter,
                     consumers: Vec::new(),
+                    confirms: t.confirms,
                 });
             }
             self.prog.topics.push(TopicP {
                 node: tnode,
                 name: tname,
                 subscriptions: subs,
+                confirms: t.confirms,
             });
         }
         Ok(())

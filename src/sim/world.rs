@@ -458,9 +458,8 @@ pub enum Step {
     Call(Call),
     /// Start all calls at once; wait for all of them. Fails if any fails (and does not continue).
     Parallel(Vec<Call>),
-    /// Publish to a topic. The step waits until the message reaches the topic (the broker's
-    /// confirmation is taken to be instantaneous from there); if it cannot be delivered the
-    /// handler fails with 503 / UNAVAILABLE.
+    /// Publish to a topic and wait for the topic's confirm (a round trip); with no confirm
+    /// after every retry (`Topic::confirms`) the handler fails with 503 / UNAVAILABLE.
     Publish {
         /// Topic name.
         topic: String,
@@ -469,9 +468,9 @@ pub enum Step {
         /// Attributes matched by subscription filters.
         attributes: Vec<(String, String)>,
     },
-    /// Send to a queue. Waits until the message reaches the queue; a full queue with the
-    /// `Reject` policy fails the handler with 503 / RESOURCE_EXHAUSTED (backpressure), and a
-    /// message lost on the way fails it with 503 / UNAVAILABLE.
+    /// Send to a queue and wait for its confirm (a round trip); a full queue with the `Reject`
+    /// policy nacks, failing the handler with 503 / RESOURCE_EXHAUSTED (backpressure), and no
+    /// confirm after every retry (`Queue::confirms`) fails it with 503 / UNAVAILABLE.
     Enqueue {
         /// Queue name.
         queue: String,
@@ -877,10 +876,36 @@ pub struct Queue {
     pub max_attempts: Option<u32>,
     /// Queue receiving dead letters (`None`: they are dropped).
     pub dlq: Option<String>,
+    /// How producers wait for the broker's confirm of each message they send here.
+    #[serde(default)]
+    pub confirms: Confirms,
+}
+
+/// A producer's wait for the broker's confirm (RabbitMQ publisher confirms; the response to
+/// SQS `SendMessage` or Pub/Sub `Publish`): if no confirm comes within `timeout`, the producer
+/// sends the message again, up to `retries` times, then fails. A message whose confirm was lost
+/// is stored once per send: retries can duplicate it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirms {
+    /// How long a producer waits for each confirm.
+    pub timeout: SimTime,
+    /// Sends after the first when a confirm does not come in time.
+    pub retries: u32,
+}
+
+impl Default for Confirms {
+    /// 5 s (the RabbitMQ publisher-confirms tutorial's wait), 2 retries (3 attempts: the AWS
+    /// SDKs' standard retry mode).
+    fn default() -> Confirms {
+        Confirms {
+            timeout: SimTime::from_secs(5),
+            retries: 2,
+        }
+    }
 }
 
 impl Queue {
-    /// Unbounded, 30 s visibility, unlimited attempts, no DLQ.
+    /// Unbounded, 30 s visibility, unlimited attempts, no DLQ, default confirms.
     pub fn new(name: impl Into<String>) -> Queue {
         Queue {
             name: name.into(),
@@ -889,7 +914,13 @@ impl Queue {
             visibility: SimTime::from_secs(30),
             max_attempts: None,
             dlq: None,
+            confirms: Confirms::default(),
         }
+    }
+    /// Set how producers wait for confirms.
+    pub fn confirms(mut self, timeout: SimTime, retries: u32) -> Queue {
+        self.confirms = Confirms { timeout, retries };
+        self
     }
     /// Set capacity.
     pub fn capacity(mut self, n: u32) -> Queue {
@@ -925,15 +956,24 @@ pub struct Topic {
     pub name: String,
     /// Subscriptions, each with its own backlog.
     pub subscriptions: Vec<Subscription>,
+    /// How publishers wait for the broker's confirm.
+    #[serde(default)]
+    pub confirms: Confirms,
 }
 
 impl Topic {
-    /// A topic with no subscriptions.
+    /// A topic with no subscriptions, default confirms.
     pub fn new(name: impl Into<String>) -> Topic {
         Topic {
             name: name.into(),
             subscriptions: Vec::new(),
+            confirms: Confirms::default(),
         }
+    }
+    /// Set how publishers wait for confirms.
+    pub fn confirms(mut self, timeout: SimTime, retries: u32) -> Topic {
+        self.confirms = Confirms { timeout, retries };
+        self
     }
     /// Add a subscription.
     pub fn subscription(mut self, s: Subscription) -> Topic {

@@ -130,6 +130,8 @@ pub(crate) enum BrokerMsg {
         task: Id<Task>,
         gen: u32,
         mailbox: MailboxId,
+        /// The producer's send number (echoed in the confirm).
+        seq: u32,
     },
     /// A producing task's message to a topic, with its attribute set.
     Publish {
@@ -137,6 +139,14 @@ pub(crate) enum BrokerMsg {
         gen: u32,
         topic: TopicId,
         attrs: u32,
+        seq: u32,
+    },
+    /// The broker's confirm of a producer's send `seq`: `ok` (stored), or refused (full).
+    Confirm {
+        task: Id<Task>,
+        gen: u32,
+        seq: u32,
+        ok: bool,
     },
     /// A delivery to a consumer, sent in the consuming service's `epoch`-th life.
     Deliver {
@@ -179,15 +189,22 @@ impl Sim {
     /// A broker message arrived (or is found lost): hand it to its handler.
     pub(super) fn on_broker_message(&mut self, msg: &Msg, doom: Option<DropReason>, m: BrokerMsg) {
         match m {
-            BrokerMsg::Enqueue { task, gen, mailbox } => {
-                self.enqueue_arrived(msg, doom, task, gen, mailbox)
-            }
+            BrokerMsg::Enqueue {
+                task,
+                gen,
+                mailbox,
+                seq,
+            } => self.enqueue_arrived(msg, doom, (task, gen, seq), mailbox),
             BrokerMsg::Publish {
                 task,
                 gen,
                 topic,
                 attrs,
-            } => self.publish_arrived(msg, doom, task, gen, topic, attrs),
+                seq,
+            } => self.publish_arrived(msg, doom, (task, gen, seq), topic, attrs),
+            BrokerMsg::Confirm { task, gen, seq, ok } => {
+                self.confirm_arrived(msg, doom, task, gen, seq, ok)
+            }
             BrokerMsg::Deliver {
                 mailbox,
                 slot,
@@ -399,17 +416,17 @@ impl Sim {
         &mut self,
         msg: &Msg,
         doom: Option<DropReason>,
-        task: Id<Task>,
-        gen: u32,
+        producer: (Id<Task>, u32, u32),
         m: MailboxId,
     ) {
         if let Some(reason) = doom {
-            self.producer_message_lost(msg, reason, task, gen);
+            // Lost on the way: the producer hears nothing, and waits for its confirm timeout.
+            self.emit_dropped(msg, reason);
             return;
         }
         match self.admit(m) {
             Admit::Reject => {
-                self.k.emit_hop(
+                let rec = self.k.emit_hop(
                     &msg.hop,
                     msg.sent,
                     self.k.now(),
@@ -417,7 +434,7 @@ impl Sim {
                     false,
                 );
                 self.k.metrics_mut().mailboxes[m.ix()].rejected += 1;
-                self.producer_done(task, gen, Err(Failure::Overloaded));
+                self.send_confirm(msg, rec, producer, false);
             }
             admit @ (Admit::Accept | Admit::EvictOldest) => {
                 let rec = self
@@ -428,30 +445,69 @@ impl Sim {
                 }
                 self.store(m, None, msg.hop.label, msg.hop.trace, rec);
                 self.touch_mailbox(m);
-                self.producer_done(task, gen, Ok(()));
+                self.send_confirm(msg, rec, producer, true);
                 self.try_dispatch(m);
             }
         }
     }
 
-    /// A producer's message was lost on its way to the broker: record the drop, and the
-    /// producing handler fails as if the broker were unreachable.
-    fn producer_message_lost(&mut self, msg: &Msg, reason: DropReason, task: Id<Task>, gen: u32) {
-        self.emit_dropped(msg, reason);
-        self.producer_done(task, gen, Err(Failure::Unreachable));
+    /// The broker confirms the producer's send (record `cause`): `ok` (stored) or not (refused
+    /// by a full queue: RabbitMQ's `basic.nack` under `reject-publish`). The confirm travels
+    /// back to the producer like any message, and may be lost.
+    fn send_confirm(
+        &mut self,
+        msg: &Msg,
+        cause: RecordId,
+        producer: (Id<Task>, u32, u32),
+        ok: bool,
+    ) {
+        let (task, gen, seq) = producer;
+        let hop = Hop {
+            kind: if ok { Kind::Ack } else { Kind::Nack },
+            from: msg.hop.to,
+            to: msg.hop.from,
+            cause: Some(cause),
+            ..msg.hop
+        };
+        self.send(hop, BrokerMsg::Confirm { task, gen, seq, ok });
+    }
+
+    /// A confirm reached its producer: if the producer still waits for it (for this send or an
+    /// earlier one of the same step), the step ends; otherwise it is late and ignored.
+    fn confirm_arrived(
+        &mut self,
+        msg: &Msg,
+        doom: Option<DropReason>,
+        task: Id<Task>,
+        gen: u32,
+        seq: u32,
+        ok: bool,
+    ) {
+        if let Some(reason) = doom {
+            self.emit_dropped(msg, reason);
+            return;
+        }
+        let awaited = self.services.confirm_awaited(task, gen, seq);
+        self.k
+            .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, !awaited);
+        if awaited {
+            self.services.end_confirm_wait(task);
+            let result = if ok { Ok(()) } else { Err(Failure::Overloaded) };
+            self.producer_done(task, gen, result);
+        }
     }
 
     fn publish_arrived(
         &mut self,
         msg: &Msg,
         doom: Option<DropReason>,
-        task: Id<Task>,
-        gen: u32,
+        producer: (Id<Task>, u32, u32),
         topic: TopicId,
         attrs: u32,
     ) {
         if let Some(reason) = doom {
-            self.producer_message_lost(msg, reason, task, gen);
+            // Lost on the way: the publisher waits for its confirm timeout.
+            self.emit_dropped(msg, reason);
             return;
         }
         let rec = self
@@ -502,7 +558,8 @@ impl Sim {
                 }
             }
         }
-        self.producer_done(task, gen, Ok(()));
+        // Pub/Sub confirms a publish once the topic has it, whatever its subscriptions' backlogs.
+        self.send_confirm(msg, rec, producer, true);
     }
 
     #[allow(clippy::too_many_arguments)]
