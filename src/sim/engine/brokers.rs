@@ -1,10 +1,15 @@
 //! Brokers: queues and pub/sub. A mailbox is a queue, or one subscription's own backlog, with
-//! capacity and overflow policy, FIFO dispatch to competing consumers with bounded concurrency,
-//! visibility timeout / ack deadline, ack and nack, redelivery, max attempts and dead-lettering;
-//! topics fan out to matching subscriptions.
+//! capacity (waiting messages only) and overflow policy, FIFO dispatch to competing consumers
+//! with bounded concurrency, visibility timeout / ack deadline (extended while a consumer still
+//! handles the message, up to its `max_extension`), receipt handles (an ack with the latest
+//! delivery's handle deletes; a superseded one is stale), nack, redelivery, max attempts and
+//! dead-lettering; topics fan out to matching subscriptions. Every enqueue and publish is
+//! answered with a confirm (ack, or nack from a full queue) that travels back to the producer.
+//! Which real system each behaviour follows is in docs/semantics.md.
 //!
 //! ```text
 //! enqueue ─► [ready FIFO] ─dispatch─► in flight ──ack──► gone
+//!   ◄─confirm─┘                        │   (late ack, latest handle: gone from ready too)
 //! publish ─► topic ─fanout─► [sub ready]   │
 //!                                          ├─nack / visibility expiry─► front of ready (attempt+1)
 //!                                          └─ … attempts exhausted ─► DLQ (or discarded)
