@@ -736,3 +736,24 @@ fn publisher_waits_for_the_topic_confirm() {
         ]
     );
 }
+
+#[test]
+fn a_confirm_slower_than_the_timeout_ends_the_wait_and_the_retrys_confirm_is_late() {
+    // A 1 ms confirm timeout on a 1 ms network: the producer sends again at 2 ms, before the
+    // first confirm can arrive (3 ms). That confirm still ends the wait; the retry's own confirm
+    // finds nobody waiting (LATE), and the queue holds the message twice.
+    let w = producer(base(), "q", 1).queue(Queue::new("q").confirms(ms(1), 1));
+    let sim = run(w);
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "1.000ms 2.000ms q -> producer timeout q [M] TIMEOUT attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "2.000ms 3.000ms producer -> q enqueue q [M] OK attempt 2",
+            "3.000ms 4.000ms producer -> c rest-reply POST /send 200 attempt 1",
+            "3.000ms 4.000ms q -> producer ack q [M] OK attempt 2 LATE",
+        ]
+    );
+    assert_eq!(sim.mailboxes()[0].depth, 2);
+}
