@@ -85,6 +85,10 @@ pub struct MailboxSummary {
     pub evicted: u64,
     pub deliveries: u64,
     pub acked: u64,
+    /// Acks and nacks refused: their delivery was superseded.
+    pub stale_acks: u64,
+    /// Visibility timeouts / ack deadlines extended while a consumer still held the message.
+    pub extensions: u64,
     pub redeliveries: u64,
     pub dead_letters: u64,
     pub filtered: u64,
@@ -233,6 +237,8 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                     evicted: b.evicted,
                     deliveries: b.deliveries,
                     acked: b.acked,
+                    stale_acks: b.stale_acks,
+                    extensions: b.extensions,
                     redeliveries: b.redeliveries,
                     dead_letters: b.dead_letters,
                     filtered: b.filtered,
