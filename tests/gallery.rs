@@ -72,8 +72,8 @@ fn every_entry_round_trips_through_a_short_link() {
 // Running the gallery: each entry finishes, and shows what it teaches.
 
 use switchboard::sim::{
-    ClientMetrics, ConsumerMetrics, EndpointMetrics, Kind, MailboxMetrics, NodeKind, Outcome,
-    Record, Records, Sim, SimTime, Status, StopReason,
+    ClientMetrics, ConsumerMetrics, EndpointMetrics, GrpcCode, Kind, MailboxMetrics, NodeKind,
+    Outcome, Record, Records, Sim, SimTime, Status, StopReason,
 };
 
 struct Run {
@@ -258,14 +258,19 @@ fn checkout_keeps_answering_while_payments_is_down() {
         .filter(|x| x.send < SimTime::from_secs(25) && x.duration() > SimTime::from_secs(2))
         .count();
     assert!(held_up > 0, "deliveries held up by the partition");
-    // Every order's event reached the email subscriber.
+    // Every successful order's event reached the email subscriber (an order can fail after
+    // publishing, if its enqueue fails; a publish whose confirm was lost is sent again, and may
+    // reach it twice).
     let emails = r.mailbox("order-events/emails");
-    assert_eq!(
-        emails.accepted,
-        r.endpoint("orders CreateOrder")
-            .replies
-            .values()
-            .sum::<u64>()
+    let orders = &r.endpoint("orders CreateOrder").replies;
+    let ok = orders
+        .get(&Status::Grpc(GrpcCode::Ok))
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        emails.accepted >= ok && emails.accepted <= orders.values().sum::<u64>() + 10,
+        "{} events, {ok} orders",
+        emails.accepted
     );
 }
 
@@ -334,8 +339,9 @@ fn a_queue_absorbs_a_burst() {
     let r = run("queue-burst");
     let api = r.endpoint("api POST /jobs");
     assert_eq!(api.errors, 0);
+    // Each upload holds an API worker for its work and the queue's confirm (a round trip).
     assert!(
-        api.latency.p99() < SimTime(50_000),
+        api.latency.p99() < SimTime(100_000),
         "api p99 {}",
         api.latency.p99()
     );
@@ -511,9 +517,11 @@ fn a_bounded_queue_pushes_back() {
         .map(|p| p.depth + p.in_flight)
         .max()
         .unwrap_or(0);
+    // Capacity counts waiting jobs only (RabbitMQ's `max-length`): the 2 being rendered are
+    // on top.
     assert!(
-        peak <= 50 && q.max_depth() <= 50,
-        "stored {peak} > capacity"
+        peak <= 52 && q.max_depth() <= 50,
+        "stored {peak} > capacity + concurrency"
     );
     assert!(q.max_depth() >= 40, "the queue fills");
     assert!(q.rejected >= 100, "rejected {}", q.rejected);

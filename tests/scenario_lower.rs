@@ -467,7 +467,7 @@ fn queue_dlq_declares_the_dead_letter_queue() {
 #[test]
 fn consumer_concurrency_defaults_to_one() {
     let w = world(
-        "queue q\nservice s\nservice u\ns consume q:\n  nack\nu consume q concurrency 4:\n  ack\n",
+        "queue q\nservice s\nservice u\ns consume q:\n  nack\nu consume q concurrency 4 max-extension 2m:\n  ack\n",
     );
     let (c0, c1) = (&w.services[0].consumers[0], &w.services[1].consumers[0]);
     assert_eq!(
@@ -476,9 +476,11 @@ fn consumer_concurrency_defaults_to_one() {
             source: Source::Queue("q".into()),
             concurrency: 1,
             handler: Handler::new().nack(),
+            max_extension: None,
         }
     );
     assert_eq!(c1.concurrency, 4);
+    assert_eq!(c1.max_extension, Some(SimTime::from_secs(120)));
     assert_eq!(c1.handler, Handler::new().ack());
 }
 
@@ -502,6 +504,7 @@ fn subscription_defaults_and_name() {
             },
             concurrency: 1,
             handler: Handler::new(),
+            max_extension: None,
         }
     );
 }
@@ -510,7 +513,7 @@ fn subscription_defaults_and_name() {
 fn subscription_every_option() {
     let w = world(
         "topic t\nservice s\n\
-         s subscribe t as audit filter region=eu ack-deadline 3s capacity 50 overflow drop-oldest max-attempts 5 dlq audit-dlq concurrency 2:\n  work\n",
+         s subscribe t as audit filter region=eu ack-deadline 3s capacity 50 overflow drop-oldest max-attempts 5 dlq audit-dlq concurrency 2 max-extension 5m:\n  work\n",
     );
     let mut want = Subscription::new("audit")
         .filter("region", "eu")
@@ -530,6 +533,7 @@ fn subscription_every_option() {
             },
             concurrency: 2,
             handler: Handler::new().work(),
+            max_extension: Some(SimTime::from_secs(300)),
         }
     );
 }
@@ -743,4 +747,24 @@ fn scenario_seed_duration_and_budget() {
     assert_eq!(c.seed, 42);
     assert_eq!(c.world.run.duration, SimTime::from_secs(120));
     assert_eq!(c.world.run.event_budget, 500_000);
+}
+
+#[test]
+fn confirm_options_of_queues_and_topics() {
+    let w =
+        world("queue q confirm-timeout 2s confirm-retries 0\nqueue d\ntopic t confirm-retries 5\n");
+    assert_eq!(
+        w.queues[0],
+        Queue::new("q").confirms(SimTime::from_secs(2), 0)
+    );
+    assert_eq!(w.queues[1].confirms, Confirms::default());
+    assert_eq!(
+        (w.queues[1].confirms.timeout, w.queues[1].confirms.retries),
+        (SimTime::from_secs(5), 2),
+        "defaults: 5 s, 2 retries"
+    );
+    assert_eq!(
+        w.topics[0],
+        Topic::new("t").confirms(SimTime::from_secs(5), 5)
+    );
 }

@@ -468,6 +468,8 @@ fn json_that_the_language_cannot_write_is_refused() {
     m.items.push(scenario::model::Item::new(
         scenario::model::ItemKind::Topic(scenario::model::Topic {
             name: scenario::model::Ident::new("a"),
+            confirm_timeout: None,
+            confirm_retries: None,
         }),
     ));
     let ds = scenario::lower(&m).unwrap_err();

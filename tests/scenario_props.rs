@@ -209,12 +209,21 @@ fn random_model(seed: u64) -> Scenario {
                 visibility: g.maybe(|g| g.duration()),
                 max_attempts: g.maybe(|g| 1 + g.below(10) as u32),
                 dlq: g.maybe(|g| g.ident("dead", 0)),
+                confirm_timeout: g.maybe(|g| g.duration()),
+                confirm_retries: g.maybe(|g| g.below(4) as u32),
             }),
             g,
         ));
     }
     for t in &topics {
-        items.push(item(ItemKind::Topic(Topic { name: t.clone() }), g));
+        items.push(item(
+            ItemKind::Topic(Topic {
+                name: t.clone(),
+                confirm_timeout: g.maybe(|g| g.duration()),
+                confirm_retries: g.maybe(|g| g.below(4) as u32),
+            }),
+            g,
+        ));
     }
     // Endpoints: (service index, target). Calls go from endpoint k only to endpoints after k.
     let mut endpoints: Vec<(usize, Target)> = Vec::new();
@@ -362,6 +371,7 @@ fn random_model(seed: u64) -> Scenario {
                     trigger: Trigger::Consume {
                         queue: q.clone(),
                         concurrency: g.maybe(|g| 1 + g.below(8) as u32),
+                        max_extension: g.maybe(|g| g.duration()),
                     },
                     steps,
                 }),
@@ -390,6 +400,7 @@ fn random_model(seed: u64) -> Scenario {
                             max_attempts: g.maybe(|g| 1 + g.below(5) as u32),
                             dlq: g.maybe(|_| Ident::new(format!("sub-dead{ti}-{si}"))),
                             concurrency: g.maybe(|g| 1 + g.below(4) as u32),
+                            max_extension: g.maybe(|g| g.duration()),
                         },
                         steps,
                     }),

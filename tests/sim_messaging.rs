@@ -28,11 +28,19 @@ fn check(sim: &Sim, expected: &str) {
     }
 }
 
+/// Trace lines containing `needle`, leaving out the brokers' confirms to the producers `producer`,
+/// `late` and `pub` (tests of confirms use `confirm_lines`).
 fn lines_with(sim: &Sim, needle: &str) -> Vec<String> {
     norm(&sim.format_trace())
         .into_iter()
-        .filter(|l| l.contains(needle))
+        .filter(|l| l.contains(needle) && !is_confirm(l))
         .collect()
+}
+
+fn is_confirm(line: &str) -> bool {
+    ["producer", "late", "pub"].iter().any(|p| {
+        line.contains(&format!(" -> {p} ack ")) || line.contains(&format!(" -> {p} nack "))
+    })
 }
 
 /// A producer service whose `POST /send` enqueues one `M` to `queue`; `n` requests at t = 0.
@@ -79,12 +87,14 @@ fn queue_is_fifo_and_consumer_acks() {
         .map(|r| r.trace.0)
         .collect();
     assert_eq!(delivered, vec![0, 1, 2], "first in, first out");
+    // The consumer takes its next message once its ack has reached the queue (as RabbitMQ's
+    // prefetch counts unacked deliveries): one message every 12 ms.
     assert_eq!(
         lines_with(&sim, "ack"),
         vec![
             "13.000ms 14.000ms worker -> q ack q [M] OK attempt 1",
-            "24.000ms 25.000ms worker -> q ack q [M] OK attempt 1",
-            "35.000ms 36.000ms worker -> q ack q [M] OK attempt 1",
+            "25.000ms 26.000ms worker -> q ack q [M] OK attempt 1",
+            "37.000ms 38.000ms worker -> q ack q [M] OK attempt 1",
         ]
     );
     let m = &sim.metrics().mailboxes[0];
@@ -113,8 +123,8 @@ fn competing_consumers_share_the_queue_round_robin() {
         vec![
             "2.000ms 3.000ms q -> w1 deliver q [M] OK attempt 1",
             "2.000ms 3.000ms q -> w2 deliver q [M] OK attempt 1",
-            "13.000ms 14.000ms q -> w1 deliver q [M] OK attempt 1",
-            "13.000ms 14.000ms q -> w2 deliver q [M] OK attempt 1",
+            "14.000ms 15.000ms q -> w1 deliver q [M] OK attempt 1",
+            "14.000ms 15.000ms q -> w2 deliver q [M] OK attempt 1",
         ]
     );
 }
@@ -175,8 +185,9 @@ fn visibility_timeout_redelivers_to_the_other_consumer() {
         "
         0.000ms 1.000ms c -> producer rest POST /send OK attempt 1
         1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1
+        2.000ms 3.000ms q -> producer ack q [M] OK attempt 1
         2.000ms 3.000ms q -> slow deliver q [M] OK attempt 1
-        2.000ms 3.000ms producer -> c rest-reply POST /send 200 attempt 1
+        3.000ms 4.000ms producer -> c rest-reply POST /send 200 attempt 1
         2.000ms 52.000ms q -> slow timeout q [M] REDELIVERED attempt 1
         52.000ms 53.000ms q -> fast deliver q [M] OK attempt 2
         53.000ms 63.000ms fast -> fast work q [M] OK attempt 2
@@ -187,14 +198,21 @@ fn visibility_timeout_redelivers_to_the_other_consumer() {
     );
     let m = &sim.metrics().mailboxes[0];
     assert_eq!((m.redeliveries, m.acked, m.deliveries), (1, 1, 2));
+    // Only the ack that removed the message counts as acked; slow's is counted stale.
+    assert_eq!(m.stale_acks, 1);
+    let (slow, fast) = (&sim.metrics().consumers[0], &sim.metrics().consumers[1]);
+    assert_eq!((slow.acked, slow.stale_acks), (0, 1));
+    assert_eq!((fast.acked, fast.stale_acks), (1, 0));
 }
 
 #[test]
-fn third_failure_dead_letters() {
+fn third_nack_dead_letters() {
+    // `nack` hands the message back at once (RabbitMQ basic.nack with requeue; SQS
+    // ChangeMessageVisibility 0): redelivered without waiting for the visibility timeout.
     let w = producer(base(), "q", 1)
         .queue(Queue::new("q").max_attempts(3).dlq("q-dlq"))
         .queue(Queue::new("q-dlq"))
-        .service(Service::new("w").consume("q", 1, Handler::new().fail(1.0)));
+        .service(Service::new("w").consume("q", 1, Handler::new().nack()));
     let sim = run(w);
     assert_eq!(
         lines_with(&sim, "-> q "),
@@ -250,13 +268,25 @@ fn full_queue_rejects_and_pushes_back_on_the_producer() {
             "1.000ms 2.000ms producer -> q enqueue q [M] REJECTED(queue-full) attempt 1",
         ]
     );
-    // Backpressure: the third producer request fails with 503.
+    // Backpressure: the queue nacks the third message (RabbitMQ's reject-publish with publisher
+    // confirms), and once that confirm reaches it the producer request fails with 503.
+    assert_eq!(
+        norm(&sim.format_trace())
+            .into_iter()
+            .filter(|l| is_confirm(l))
+            .collect::<Vec<_>>(),
+        vec![
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> producer nack q [M] OK attempt 1",
+        ]
+    );
     assert_eq!(
         lines_with(&sim, "rest-reply"),
         vec![
-            "2.000ms 3.000ms producer -> c rest-reply POST /send 200 attempt 1",
-            "2.000ms 3.000ms producer -> c rest-reply POST /send 200 attempt 1",
-            "2.000ms 3.000ms producer -> c rest-reply POST /send 503 attempt 1",
+            "3.000ms 4.000ms producer -> c rest-reply POST /send 200 attempt 1",
+            "3.000ms 4.000ms producer -> c rest-reply POST /send 200 attempt 1",
+            "3.000ms 4.000ms producer -> c rest-reply POST /send 503 attempt 1",
         ]
     );
     assert_eq!(sim.metrics().mailboxes[0].rejected, 1);
@@ -427,4 +457,303 @@ fn delivery_cause_chain_reaches_the_client_request() {
         ]
     );
     assert!(recs.iter().all(|r| r.cause.is_none_or(|c| c < r.id)));
+}
+
+#[test]
+fn capacity_counts_waiting_messages_not_deliveries_in_flight() {
+    // Capacity 1, two messages at once: the first is delivered at once (in flight, not yet
+    // acked), so the second still finds room. As with RabbitMQ's `max-length`, only ready
+    // messages count. A third, arriving while the second waits, is refused.
+    let w = producer(base(), "q", 2)
+        .queue(Queue::new("q").capacity(1))
+        .service(Service::new("w").time(Dist::constant_ms(100)).consume(
+            "q",
+            1,
+            Handler::new().work(),
+        ))
+        .service(Service::new("late").rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "L"),
+        ))
+        .client(
+            Client::new("c2", Call::rest("late", HttpMethod::Post, "/send"), 0.0).burst(ms(10), 1),
+        );
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "enqueue"),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "11.000ms 12.000ms late -> q enqueue q [L] REJECTED(queue-full) attempt 1",
+        ]
+    );
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.accepted, m.rejected, m.deliveries), (2, 1, 2));
+}
+
+#[test]
+fn failing_queue_consumer_does_not_ack_and_the_message_returns_after_visibility() {
+    // SQS has no nack: a consumer whose handler fails does not delete the message, which comes
+    // back when its 50 ms visibility timeout ends (not at once), and is dead-lettered after
+    // its 2nd attempt. No nack travels to the queue.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").visibility(ms(50)).max_attempts(2))
+        .service(Service::new("w").consume("q", 1, Handler::new().fail(1.0)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, " q "),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> w deliver q [M] OK attempt 1",
+            "2.000ms 52.000ms q -> w timeout q [M] REDELIVERED attempt 1",
+            "52.000ms 53.000ms q -> w deliver q [M] OK attempt 2",
+            "52.000ms 102.000ms q -> w timeout q [M] DEAD-LETTERED attempt 2",
+            "102.000ms 102.000ms q -> q dead-letter q [M] DROPPED(no-dlq) attempt 2",
+        ]
+    );
+    let c = &sim.metrics().consumers[0];
+    assert_eq!((c.delivered, c.acked, c.nacked, c.failed), (2, 0, 0, 2));
+}
+
+#[test]
+fn failing_subscriber_nacks_at_once() {
+    // Pub/Sub client libraries nack a message whose callback raised: redelivered at once.
+    let w = base()
+        .service(Service::new("pub").rest(
+            HttpMethod::Post,
+            "/x",
+            Handler::new().publish("events", "E"),
+        ))
+        .topic(Topic::new("events").subscription(Subscription::new("s").max_attempts(2)))
+        .service(Service::new("sub").subscribe("events", "s", 1, Handler::new().fail(1.0)))
+        .client(
+            Client::new("c", Call::rest("pub", HttpMethod::Post, "/x"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        );
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "nack"),
+        vec![
+            "3.000ms 4.000ms sub -> events/s nack events/s [E] REDELIVERED attempt 1",
+            "5.000ms 6.000ms sub -> events/s nack events/s [E] DEAD-LETTERED attempt 2",
+        ]
+    );
+}
+
+#[test]
+fn late_ack_with_the_latest_receipt_handle_still_deletes_the_message() {
+    // The only consumer takes 100 ms, beyond the 50 ms visibility timeout. The message becomes
+    // visible again at 52 ms, but nobody receives it (the consumer is busy), so its receipt
+    // handle is still the latest: as with SQS DeleteMessage, the late ack deletes it. It is
+    // not processed a second time.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").visibility(ms(50)))
+        .service(Service::new("w").time(Dist::constant_ms(100)).consume(
+            "q",
+            1,
+            Handler::new().work().ack(),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, " q "),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> w deliver q [M] OK attempt 1",
+            "2.000ms 52.000ms q -> w timeout q [M] REDELIVERED attempt 1",
+            "3.000ms 103.000ms w -> w work q [M] OK attempt 1",
+            "103.000ms 104.000ms w -> q ack q [M] OK attempt 1",
+        ]
+    );
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.deliveries, m.acked, m.stale_acks), (1, 1, 0));
+    assert_eq!(sim.mailboxes()[0].depth, 0, "deleted, not delivered again");
+}
+
+/// One message published to `events`, subscription `s` with a 30 ms ack deadline, handled by
+/// `sub` in 100 ms; `max_extension` sets the subscriber's lease management limit.
+fn slow_subscriber(max_extension: Option<SimTime>) -> World {
+    let mut sub = Service::new("sub").time(Dist::constant_ms(100)).subscribe(
+        "events",
+        "s",
+        1,
+        Handler::new().work().ack(),
+    );
+    if let Some(t) = max_extension {
+        sub = sub.max_extension(t);
+    }
+    base()
+        .service(Service::new("pub").rest(
+            HttpMethod::Post,
+            "/x",
+            Handler::new().publish("events", "E"),
+        ))
+        .topic(Topic::new("events").subscription(Subscription::new("s").ack_deadline(ms(30))))
+        .service(sub)
+        .client(
+            Client::new("c", Call::rest("pub", HttpMethod::Post, "/x"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        )
+}
+
+#[test]
+fn lease_management_extends_the_ack_deadline_of_a_slow_subscriber() {
+    // Pub/Sub client libraries extend the lease of a message still being handled (by default
+    // up to an hour): the 100 ms handler outlives its 30 ms ack deadline three times, and its
+    // ack still removes the message; nothing is redelivered.
+    let sim = run(slow_subscriber(None));
+    assert_eq!(
+        lines_with(&sim, "[E]")[2..],
+        [
+            "2.000ms 3.000ms events/s -> sub deliver events/s [E] OK attempt 1",
+            "3.000ms 103.000ms sub -> sub work events/s [E] OK attempt 1",
+            "103.000ms 104.000ms sub -> events/s ack events/s [E] OK attempt 1",
+        ]
+    );
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.extensions, m.redeliveries, m.acked), (3, 0, 1));
+}
+
+#[test]
+fn lease_management_stops_at_its_maximum_extension() {
+    // With at most 50 ms of extension, the lease is extended once (to 52 ms after delivery at
+    // 2 ms) and then expires: the message is redelivered while the first handler still runs.
+    let sim = run(slow_subscriber(Some(ms(50))));
+    assert_eq!(
+        lines_with(&sim, "[E]")[2..5],
+        [
+            "2.000ms 3.000ms events/s -> sub deliver events/s [E] OK attempt 1",
+            "2.000ms 52.000ms events/s -> sub timeout events/s [E] REDELIVERED attempt 1",
+            "3.000ms 103.000ms sub -> sub work events/s [E] OK attempt 1",
+        ]
+    );
+    assert_eq!(sim.metrics().mailboxes[0].extensions, 1);
+}
+
+#[test]
+fn queue_consumer_extends_visibility_up_to_its_maximum() {
+    // As with SQS ChangeMessageVisibility: a consumer set to extend the visibility of messages
+    // it still handles (up to 1 s) keeps the 100 ms job invisible past its 50 ms timeout, so
+    // the idle second consumer never gets a copy.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").visibility(ms(50)))
+        .service(
+            Service::new("slow")
+                .time(Dist::constant_ms(100))
+                .consume("q", 1, Handler::new().work().ack())
+                .max_extension(SimTime::from_secs(1)),
+        )
+        .service(Service::new("idle").consume("q", 1, Handler::new().ack()));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, " q "),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> slow deliver q [M] OK attempt 1",
+            "3.000ms 103.000ms slow -> slow work q [M] OK attempt 1",
+            "103.000ms 104.000ms slow -> q ack q [M] OK attempt 1",
+        ]
+    );
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.extensions, m.deliveries, m.acked), (2, 1, 1));
+}
+
+/// Trace lines of the producer's sends, the broker's confirms and the producer's timeouts.
+fn producer_lines(sim: &Sim) -> Vec<String> {
+    norm(&sim.format_trace())
+        .into_iter()
+        .filter(|l| {
+            is_confirm(l)
+                || l.contains(" enqueue ")
+                || l.contains(" -> producer timeout ")
+                || l.contains("rest-reply")
+        })
+        .collect()
+}
+
+#[test]
+fn lost_confirm_times_out_and_the_retry_duplicates_the_message() {
+    // The message reaches the queue at 2 ms, but its confirm is lost (100% loss between producer
+    // and queue from 2 to 3 ms). The producer waits its 50 ms confirm timeout, sends again, and
+    // this time hears back: the queue now holds the message twice.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").confirms(ms(50), 1))
+        .fault(Fault::loss(
+            LinkSelector::Between("producer".into(), "q".into()),
+            1.0,
+            ms(2),
+            ms(1),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] DROPPED(loss) attempt 1",
+            "1.000ms 51.000ms q -> producer timeout q [M] TIMEOUT attempt 1",
+            "51.000ms 52.000ms producer -> q enqueue q [M] OK attempt 2",
+            "52.000ms 53.000ms q -> producer ack q [M] OK attempt 2",
+            "53.000ms 54.000ms producer -> c rest-reply POST /send 200 attempt 1",
+        ]
+    );
+    assert_eq!(sim.mailboxes()[0].depth, 2, "a duplicate");
+}
+
+#[test]
+fn lost_enqueue_fails_the_producer_only_after_its_confirm_timeout() {
+    // The message itself is lost: the producer learns nothing until its confirm timeout ends;
+    // with no retries left it then fails (503).
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").confirms(ms(50), 0))
+        .fault(Fault::loss(
+            LinkSelector::Between("producer".into(), "q".into()),
+            1.0,
+            SimTime::ZERO,
+            ms(10),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] DROPPED(loss) attempt 1",
+            "1.000ms 51.000ms q -> producer timeout q [M] TIMEOUT attempt 1",
+            "51.000ms 52.000ms producer -> c rest-reply POST /send 503 attempt 1",
+        ]
+    );
+}
+
+#[test]
+fn publisher_waits_for_the_topic_confirm() {
+    // A publish resumes its handler only when the topic's confirm arrives: a round trip.
+    let sim = run(pubsub_world());
+    let lines = norm(&sim.format_trace());
+    let first = |needle: &str| lines.iter().find(|l| l.contains(needle)).cloned();
+    assert_eq!(
+        [first(" -> pub ack "), first("rest-reply")],
+        [
+            Some("2.000ms 3.000ms events -> pub ack events [E] OK attempt 1".to_string()),
+            Some("3.000ms 4.000ms pub -> c rest-reply POST /eu 200 attempt 1".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn a_confirm_slower_than_the_timeout_ends_the_wait_and_the_retrys_confirm_is_late() {
+    // A 1 ms confirm timeout on a 1 ms network: the producer sends again at 2 ms, before the
+    // first confirm can arrive (3 ms). That confirm still ends the wait; the retry's own confirm
+    // finds nobody waiting (LATE), and the queue holds the message twice.
+    let w = producer(base(), "q", 1).queue(Queue::new("q").confirms(ms(1), 1));
+    let sim = run(w);
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "1.000ms 2.000ms q -> producer timeout q [M] TIMEOUT attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "2.000ms 3.000ms producer -> q enqueue q [M] OK attempt 2",
+            "3.000ms 4.000ms producer -> c rest-reply POST /send 200 attempt 1",
+            "3.000ms 4.000ms q -> producer ack q [M] OK attempt 2 LATE",
+        ]
+    );
+    assert_eq!(sim.mailboxes()[0].depth, 2);
 }

@@ -71,6 +71,13 @@ fn messages_in_flight_have_the_mechanism_of_their_route() {
                         acks_to_subs += 1;
                         Mechanism::PubSub
                     }
+                    // A broker's confirm to a producer: from a topic it is pub/sub.
+                    Kind::Ack | Kind::Nack if to == NodeKind::Service => {
+                        match sim.nodes()[m.from.0 as usize].kind {
+                            NodeKind::Topic => Mechanism::PubSub,
+                            _ => Mechanism::Queue,
+                        }
+                    }
                     Kind::Ack | Kind::Nack => {
                         assert_eq!(to, NodeKind::Queue);
                         acks_to_queues += 1;

@@ -74,6 +74,11 @@ pub struct ConsumerSummary {
     pub delivered: u64,
     pub acked: u64,
     pub nacked: u64,
+    /// Queue consumers' failures that left the message unacked (back after its visibility
+    /// timeout).
+    pub failed: u64,
+    /// Acks and nacks refused because their delivery was superseded.
+    pub stale_acks: u64,
     pub latency_ms: Latency,
 }
 
@@ -105,6 +110,10 @@ pub struct MailboxSummary {
     pub evicted: u64,
     pub deliveries: u64,
     pub acked: u64,
+    /// Acks and nacks refused: their delivery was superseded.
+    pub stale_acks: u64,
+    /// Visibility timeouts / ack deadlines extended while a consumer still held the message.
+    pub extensions: u64,
     pub redeliveries: u64,
     pub dead_letters: u64,
     pub filtered: u64,
@@ -218,6 +227,8 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                 delivered: c.delivered,
                 acked: c.acked,
                 nacked: c.nacked,
+                failed: c.failed,
+                stale_acks: c.stale_acks,
                 latency_ms: latency(&c.latency),
             })
             .collect(),
@@ -271,6 +282,8 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                     evicted: b.evicted,
                     deliveries: b.deliveries,
                     acked: b.acked,
+                    stale_acks: b.stale_acks,
+                    extensions: b.extensions,
                     redeliveries: b.redeliveries,
                     dead_letters: b.dead_letters,
                     filtered: b.filtered,
@@ -417,6 +430,8 @@ pub fn render_text(s: &Summary) -> String {
                 "delivered".into(),
                 "acked".into(),
                 "nacked".into(),
+                "failed".into(),
+                "stale".into(),
             ],
             lat_head.to_vec(),
         ]
@@ -429,6 +444,8 @@ pub fn render_text(s: &Summary) -> String {
                         c.delivered.to_string(),
                         c.acked.to_string(),
                         c.nacked.to_string(),
+                        c.failed.to_string(),
+                        c.stale_acks.to_string(),
                     ],
                     lat_cells(&c.latency_ms),
                 ]

@@ -4,7 +4,7 @@
 
 use super::lexer::quote;
 use super::model::*;
-use super::units::{Dist, Percent};
+use super::units::{Dist, Duration, Percent};
 use std::fmt::Write;
 
 /// The canonical text of a scenario.
@@ -132,9 +132,11 @@ fn item_line(kind: &ItemKind) -> String {
             if let Some(d) = &q.dlq {
                 let _ = write!(s, " dlq {d}");
             }
+            confirm_text(&mut s, q.confirm_timeout, q.confirm_retries);
         }
         ItemKind::Topic(t) => {
             let _ = write!(s, "topic {}", t.name);
+            confirm_text(&mut s, t.confirm_timeout, t.confirm_retries);
         }
         ItemKind::Client(c) => {
             let _ = write!(s, "client {} rate {}", c.name, c.rate);
@@ -184,10 +186,17 @@ fn trigger_text(t: &Trigger) -> String {
         Trigger::Rpc { method } => {
             let _ = write!(s, "rpc {method}");
         }
-        Trigger::Consume { queue, concurrency } => {
+        Trigger::Consume {
+            queue,
+            concurrency,
+            max_extension,
+        } => {
             let _ = write!(s, "consume {queue}");
             if let Some(c) = concurrency {
                 let _ = write!(s, " concurrency {c}");
+            }
+            if let Some(d) = max_extension {
+                let _ = write!(s, " max-extension {d}");
             }
         }
         Trigger::Subscribe {
@@ -200,6 +209,7 @@ fn trigger_text(t: &Trigger) -> String {
             max_attempts,
             dlq,
             concurrency,
+            max_extension,
         } => {
             let _ = write!(s, "subscribe {topic}");
             if let Some(sub) = subscription {
@@ -226,9 +236,22 @@ fn trigger_text(t: &Trigger) -> String {
             if let Some(c) = concurrency {
                 let _ = write!(s, " concurrency {c}");
             }
+            if let Some(d) = max_extension {
+                let _ = write!(s, " max-extension {d}");
+            }
         }
     }
     s
+}
+
+/// ` confirm-timeout 2s confirm-retries 0` (those given) of a queue or topic line.
+fn confirm_text(s: &mut String, timeout: Option<Duration>, retries: Option<u32>) {
+    if let Some(d) = timeout {
+        let _ = write!(s, " confirm-timeout {d}");
+    }
+    if let Some(r) = retries {
+        let _ = write!(s, " confirm-retries {r}");
+    }
 }
 
 /// A call's target and options, as written after `call` (and after `->` in a client).

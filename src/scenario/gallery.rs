@@ -364,7 +364,7 @@ at 10s slow page-protected <-> recs-b +2s for 20s
     Example {
         id: "backpressure",
         title: "Backpressure from a bounded queue",
-        explanation: "Thumbnails are rendered from a queue that holds at most 50 jobs. Uploads arrive faster than the single renderer can keep up with, so the queue fills; from then on the queue refuses new jobs and the API answers 503 at once. That refusal is backpressure: the producer learns right away that the system is full, instead of the backlog (and everyone's waiting time) growing without bound.",
+        explanation: "Thumbnails are rendered from a queue that holds at most 50 waiting jobs (the ones being rendered do not count). Uploads arrive faster than the single renderer can keep up with, so the queue fills; from then on the queue refuses new jobs (its confirm is a nack) and the API answers 503 as soon as that comes back. That refusal is backpressure: the producer learns right away that the system is full, instead of the backlog (and everyone's waiting time) growing without bound.",
         seed: 23,
         text: r#"scenario "backpressure" seed 23 duration 30s
 

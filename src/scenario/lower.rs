@@ -11,6 +11,15 @@ use super::units::{Dist, Duration, Percent};
 use crate::sim;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A queue's or topic's confirm settings, defaults where not written.
+fn confirms(timeout: Option<Duration>, retries: Option<u32>) -> sim::Confirms {
+    let d = sim::Confirms::default();
+    sim::Confirms {
+        timeout: timeout.map_or(d.timeout, time),
+        retries: retries.unwrap_or(d.retries),
+    }
+}
+
 fn time(d: Duration) -> sim::SimTime {
     sim::SimTime::from_micros(d.as_micros())
 }
@@ -245,12 +254,15 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                 }
                 out.max_attempts = q.max_attempts;
                 out.dlq = q.dlq.as_ref().map(|d| d.name.clone());
+                out.confirms = confirms(q.confirm_timeout, q.confirm_retries);
                 queues.insert(q.name.as_str());
                 w.queues.push(out);
             }
             ItemKind::Topic(t) => {
                 topics.insert(t.name.as_str(), w.topics.len());
-                w.topics.push(sim::Topic::new(t.name.name.clone()));
+                let mut out = sim::Topic::new(t.name.name.clone());
+                out.confirms = confirms(t.confirm_timeout, t.confirm_retries);
+                w.topics.push(out);
             }
             ItemKind::Client(c) => {
                 let mut out =
@@ -325,11 +337,16 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                             dedupe: false,
                         });
                     }
-                    Trigger::Consume { queue, concurrency } => {
+                    Trigger::Consume {
+                        queue,
+                        concurrency,
+                        max_extension,
+                    } => {
                         svc.consumers.push(sim::Consumer {
                             source: sim::Source::Queue(queue.name.clone()),
                             concurrency: concurrency.unwrap_or(1),
                             handler: body,
+                            max_extension: max_extension.map(time),
                         });
                     }
                     Trigger::Subscribe {
@@ -342,6 +359,7 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                         max_attempts,
                         dlq,
                         concurrency,
+                        max_extension,
                     } => {
                         let sub_name = subscription.as_ref().unwrap_or(&h.service).name.clone();
                         svc.consumers.push(sim::Consumer {
@@ -351,6 +369,7 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                             },
                             concurrency: concurrency.unwrap_or(1),
                             handler: body,
+                            max_extension: max_extension.map(time),
                         });
                         let Some(t) = topics
                             .get(topic.as_str())

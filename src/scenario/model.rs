@@ -188,12 +188,24 @@ pub struct Queue {
     /// Dead-letter queue; declared implicitly if no `queue` line names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dlq: Option<Ident>,
+    /// How long producers wait for the broker's confirm of a message (default 5s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_timeout: Option<Duration>,
+    /// How often producers send again when no confirm came in time (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_retries: Option<u32>,
 }
 
-/// `topic order-events`
+/// `topic order-events confirm-timeout 2s confirm-retries 0`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Topic {
     pub name: Ident,
+    /// As for queues: the publishers' wait for the confirm (default 5s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_timeout: Option<Duration>,
+    /// As for queues: sends again after a confirm timeout (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_retries: Option<u32>,
 }
 
 /// How a client spaces its requests.
@@ -422,6 +434,10 @@ pub enum Trigger {
         /// workers; default 1).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         concurrency: Option<u32>,
+        /// How long in all the consumer extends the visibility of a message it still handles
+        /// (SQS `ChangeMessageVisibility`); default 0, never.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_extension: Option<Duration>,
     },
     /// `emails subscribe order-events as emails filter kind=OrderCreated ack-deadline 10s:`
     Subscribe {
@@ -446,6 +462,10 @@ pub enum Trigger {
         dlq: Option<Ident>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         concurrency: Option<u32>,
+        /// Lease management: how long in all the subscriber's client library extends the ack
+        /// deadline of a message it still handles; default 60 minutes, `0s` turns it off.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_extension: Option<Duration>,
     },
 }
 

@@ -769,11 +769,21 @@ fn queue(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
         visibility: None,
         max_attempts: None,
         dlq: None,
+        confirm_timeout: None,
+        confirm_retries: None,
     };
     while !cur.at_end() {
         let key = option_key(
             cur,
-            &["capacity", "overflow", "visibility", "max-attempts", "dlq"],
+            &[
+                "capacity",
+                "overflow",
+                "visibility",
+                "max-attempts",
+                "dlq",
+                "confirm-timeout",
+                "confirm-retries",
+            ],
             "`queue`",
         )?;
         match key.text {
@@ -793,6 +803,9 @@ fn queue(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
                 key,
                 bounded(cur, "max-attempts", 1, MAX_ATTEMPTS)?,
             )?,
+            "confirm-timeout" | "confirm-retries" => {
+                confirm_option(cur, key, &mut q.confirm_timeout, &mut q.confirm_retries)?
+            }
             _ => set_once(&mut q.dlq, key, new_name(cur, "dead-letter queue name")?)?,
         }
     }
@@ -803,8 +816,35 @@ fn queue(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
 fn topic(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
     cur.next();
     let name = new_name(cur, "topic name")?;
+    let (mut confirm_timeout, mut confirm_retries) = (None, None);
+    while !cur.at_end() {
+        let key = option_key(cur, &["confirm-timeout", "confirm-retries"], "`topic`")?;
+        confirm_option(cur, key, &mut confirm_timeout, &mut confirm_retries)?;
+    }
     cur.finish(false)?;
-    Ok(ItemKind::Topic(Topic { name }))
+    Ok(ItemKind::Topic(Topic {
+        name,
+        confirm_timeout,
+        confirm_retries,
+    }))
+}
+
+/// `confirm-timeout 2s` or `confirm-retries 0` on a `queue` or `topic` line.
+fn confirm_option(
+    cur: &mut Cursor<'_, '_>,
+    key: Token<'_>,
+    timeout: &mut Option<Duration>,
+    retries: &mut Option<u32>,
+) -> PResult<()> {
+    if key.text == "confirm-timeout" {
+        set_once(timeout, key, positive_duration(cur, "the confirm timeout")?)
+    } else {
+        set_once(
+            retries,
+            key,
+            bounded(cur, "confirm-retries", 0, MAX_RETRIES)?,
+        )
+    }
 }
 
 fn client(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
@@ -977,16 +1017,28 @@ fn handler_header(cur: &mut Cursor<'_, '_>) -> PResult<(Ident, Trigger)> {
             },
             "consume" => {
                 let queue = ident(cur, "a queue name")?;
-                let mut concurrency = None;
+                let (mut concurrency, mut max_extension) = (None, None);
                 while !cur.at_end() {
-                    let key = option_key(cur, &["concurrency"], "`consume`")?;
-                    set_once(
-                        &mut concurrency,
-                        key,
-                        bounded(cur, "concurrency", 1, MAX_WORKERS)?,
-                    )?;
+                    let key = option_key(cur, &["concurrency", "max-extension"], "`consume`")?;
+                    if key.text == "max-extension" {
+                        set_once(
+                            &mut max_extension,
+                            key,
+                            duration(cur, "the longest visibility extension")?,
+                        )?;
+                    } else {
+                        set_once(
+                            &mut concurrency,
+                            key,
+                            bounded(cur, "concurrency", 1, MAX_WORKERS)?,
+                        )?;
+                    }
                 }
-                Trigger::Consume { queue, concurrency }
+                Trigger::Consume {
+                    queue,
+                    concurrency,
+                    max_extension,
+                }
             }
             "subscribe" => subscribe(cur)?,
             other => return Err(bad_handler_kind(kind.span, other)),
@@ -1045,7 +1097,7 @@ fn subscribe(cur: &mut Cursor<'_, '_>) -> PResult<Trigger> {
     let topic = ident(cur, "a topic name")?;
     let (mut subscription, mut filter, mut ack_deadline, mut capacity, mut overflow_policy) =
         (None, None, None, None, None);
-    let (mut max_attempts, mut dlq, mut concurrency) = (None, None, None);
+    let (mut max_attempts, mut dlq, mut concurrency, mut max_extension) = (None, None, None, None);
     while !cur.at_end() {
         let key = option_key(
             cur,
@@ -1058,6 +1110,7 @@ fn subscribe(cur: &mut Cursor<'_, '_>) -> PResult<Trigger> {
                 "max-attempts",
                 "dlq",
                 "concurrency",
+                "max-extension",
             ],
             "`subscribe`",
         )?;
@@ -1081,6 +1134,11 @@ fn subscribe(cur: &mut Cursor<'_, '_>) -> PResult<Trigger> {
                 bounded(cur, "max-attempts", 1, MAX_ATTEMPTS)?,
             )?,
             "dlq" => set_once(&mut dlq, key, new_name(cur, "dead-letter queue name")?)?,
+            "max-extension" => set_once(
+                &mut max_extension,
+                key,
+                duration(cur, "the longest lease extension")?,
+            )?,
             _ => set_once(
                 &mut concurrency,
                 key,
@@ -1098,6 +1156,7 @@ fn subscribe(cur: &mut Cursor<'_, '_>) -> PResult<Trigger> {
         max_attempts,
         dlq,
         concurrency,
+        max_extension,
     })
 }
 

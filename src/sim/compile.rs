@@ -8,8 +8,8 @@ use crate::sim::slab::Id;
 use crate::sim::time::SimTime;
 use crate::sim::trace::{NameId, NodeId};
 use crate::sim::world::{
-    Arrival, BreakerPolicy, Burst, Call, FaultKind, Handler, LinkSelector, OnError, Overflow,
-    RetryPolicy, Route, RunSettings, Source, Status, Step, Target, World,
+    Arrival, BreakerPolicy, Burst, Call, Confirms, FaultKind, Handler, LinkSelector, OnError,
+    Overflow, RetryPolicy, Route, RunSettings, Source, Status, Step, Target, World,
 };
 use std::collections::BTreeMap;
 use std::fmt;
@@ -202,6 +202,9 @@ pub(crate) struct ConsumerP {
     pub mailbox: MailboxId,
     pub concurrency: u32,
     pub steps: StepRange,
+    /// Longest a delivery's visibility / ack deadline is extended while the handler runs,
+    /// counted from the delivery (`SimTime::ZERO`: never).
+    pub max_extension: SimTime,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -275,6 +278,8 @@ pub(crate) struct MailboxP {
     pub dlq: Option<MailboxId>,
     pub filter: Option<(NameId, NameId)>,
     pub consumers: Vec<ConsumerId>,
+    /// Queues: how producers wait for confirms (unused for subscriptions).
+    pub confirms: Confirms,
 }
 
 #[derive(Clone, Debug)]
@@ -282,6 +287,7 @@ pub(crate) struct TopicP {
     pub node: NodeId,
     pub name: NameId,
     pub subscriptions: Vec<MailboxId>,
+    pub confirms: Confirms,
 }
 
 #[derive(Clone, Debug)]
@@ -711,6 +717,7 @@ impl<'w> Compiler<'w> {
                 dlq,
                 filter: None,
                 consumers: Vec::new(),
+                confirms: q.confirms,
             });
         }
         for (ti, t) in w.topics.iter().enumerate() {
@@ -747,12 +754,14 @@ impl<'w> Compiler<'w> {
                     dlq,
                     filter,
                     consumers: Vec::new(),
+                    confirms: t.confirms,
                 });
             }
             self.prog.topics.push(TopicP {
                 node: tnode,
                 name: tname,
                 subscriptions: subs,
+                confirms: t.confirms,
             });
         }
         Ok(())
@@ -1003,6 +1012,14 @@ impl<'w> Compiler<'w> {
                     mailbox,
                     concurrency: c.concurrency,
                     steps,
+                    max_extension: c.max_extension.unwrap_or(
+                        if self.prog.mailboxes[mailbox].is_subscription {
+                            // Pub/Sub client libraries extend leases up to an hour by default.
+                            SimTime::from_secs(3600)
+                        } else {
+                            SimTime::ZERO
+                        },
+                    ),
                 });
                 self.prog.mailboxes[mailbox].consumers.push(Id::new(id));
                 self.prog.service_consumers[si].push(Id::new(id));

@@ -269,10 +269,16 @@ impl EndpointMetrics {
 pub struct ConsumerMetrics {
     /// Deliveries that reached the consumer.
     pub delivered: u64,
-    /// Handlers that ended in ack.
+    /// Acks that removed a message (an ack lost on the way, or refused, does not count).
     pub acked: u64,
-    /// Handlers that ended in nack (failures included).
+    /// Acks and nacks refused because the delivery they answer was superseded (the message was
+    /// delivered again, dead-lettered or discarded since).
+    pub stale_acks: u64,
+    /// Handlers that ended in nack (`nack` steps; failures in subscription consumers).
     pub nacked: u64,
+    /// Queue consumers' handlers that failed without acking: the message comes back when its
+    /// visibility timeout ends (SQS has no nack).
+    pub failed: u64,
     /// Delivery arrival → handler end.
     pub latency: Histogram,
 }
@@ -374,8 +380,12 @@ pub struct MailboxMetrics {
     pub evicted: u64,
     /// Deliveries dispatched (first and repeated).
     pub deliveries: u64,
-    /// Messages acked.
+    /// Messages removed by an ack.
     pub acked: u64,
+    /// Acks and nacks refused: the delivery they answer was superseded.
+    pub stale_acks: u64,
+    /// Visibility timeouts / ack deadlines extended because the consumer still held the message.
+    pub extensions: u64,
     /// Times a message became available again (visibility / ack deadline expiry, nack).
     pub redeliveries: u64,
     /// Messages dead-lettered (moved to a DLQ or discarded for lack of one).
@@ -471,6 +481,8 @@ impl Metrics {
                     evicted: 0,
                     deliveries: 0,
                     acked: 0,
+                    stale_acks: 0,
+                    extensions: 0,
                     redeliveries: 0,
                     dead_letters: 0,
                     filtered: 0,

@@ -44,8 +44,8 @@ pub use trace::{
     Record, RecordId, RecordIter, Records, RejectReason, Trace, TraceId,
 };
 pub use world::{
-    Arrival, AttributeFilter, BreakerPolicy, Burst, Call, Client, Consumer, Endpoint, Fault,
-    FaultKind, GrpcCode, Handler, HttpMethod, Link, LinkSelector, Network, OnError, Overflow,
-    Queue, RetryPolicy, Route, RunSettings, Service, Source, Status, Step, Subscription, Target,
-    Topic, World,
+    Arrival, AttributeFilter, BreakerPolicy, Burst, Call, Client, Confirms, Consumer, Endpoint,
+    Fault, FaultKind, GrpcCode, Handler, HttpMethod, Link, LinkSelector, Network, OnError,
+    Overflow, Queue, RetryPolicy, Route, RunSettings, Service, Source, Status, Step, Subscription,
+    Target, Topic, World,
 };

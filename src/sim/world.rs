@@ -248,7 +248,15 @@ impl Service {
             source: Source::Queue(queue.into()),
             concurrency,
             handler,
+            max_extension: None,
         })
+    }
+    /// Set the last added consumer's `max_extension` (see `Consumer::max_extension`).
+    pub fn max_extension(mut self, t: SimTime) -> Service {
+        if let Some(c) = self.consumers.last_mut() {
+            c.max_extension = Some(t);
+        }
+        self
     }
     /// Consume a topic subscription with `concurrency` parallel deliveries.
     pub fn subscribe(
@@ -265,6 +273,7 @@ impl Service {
             },
             concurrency,
             handler,
+            max_extension: None,
         })
     }
 }
@@ -342,8 +351,14 @@ pub struct Consumer {
     /// Maximum messages delivered and not yet finished at once (≥ 1).
     pub concurrency: u32,
     /// Steps run per message. Ends in an implicit `ack` unless it acked, nacked or failed
-    /// (a failure nacks).
+    /// (a failure: see `Step::Fail`).
     pub handler: Handler,
+    /// How long in all the consumer keeps extending the visibility timeout / ack deadline of a
+    /// message it is still handling (SQS `ChangeMessageVisibility`; Pub/Sub lease management),
+    /// counted from its delivery. `None`: 0 for a queue consumer (SQS clients do not extend on
+    /// their own), 60 minutes for a subscriber (Pub/Sub client libraries' default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_extension: Option<SimTime>,
 }
 
 /// The mailbox a consumer reads.
@@ -425,7 +440,7 @@ impl Handler {
     pub fn reply(self, status: Status) -> Handler {
         self.step(Step::Reply(status))
     }
-    /// Fail with probability `p` (500 / INTERNAL, or nack in a consumer).
+    /// Fail with probability `p` (500 / INTERNAL; in a consumer see `Step::Fail`).
     pub fn fail(self, p: f64) -> Handler {
         self.step(Step::Fail {
             probability: p,
@@ -462,9 +477,8 @@ pub enum Step {
     Call(Call),
     /// Start all calls at once; wait for all of them. Fails if any fails (and does not continue).
     Parallel(Vec<Call>),
-    /// Publish to a topic. The step waits until the message reaches the topic (the broker's
-    /// confirmation is taken to be instantaneous from there); if it cannot be delivered the
-    /// handler fails with 503 / UNAVAILABLE.
+    /// Publish to a topic and wait for the topic's confirm (a round trip); with no confirm
+    /// after every retry (`Topic::confirms`) the handler fails with 503 / UNAVAILABLE.
     Publish {
         /// Topic name.
         topic: String,
@@ -473,9 +487,9 @@ pub enum Step {
         /// Attributes matched by subscription filters.
         attributes: Vec<(String, String)>,
     },
-    /// Send to a queue. Waits until the message reaches the queue; a full queue with the
-    /// `Reject` policy fails the handler with 503 / RESOURCE_EXHAUSTED (backpressure), and a
-    /// message lost on the way fails it with 503 / UNAVAILABLE.
+    /// Send to a queue and wait for its confirm (a round trip); a full queue with the `Reject`
+    /// policy nacks, failing the handler with 503 / RESOURCE_EXHAUSTED (backpressure), and no
+    /// confirm after every retry (`Queue::confirms`) fails it with 503 / UNAVAILABLE.
     Enqueue {
         /// Queue name.
         queue: String,
@@ -489,8 +503,9 @@ pub enum Step {
     /// after the step (HTTP `Retry-After`, RFC 9110 §10.2.3; gRPC's server pushback,
     /// `grpc-retry-pushback-ms`, gRFC A6). REST endpoints and RPC methods only.
     RetryAfter(SimTime),
-    /// With `probability`, stop the handler with `status` (default 500 / INTERNAL); in a consumer
-    /// this nacks the message.
+    /// With `probability`, stop the handler with `status` (default 500 / INTERNAL). A queue
+    /// consumer does not ack: the message comes back when its visibility timeout ends (SQS has
+    /// no nack). A subscription consumer nacks at once, as Pub/Sub client libraries do.
     Fail {
         /// Chance in `[0, 1]`.
         probability: f64,
@@ -910,8 +925,8 @@ pub enum Overflow {
     /// Refuse the new message (the producer's step fails with 503 / RESOURCE_EXHAUSTED).
     #[default]
     Reject,
-    /// Discard the oldest waiting (not in-flight) message to make room; if every stored message
-    /// is in flight, the new one is refused.
+    /// Discard the oldest waiting (not in-flight) message to make room (with capacity 0 there is
+    /// none, and the new one is refused).
     DropOldest,
 }
 
@@ -920,7 +935,8 @@ pub enum Overflow {
 pub struct Queue {
     /// Unique node name.
     pub name: String,
-    /// Maximum stored messages (waiting + in flight). `u32::MAX` means unbounded.
+    /// Maximum waiting (ready) messages; deliveries not yet acked do not count, as with
+    /// RabbitMQ's `max-length`. `u32::MAX` means unbounded.
     pub capacity: u32,
     /// What a full queue does with a new message.
     pub overflow: Overflow,
@@ -930,10 +946,36 @@ pub struct Queue {
     pub max_attempts: Option<u32>,
     /// Queue receiving dead letters (`None`: they are dropped).
     pub dlq: Option<String>,
+    /// How producers wait for the broker's confirm of each message they send here.
+    #[serde(default)]
+    pub confirms: Confirms,
+}
+
+/// A producer's wait for the broker's confirm (RabbitMQ publisher confirms; the response to
+/// SQS `SendMessage` or Pub/Sub `Publish`): if no confirm comes within `timeout`, the producer
+/// sends the message again, up to `retries` times, then fails. A message whose confirm was lost
+/// is stored once per send: retries can duplicate it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirms {
+    /// How long a producer waits for each confirm.
+    pub timeout: SimTime,
+    /// Sends after the first when a confirm does not come in time.
+    pub retries: u32,
+}
+
+impl Default for Confirms {
+    /// 5 s (the RabbitMQ publisher-confirms tutorial's wait), 2 retries (3 attempts: the AWS
+    /// SDKs' standard retry mode).
+    fn default() -> Confirms {
+        Confirms {
+            timeout: SimTime::from_secs(5),
+            retries: 2,
+        }
+    }
 }
 
 impl Queue {
-    /// Unbounded, 30 s visibility, unlimited attempts, no DLQ.
+    /// Unbounded, 30 s visibility, unlimited attempts, no DLQ, default confirms.
     pub fn new(name: impl Into<String>) -> Queue {
         Queue {
             name: name.into(),
@@ -942,7 +984,13 @@ impl Queue {
             visibility: SimTime::from_secs(30),
             max_attempts: None,
             dlq: None,
+            confirms: Confirms::default(),
         }
+    }
+    /// Set how producers wait for confirms.
+    pub fn confirms(mut self, timeout: SimTime, retries: u32) -> Queue {
+        self.confirms = Confirms { timeout, retries };
+        self
     }
     /// Set capacity.
     pub fn capacity(mut self, n: u32) -> Queue {
@@ -978,15 +1026,24 @@ pub struct Topic {
     pub name: String,
     /// Subscriptions, each with its own backlog.
     pub subscriptions: Vec<Subscription>,
+    /// How publishers wait for the broker's confirm.
+    #[serde(default)]
+    pub confirms: Confirms,
 }
 
 impl Topic {
-    /// A topic with no subscriptions.
+    /// A topic with no subscriptions, default confirms.
     pub fn new(name: impl Into<String>) -> Topic {
         Topic {
             name: name.into(),
             subscriptions: Vec::new(),
+            confirms: Confirms::default(),
         }
+    }
+    /// Set how publishers wait for confirms.
+    pub fn confirms(mut self, timeout: SimTime, retries: u32) -> Topic {
+        self.confirms = Confirms { timeout, retries };
+        self
     }
     /// Add a subscription.
     pub fn subscription(mut self, s: Subscription) -> Topic {
@@ -1009,7 +1066,8 @@ pub struct Subscription {
     pub max_attempts: Option<u32>,
     /// Queue receiving dead letters (`None`: dropped).
     pub dlq: Option<String>,
-    /// Backlog capacity (`u32::MAX`: unbounded).
+    /// Backlog capacity: waiting messages, not those delivered and not yet acked
+    /// (`u32::MAX`: unbounded).
     pub capacity: u32,
     /// Overflow policy when full.
     pub overflow: Overflow,
@@ -1302,8 +1360,8 @@ pub enum FaultKind {
         /// Added one-way latency.
         extra: SimTime,
     },
-    /// Requests the service would have answered successfully fail with 500 / INTERNAL (consumers
-    /// nack) with this probability.
+    /// Requests the service would have answered successfully fail with 500 / INTERNAL (consumers'
+    /// handlers fail as with `Step::Fail`) with this probability.
     ErrorSpike {
         /// Service name.
         service: String,

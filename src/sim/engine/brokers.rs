@@ -1,10 +1,15 @@
 //! Brokers: queues and pub/sub. A mailbox is a queue, or one subscription's own backlog, with
-//! capacity and overflow policy, FIFO dispatch to competing consumers with bounded concurrency,
-//! visibility timeout / ack deadline, ack and nack, redelivery, max attempts and dead-lettering;
-//! topics fan out to matching subscriptions.
+//! capacity (waiting messages only) and overflow policy, FIFO dispatch to competing consumers
+//! with bounded concurrency, visibility timeout / ack deadline (extended while a consumer still
+//! handles the message, up to its `max_extension`), receipt handles (an ack with the latest
+//! delivery's handle deletes; a superseded one is stale), nack, redelivery, max attempts and
+//! dead-lettering; topics fan out to matching subscriptions. Every enqueue and publish is
+//! answered with a confirm (ack, or nack from a full queue) that travels back to the producer.
+//! Which real system each behaviour follows is in docs/semantics.md.
 //!
 //! ```text
 //! enqueue ─► [ready FIFO] ─dispatch─► in flight ──ack──► gone
+//!   ◄─confirm─┘                        │   (late ack, latest handle: gone from ready too)
 //! publish ─► topic ─fanout─► [sub ready]   │
 //!                                          ├─nack / visibility expiry─► front of ready (attempt+1)
 //!                                          └─ … attempts exhausted ─► DLQ (or discarded)
@@ -29,8 +34,6 @@ struct MailboxRt {
     ready: VecDeque<Id<Stored>>,
     /// Delivered, not yet acked.
     in_flight: u32,
-    /// Waiting + in flight (what capacity counts).
-    stored: u32,
     /// Round-robin cursor over the consumers.
     rr: u32,
 }
@@ -47,7 +50,14 @@ pub(crate) struct Stored {
     /// The record that put it here (enqueue, fanout or dead-letter).
     cause: Option<RecordId>,
     delivered_at: SimTime,
+    /// When the current delivery's visibility timeout / ack deadline ends (moved by extensions).
+    deadline: SimTime,
     consumer: ConsumerId,
+    /// The task handling the current delivery (`held`: its delivery arrived), whose
+    /// liveness lets its consumer extend the deadline.
+    holder: Id<Task>,
+    holder_gen: u32,
+    held: bool,
 }
 
 /// Every mailbox, the messages they hold, and how busy each consumer is.
@@ -125,6 +135,8 @@ pub(crate) enum BrokerMsg {
         task: Id<Task>,
         gen: u32,
         mailbox: MailboxId,
+        /// The producer's send number (echoed in the confirm).
+        seq: u32,
     },
     /// A producing task's message to a topic, with its attribute set.
     Publish {
@@ -132,6 +144,14 @@ pub(crate) enum BrokerMsg {
         gen: u32,
         topic: TopicId,
         attrs: u32,
+        seq: u32,
+    },
+    /// The broker's confirm of a producer's send `seq`: `ok` (stored), or refused (full).
+    Confirm {
+        task: Id<Task>,
+        gen: u32,
+        seq: u32,
+        ok: bool,
     },
     /// A delivery to a consumer, sent in the consuming service's `epoch`-th life.
     Deliver {
@@ -141,11 +161,12 @@ pub(crate) enum BrokerMsg {
         consumer: ConsumerId,
         epoch: u32,
     },
-    /// A consumer's ack or nack of a delivery.
+    /// A consumer's ack or nack of a delivery: `(slot, delivery)` is its receipt handle.
     Ack {
         mailbox: MailboxId,
         slot: Id<Stored>,
         delivery: u32,
+        consumer: ConsumerId,
         nack: bool,
     },
 }
@@ -173,15 +194,22 @@ impl Sim {
     /// A broker message arrived (or is found lost): hand it to its handler.
     pub(super) fn on_broker_message(&mut self, msg: &Msg, doom: Option<DropReason>, m: BrokerMsg) {
         match m {
-            BrokerMsg::Enqueue { task, gen, mailbox } => {
-                self.enqueue_arrived(msg, doom, task, gen, mailbox)
-            }
+            BrokerMsg::Enqueue {
+                task,
+                gen,
+                mailbox,
+                seq,
+            } => self.enqueue_arrived(msg, doom, (task, gen, seq), mailbox),
             BrokerMsg::Publish {
                 task,
                 gen,
                 topic,
                 attrs,
-            } => self.publish_arrived(msg, doom, task, gen, topic, attrs),
+                seq,
+            } => self.publish_arrived(msg, doom, (task, gen, seq), topic, attrs),
+            BrokerMsg::Confirm { task, gen, seq, ok } => {
+                self.confirm_arrived(msg, doom, task, gen, seq, ok)
+            }
             BrokerMsg::Deliver {
                 mailbox,
                 slot,
@@ -193,8 +221,9 @@ impl Sim {
                 mailbox,
                 slot,
                 delivery,
+                consumer,
                 nack,
-            } => self.ack_arrived(msg, doom, mailbox, slot, delivery, nack),
+            } => self.ack_arrived(msg, doom, mailbox, slot, delivery, consumer, nack),
         }
     }
 
@@ -225,7 +254,9 @@ impl Sim {
     fn admit(&self, m: MailboxId) -> Admit {
         let p = &self.prog.mailboxes[m.ix()];
         let rt = &self.brokers.mailboxes[m.ix()];
-        if rt.stored < p.capacity {
+        // Like RabbitMQ's `max-length`, capacity counts ready messages only: deliveries not
+        // yet acked do not take room (docs/semantics.md, "Queues").
+        if (rt.ready.len() as u64) < u64::from(p.capacity) {
             Admit::Accept
         } else {
             match p.overflow {
@@ -252,20 +283,25 @@ impl Sim {
             trace,
             cause: Some(cause),
             delivered_at: SimTime::ZERO,
+            deadline: SimTime::ZERO,
             consumer: Id::new(0),
+            holder: Id::new(0),
+            holder_gen: 0,
+            held: false,
         };
         let stored = &mut self.brokers.stored;
+        // The delivery count goes on from the slot's last one, one past it, so a receipt handle
+        // (slot, delivery) of a message that left (a dead letter moving on, a freed slot reused)
+        // never matches what is stored there now.
         let slot = match slot {
-            // A dead letter keeps its slot (and its delivery count) as it moves.
             Some(s) => {
-                stored[s] = fresh(stored[s].delivery);
+                stored[s] = fresh(stored[s].delivery.wrapping_add(1));
                 s
             }
-            None => stored.insert_with(|old| fresh(old.map_or(0, |o| o.delivery))),
+            None => stored.insert_with(|old| fresh(old.map_or(0, |o| o.delivery.wrapping_add(1)))),
         };
         let rt = &mut self.brokers.mailboxes[m.ix()];
         rt.ready.push_back(slot);
-        rt.stored += 1;
         self.k.metrics_mut().mailboxes[m.ix()].accepted += 1;
     }
 
@@ -280,8 +316,6 @@ impl Sim {
         let Some(slot) = self.brokers.mailboxes[m.ix()].ready.pop_front() else {
             return;
         };
-        self.brokers.mailboxes[m.ix()].stored =
-            self.brokers.mailboxes[m.ix()].stored.saturating_sub(1);
         self.k.metrics_mut().mailboxes[m.ix()].evicted += 1;
         let st = self.brokers.stored[slot];
         let p = &self.prog.mailboxes[m.ix()];
@@ -337,7 +371,9 @@ impl Sim {
             st.attempts = st.attempts.saturating_add(1);
             st.delivery = st.delivery.wrapping_add(1);
             st.delivered_at = self.k.now();
+            st.deadline = self.k.now() + self.prog.mailboxes[mi].visibility;
             st.consumer = ci;
+            st.held = false;
             let st = *st;
             self.k.metrics_mut().mailboxes[mi].deliveries += 1;
             let p = &self.prog.mailboxes[mi];
@@ -356,10 +392,9 @@ impl Sim {
                 cause: st.cause,
                 attempt: sat16(st.attempts),
             };
-            let visibility = p.visibility;
             let epoch = self.services.epoch(cp.service);
             self.k.schedule(
-                self.k.now() + visibility,
+                st.deadline,
                 BrokerEv::Visibility {
                     mailbox: m,
                     slot,
@@ -386,17 +421,17 @@ impl Sim {
         &mut self,
         msg: &Msg,
         doom: Option<DropReason>,
-        task: Id<Task>,
-        gen: u32,
+        producer: (Id<Task>, u32, u32),
         m: MailboxId,
     ) {
         if let Some(reason) = doom {
-            self.producer_message_lost(msg, reason, task, gen);
+            // Lost on the way: the producer hears nothing, and waits for its confirm timeout.
+            self.emit_dropped(msg, reason);
             return;
         }
         match self.admit(m) {
             Admit::Reject => {
-                self.k.emit_hop(
+                let rec = self.k.emit_hop(
                     &msg.hop,
                     msg.sent,
                     self.k.now(),
@@ -404,7 +439,7 @@ impl Sim {
                     false,
                 );
                 self.k.metrics_mut().mailboxes[m.ix()].rejected += 1;
-                self.producer_done(task, gen, Err(Failure::Overloaded));
+                self.send_confirm(msg, rec, producer, false);
             }
             admit @ (Admit::Accept | Admit::EvictOldest) => {
                 let rec = self
@@ -415,30 +450,69 @@ impl Sim {
                 }
                 self.store(m, None, msg.hop.label, msg.hop.trace, rec);
                 self.touch_mailbox(m);
-                self.producer_done(task, gen, Ok(()));
+                self.send_confirm(msg, rec, producer, true);
                 self.try_dispatch(m);
             }
         }
     }
 
-    /// A producer's message was lost on its way to the broker: record the drop, and the
-    /// producing handler fails as if the broker were unreachable.
-    fn producer_message_lost(&mut self, msg: &Msg, reason: DropReason, task: Id<Task>, gen: u32) {
-        self.emit_dropped(msg, reason);
-        self.producer_done(task, gen, Err(Failure::Unreachable));
+    /// The broker confirms the producer's send (record `cause`): `ok` (stored) or not (refused
+    /// by a full queue: RabbitMQ's `basic.nack` under `reject-publish`). The confirm travels
+    /// back to the producer like any message, and may be lost.
+    fn send_confirm(
+        &mut self,
+        msg: &Msg,
+        cause: RecordId,
+        producer: (Id<Task>, u32, u32),
+        ok: bool,
+    ) {
+        let (task, gen, seq) = producer;
+        let hop = Hop {
+            kind: if ok { Kind::Ack } else { Kind::Nack },
+            from: msg.hop.to,
+            to: msg.hop.from,
+            cause: Some(cause),
+            ..msg.hop
+        };
+        self.send(hop, BrokerMsg::Confirm { task, gen, seq, ok });
+    }
+
+    /// A confirm reached its producer: if the producer still waits for it (for this send or an
+    /// earlier one of the same step), the step ends; otherwise it is late and ignored.
+    fn confirm_arrived(
+        &mut self,
+        msg: &Msg,
+        doom: Option<DropReason>,
+        task: Id<Task>,
+        gen: u32,
+        seq: u32,
+        ok: bool,
+    ) {
+        if let Some(reason) = doom {
+            self.emit_dropped(msg, reason);
+            return;
+        }
+        let awaited = self.services.confirm_awaited(task, gen, seq);
+        self.k
+            .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, !awaited);
+        if awaited {
+            self.services.end_confirm_wait(task);
+            let result = if ok { Ok(()) } else { Err(Failure::Overloaded) };
+            self.producer_done(task, gen, result);
+        }
     }
 
     fn publish_arrived(
         &mut self,
         msg: &Msg,
         doom: Option<DropReason>,
-        task: Id<Task>,
-        gen: u32,
+        producer: (Id<Task>, u32, u32),
         topic: TopicId,
         attrs: u32,
     ) {
         if let Some(reason) = doom {
-            self.producer_message_lost(msg, reason, task, gen);
+            // Lost on the way: the publisher waits for its confirm timeout.
+            self.emit_dropped(msg, reason);
             return;
         }
         let rec = self
@@ -489,7 +563,8 @@ impl Sim {
                 }
             }
         }
-        self.producer_done(task, gen, Ok(()));
+        // Pub/Sub confirms a publish once the topic has it, whatever its subscriptions' backlogs.
+        self.send_confirm(msg, rec, producer, true);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -533,7 +608,12 @@ impl Sim {
             name,
             ..msg.hop
         };
-        self.start_consumer_task(svc, steps, origin, &hop);
+        let t = self.start_consumer_task(svc, steps, origin, &hop);
+        if self.delivery_current(slot, delivery) {
+            let gen = self.services.task_gen(t);
+            let st = &mut self.brokers.stored[slot];
+            (st.holder, st.holder_gen, st.held) = (t, gen, true);
+        }
     }
 
     /// The consumer acks (or nacks) the message it is handling: an ack/nack hop to the mailbox.
@@ -564,21 +644,39 @@ impl Sim {
             cause: task.cause,
             attempt,
         };
-        let cm = &mut self.k.metrics_mut().consumers[consumer.ix()];
         if nack {
-            cm.nacked += 1;
-        } else {
-            cm.acked += 1;
+            self.k.metrics_mut().consumers[consumer.ix()].nacked += 1;
         }
-        self.send(
+        let lands = self.send(
             hop,
             BrokerMsg::Ack {
                 mailbox,
                 slot,
                 delivery,
+                consumer,
                 nack,
             },
         );
+        self.services.set_ack_lands(t, lands);
+    }
+
+    /// The consumer's handler failed (a `fail` step, a failed call, an injected error). SQS has
+    /// no nack: a queue's message is simply not deleted, and comes back when its visibility
+    /// timeout ends. Pub/Sub client libraries nack a message whose callback raised, so a
+    /// subscription's message is handed back at once.
+    pub(crate) fn settle_failed(&mut self, t: Id<Task>) {
+        let (origin, _) = self.services.task_origin(t);
+        let Origin::Delivery {
+            mailbox, consumer, ..
+        } = origin
+        else {
+            return;
+        };
+        if self.prog.mailboxes[mailbox.ix()].is_subscription {
+            self.settle(t, true);
+        } else if self.services.mark_settled(t) {
+            self.k.metrics_mut().consumers[consumer.ix()].failed += 1;
+        }
     }
 
     fn delivery_current(&self, slot: Id<Stored>, delivery: u32) -> bool {
@@ -592,6 +690,12 @@ impl Sim {
         self.brokers.stored[slot].attempts >= self.prog.mailboxes[m.ix()].max_attempts
     }
 
+    /// An ack or nack reached the mailbox. Its receipt handle `(slot, delivery)` is honoured if
+    /// it is the message's latest delivery, as SQS `DeleteMessage` does: even after the
+    /// visibility timeout, as long as nobody else has received the message since. A superseded
+    /// handle (delivered again, dead-lettered, discarded) is refused as stale; so is a nack of
+    /// a message no longer in flight.
+    #[allow(clippy::too_many_arguments)]
     fn ack_arrived(
         &mut self,
         msg: &Msg,
@@ -599,13 +703,17 @@ impl Sim {
         m: MailboxId,
         slot: Id<Stored>,
         delivery: u32,
+        consumer: ConsumerId,
         nack: bool,
     ) {
         if let Some(reason) = doom {
             self.emit_dropped(msg, reason);
             return;
         }
-        if !self.delivery_current(slot, delivery) {
+        let st = self.brokers.stored.get(slot).copied();
+        let latest = st.is_some_and(|s| s.delivery == delivery);
+        let in_flight = st.is_some_and(|s| s.in_flight);
+        if !latest || (nack && !in_flight) {
             self.k.emit_hop(
                 &msg.hop,
                 msg.sent,
@@ -613,15 +721,25 @@ impl Sim {
                 Outcome::Rejected(RejectReason::StaleAck),
                 false,
             );
+            let metrics = self.k.metrics_mut();
+            metrics.mailboxes[m.ix()].stale_acks += 1;
+            metrics.consumers[consumer.ix()].stale_acks += 1;
             return;
         }
         if !nack {
             self.k
                 .emit_hop(&msg.hop, msg.sent, self.k.now(), Outcome::Ok, false);
             let rt = &mut self.brokers.mailboxes[m.ix()];
-            rt.in_flight = rt.in_flight.saturating_sub(1);
-            rt.stored = rt.stored.saturating_sub(1);
-            self.k.metrics_mut().mailboxes[m.ix()].acked += 1;
+            if in_flight {
+                rt.in_flight = rt.in_flight.saturating_sub(1);
+            } else if let Some(at) = rt.ready.iter().position(|&s| s == slot) {
+                // Back in line after its visibility timeout, not received again: the latest
+                // receipt handle still deletes it.
+                rt.ready.remove(at);
+            }
+            let metrics = self.k.metrics_mut();
+            metrics.mailboxes[m.ix()].acked += 1;
+            metrics.consumers[consumer.ix()].acked += 1;
             self.free_stored_slot(slot);
             self.touch_mailbox(m);
         } else {
@@ -643,6 +761,31 @@ impl Sim {
             return;
         }
         let st = self.brokers.stored[slot];
+        let now = self.k.now();
+        if now < st.deadline {
+            return; // an earlier timer of an extended delivery
+        }
+        // Lease management: a consumer still handling the message extends its deadline by the
+        // mailbox's period, up to its `max_extension` after the delivery.
+        let max_extension = self.prog.consumers[st.consumer.ix()].max_extension;
+        if st.held && max_extension > SimTime::ZERO && self.services.holds(st.holder, st.holder_gen)
+        {
+            let period = self.prog.mailboxes[m.ix()].visibility;
+            let until = (now + period).min(st.delivered_at + max_extension);
+            if until > now {
+                self.brokers.stored[slot].deadline = until;
+                self.k.metrics_mut().mailboxes[m.ix()].extensions += 1;
+                self.k.schedule(
+                    until,
+                    BrokerEv::Visibility {
+                        mailbox: m,
+                        slot,
+                        delivery,
+                    },
+                );
+                return;
+            }
+        }
         let outcome = if self.out_of_attempts(m, slot) {
             Outcome::DeadLettered
         } else {
@@ -681,8 +824,6 @@ impl Sim {
     }
 
     fn dead_letter(&mut self, m: MailboxId, slot: Id<Stored>, cause: RecordId) {
-        self.brokers.mailboxes[m.ix()].stored =
-            self.brokers.mailboxes[m.ix()].stored.saturating_sub(1);
         self.k.metrics_mut().mailboxes[m.ix()].dead_letters += 1;
         let st = self.brokers.stored[slot];
         let p = &self.prog.mailboxes[m.ix()];

@@ -58,6 +58,11 @@ pub enum EventKind {
     Burst,
     /// A delivery's visibility timeout / ack deadline fired.
     VisibilityExpired,
+    /// A consumer's ack reached its broker after its handler ended: the consumer takes the
+    /// next message.
+    ConsumerFreed,
+    /// A producer's wait for its broker's confirm timed out.
+    ConfirmTimeout,
     /// A fault began.
     FaultStarted,
     /// A fault ended.

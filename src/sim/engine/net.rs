@@ -85,7 +85,8 @@ impl Sim {
     /// into the message's slot: copying them from the caller's just-written stack as one block
     /// stalled on store-to-load forwarding, a measurable share of every message.
     #[inline(always)]
-    pub(crate) fn send(&mut self, hop: Hop, payload: impl Into<Payload>) {
+    /// Send a message; returns when it arrives (or is found lost).
+    pub(crate) fn send(&mut self, hop: Hop, payload: impl Into<Payload>) -> SimTime {
         let (latency, doom) = self.route(hop.from.0, hop.to.0);
         let now = self.k.now();
         let arrives = now + latency;
@@ -100,6 +101,7 @@ impl Sim {
         self.net.in_flight += 1;
         self.k.metrics_mut().totals.messages += 1;
         self.k.schedule(arrives, NetEv::Arrive(slot));
+        arrives
     }
 
     /// The latency of a message from node `a` to node `b` sent now, retransmissions included,

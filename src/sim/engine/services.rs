@@ -13,13 +13,13 @@ use crate::sim::compile::{
 };
 use crate::sim::kernel::{Event, Hop};
 use crate::sim::metrics::count_status;
-use crate::sim::protocol::{is_success, Failure, Protocol};
+use crate::sim::protocol::{is_success, sat16, Failure, Protocol};
 use crate::sim::slab::{Id, Slab};
 use crate::sim::time::SimTime;
 use crate::sim::trace::{
     DropReason, Kind, NameId, NodeId, Outcome, Record, RecordId, RejectReason, TraceId,
 };
-use crate::sim::world::{GrpcCode, OnError, Status};
+use crate::sim::world::{Confirms, GrpcCode, OnError, Status};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Where a task came from (what it must answer).
@@ -64,6 +64,15 @@ pub(crate) struct Task {
     working_since: Option<SimTime>,
     /// What the reply asks the caller to wait before a retry (`retry-after`; zero: nothing).
     retry_after: SimTime,
+    /// When this consumer task's ack or nack reaches its broker (or is lost): its consumer slot
+    /// stays taken until then, as RabbitMQ's prefetch counts unacked deliveries and an SQS
+    /// consumer deletes a message before it receives the next.
+    ack_lands: SimTime,
+    /// Producer confirms: sequence numbers of this task's broker sends (the first of the
+    /// current step, and the latest), and whether it waits for a confirm now.
+    confirm_first: u32,
+    confirm_seq: u32,
+    confirm_wait: bool,
     /// Position of this task's slot in its service's `ServiceRt::live` (set by `new_task`).
     at: u32,
 }
@@ -174,6 +183,37 @@ impl Services {
         (task.origin, hop)
     }
 
+    /// The generation of live task `t` (to recognise it later with `task_alive`).
+    #[inline]
+    pub(crate) fn task_gen(&self, t: Id<Task>) -> u32 {
+        self.tasks.gen(t)
+    }
+
+    /// Whether task `t` of generation `gen` is alive and has not settled its delivery yet (its
+    /// consumer still holds the message).
+    pub(crate) fn holds(&self, t: Id<Task>, gen: u32) -> bool {
+        self.tasks.is_current(t, gen) && !self.tasks[t].settled
+    }
+
+    /// Whether a confirm of send `seq` of task `t` (generation `gen`) answers the send the task
+    /// waits for now (any send of its current step: a retry's or the first one's).
+    pub(crate) fn confirm_awaited(&self, t: Id<Task>, gen: u32, seq: u32) -> bool {
+        self.tasks.is_current(t, gen) && {
+            let task = &self.tasks[t];
+            task.confirm_wait && (task.confirm_first..=task.confirm_seq).contains(&seq)
+        }
+    }
+
+    /// Task `t` no longer waits for a confirm.
+    pub(crate) fn end_confirm_wait(&mut self, t: Id<Task>) {
+        self.tasks[t].confirm_wait = false;
+    }
+
+    /// Consumer task `t`'s ack or nack reaches its broker at `at`.
+    pub(crate) fn set_ack_lands(&mut self, t: Id<Task>, at: SimTime) {
+        self.tasks[t].ack_lands = at;
+    }
+
     /// Marks the task's delivery as settled; `false` if it already was.
     pub(crate) fn mark_settled(&mut self, t: Id<Task>) -> bool {
         let task = &mut self.tasks[t];
@@ -223,6 +263,15 @@ impl Services {
 pub(crate) enum TaskEv {
     /// A work span ended.
     WorkDone { task: Id<Task>, gen: u32 },
+    /// A consumer's ack landed after its handler ended, in the consuming service's `epoch`-th
+    /// life: the consumer's slot is free.
+    SlotFree {
+        consumer: ConsumerId,
+        mailbox: MailboxId,
+        epoch: u32,
+    },
+    /// A producer's wait for the confirm of its send `seq` ended.
+    ConfirmTimeout { task: Id<Task>, gen: u32, seq: u32 },
 }
 
 impl Event for TaskEv {
@@ -231,14 +280,30 @@ impl Event for TaskEv {
     fn pack(self) -> (u8, u32, u32, u32) {
         match self {
             TaskEv::WorkDone { task, gen } => (0, task.raw(), gen, 0),
+            TaskEv::SlotFree {
+                consumer,
+                mailbox,
+                epoch,
+            } => (1, consumer.raw(), mailbox.raw(), epoch),
+            TaskEv::ConfirmTimeout { task, gen, seq } => (2, task.raw(), gen, seq),
         }
     }
     #[inline(always)]
-    fn unpack(v: u8, x: u32, y: u32, _: u32) -> TaskEv {
+    fn unpack(v: u8, x: u32, y: u32, z: u32) -> TaskEv {
         match v {
             0 => TaskEv::WorkDone {
                 task: Id::new(x),
                 gen: y,
+            },
+            1 => TaskEv::SlotFree {
+                consumer: Id::new(x),
+                mailbox: Id::new(y),
+                epoch: z,
+            },
+            2 => TaskEv::ConfirmTimeout {
+                task: Id::new(x),
+                gen: y,
+                seq: z,
             },
             v => unreachable!("variant {v}: only `pack` makes these"),
         }
@@ -251,6 +316,21 @@ impl Sim {
             TaskEv::WorkDone { task, gen } => {
                 self.work_done(task, gen);
                 EventKind::WorkDone
+            }
+            TaskEv::SlotFree {
+                consumer,
+                mailbox,
+                epoch,
+            } => {
+                let svc = self.prog.consumers[consumer.ix()].service;
+                if self.services.epoch(svc) == epoch {
+                    self.consumer_finished(consumer, mailbox);
+                }
+                EventKind::ConsumerFreed
+            }
+            TaskEv::ConfirmTimeout { task, gen, seq } => {
+                self.confirm_timed_out(task, gen, seq);
+                EventKind::ConfirmTimeout
             }
         }
     }
@@ -316,7 +396,7 @@ impl Sim {
         steps: StepRange,
         origin: Origin,
         hop: &Hop,
-    ) {
+    ) -> Id<Task> {
         let t = self.new_task(Task {
             started: false,
             replied: false,
@@ -335,9 +415,14 @@ impl Sim {
             failure: None,
             working_since: None,
             retry_after: SimTime::ZERO,
+            ack_lands: SimTime::ZERO,
+            confirm_first: 0,
+            confirm_seq: 0,
+            confirm_wait: false,
             at: 0,
         });
         self.make_runnable(t);
+        t
     }
 
     /// A request reached a live service: take a worker, wait in the backlog, or be refused.
@@ -444,6 +529,10 @@ impl Sim {
             failure: None,
             working_since: None,
             retry_after: SimTime::ZERO,
+            ack_lands: SimTime::ZERO,
+            confirm_first: 0,
+            confirm_seq: 0,
+            confirm_wait: false,
             at: 0,
         });
         let gen_t = self.services.tasks.gen(t);
@@ -554,33 +643,7 @@ impl Sim {
                         self.start_task_call(t, Id::new(c));
                     }
                 }
-                StepP::Publish {
-                    topic,
-                    label,
-                    attrs,
-                } => {
-                    let tp = &self.prog.topics[topic.ix()];
-                    let (to, name) = (tp.node, tp.name);
-                    let gen = self.services.tasks.gen(t);
-                    let payload = BrokerMsg::Publish {
-                        task: t,
-                        gen,
-                        topic,
-                        attrs,
-                    };
-                    self.send_to_broker(t, Kind::Publish, to, name, label, payload);
-                }
-                StepP::Enqueue { mailbox, label } => {
-                    let mb = &self.prog.mailboxes[mailbox.ix()];
-                    let (to, name) = (mb.node, mb.name);
-                    let gen = self.services.tasks.gen(t);
-                    let payload = BrokerMsg::Enqueue {
-                        task: t,
-                        gen,
-                        mailbox,
-                    };
-                    self.send_to_broker(t, Kind::Enqueue, to, name, label, payload);
-                }
+                StepP::Publish { .. } | StepP::Enqueue { .. } => self.send_to_broker(t, 1),
                 StepP::Reply(status) => {
                     if !self.services.tasks[t].replied {
                         // An error-rate spike turns the service's own answer into an error and
@@ -605,30 +668,55 @@ impl Sim {
                     }
                 }
                 StepP::Ack => {
-                    let nack = self.spiked(self.services.tasks[t].service);
-                    self.settle(t, nack);
+                    if self.spiked(self.services.tasks[t].service) {
+                        self.settle_failed(t);
+                    } else {
+                        self.settle(t, false);
+                    }
                 }
                 StepP::Nack => self.settle(t, true),
             }
         }
     }
 
-    /// Task `t` sends a message to a queue or topic and waits for the broker to take it
-    /// (`producer_done` resumes it).
-    fn send_to_broker(
-        &mut self,
-        t: Id<Task>,
-        kind: Kind,
-        to: NodeId,
-        name: NameId,
-        label: NameId,
-        payload: BrokerMsg,
-    ) {
-        let task = self.services.tasks[t];
-        self.services.tasks[t].pending = 1;
+    /// The broker step task `t` has just taken (at `pc - 1`): where it sends, what, and how
+    /// it waits for the confirm.
+    fn broker_step(&self, t: Id<Task>, seq: u32) -> (Hop, BrokerMsg, Confirms) {
+        let task = &self.services.tasks[t];
+        let gen = self.services.tasks.gen(t);
+        let from = self.prog.services[task.service.ix()].node;
+        let (kind, to, name, label, payload, confirms) = match self.prog.steps[task.pc as usize - 1]
+        {
+            StepP::Publish {
+                topic,
+                label,
+                attrs,
+            } => {
+                let tp = &self.prog.topics[topic.ix()];
+                let payload = BrokerMsg::Publish {
+                    task: t,
+                    gen,
+                    topic,
+                    attrs,
+                    seq,
+                };
+                (Kind::Publish, tp.node, tp.name, label, payload, tp.confirms)
+            }
+            StepP::Enqueue { mailbox, label } => {
+                let mb = &self.prog.mailboxes[mailbox.ix()];
+                let payload = BrokerMsg::Enqueue {
+                    task: t,
+                    gen,
+                    mailbox,
+                    seq,
+                };
+                (Kind::Enqueue, mb.node, mb.name, label, payload, mb.confirms)
+            }
+            other => unreachable!("not a broker step: {other:?}"),
+        };
         let hop = Hop {
             kind,
-            from: self.prog.services[task.service.ix()].node,
+            from,
             to,
             name,
             label,
@@ -636,7 +724,63 @@ impl Sim {
             cause: task.cause,
             attempt: 1,
         };
-        self.send(hop, payload);
+        (hop, payload, confirms)
+    }
+
+    /// Task `t` sends (attempt `attempt` of) its publish or enqueue step to the broker and
+    /// waits for the broker's confirm (`producer_done` resumes it), or for its confirm timeout.
+    fn send_to_broker(&mut self, t: Id<Task>, attempt: u16) {
+        let seq = self.services.tasks[t].confirm_seq.wrapping_add(1);
+        let (hop, payload, confirms) = self.broker_step(t, seq);
+        let task = &mut self.services.tasks[t];
+        task.pending = 1;
+        task.confirm_seq = seq;
+        task.confirm_wait = true;
+        if attempt == 1 {
+            task.confirm_first = seq;
+        }
+        self.send(Hop { attempt, ..hop }, payload);
+        let gen = self.services.tasks.gen(t);
+        self.k.schedule(
+            self.k.now() + confirms.timeout,
+            TaskEv::ConfirmTimeout { task: t, gen, seq },
+        );
+    }
+
+    /// No confirm came for send `seq` of task `t` in time: send again, or fail the step.
+    fn confirm_timed_out(&mut self, t: Id<Task>, gen: u32, seq: u32) {
+        if !self.services.task_alive(t, gen) {
+            return;
+        }
+        let task = self.services.tasks[t];
+        if !task.confirm_wait || task.confirm_seq != seq {
+            return;
+        }
+        let attempt = sat16(seq.wrapping_sub(task.confirm_first).saturating_add(1));
+        let (hop, _, confirms) = self.broker_step(t, seq);
+        let now = self.k.now();
+        let timeout = Hop {
+            kind: Kind::Timeout,
+            from: hop.to,
+            to: hop.from,
+            attempt,
+            ..hop
+        };
+        self.k.emit_hop(
+            &timeout,
+            now - confirms.timeout,
+            now,
+            Outcome::Timeout,
+            false,
+        );
+        if u32::from(attempt) <= confirms.retries {
+            self.send_to_broker(t, attempt + 1);
+        } else {
+            // No confirm after every send: to the producer the broker is unreachable
+            // (503 / UNAVAILABLE), though a message may well have been stored.
+            self.services.tasks[t].confirm_wait = false;
+            self.producer_done(t, gen, Err(Failure::Unreachable));
+        }
     }
 
     /// Start call spec `c` on behalf of task `t`; an immediate outcome counts down `pending`.
@@ -784,14 +928,30 @@ impl Sim {
                 mailbox, consumer, ..
             } => {
                 if !task.settled {
-                    let nack = failure.is_some() || self.spiked(task.service);
-                    self.settle(t, nack);
+                    if failure.is_some() || self.spiked(task.service) {
+                        self.settle_failed(t);
+                    } else {
+                        self.settle(t, false);
+                    }
                 }
                 let now = self.k.now();
                 let m = &mut self.k.metrics_mut().consumers[consumer.ix()];
                 m.latency.record(now - task.arrived);
+                let lands = self.services.tasks[t].ack_lands;
                 self.free_task(t);
-                self.consumer_finished(consumer, mailbox);
+                if lands > now {
+                    let epoch = self.services.epoch(task.service);
+                    self.k.schedule(
+                        lands,
+                        TaskEv::SlotFree {
+                            consumer,
+                            mailbox,
+                            epoch,
+                        },
+                    );
+                } else {
+                    self.consumer_finished(consumer, mailbox);
+                }
             }
         }
     }

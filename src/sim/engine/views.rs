@@ -241,7 +241,8 @@ impl Sim {
         self.hop_mechanism(r.kind, r.from, r.to)
     }
     /// The mechanism of a hop of `kind` from `from` to `to` (a record, or a message in flight):
-    /// a queue-kind hop to or from a subscription is pub/sub.
+    /// a queue-kind hop to or from a subscription (or from a topic: its confirm to a publisher)
+    /// is pub/sub.
     pub fn hop_mechanism(&self, kind: Kind, from: NodeId, to: NodeId) -> Mechanism {
         let base = kind.mechanism();
         if base != Mechanism::Queue {
@@ -251,7 +252,7 @@ impl Sim {
             self.prog
                 .nodes
                 .get(n.0 as usize)
-                .is_some_and(|x| x.kind == NodeKind::Subscription)
+                .is_some_and(|x| matches!(x.kind, NodeKind::Subscription | NodeKind::Topic))
         };
         if is_sub(from) || is_sub(to) {
             Mechanism::PubSub
