@@ -12,6 +12,7 @@ pub mod embed;
 pub mod fmt;
 mod history;
 mod history_panel;
+mod hooks;
 mod host;
 mod log;
 mod metrics;

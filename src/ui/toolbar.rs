@@ -3,9 +3,9 @@
 
 use yew::prelude::*;
 
-use super::app::step_once;
 use super::dom;
 use super::fmt;
+use super::hooks::step_once;
 use super::run::RunHandle;
 use super::state::{Action, Clock, Mode, State, SPEEDS};
 
