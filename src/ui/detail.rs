@@ -78,8 +78,8 @@ fn summary(run: &Run, r: &Record) -> String {
 
 #[function_component]
 pub fn Detail(props: &DetailProps) -> Html {
-    let mut cell = props.run.0.borrow_mut();
-    let Some(run) = cell.as_mut() else {
+    let cell = props.run.0.borrow();
+    let Some(run) = cell.as_ref() else {
         return html! {};
     };
     let Some(r) = run.sim.trace().get(props.id).copied() else {
@@ -87,7 +87,6 @@ pub fn Detail(props: &DetailProps) -> Html {
     };
     let chain = run.cause_chain(r.id);
     let caused: Vec<u32> = run.caused_by(r.id).to_vec();
-    let run: &Run = run;
 
     let select = |id: RecordId| {
         let d = props.dispatch.clone();

@@ -160,8 +160,8 @@ pub fn LogView(props: &LogProps) -> Html {
             let Some(el) = body.cast::<web_sys::HtmlElement>() else {
                 return;
             };
-            let mut cell = run.0.borrow_mut();
-            let Some(r) = cell.as_mut() else {
+            let cell = run.0.borrow();
+            let Some(r) = cell.as_ref() else {
                 return;
             };
             let rows = r.log_rows(&filter);
@@ -169,6 +169,7 @@ pub fn LogView(props: &LogProps) -> Html {
                 return;
             };
             let total = rows.len();
+            drop(rows);
             drop(cell);
             let mut s = scroll.borrow_mut();
             // The DOM may have scrolled since the last scroll event was handled.
@@ -232,8 +233,8 @@ pub fn LogView(props: &LogProps) -> Html {
         }
     }
 
-    let mut cell = props.run.0.borrow_mut();
-    let Some(run) = cell.as_mut() else {
+    let cell = props.run.0.borrow();
+    let Some(run) = cell.as_ref() else {
         return html! {};
     };
     let total_records = run.sim.trace().len();
@@ -247,13 +248,14 @@ pub fn LogView(props: &LogProps) -> Html {
     drop(s);
 
     let visible: Vec<u32> = rows[first..first + count].to_vec();
+    drop(rows);
     let on_key = {
         let (run, filter) = (props.run.clone(), props.filter.clone());
         let (d, selected) = (props.dispatch.clone(), props.selected);
         let page = (scroll.borrow().height / ROW_H) as usize;
         Callback::from(move |e: KeyboardEvent| {
-            let mut cell = run.0.borrow_mut();
-            let Some(r) = cell.as_mut() else {
+            let cell = run.0.borrow();
+            let Some(r) = cell.as_ref() else {
                 return;
             };
             let rows = r.log_rows(&filter);
@@ -271,6 +273,7 @@ pub fn LogView(props: &LogProps) -> Html {
                 ("Home", _) => 0,
                 ("End", _) => last,
                 ("Escape", _) => {
+                    drop(rows);
                     drop(cell);
                     d.dispatch(Action::Select(None));
                     return;
@@ -280,12 +283,13 @@ pub fn LogView(props: &LogProps) -> Html {
             e.prevent_default();
             e.stop_propagation();
             let id = RecordId(rows[next]);
+            drop(rows);
             drop(cell);
             d.dispatch(Action::Select(Some(id)));
         })
     };
 
-    let run_ref = &*run;
+    let run_ref = run;
     let row_html = visible.iter().enumerate().map(|(k, &i)| {
         let r = run_ref.sim.trace().records()[i as usize];
         let mech = run_ref.sim.mechanism(&r);

@@ -237,7 +237,7 @@ fn error_cell(errors: u64, of: u64) -> Html {
     html! { <td class={cls}>{ fmt::count(errors) }<span class="muted">{ format!(" ({})", fmt::percent(errors, of)) }</span></td> }
 }
 
-fn charts(run: &mut Run, filter: &str) -> Html {
+fn charts(run: &Run, filter: &str) -> Html {
     let now = run.sim.now();
     let bucket_s = run.charts.bucket.as_secs_f64();
     let current = ((now.0 / run.charts.bucket.0) as usize + 1).min(run.charts.messages.len());
@@ -349,8 +349,8 @@ pub fn MetricsView(props: &MetricsProps) -> Html {
             filter.set(input.value());
         })
     };
-    let mut cell = props.run.0.borrow_mut();
-    let Some(run) = cell.as_mut() else {
+    let cell = props.run.0.borrow();
+    let Some(run) = cell.as_ref() else {
         return html! {};
     };
     if run.sim.events_processed() == 0 {
