@@ -72,7 +72,7 @@ pub fn App() -> Html {
     let (status_class, status) = status_line(&state);
     // Said once the page is up (the note's code is not part of the first render).
     let storage_note = match saving {
-        Saving::Refused(refusal) if !state.booting => html! {
+        Saving::Refused(refusal) if !state.is_booting() => html! {
             <StorageNote {refusal} draft={state.draft.clone()} tab={state.tab} />
         },
         _ => Html::default(),
@@ -90,7 +90,7 @@ pub fn App() -> Html {
                 { toolbar(&state, &run, &dispatch, false) }
                 <div class="share-tools">
                     // Once booted: the history's code is not part of the first render.
-                    if keep && !state.booting {
+                    if keep && !state.is_booting() {
                         <HistoryButton open={history_open} on_open={on_history_open} {on_restore} />
                     }
                     <ShareButton applied={state.applied.clone()} fragment={on_fragment.clone()}
@@ -105,7 +105,7 @@ pub fn App() -> Html {
                 { link_banner(&state, Some(on_dismiss)) }
                 { storage_note }
             </div>
-            if keep && !state.booting {
+            if keep && !state.is_booting() {
                 <HistoryRecorder draft={state.draft.clone()} replaced={state.replaced}
                                  hold={state.hold_autosave}
                                  applied={state.applied.as_ref().map(|a| (a.version, a.text.clone()))} />
@@ -117,8 +117,8 @@ pub fn App() -> Html {
                     diagnostics={state.diagnostics.clone()}
                     checked={state.checked.clone()}
                     example={state.example}
-                    dirty={!state.booting && state.draft_is_dirty()}
-                    loading={state.booting}
+                    dirty={!state.is_booting() && state.draft_is_dirty()}
+                    loading={state.is_booting()}
                     keeps_text={keep}
                     dispatch={dispatch.clone()}
                 />
@@ -238,7 +238,7 @@ fn view_area(
 
 fn status_line(state: &State) -> (&'static str, String) {
     let c = &state.clock;
-    if state.booting {
+    if state.is_booting() {
         return ("idle", "Loading…".to_string());
     }
     let counts = format!(

@@ -208,15 +208,24 @@ pub struct State {
     /// The page URL still holds a link that could not be loaded; leave it alone (so a reload
     /// shows the same banner and text) until the user applies or loads something.
     pub hold_url: bool,
-    /// The page shows its text before the code that compiles and runs it has arrived (the
-    /// release build's second wasm half, fetched after the first paint): nothing is applied
-    /// yet, and `Boot` brings the state the page would have opened with.
-    pub booting: bool,
-    /// The user edited the text while booting: `Boot` keeps it whatever the page opened with.
-    pub edited_while_booting: bool,
+    /// Where the page is in its boot sequence (see `Phase`).
+    pub phase: Phase,
     /// Bumped each time the editor's text is replaced wholesale (a gallery pick, a restore, a
     /// link) rather than edited: the history keeps the text before as an entry of its own.
     pub replaced: u32,
+}
+
+/// The page's boot sequence. The release build comes in two wasm halves, the second fetched
+/// after the first paint; until it is in, the page shows its text and runs nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The text is shown before the code that compiles and runs it has arrived: nothing is
+    /// applied yet, and `Action::Boot` brings the state the page would have opened with.
+    /// `edited`: the user edited the text meanwhile, so `Boot` keeps it whatever the page
+    /// opened with.
+    Booting { edited: bool },
+    /// The whole app is in, or a text was applied while booting: a run from here on.
+    Running,
 }
 
 /// Every change to the UI state. Closed: a new kind of change is a new variant, handled everywhere.
@@ -284,7 +293,7 @@ impl State {
             None => Rc::from(gallery::default_example().text),
         };
         State {
-            booting: true,
+            phase: Phase::Booting { edited: false },
             ..State::unapplied(draft)
         }
     }
@@ -308,8 +317,7 @@ impl State {
             link_error: None,
             hold_autosave: false,
             hold_url: false,
-            booting: false,
-            edited_while_booting: false,
+            phase: Phase::Running,
             replaced: 0,
         }
     }
@@ -387,7 +395,7 @@ impl State {
             Ok(compiled) => {
                 // A run from here on: a `Boot` arriving later has nothing to add. (A text that
                 // does not compile leaves booting on, so `Boot` still brings a run.)
-                self.booting = false;
+                self.phase = Phase::Running;
                 // A seed written in the text wins when it changed (or on first load); otherwise
                 // the toolbar's seed stays, so "new seed" survives small edits.
                 let written_changed = self
@@ -429,6 +437,11 @@ impl State {
         }
     }
 
+    /// Whether the page is still booting (`Phase::Booting`).
+    pub fn is_booting(&self) -> bool {
+        matches!(self.phase, Phase::Booting { .. })
+    }
+
     /// Whether the run can move forward (there is one, and it has not stopped).
     pub fn can_advance(&self) -> bool {
         self.applied.is_some() && self.clock.stop.is_none() && self.clock.records < TRACE_LIMIT
@@ -454,7 +467,7 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         // Returning the same Rc when nothing changed lets Yew skip the re-render.
         // While booting there is no run to reset or reseed; `Boot` brings the run.
-        if self.booting && matches!(action, Action::SetSeed(_) | Action::Reset) {
+        if self.is_booting() && matches!(action, Action::SetSeed(_) | Action::Reset) {
             return self;
         }
         let mut next = (*self).clone();
@@ -478,7 +491,9 @@ impl Reducible for State {
                 }
                 next.example = example_of(&draft);
                 next.draft = Rc::from(draft);
-                next.edited_while_booting = self.booting;
+                if let Phase::Booting { edited } = &mut next.phase {
+                    *edited = true;
+                }
             }
             Action::Apply => {
                 let text = next.draft.clone();
@@ -594,17 +609,16 @@ impl Reducible for State {
             Action::FilterNode(node) => next.filter.node = node,
             Action::DismissLinkError => next.link_error = None,
             Action::Boot(opened) => {
-                if !self.booting {
+                let Phase::Booting { edited } = self.phase else {
                     return self;
-                }
+                };
                 // What happened while booting stays: the tab and the speed; a link the host page
                 // opened meanwhile (its text, banner and held autosave); the user's edits. Else
                 // the opening state's text wins where it differs only because it is someone
                 // else's link; otherwise the booting text (storage may have missed an edit).
                 let from_link = self.hold_autosave || self.link_error.is_some();
-                let keep_text = from_link
-                    || self.edited_while_booting
-                    || (!opened.hold_autosave && opened.draft != self.draft);
+                let keep_text =
+                    from_link || edited || (!opened.hold_autosave && opened.draft != self.draft);
                 next = *opened;
                 next.tab = self.tab;
                 next.speed = self.speed;
@@ -654,7 +668,7 @@ mod tests {
     fn booting_shows_the_text_and_runs_nothing_until_boot() {
         let default = gallery::default_example();
         let s = State::booting(None);
-        assert!(s.booting && s.applied.is_none() && !s.can_advance());
+        assert!(s.is_booting() && s.applied.is_none() && !s.can_advance());
         assert_eq!(&*s.draft, default.text);
         assert_eq!(s.example, Some(default.id));
         let s = State::booting(Some("scenario \"mine\"\n".into()));
@@ -667,11 +681,11 @@ mod tests {
             Rc::new(State::booting(None)),
             Action::EditDraft("edited".into()),
         );
-        assert!(s.booting && &*s.draft == "edited");
+        assert!(s.is_booting() && &*s.draft == "edited");
         let s = reduce(s, Action::SelectTab(Tab::Metrics));
         let opened = State::open(None, Some("edited".into()));
         let s = reduce(s, Action::Boot(Box::new(opened)));
-        assert!(!s.booting && s.applied.is_some() && s.can_advance());
+        assert!(!s.is_booting() && s.applied.is_some() && s.can_advance());
         assert_eq!(s.tab, Tab::Metrics);
         assert_eq!(&*s.draft, "edited");
     }
@@ -725,7 +739,7 @@ mod tests {
         let s = reduce(s, Action::SetSpeed(4.0));
         let s = reduce(s, Action::EditDraft("typed while loading".into()));
         let s = reduce(s, Action::Boot(Box::new(State::open(None, None))));
-        assert!(!s.booting && s.applied.is_some());
+        assert!(!s.is_booting() && s.applied.is_some());
         assert_eq!(s.speed, 4.0);
         assert_eq!(&*s.draft, "typed while loading");
         assert!(s.draft_is_dirty());
@@ -749,19 +763,19 @@ mod tests {
             Rc::new(State::booting(None)),
             Action::OpenLink("s=1.%%%".into()),
         );
-        assert!(s.booting && s.link_error.is_some());
+        assert!(s.is_booting() && s.link_error.is_some());
         let s = reduce(s, Action::Boot(Box::new(State::open(None, None))));
-        assert!(!s.booting && s.link_error.is_some() && s.hold_url);
+        assert!(!s.is_booting() && s.link_error.is_some() && s.hold_url);
         // A link whose text does not compile: its text stays, autosave held (the user's own
         // saved draft is not overwritten).
         let broken = link::encode_text("scenario \"theirs\"\nservice");
         let s = reduce(Rc::new(State::booting(None)), Action::OpenLink(broken));
-        assert!(s.booting && s.hold_autosave);
+        assert!(s.is_booting() && s.hold_autosave);
         let s = reduce(
             s,
             Action::Boot(Box::new(State::open(None, Some("mine".into())))),
         );
-        assert!(!s.booting && s.hold_autosave);
+        assert!(!s.is_booting() && s.hold_autosave);
         assert_eq!(&*s.draft, "scenario \"theirs\"\nservice");
         // Edits made while someone else's link was loading are the user's and stay.
         let e = &gallery::GALLERY[1];
@@ -787,7 +801,7 @@ mod tests {
             Action::EditDraft("scenario \"x\"\nservice".into()),
         );
         let s = reduce(s, Action::Apply);
-        assert!(s.booting && s.applied.is_none() && !s.diagnostics.is_empty());
+        assert!(s.is_booting() && s.applied.is_none() && !s.diagnostics.is_empty());
         let s = reduce(
             s,
             Action::Boot(Box::new(State::open(
@@ -796,7 +810,7 @@ mod tests {
             ))),
         );
         assert!(
-            !s.booting && s.applied.is_some(),
+            !s.is_booting() && s.applied.is_some(),
             "the default scenario runs"
         );
         assert!(
@@ -808,7 +822,7 @@ mod tests {
     #[test]
     fn boot_is_ignored_once_something_was_applied() {
         let s = reduce(Rc::new(State::booting(None)), Action::Apply);
-        assert!(!s.booting && s.applied.is_some());
+        assert!(!s.is_booting() && s.applied.is_some());
         let run_id = s.run_id;
         let s = reduce(s, Action::Boot(Box::new(State::new(None))));
         assert_eq!(s.run_id, run_id, "a late Boot replaced the applied run");

@@ -56,7 +56,7 @@ pub fn use_opening(opts: &Rc<EmbedOptions>) -> UseReducerHandle<State> {
     {
         let dispatch = state.dispatcher();
         let opts = opts.clone();
-        use_effect_with(state.booting, move |&booting| {
+        use_effect_with(state.is_booting(), move |&booting| {
             let boot = move || dispatch.dispatch(Action::Boot(Box::new(opening_state(&opts))));
             let listener = booting
                 .then(|| {

@@ -36,7 +36,7 @@ pub fn use_url_sync(state: &State, link: &Rc<Option<String>>, embed: bool, keep:
             state.hold_url,
             state.hold_autosave,
             view,
-            state.booting,
+            state.is_booting(),
         ),
         move |&(_, _, hold_url, hold_autosave, view, booting)| {
             if booting {
