@@ -4,6 +4,7 @@
 
 use yew::prelude::*;
 
+use super::context::Shared;
 use super::drafts::{self, HistoryRecorder, Saving};
 use super::editor::Editor;
 use super::embed::EmbedOptions;
@@ -66,8 +67,10 @@ pub fn App() -> Html {
         let dispatch = dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::DismissLinkError))
     };
+    // Every component below reads the run and the dispatcher from this context.
+    let shared = Shared { run, dispatch };
     if opts.embed {
-        return embed_frame(&state, &opts, link.as_ref().as_deref(), run, dispatch);
+        return provide(shared, embed_frame(&state, &opts, link.as_ref().as_deref()));
     }
     let (status_class, status) = status_line(&state);
     // Said once the page is up (the note's code is not part of the first render).
@@ -77,74 +80,77 @@ pub fn App() -> Html {
         },
         _ => Html::default(),
     };
-    html! {
-        <div class="app" data-testid="app">
-            <header class="topbar">
-                <div class="brand">
-                    <svg class="brand-mark" viewBox="0 0 32 32" aria-hidden="true">
-                        <rect width="32" height="32" rx="7" />
-                        <path d="M9 10h8M9 22h8M17 10c4 0 4 12 8 12M17 22c4 0 4-12 8-12" />
-                    </svg>
-                    <span class="brand-name">{ "Switchboard" }</span>
+    provide(
+        shared,
+        html! {
+            <div class="app" data-testid="app">
+                <header class="topbar">
+                    <div class="brand">
+                        <svg class="brand-mark" viewBox="0 0 32 32" aria-hidden="true">
+                            <rect width="32" height="32" rx="7" />
+                            <path d="M9 10h8M9 22h8M17 10c4 0 4 12 8 12M17 22c4 0 4-12 8-12" />
+                        </svg>
+                        <span class="brand-name">{ "Switchboard" }</span>
+                    </div>
+                    { toolbar(&state, false) }
+                    <div class="share-tools">
+                        // Once booted: the history's code is not part of the first render.
+                        if keep && !state.is_booting() {
+                            <HistoryButton open={history_open} on_open={on_history_open} {on_restore} />
+                        }
+                        <ShareButton applied={state.applied.clone()} fragment={on_fragment.clone()}
+                                     tab={state.tab} open={share_open} on_open={on_share_open} />
+                        <EmbedButton applied={state.applied.clone()} fragment={on_fragment}
+                                     tab={state.tab} open={embed_open} on_open={on_embed_open} />
+                        <ExportMenu applied={state.applied.clone()}
+                                    open={export_open} on_open={on_export_open} />
+                    </div>
+                </header>
+                <div class="banners">
+                    { link_banner(&state, Some(on_dismiss)) }
+                    { storage_note }
                 </div>
-                { toolbar(&state, &run, &dispatch, false) }
-                <div class="share-tools">
-                    // Once booted: the history's code is not part of the first render.
-                    if keep && !state.is_booting() {
-                        <HistoryButton open={history_open} on_open={on_history_open} {on_restore} />
-                    }
-                    <ShareButton applied={state.applied.clone()} fragment={on_fragment.clone()}
-                                 tab={state.tab} open={share_open} on_open={on_share_open} />
-                    <EmbedButton applied={state.applied.clone()} fragment={on_fragment}
-                                 tab={state.tab} open={embed_open} on_open={on_embed_open} />
-                    <ExportMenu run={run.clone()} applied={state.applied.clone()}
-                                open={export_open} on_open={on_export_open} />
-                </div>
-            </header>
-            <div class="banners">
-                { link_banner(&state, Some(on_dismiss)) }
-                { storage_note }
-            </div>
-            if keep && !state.is_booting() {
-                <HistoryRecorder draft={state.draft.clone()} replaced={state.replaced}
-                                 hold={state.hold_autosave}
-                                 applied={state.applied.as_ref().map(|a| (a.version, a.text.clone()))} />
-            }
-            <main class={classes!("workspace", opts.readonly.then_some("readonly"))}>
-                if !opts.readonly {
-                <Editor
-                    draft={state.draft.clone()}
-                    diagnostics={state.diagnostics.clone()}
-                    checked={state.checked.clone()}
-                    example={state.example}
-                    dirty={!state.is_booting() && state.draft_is_dirty()}
-                    loading={state.is_booting()}
-                    keeps_text={keep}
-                    dispatch={dispatch.clone()}
-                />
+                if keep && !state.is_booting() {
+                    <HistoryRecorder draft={state.draft.clone()} replaced={state.replaced}
+                                     hold={state.hold_autosave}
+                                     applied={state.applied.as_ref().map(|a| (a.version, a.text.clone()))} />
                 }
-                { view_area(&state, run, dispatch, true) }
-            </main>
-            <footer class="statusbar">
-                <span class={classes!("status-dot", status_class)} aria-hidden="true"></span>
-                <span data-testid="status">{ status }</span>
-                <span class="spacer"></span>
-                <span class="muted">{ "Everything runs in this tab. Nothing is uploaded." }</span>
-            </footer>
-        </div>
+                <main class={classes!("workspace", opts.readonly.then_some("readonly"))}>
+                    if !opts.readonly {
+                    <Editor
+                        draft={state.draft.clone()}
+                        diagnostics={state.diagnostics.clone()}
+                        checked={state.checked.clone()}
+                        example={state.example}
+                        dirty={!state.is_booting() && state.draft_is_dirty()}
+                        loading={state.is_booting()}
+                        keeps_text={keep}
+                    />
+                    }
+                    { view_area(&state, true) }
+                </main>
+                <footer class="statusbar">
+                    <span class={classes!("status-dot", status_class)} aria-hidden="true"></span>
+                    <span data-testid="status">{ status }</span>
+                    <span class="spacer"></span>
+                    <span class="muted">{ "Everything runs in this tab. Nothing is uploaded." }</span>
+                </footer>
+            </div>
+        },
+    )
+}
+
+/// `page` under the context that gives its components the run and the dispatcher.
+fn provide(shared: Shared, page: Html) -> Html {
+    html! {
+        <ContextProvider<Shared> context={shared}>{ page }</ContextProvider<Shared>>
     }
 }
 
 /// The embed's minimal frame: an optional compact toolbar, one view without tabs, and a link
 /// that opens the same scenario in the full app (page address without the query, plus the
 /// current `#s=1.…` fragment).
-fn embed_frame(
-    state: &UseReducerHandle<State>,
-    opts: &EmbedOptions,
-    link: Option<&str>,
-    run: RunHandle,
-    dispatch: UseReducerDispatcher<State>,
-) -> Html {
+fn embed_frame(state: &UseReducerHandle<State>, opts: &EmbedOptions, link: Option<&str>) -> Html {
     let href = match link {
         Some(f) => format!("{}#{f}", share::page_base()),
         None => share::page_base(),
@@ -160,7 +166,7 @@ fn embed_frame(
              data-testid="app" data-embed="1" data-speed={state.speed.to_string()}>
             if opts.controls {
                 <header class="topbar embed-bar">
-                    { toolbar(state, &run, &dispatch, true) }
+                    { toolbar(state, true) }
                     <span class="spacer"></span>
                     { open }
                 </header>
@@ -169,19 +175,14 @@ fn embed_frame(
             }
             { link_banner(state, None) }
             <main class="workspace embed-view">
-                { view_area(state, run, dispatch, false) }
+                { view_area(state, false) }
             </main>
         </div>
     }
 }
 
 /// The run controls, shared by the full app and the embed frame (`compact` there).
-fn toolbar(
-    state: &State,
-    run: &RunHandle,
-    dispatch: &UseReducerDispatcher<State>,
-    compact: bool,
-) -> Html {
+fn toolbar(state: &State, compact: bool) -> Html {
     html! {
         <Toolbar
             mode={state.mode}
@@ -189,8 +190,6 @@ fn toolbar(
             seed={state.seed}
             clock={state.clock}
             can_advance={state.can_advance()}
-            run={run.clone()}
-            dispatch={dispatch.clone()}
             {compact}
         />
     }
@@ -216,21 +215,14 @@ fn link_banner(state: &State, on_dismiss: Option<Callback<MouseEvent>>) -> Html 
 }
 
 /// The views (with their tabs in the full app, a single one in the embed frame).
-fn view_area(
-    state: &State,
-    run: RunHandle,
-    dispatch: UseReducerDispatcher<State>,
-    tabs: bool,
-) -> Html {
+fn view_area(state: &State, tabs: bool) -> Html {
     html! {
         <ViewArea
             tab={state.tab}
-            {run}
             clock={state.clock}
             playing={state.mode != Mode::Paused}
             selected={state.selected}
             filter={state.filter.clone()}
-            {dispatch}
             {tabs}
         />
     }

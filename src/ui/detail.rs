@@ -4,9 +4,11 @@
 
 use yew::prelude::*;
 
+use super::context::use_shared;
+
 use super::fmt;
-use super::run::{Run, RunHandle};
-use super::state::{Action, Clock, State};
+use super::run::Run;
+use super::state::{Action, Clock};
 use crate::sim::{Kind, Outcome, Record, RecordId, TraceId};
 
 /// Most "caused" records listed; the rest are counted.
@@ -14,11 +16,9 @@ const MAX_CAUSED: usize = 40;
 
 #[derive(Properties, PartialEq)]
 pub struct DetailProps {
-    pub run: RunHandle,
     /// Re-render as the run grows (new effects of the record appear).
     pub clock: Clock,
     pub id: RecordId,
-    pub dispatch: UseReducerDispatcher<State>,
 }
 
 /// A word for what a record is, as the log's name column and the detail use it.
@@ -78,7 +78,8 @@ fn summary(run: &Run, r: &Record) -> String {
 
 #[function_component]
 pub fn Detail(props: &DetailProps) -> Html {
-    let cell = props.run.0.borrow();
+    let shared = use_shared();
+    let cell = shared.run.0.borrow();
     let Some(run) = cell.as_ref() else {
         return html! {};
     };
@@ -89,11 +90,11 @@ pub fn Detail(props: &DetailProps) -> Html {
     let caused: Vec<u32> = run.caused_by(r.id).to_vec();
 
     let select = |id: RecordId| {
-        let d = props.dispatch.clone();
+        let d = shared.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::Select(Some(id))))
     };
     let close = {
-        let d = props.dispatch.clone();
+        let d = shared.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::Select(None)))
     };
     let link = |id: RecordId| -> Html {

@@ -10,8 +10,10 @@
 
 use yew::prelude::*;
 
+use super::context::use_shared;
+
 use super::fmt;
-use super::run::{Run, RunHandle};
+use super::run::Run;
 use super::state::Clock;
 use super::views::empty_state;
 use crate::sim::{Histogram, NodeKind, SimTime};
@@ -30,7 +32,7 @@ const PAD_T: f64 = 8.0;
 
 #[derive(Properties, PartialEq)]
 pub struct MetricsProps {
-    pub run: RunHandle,
+    /// Only to re-render as the run moves (the numbers come from the run itself).
     pub clock: Clock,
 }
 
@@ -340,7 +342,8 @@ fn depth_lines(run: &Run, filter: &str) -> Vec<Line> {
 }
 
 #[function_component]
-pub fn MetricsView(props: &MetricsProps) -> Html {
+pub fn MetricsView(_props: &MetricsProps) -> Html {
+    let shared = use_shared();
     let filter = use_state(String::new);
     let on_filter = {
         let filter = filter.clone();
@@ -349,7 +352,7 @@ pub fn MetricsView(props: &MetricsProps) -> Html {
             filter.set(input.value());
         })
     };
-    let cell = props.run.0.borrow();
+    let cell = shared.run.0.borrow();
     let Some(run) = cell.as_ref() else {
         return html! {};
     };

@@ -16,11 +16,13 @@ use wasm_bindgen::JsCast;
 use web_sys::CanvasRenderingContext2d as Ctx;
 use yew::prelude::*;
 
+use super::context::use_shared;
+
 use super::detail::Detail;
 use super::dom::Listener;
 use super::fmt;
-use super::run::{Run, RunHandle, LONG};
-use super::state::{Action, Clock, State};
+use super::run::{Run, LONG};
+use super::state::{Action, Clock};
 use crate::sim::{Kind, Mechanism, NodeKind, Outcome, Record, RecordId, RejectReason, SimTime};
 
 /// Width of the lane-label column, in CSS pixels.
@@ -107,11 +109,9 @@ struct Hit {
 
 #[derive(Properties, PartialEq)]
 pub struct TimelineProps {
-    pub run: RunHandle,
     pub clock: Clock,
     pub playing: bool,
     pub selected: Option<RecordId>,
-    pub dispatch: UseReducerDispatcher<State>,
 }
 
 /// Colours read from the stylesheet's variables, so the canvas follows the theme.
@@ -234,6 +234,7 @@ pub fn tick_label(t: f64, step: f64) -> String {
 
 #[function_component]
 pub fn TimelineView(props: &TimelineProps) -> Html {
+    let shared = use_shared();
     let view = use_mut_ref(|| View {
         t0: 0.0,
         span: DEFAULT_SPAN,
@@ -255,7 +256,7 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
     let wrap = use_node_ref();
 
     let now = props.clock.now.0 as f64;
-    let lane_count = props
+    let lane_count = shared
         .run
         .0
         .borrow()
@@ -289,7 +290,7 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
     // Draw after every render (the clock, the selection or the view moved).
     {
         let (run, view, hits, canvas, wrap) = (
-            props.run.clone(),
+            shared.run.clone(),
             view.clone(),
             hits.clone(),
             canvas.clone(),
@@ -415,8 +416,12 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
 
     // A selection made elsewhere comes into view: its time, and its sender's lane.
     {
-        let (run, view, redraw, fit) =
-            (props.run.clone(), view.clone(), redraw.clone(), fit.clone());
+        let (run, view, redraw, fit) = (
+            shared.run.clone(),
+            view.clone(),
+            redraw.clone(),
+            fit.clone(),
+        );
         use_effect_with(props.selected, move |selected| {
             let Some(id) = *selected else {
                 return;
@@ -512,7 +517,7 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
         })
     };
     let on_up = {
-        let (drag, hits, d) = (drag.clone(), hits.clone(), props.dispatch.clone());
+        let (drag, hits, d) = (drag.clone(), hits.clone(), shared.dispatch.clone());
         Callback::from(move |e: PointerEvent| {
             let Some(g) = drag.borrow_mut().take() else {
                 return;
@@ -574,7 +579,7 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
     };
 
     let v = *view.borrow();
-    let cell = props.run.0.borrow();
+    let cell = shared.run.0.borrow();
     let Some(run) = cell.as_ref() else {
         return html! {};
     };
@@ -638,7 +643,7 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
                 }
             </div>
             if let Some(id) = selected {
-                <Detail run={props.run.clone()} clock={props.clock} {id} dispatch={props.dispatch.clone()} />
+                <Detail clock={props.clock} {id} />
             }
         </div>
     }

@@ -9,9 +9,11 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use super::context::use_shared;
+
 use super::dom::Listener;
-use super::run::{Run, RunHandle};
-use super::state::{Action, Clock, State, Tab};
+use super::run::Run;
+use super::state::{Action, Clock, Tab};
 use super::topology_layout::{EdgeKind, Topology, NODE_H, NODE_W};
 use crate::sim::{BreakerState, Mechanism, NodeId, NodeKind, RecordId};
 
@@ -29,13 +31,11 @@ pub const MAX_EDGES: usize = 300;
 
 #[derive(Properties, PartialEq)]
 pub struct TopologyProps {
-    pub run: RunHandle,
     pub clock: Clock,
     /// The node the log is filtered to, if any.
     pub node: Option<NodeId>,
     /// The record selected in the log or the timeline: its path is highlighted.
     pub selected: Option<RecordId>,
-    pub dispatch: UseReducerDispatcher<State>,
 }
 
 /// Live numbers shown on one node.
@@ -301,6 +301,7 @@ const TALKING: [Mechanism; 4] = [
 
 #[function_component]
 pub fn TopologyView(props: &TopologyProps) -> Html {
+    let shared = use_shared();
     // The orientation follows the window width, also while paused.
     let redraw = use_force_update();
     let pane = use_mut_ref(|| Pane {
@@ -386,7 +387,7 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         })
     };
 
-    let cell = props.run.0.borrow();
+    let cell = shared.run.0.borrow();
     let Some(run) = cell.as_ref() else {
         return html! {};
     };
@@ -555,7 +556,7 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
             html! {
                 <NodeView key={n.id.0} id={n.id} kind={n.kind} name={fixed.names[n.id.0 as usize].clone()}
                           x={n.x} y={n.y} live={l} selected={props.node == Some(n.id)}
-                          found={*found == Some((run.id, n.id))} dispatch={props.dispatch.clone()} />
+                          found={*found == Some((run.id, n.id))} />
             }
         })
         .collect();
@@ -581,17 +582,17 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         });
 
     let clear = {
-        let d = props.dispatch.clone();
+        let d = shared.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::FilterNode(None)))
     };
     let show_log = {
-        let d = props.dispatch.clone();
+        let d = shared.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::SelectTab(Tab::Log)))
     };
     // Find a node by name: scroll it to the middle of the pane, highlight and focus it.
     let find = {
         let (run, input, scroller, pane) = (
-            props.run.clone(),
+            shared.run.clone(),
             find_input.clone(),
             scroller.clone(),
             pane.clone(),
@@ -776,13 +777,13 @@ struct NodeProps {
     selected: bool,
     /// Found by name: highlighted.
     found: bool,
-    dispatch: UseReducerDispatcher<State>,
 }
 
 /// One node; Yew re-renders it only when its numbers or selection change, so a frame of a big
 /// graph touches the few nodes that are busy rather than all of them.
 #[function_component]
 fn NodeView(p: &NodeProps) -> Html {
+    let shared = use_shared();
     let l = p.live;
     let selected = p.selected;
     let (kind_class, caption) = match p.kind {
@@ -808,13 +809,13 @@ fn NodeView(p: &NodeProps) -> Html {
     };
     let id = p.id;
     let onclick = {
-        let d = p.dispatch.clone();
+        let d = shared.dispatch.clone();
         Callback::from(move |_: MouseEvent| {
             d.dispatch(Action::FilterNode(if selected { None } else { Some(id) }))
         })
     };
     let onkeydown = {
-        let d = p.dispatch.clone();
+        let d = shared.dispatch.clone();
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" || e.key() == " " {
                 e.prevent_default();
