@@ -5,7 +5,6 @@
 use yew::prelude::*;
 
 use super::context::use_shared;
-
 use super::fmt;
 use super::run::Run;
 use super::state::{Action, Clock};

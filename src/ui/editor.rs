@@ -7,7 +7,6 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::context::use_shared;
-
 use super::dom;
 use super::drafts;
 use super::state::Action;

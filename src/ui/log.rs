@@ -9,7 +9,6 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::context::use_shared;
-
 use super::detail::{kind_word, name_text, outcome_class, Detail};
 use super::dom::{self, Listener};
 use super::fmt;

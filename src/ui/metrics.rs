@@ -11,7 +11,6 @@
 use yew::prelude::*;
 
 use super::context::use_shared;
-
 use super::fmt;
 use super::run::Run;
 use super::state::Clock;

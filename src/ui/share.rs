@@ -9,7 +9,6 @@ use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
 use super::context::use_shared;
-
 use super::embed::{self, SnippetOptions};
 use super::fmt;
 use super::state::{Applied, Tab};

@@ -4,7 +4,6 @@
 use yew::prelude::*;
 
 use super::context::use_shared;
-
 use super::log::LogView;
 use super::metrics::MetricsView;
 use super::state::{Action, Clock, LogFilter, Tab};
