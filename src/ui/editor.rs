@@ -26,7 +26,7 @@ pub struct EditorProps {
     pub example: Option<&'static str>,
     /// The draft differs from what runs.
     pub dirty: bool,
-    /// The code that checks and runs the text has not arrived yet (see `State::booting`).
+    /// The code that checks and runs the text has not arrived yet (`state::Phase::Booting`).
     #[prop_or_default]
     pub loading: bool,
     /// This page keeps the user's text (not framed): it may read and save the own scenario a

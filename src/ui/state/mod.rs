@@ -117,7 +117,7 @@ pub enum Action {
     FilterNode(Option<NodeId>),
     /// Close the bad-link banner.
     DismissLinkError,
-    /// The rest of the app has arrived: take this opening state (see `State::booting`), keeping
+    /// The rest of the app has arrived: take this opening state (see `Phase`), keeping
     /// the tab. Ignored once anything was applied.
     Boot(Box<State>),
 }
