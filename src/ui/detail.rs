@@ -4,9 +4,10 @@
 
 use yew::prelude::*;
 
+use super::context::use_shared;
 use super::fmt;
-use super::run::{Run, RunHandle};
-use super::state::{Action, Clock, State};
+use super::run::Run;
+use super::state::{Action, Clock};
 use crate::sim::{Kind, Outcome, Record, RecordId, TraceId};
 
 /// Most "caused" records listed; the rest are counted.
@@ -14,11 +15,9 @@ const MAX_CAUSED: usize = 40;
 
 #[derive(Properties, PartialEq)]
 pub struct DetailProps {
-    pub run: RunHandle,
     /// Re-render as the run grows (new effects of the record appear).
     pub clock: Clock,
     pub id: RecordId,
-    pub dispatch: UseReducerDispatcher<State>,
 }
 
 /// A word for what a record is, as the log's name column and the detail use it.
@@ -78,8 +77,9 @@ fn summary(run: &Run, r: &Record) -> String {
 
 #[function_component]
 pub fn Detail(props: &DetailProps) -> Html {
-    let mut cell = props.run.0.borrow_mut();
-    let Some(run) = cell.as_mut() else {
+    let shared = use_shared();
+    let cell = shared.run.0.borrow();
+    let Some(run) = cell.as_ref() else {
         return html! {};
     };
     let Some(r) = run.sim.trace().get(props.id).copied() else {
@@ -87,14 +87,13 @@ pub fn Detail(props: &DetailProps) -> Html {
     };
     let chain = run.cause_chain(r.id);
     let caused: Vec<u32> = run.caused_by(r.id).to_vec();
-    let run: &Run = run;
 
     let select = |id: RecordId| {
-        let d = props.dispatch.clone();
+        let d = shared.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::Select(Some(id))))
     };
     let close = {
-        let d = props.dispatch.clone();
+        let d = shared.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::Select(None)))
     };
     let link = |id: RecordId| -> Html {

@@ -6,9 +6,10 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use super::context::use_shared;
 use super::dom;
 use super::drafts;
-use super::state::{Action, State};
+use super::state::Action;
 use crate::scenario::{gallery, Diagnostic};
 
 /// Height of one text line, in pixels (matches `.editor` in style.css).
@@ -25,13 +26,12 @@ pub struct EditorProps {
     pub example: Option<&'static str>,
     /// The draft differs from what runs.
     pub dirty: bool,
-    /// The code that checks and runs the text has not arrived yet (see `State::booting`).
+    /// The code that checks and runs the text has not arrived yet (`state::Phase::Booting`).
     #[prop_or_default]
     pub loading: bool,
     /// This page keeps the user's text (not framed): it may read and save the own scenario a
     /// gallery pick replaces.
     pub keeps_text: bool,
-    pub dispatch: UseReducerDispatcher<State>,
 }
 
 /// UTF-16 offset of a 1-based (line, col-in-chars) position in `text`, for `setSelectionRange`.
@@ -53,6 +53,7 @@ fn utf16_offset(text: &str, line: usize, col: usize) -> u32 {
 
 #[function_component]
 pub fn Editor(props: &EditorProps) -> Html {
+    let shared = use_shared();
     let gutter = use_node_ref();
     let area = use_node_ref();
     let marks = use_node_ref();
@@ -60,7 +61,7 @@ pub fn Editor(props: &EditorProps) -> Html {
     let has_custom = use_state(|| drafts::custom(keep).is_some());
 
     let on_input = {
-        let dispatch = props.dispatch.clone();
+        let dispatch = shared.dispatch.clone();
         Callback::from(move |e: InputEvent| {
             let area: web_sys::HtmlTextAreaElement = e.target_unchecked_into();
             dispatch.dispatch(Action::EditDraft(area.value()));
@@ -99,7 +100,7 @@ pub fn Editor(props: &EditorProps) -> Html {
     }
 
     let on_pick = {
-        let dispatch = props.dispatch.clone();
+        let dispatch = shared.dispatch.clone();
         let draft = props.draft.clone();
         let is_custom = props.example.is_none();
         let has_custom = has_custom.clone();
@@ -123,7 +124,7 @@ pub fn Editor(props: &EditorProps) -> Html {
         })
     };
     let click = |a: Action| {
-        let d = props.dispatch.clone();
+        let d = shared.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(a.clone()))
     };
     let jump_to = |d: &Diagnostic| {

@@ -8,10 +8,10 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use super::context::use_shared;
 use super::detail::{kind_word, name_text, outcome_class, Detail};
 use super::dom::{self, Listener};
 use super::fmt;
-use super::run::RunHandle;
 use super::state::{Action, Clock, LogFilter, OutcomeFilter, State};
 use super::views::empty_state;
 use crate::sim::{Mechanism, NodeId, RecordId};
@@ -31,12 +31,10 @@ const MAX_PX: f64 = 8_000_000.0;
 
 #[derive(Properties, PartialEq)]
 pub struct LogProps {
-    pub run: RunHandle,
     pub clock: Clock,
     pub filter: LogFilter,
     pub selected: Option<RecordId>,
     pub playing: bool,
-    pub dispatch: UseReducerDispatcher<State>,
 }
 
 /// The last rendered list, reused between throttled refreshes.
@@ -90,6 +88,7 @@ pub fn window(total: usize, top: f64, height: f64, follow: bool) -> (usize, usiz
 
 #[function_component]
 pub fn LogView(props: &LogProps) -> Html {
+    let shared = use_shared();
     let scroll = use_mut_ref(|| Scroll {
         top: 0.0,
         height: 400.0,
@@ -146,7 +145,7 @@ pub fn LogView(props: &LogProps) -> Html {
         let (scroll, body, run, filter, redraw) = (
             scroll.clone(),
             body.clone(),
-            props.run.clone(),
+            shared.run.clone(),
             props.filter.clone(),
             redraw.clone(),
         );
@@ -160,8 +159,8 @@ pub fn LogView(props: &LogProps) -> Html {
             let Some(el) = body.cast::<web_sys::HtmlElement>() else {
                 return;
             };
-            let mut cell = run.0.borrow_mut();
-            let Some(r) = cell.as_mut() else {
+            let cell = run.0.borrow();
+            let Some(r) = cell.as_ref() else {
                 return;
             };
             let rows = r.log_rows(&filter);
@@ -169,6 +168,7 @@ pub fn LogView(props: &LogProps) -> Html {
                 return;
             };
             let total = rows.len();
+            drop(rows);
             drop(cell);
             let mut s = scroll.borrow_mut();
             // The DOM may have scrolled since the last scroll event was handled.
@@ -232,8 +232,8 @@ pub fn LogView(props: &LogProps) -> Html {
         }
     }
 
-    let mut cell = props.run.0.borrow_mut();
-    let Some(run) = cell.as_mut() else {
+    let cell = shared.run.0.borrow();
+    let Some(run) = cell.as_ref() else {
         return html! {};
     };
     let total_records = run.sim.trace().len();
@@ -247,13 +247,14 @@ pub fn LogView(props: &LogProps) -> Html {
     drop(s);
 
     let visible: Vec<u32> = rows[first..first + count].to_vec();
+    drop(rows);
     let on_key = {
-        let (run, filter) = (props.run.clone(), props.filter.clone());
-        let (d, selected) = (props.dispatch.clone(), props.selected);
+        let (run, filter) = (shared.run.clone(), props.filter.clone());
+        let (d, selected) = (shared.dispatch.clone(), props.selected);
         let page = (scroll.borrow().height / ROW_H) as usize;
         Callback::from(move |e: KeyboardEvent| {
-            let mut cell = run.0.borrow_mut();
-            let Some(r) = cell.as_mut() else {
+            let cell = run.0.borrow();
+            let Some(r) = cell.as_ref() else {
                 return;
             };
             let rows = r.log_rows(&filter);
@@ -271,6 +272,7 @@ pub fn LogView(props: &LogProps) -> Html {
                 ("Home", _) => 0,
                 ("End", _) => last,
                 ("Escape", _) => {
+                    drop(rows);
                     drop(cell);
                     d.dispatch(Action::Select(None));
                     return;
@@ -280,18 +282,19 @@ pub fn LogView(props: &LogProps) -> Html {
             e.prevent_default();
             e.stop_propagation();
             let id = RecordId(rows[next]);
+            drop(rows);
             drop(cell);
             d.dispatch(Action::Select(Some(id)));
         })
     };
 
-    let run_ref = &*run;
+    let run_ref = run;
     let row_html = visible.iter().enumerate().map(|(k, &i)| {
         let r = run_ref.sim.trace().records()[i as usize];
         let mech = run_ref.sim.mechanism(&r);
         let selected = props.selected == Some(r.id);
         let onclick = {
-            let d = props.dispatch.clone();
+            let d = shared.dispatch.clone();
             let id = r.id;
             Callback::from(move |_: MouseEvent| d.dispatch(Action::Select(Some(id))))
         };
@@ -317,8 +320,7 @@ pub fn LogView(props: &LogProps) -> Html {
     });
 
     let filters = html! {
-        <FilterBar run={props.run.clone()} run_id={props.clock.run_id} filter={props.filter.clone()}
-                   dispatch={props.dispatch.clone()} />
+        <FilterBar run_id={props.clock.run_id} filter={props.filter.clone()} />
     };
     let nothing = if total_records == 0 {
         Some(empty_state(
@@ -375,7 +377,7 @@ pub fn LogView(props: &LogProps) -> Html {
                 </div>
             </div>
             if let Some(id) = selected {
-                <Detail run={props.run.clone()} clock={props.clock} {id} dispatch={props.dispatch.clone()} />
+                <Detail clock={props.clock} {id} />
             }
         </div>
     };
@@ -428,22 +430,21 @@ fn listed_nodes(run: &super::run::Run, filtered: Option<NodeId>) -> (Vec<usize>,
 
 #[derive(Properties, PartialEq)]
 struct FilterBarProps {
-    run: RunHandle,
     /// The run the node list is of (the handle stays the same cell across runs).
     run_id: u32,
     filter: LogFilter,
-    dispatch: UseReducerDispatcher<State>,
 }
 
 /// The filter controls: a component of their own, so the node list (one option per node,
 /// thousands in a big world) is rebuilt only when the filter or the run changes, not every frame.
 #[function_component]
 fn FilterBar(props: &FilterBarProps) -> Html {
-    let cell = props.run.0.borrow();
+    let shared = use_shared();
+    let cell = shared.run.0.borrow();
     let Some(run) = cell.as_ref() else {
         return html! {};
     };
-    filter_bar(run, &props.filter, &props.dispatch)
+    filter_bar(run, &props.filter, &shared.dispatch)
 }
 
 fn filter_bar(run: &super::run::Run, f: &LogFilter, d: &UseReducerDispatcher<State>) -> Html {

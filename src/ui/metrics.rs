@@ -10,8 +10,9 @@
 
 use yew::prelude::*;
 
+use super::context::use_shared;
 use super::fmt;
-use super::run::{Run, RunHandle};
+use super::run::Run;
 use super::state::Clock;
 use super::views::empty_state;
 use crate::sim::{Histogram, NodeKind, SimTime};
@@ -30,7 +31,7 @@ const PAD_T: f64 = 8.0;
 
 #[derive(Properties, PartialEq)]
 pub struct MetricsProps {
-    pub run: RunHandle,
+    /// Only to re-render as the run moves (the numbers come from the run itself).
     pub clock: Clock,
 }
 
@@ -237,7 +238,7 @@ fn error_cell(errors: u64, of: u64) -> Html {
     html! { <td class={cls}>{ fmt::count(errors) }<span class="muted">{ format!(" ({})", fmt::percent(errors, of)) }</span></td> }
 }
 
-fn charts(run: &mut Run, filter: &str) -> Html {
+fn charts(run: &Run, filter: &str) -> Html {
     let now = run.sim.now();
     let bucket_s = run.charts.bucket.as_secs_f64();
     let current = ((now.0 / run.charts.bucket.0) as usize + 1).min(run.charts.messages.len());
@@ -340,7 +341,8 @@ fn depth_lines(run: &Run, filter: &str) -> Vec<Line> {
 }
 
 #[function_component]
-pub fn MetricsView(props: &MetricsProps) -> Html {
+pub fn MetricsView(_props: &MetricsProps) -> Html {
+    let shared = use_shared();
     let filter = use_state(String::new);
     let on_filter = {
         let filter = filter.clone();
@@ -349,8 +351,8 @@ pub fn MetricsView(props: &MetricsProps) -> Html {
             filter.set(input.value());
         })
     };
-    let mut cell = props.run.0.borrow_mut();
-    let Some(run) = cell.as_mut() else {
+    let cell = shared.run.0.borrow();
+    let Some(run) = cell.as_ref() else {
         return html! {};
     };
     if run.sim.events_processed() == 0 {

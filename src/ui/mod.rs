@@ -1,8 +1,10 @@
 //! Yew user interface: the only layer that touches the DOM, timers, the URL and storage.
 //! Components read slices of state; every change goes through `state::Action`. The running
-//! `Sim` lives outside the reducer in `run::RunHandle`; views read slices of its trace.
+//! `Sim` lives outside the reducer in `run::RunHandle`; views read slices of its trace. The run
+//! and the dispatcher reach components through `context`, not props.
 
 mod app;
+mod context;
 pub mod crash;
 mod detail;
 mod dom;
@@ -12,6 +14,7 @@ pub mod embed;
 pub mod fmt;
 mod history;
 mod history_panel;
+mod hooks;
 mod host;
 mod log;
 mod metrics;

@@ -2,8 +2,11 @@
 //! kept up to date incrementally (each frame indexes only the records appended since the last):
 //! filtered log rows, long records for the timeline, chart buckets, "what it caused" lookups,
 //! and the topology layout. No DOM here; `RunHandle` is how components share it.
+//! Views only ever borrow the run shared while they render: the indexes a view builds on first
+//! use (a filter's log rows, what a record caused, finished buckets' percentiles) are caches in
+//! their own cells inside `Run`, so reading never needs the run itself mutably.
 
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 
 use super::state::{Clock, LogFilter, OutcomeFilter};
@@ -36,10 +39,11 @@ pub struct Charts {
     pub replies: Vec<u32>,
     /// Of those, failures.
     pub errors: Vec<u32>,
-    /// Client-visible latencies (µs) of the replies, per bucket.
-    latencies: Vec<Vec<u32>>,
+    /// Client-visible latencies (µs) of the replies, per bucket (a finished bucket's are sorted
+    /// in place when its percentiles are first asked for).
+    latencies: RefCell<Vec<Vec<u32>>>,
     /// Percentiles of finished buckets, computed once.
-    percentiles: Vec<[u32; 3]>,
+    percentiles: RefCell<Vec<[u32; 3]>>,
 }
 
 impl Charts {
@@ -49,8 +53,8 @@ impl Charts {
             messages: Vec::new(),
             replies: Vec::new(),
             errors: Vec::new(),
-            latencies: Vec::new(),
-            percentiles: Vec::new(),
+            latencies: RefCell::new(Vec::new()),
+            percentiles: RefCell::new(Vec::new()),
         }
     }
 
@@ -60,22 +64,24 @@ impl Charts {
             self.messages.resize(i + 1, 0);
             self.replies.resize(i + 1, 0);
             self.errors.resize(i + 1, 0);
-            self.latencies.resize(i + 1, Vec::new());
+            self.latencies.get_mut().resize(i + 1, Vec::new());
         }
         i
     }
 
     /// p50/p95/p99 (µs) of client-visible latency per bucket up to `now`; buckets before the
     /// current one are final and computed only once.
-    pub fn percentiles(&mut self, now: SimTime) -> Vec<[u32; 3]> {
+    pub fn percentiles(&self, now: SimTime) -> Vec<[u32; 3]> {
+        let mut latencies = self.latencies.borrow_mut();
+        let mut done = self.percentiles.borrow_mut();
         let current = (now.0 / self.bucket.0) as usize;
-        let finished = current.min(self.latencies.len());
-        while self.percentiles.len() < finished {
-            let i = self.percentiles.len();
-            self.percentiles.push(pcts(&mut self.latencies[i]));
+        let finished = current.min(latencies.len());
+        while done.len() < finished {
+            let i = done.len();
+            done.push(pcts(&mut latencies[i]));
         }
-        let mut out = self.percentiles.clone();
-        if let Some(last) = self.latencies.get_mut(finished) {
+        let mut out = done.clone();
+        if let Some(last) = latencies.get(finished) {
             out.push(pcts(&mut last.clone()));
         }
         out
@@ -143,8 +149,10 @@ pub struct Run {
     lower_nodes: Vec<String>,
     lower_names: Vec<String>,
     synced: usize,
-    log: Option<LogRows>,
-    caused: Option<(u32, usize, Vec<u32>)>,
+    /// The rows of the filter asked for last, extended as the trace grows.
+    log: RefCell<Option<LogRows>>,
+    /// What the record asked for last caused: (record, trace length scanned to, children).
+    caused: RefCell<Option<(u32, usize, Vec<u32>)>>,
 }
 
 impl Run {
@@ -187,13 +195,13 @@ impl Run {
                 .collect(),
             lower_names: sim.names().iter().map(|n| n.to_ascii_lowercase()).collect(),
             synced: 0,
-            log: None,
-            caused: None,
+            log: RefCell::new(None),
+            caused: RefCell::new(None),
             sim,
         };
         // The default filter's rows are kept up to date as the run goes (see `sync`), so the
         // log opens at once even after a run to the end of millions of records.
-        run.log = Some(run.new_log(&LogFilter::default()));
+        *run.log.get_mut() = Some(run.new_log(&LogFilter::default()));
         run
     }
 
@@ -216,8 +224,8 @@ impl Run {
     }
 
     /// Brings the current filter's rows up to the end of the trace.
-    fn catch_up_log(&mut self) {
-        let Some(log) = self.log.as_mut() else {
+    fn catch_up_log(&self, log: &mut Option<LogRows>) {
+        let Some(log) = log.as_mut() else {
             return;
         };
         let records = self.sim.trace().records();
@@ -344,40 +352,52 @@ impl Run {
                     .and_then(|c| self.sim.trace().get(c))
                     .map_or(r.send, |c| c.send);
                 let latency = (r.recv - started).0.min(u64::from(u32::MAX)) as u32;
-                self.charts.latencies[i].push(latency);
+                self.charts.latencies.get_mut()[i].push(latency);
             }
         }
         self.synced = records.len();
-        self.catch_up_log();
+        let mut log = self.log.take();
+        self.catch_up_log(&mut log);
+        *self.log.get_mut() = log;
     }
 
     /// Trace indices of the log rows matching `filter`, oldest first.
-    pub fn log_rows(&mut self, filter: &LogFilter) -> &[u32] {
-        if self.log.as_ref().is_none_or(|l| l.filter != *filter) {
-            self.log = Some(self.new_log(filter));
+    pub fn log_rows(&self, filter: &LogFilter) -> Ref<'_, [u32]> {
+        {
+            let mut log = self.log.borrow_mut();
+            if log.as_ref().is_none_or(|l| l.filter != *filter) {
+                *log = Some(self.new_log(filter));
+            }
+            self.catch_up_log(&mut log);
         }
-        self.catch_up_log();
-        &self.log.as_ref().expect("log rows built above").rows
+        Ref::map(self.log.borrow(), |l| {
+            l.as_ref().expect("log rows built above").rows.as_slice()
+        })
     }
 
     /// Records caused directly by `id` (retries, fan-out, deliveries, dead letters, replies…).
-    pub fn caused_by(&mut self, id: RecordId) -> &[u32] {
-        let records = self.sim.trace().records();
-        let start = match &self.caused {
-            Some((c, upto, _)) if *c == id.0 => *upto,
-            _ => {
-                self.caused = Some((id.0, id.0 as usize + 1, Vec::new()));
-                id.0 as usize + 1
+    pub fn caused_by(&self, id: RecordId) -> Ref<'_, [u32]> {
+        {
+            let mut caused = self.caused.borrow_mut();
+            let records = self.sim.trace().records();
+            let start = match &*caused {
+                Some((c, upto, _)) if *c == id.0 => *upto,
+                _ => {
+                    *caused = Some((id.0, id.0 as usize + 1, Vec::new()));
+                    id.0 as usize + 1
+                }
+            };
+            let (_, upto, kids) = caused.as_mut().expect("set above");
+            for r in records.range(start.min(records.len())..) {
+                if r.cause == Some(id) {
+                    kids.push(r.id.0);
+                }
             }
-        };
-        let (_, upto, kids) = self.caused.as_mut().expect("set above");
-        for r in records.range(start.min(records.len())..) {
-            if r.cause == Some(id) {
-                kids.push(r.id.0);
-            }
+            *upto = records.len().max(start);
         }
-        *upto = records.len().max(start);
-        kids
+        Ref::map(self.caused.borrow(), |c| {
+            c.as_ref().expect("set above").2.as_slice()
+        })
     }
 
     /// The chain of causes of `id`, nearest first, up to the originating client request.
@@ -519,7 +539,7 @@ mod tests {
         let _ = run.log_rows(&filter).len();
         run.advance(SimTime::from_secs(30), u64::MAX, &mut || false);
         let incremental = run.log_rows(&filter).to_vec();
-        run.log = None;
+        *run.log.get_mut() = None;
         let rebuilt = run.log_rows(&filter).to_vec();
         assert_eq!(incremental, rebuilt);
         assert!(!rebuilt.is_empty());
@@ -541,14 +561,18 @@ mod tests {
     fn the_default_log_rows_keep_up_with_the_run_before_the_log_is_opened() {
         let mut run = run_of("retry-storm");
         run.advance(SimTime::from_secs(20), u64::MAX, &mut || false);
-        let log = run.log.as_ref().expect("default rows from the start");
+        let log = run
+            .log
+            .get_mut()
+            .as_ref()
+            .expect("default rows from the start");
         let len = run.sim.trace().len();
         assert!(len > 1_000, "a storm of records by 20 s");
         assert_eq!(log.upto, len, "indexed as the records arrived");
         let kept = log.rows.clone();
-        run.log = None;
+        *run.log.get_mut() = None;
         assert_eq!(
-            run.log_rows(&LogFilter::default()),
+            &*run.log_rows(&LogFilter::default()),
             &kept[..],
             "same as a rebuild"
         );

@@ -8,9 +8,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
+use super::context::use_shared;
 use super::embed::{self, SnippetOptions};
 use super::fmt;
-use super::run::RunHandle;
 use super::state::{Applied, Tab};
 use crate::export;
 
@@ -493,7 +493,6 @@ const EXPORT_MAX_RECORDS: usize = 200_000;
 
 #[derive(Properties, PartialEq)]
 pub struct ExportProps {
-    pub run: RunHandle,
     pub applied: Option<Rc<Applied>>,
     pub open: bool,
     pub on_open: Callback<bool>,
@@ -502,8 +501,9 @@ pub struct ExportProps {
 /// The Export menu: each entry downloads one export of the live run (what has happened so far).
 #[function_component]
 pub fn ExportMenu(props: &ExportProps) -> Html {
+    let shared = use_shared();
     let entry = |f: Format| {
-        let run = props.run.clone();
+        let run = shared.run.clone();
         let applied = props.applied.clone();
         let on_open = props.on_open.clone();
         let onclick = Callback::from(move |_: MouseEvent| {
@@ -547,7 +547,7 @@ pub fn ExportMenu(props: &ExportProps) -> Html {
         })
     };
     // Read when the menu opens (that is a new render): how much of the run the files hold.
-    let records = props
+    let records = shared
         .run
         .0
         .borrow()

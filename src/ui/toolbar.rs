@@ -3,11 +3,11 @@
 
 use yew::prelude::*;
 
-use super::app::step_once;
+use super::context::{use_shared, Shared};
 use super::dom;
 use super::fmt;
-use super::run::RunHandle;
-use super::state::{Action, Clock, Mode, State, SPEEDS};
+use super::hooks::step_once;
+use super::state::{Action, Clock, Mode, SPEEDS};
 
 #[derive(Properties, PartialEq)]
 pub struct ToolbarProps {
@@ -16,8 +16,6 @@ pub struct ToolbarProps {
     pub seed: u64,
     pub clock: Clock,
     pub can_advance: bool,
-    pub run: RunHandle,
-    pub dispatch: UseReducerDispatcher<State>,
     /// The embed's compact form: play/pause, step, reset and the clock only.
     #[prop_or_default]
     pub compact: bool,
@@ -33,7 +31,8 @@ fn speed_label(speed: f64) -> String {
 
 #[function_component]
 pub fn Toolbar(props: &ToolbarProps) -> Html {
-    let d = &props.dispatch;
+    let Shared { run, dispatch } = use_shared();
+    let d = &dispatch;
     let on_speed = {
         let d = d.clone();
         Callback::from(move |e: Event| {
@@ -75,7 +74,7 @@ pub fn Toolbar(props: &ToolbarProps) -> Html {
         Callback::from(move |_: MouseEvent| d.dispatch(Action::SetSeed(dom::random_seed())))
     };
     let on_step = {
-        let (run, d) = (props.run.clone(), d.clone());
+        let d = d.clone();
         Callback::from(move |_: MouseEvent| step_once(&run, &d))
     };
 

@@ -3,10 +3,10 @@
 
 use yew::prelude::*;
 
+use super::context::use_shared;
 use super::log::LogView;
 use super::metrics::MetricsView;
-use super::run::RunHandle;
-use super::state::{Action, Clock, LogFilter, State, Tab};
+use super::state::{Action, Clock, LogFilter, Tab};
 use super::timeline::TimelineView;
 use super::topology::TopologyView;
 use crate::sim::RecordId;
@@ -14,12 +14,10 @@ use crate::sim::RecordId;
 #[derive(Properties, PartialEq)]
 pub struct ViewAreaProps {
     pub tab: Tab,
-    pub run: RunHandle,
     pub clock: Clock,
     pub playing: bool,
     pub selected: Option<RecordId>,
     pub filter: LogFilter,
-    pub dispatch: UseReducerDispatcher<State>,
     /// Show the tab strip (an embed shows one view, without tabs).
     #[prop_or(true)]
     pub tabs: bool,
@@ -27,8 +25,9 @@ pub struct ViewAreaProps {
 
 #[function_component]
 pub fn ViewArea(props: &ViewAreaProps) -> Html {
+    let shared = use_shared();
     let tabs = Tab::ALL.iter().map(|&tab| {
-        let dispatch = props.dispatch.clone();
+        let dispatch = shared.dispatch.clone();
         let onclick = Callback::from(move |_| dispatch.dispatch(Action::SelectTab(tab)));
         let selected = tab == props.tab;
         html! {
@@ -46,18 +45,18 @@ pub fn ViewArea(props: &ViewAreaProps) -> Html {
     let body = if !props.clock.built {
         empty_state("Starting…", "Building the run.")
     } else {
-        let (run, clock, d) = (props.run.clone(), props.clock, props.dispatch.clone());
+        let clock = props.clock;
         match props.tab {
             Tab::Topology => html! {
-                <TopologyView {run} {clock} node={props.filter.node} selected={props.selected} dispatch={d} />
+                <TopologyView {clock} node={props.filter.node} selected={props.selected} />
             },
             Tab::Log => html! {
-                <LogView {run} {clock} filter={props.filter.clone()} selected={props.selected} playing={props.playing} dispatch={d} />
+                <LogView {clock} filter={props.filter.clone()} selected={props.selected} playing={props.playing} />
             },
             Tab::Timeline => html! {
-                <TimelineView {run} {clock} playing={props.playing} selected={props.selected} dispatch={d} />
+                <TimelineView {clock} playing={props.playing} selected={props.selected} />
             },
-            Tab::Metrics => html! { <MetricsView {run} {clock} /> },
+            Tab::Metrics => html! { <MetricsView {clock} /> },
         }
     };
 
