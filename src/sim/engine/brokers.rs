@@ -14,6 +14,9 @@
 //!                                          ├─nack / visibility expiry─► front of ready (attempt+1)
 //!                                          └─ … attempts exhausted ─► DLQ (or discarded)
 //! ```
+//!
+//! One concept in one file, over 800 lines: a message's life in a mailbox (accept, deliver,
+//! confirm, ack, redeliver, dead-letter) reads in one place.
 
 use super::net::Msg;
 use super::services::{Origin, Task};
