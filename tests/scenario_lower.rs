@@ -5,10 +5,9 @@
 
 use switchboard::scenario;
 use switchboard::sim::*;
-
-fn ms(n: u64) -> SimTime {
-    SimTime::from_millis(n)
-}
+#[path = "support/traces.rs"]
+mod traces;
+use traces::*;
 
 fn compiled(text: &str) -> scenario::Compiled {
     match scenario::compile(text) {

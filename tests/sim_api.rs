@@ -4,10 +4,9 @@
 //! test that arbitrary small worlds neither panic nor lose determinism.
 
 use switchboard::sim::*;
-
-fn ms(n: u64) -> SimTime {
-    SimTime::from_millis(n)
-}
+#[path = "support/traces.rs"]
+mod traces;
+use traces::*;
 
 fn ok_world() -> World {
     World::new()

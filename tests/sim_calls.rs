@@ -4,42 +4,16 @@
 //! Golden traces compare record lines with runs of spaces collapsed.
 
 use switchboard::sim::*;
-
-fn ms(n: u64) -> SimTime {
-    SimTime::from_millis(n)
-}
+#[path = "support/traces.rs"]
+mod traces;
+use traces::*;
 
 fn net1ms() -> Network {
     Network::latency(Dist::constant_ms(1))
 }
 
-fn norm(s: &str) -> Vec<String> {
-    s.lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect()
-}
-
-fn check(sim: &Sim, expected: &str) {
-    let got = norm(&sim.format_trace());
-    let want = norm(expected);
-    if got != want {
-        panic!(
-            "trace mismatch\n--- got ---\n{}\n--- want ---\n{}",
-            got.join("\n"),
-            want.join("\n")
-        );
-    }
-}
-
 fn burst_client(name: &str, call: Call, n: u32) -> Client {
     Client::new(name, call, 0.0).burst(SimTime::ZERO, n)
-}
-
-fn run(world: World) -> Sim {
-    let mut sim = Sim::new(world, 1).expect("valid world");
-    sim.run_to_end();
-    sim
 }
 
 #[test]

@@ -3,24 +3,9 @@
 //! spikes and loss. Lines compare with runs of spaces collapsed.
 
 use switchboard::sim::*;
-
-fn ms(n: u64) -> SimTime {
-    SimTime::from_millis(n)
-}
-
-fn norm(s: &str) -> Vec<String> {
-    s.lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect()
-}
-
-fn lines_with(sim: &Sim, needle: &str) -> Vec<String> {
-    norm(&sim.format_trace())
-        .into_iter()
-        .filter(|l| l.contains(needle))
-        .collect()
-}
+#[path = "support/traces.rs"]
+mod traces;
+use traces::*;
 
 fn base() -> World {
     World::new()

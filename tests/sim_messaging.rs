@@ -4,29 +4,9 @@
 //! attribute filters. Golden traces compare record lines with runs of spaces collapsed.
 
 use switchboard::sim::*;
-
-fn ms(n: u64) -> SimTime {
-    SimTime::from_millis(n)
-}
-
-fn norm(s: &str) -> Vec<String> {
-    s.lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect()
-}
-
-fn check(sim: &Sim, expected: &str) {
-    let got = norm(&sim.format_trace());
-    let want = norm(expected);
-    if got != want {
-        panic!(
-            "trace mismatch\n--- got ---\n{}\n--- want ---\n{}",
-            got.join("\n"),
-            want.join("\n")
-        );
-    }
-}
+#[path = "support/traces.rs"]
+mod traces;
+use traces::*;
 
 /// Trace lines containing `needle`, leaving out the brokers' confirms to the producers `producer`,
 /// `late` and `pub` (tests of confirms use `confirm_lines`).
@@ -61,12 +41,6 @@ fn base() -> World {
     World::new()
         .duration(SimTime::from_secs(2))
         .network(Network::latency(Dist::constant_ms(1)))
-}
-
-fn run(world: World) -> Sim {
-    let mut sim = Sim::new(world, 1).expect("valid world");
-    sim.run_to_end();
-    sim
 }
 
 #[test]
