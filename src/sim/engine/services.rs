@@ -103,6 +103,44 @@ fn answer_hop(
 }
 
 impl Task {
+    /// A task that has not started: it runs `steps` of service `svc` for `origin`, in the trace
+    /// of `hop` (whose cause, name and label it takes), arrived at `arrived`, with `deadline`.
+    /// The one place a task's fields are listed, so a new field is added once.
+    #[inline(always)]
+    fn new(
+        svc: ServiceId,
+        steps: StepRange,
+        origin: Origin,
+        hop: &Hop,
+        arrived: SimTime,
+        deadline: SimTime,
+    ) -> Task {
+        Task {
+            started: false,
+            replied: false,
+            settled: false,
+            service: svc,
+            pc: steps.0,
+            end: steps.1,
+            pending: 0,
+            origin,
+            trace: hop.trace,
+            cause: hop.cause,
+            name: hop.name,
+            label: hop.label,
+            arrived,
+            deadline,
+            failure: None,
+            working_since: None,
+            retry_after: SimTime::ZERO,
+            ack_lands: SimTime::ZERO,
+            confirm_first: 0,
+            confirm_seq: 0,
+            confirm_wait: false,
+            at: 0,
+        }
+    }
+
     /// The attempt number a task serves: the request's attempt or the delivery count.
     fn attempt(&self) -> u16 {
         match self.origin {
@@ -400,30 +438,14 @@ impl Sim {
         origin: Origin,
         hop: &Hop,
     ) -> Id<Task> {
-        let t = self.new_task(Task {
-            started: false,
-            replied: false,
-            settled: false,
-            service: svc,
-            pc: steps.0,
-            end: steps.1,
-            pending: 0,
+        let t = self.new_task(Task::new(
+            svc,
+            steps,
             origin,
-            trace: hop.trace,
-            cause: hop.cause,
-            name: hop.name,
-            label: hop.label,
-            arrived: self.k.now(),
-            deadline: SimTime::MAX,
-            failure: None,
-            working_since: None,
-            retry_after: SimTime::ZERO,
-            ack_lands: SimTime::ZERO,
-            confirm_first: 0,
-            confirm_seq: 0,
-            confirm_wait: false,
-            at: 0,
-        });
+            hop,
+            self.k.now(),
+            SimTime::MAX,
+        ));
         self.make_runnable(t);
         t
     }
@@ -507,37 +529,21 @@ impl Sim {
             self.k.metrics_mut().endpoints[endpoint.ix()].repeats += 1;
         }
         let rec = self.k.emit_hop(&msg.hop, msg.sent, now, Outcome::Ok, false);
-        let t = self.new_task(Task {
-            started: false,
-            replied: false,
-            settled: false,
-            service: svc,
-            pc: steps.0,
-            end: steps.1,
-            pending: 0,
-            origin: Origin::Request {
-                caller: msg.hop.from,
-                call,
-                call_gen: gen,
-                attempt: msg.hop.attempt,
-                endpoint,
-                keyed: key.is_some(),
-            },
-            trace: msg.hop.trace,
+        let origin = Origin::Request {
+            caller: msg.hop.from,
+            call,
+            call_gen: gen,
+            attempt: msg.hop.attempt,
+            endpoint,
+            keyed: key.is_some(),
+        };
+        let hop = Hop {
             cause: Some(rec),
             name,
             label: NameId::EMPTY,
-            arrived: now,
-            deadline,
-            failure: None,
-            working_since: None,
-            retry_after: SimTime::ZERO,
-            ack_lands: SimTime::ZERO,
-            confirm_first: 0,
-            confirm_seq: 0,
-            confirm_wait: false,
-            at: 0,
-        });
+            ..msg.hop
+        };
+        let t = self.new_task(Task::new(svc, steps, origin, &hop, now, deadline));
         let gen_t = self.services.tasks.gen(t);
         let rt = &mut self.services.rt[svc.ix()];
         if admit_now {
