@@ -141,6 +141,26 @@ impl Task {
         }
     }
 
+    /// The record of this task's work span on `node`, from `since` to `now`, ending as `outcome`.
+    #[inline]
+    fn work_span(&self, node: NodeId, since: SimTime, now: SimTime, outcome: Outcome) -> Record {
+        Record {
+            send: since,
+            recv: now,
+            id: RecordId(0),
+            trace: self.trace,
+            cause: self.cause,
+            from: node,
+            to: node,
+            name: self.name,
+            label: self.label,
+            outcome,
+            attempt: self.attempt(),
+            kind: Kind::Work,
+            late: false,
+        }
+    }
+
     /// The attempt number a task serves: the request's attempt or the delivery count.
     fn attempt(&self) -> u16 {
         match self.origin {
@@ -851,21 +871,8 @@ impl Sim {
         let task = self.services.tasks[t];
         let node = self.prog.services[task.service.ix()].node;
         let now = self.k.now();
-        self.k.emit(Record {
-            send: task.working_since.unwrap_or(now),
-            recv: now,
-            id: RecordId(0),
-            trace: task.trace,
-            cause: task.cause,
-            from: node,
-            to: node,
-            name: task.name,
-            label: task.label,
-            outcome: Outcome::Ok,
-            attempt: task.attempt(),
-            kind: Kind::Work,
-            late: false,
-        });
+        self.k
+            .emit(task.work_span(node, task.working_since.unwrap_or(now), now, Outcome::Ok));
         self.services.tasks[t].working_since = None;
         self.run_task(t);
     }
@@ -984,21 +991,12 @@ impl Sim {
                 continue;
             }
             if let Some(since) = task.working_since {
-                self.k.emit(Record {
-                    send: since,
-                    recv: now,
-                    id: RecordId(0),
-                    trace: task.trace,
-                    cause: task.cause,
-                    from: node,
-                    to: node,
-                    name: task.name,
-                    label: task.label,
-                    outcome: Outcome::Dropped(DropReason::Crashed),
-                    attempt: task.attempt(),
-                    kind: Kind::Work,
-                    late: false,
-                });
+                self.k.emit(task.work_span(
+                    node,
+                    since,
+                    now,
+                    Outcome::Dropped(DropReason::Crashed),
+                ));
                 self.k.metrics_mut().services[s.ix()].lost_to_crash += 1;
             }
             // The process died with the request's connection open: its caller sees a reset
