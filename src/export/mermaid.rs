@@ -74,7 +74,9 @@ pub fn mermaid_sequence(sim: &Sim, n: usize) -> String {
                 | Kind::Discard
                 | Kind::Breaker
                 | Kind::FaultStart
-                | Kind::FaultEnd,
+                | Kind::FaultEnd
+                | Kind::Eject
+                | Kind::Return,
                 _,
             ) => "-)",
         };

@@ -11,8 +11,9 @@ use crate::sim::slab::Id;
 use crate::sim::time::SimTime;
 use crate::sim::trace::{NameId, NodeId};
 use crate::sim::world::{
-    Arrival, BreakerPolicy, Burst, Call, Confirms, FaultKind, Handler, LinkSelector, OnError,
-    Overflow, RetryPolicy, Route, RunSettings, Source, Status, Step, Target, World,
+    Arrival, Balancer, BreakerPolicy, Burst, Call, Confirms, FaultKind, Handler, LinkSelector,
+    OnError, OutlierPolicy, Overflow, RetryPolicy, Route, RunSettings, Source, Status, Step,
+    Target, World,
 };
 use std::collections::BTreeMap;
 use std::fmt;
@@ -179,12 +180,28 @@ pub(crate) type MailboxId = Id<MailboxP>;
 pub(crate) type TopicId = Id<TopicP>;
 pub(crate) type ClientId = Id<ClientP>;
 pub(crate) type FaultId = Id<FaultP>;
+pub(crate) type BalancerId = Id<BalancerP>;
+
+/// Most replicas one service may have: a replica's index fits a call's `u16`, and each
+/// replica is a node with its own lane in every view.
+pub const MAX_REPLICAS: u32 = 1000;
 
 #[derive(Clone, Debug)]
 pub(crate) struct ServiceP {
     pub node: NodeId,
     pub workers: u32,
     pub backlog: u32,
+}
+
+/// The load balancer in front of a replicated service's replicas.
+#[derive(Clone, Debug)]
+pub(crate) struct BalancerP {
+    /// The service's name (its replicas are `name#1`, …).
+    pub name: NameId,
+    pub policy: Balancer,
+    pub outlier: Option<OutlierPolicy>,
+    /// The replicas, in order.
+    pub replicas: Vec<ServiceId>,
 }
 
 #[derive(Clone, Debug)]
@@ -258,6 +275,10 @@ pub(crate) struct CallSpec {
     /// Every attempt carries the call's idempotency key.
     pub key: bool,
     pub edge: Option<EdgeId>,
+    /// The target's load balancer, if it is replicated; then `targets` is the called endpoint
+    /// in each replica (`endpoint` and `callee` are the first replica's).
+    pub balancer: Option<BalancerId>,
+    pub targets: Box<[EndpointId]>,
     pub on_error: OnError,
 }
 
@@ -364,6 +385,7 @@ pub(crate) struct Program {
     pub edges: Vec<EdgeP>,
     pub network: NetworkP,
     pub faults: Vec<FaultP>,
+    pub balancers: Vec<BalancerP>,
     /// Which endpoints each service serves (for metrics/UI).
     pub service_consumers: Vec<Vec<ConsumerId>>,
 }
@@ -490,7 +512,13 @@ struct Compiler<'w> {
     topic_ids: BTreeMap<String, u32>,
     /// (topic index, subscription name) → mailbox index.
     sub_ids: BTreeMap<(u32, String), u32>,
-    service_ids: BTreeMap<String, u32>,
+    /// Service name → its replicas (one for a service that is not replicated); and each
+    /// replica's own name (`orders#2`) → itself.
+    service_ids: BTreeMap<String, Vec<u32>>,
+    /// Replicated service name → its replicas' nodes (their names are nodes; its own is not).
+    groups: BTreeMap<String, Vec<u32>>,
+    /// Per compiled service (replica): the world service it copies.
+    origin: Vec<usize>,
     /// Breaker edge key (caller node, endpoint) → declared policy (first wins).
     edge_policies: BTreeMap<(u32, u32), BreakerPolicy>,
     /// Call spec → its edge key.
@@ -519,6 +547,7 @@ pub(crate) fn compile(world: &World) -> Result<Program, WorldError> {
                 links: BTreeMap::new(),
             },
             faults: Vec::new(),
+            balancers: Vec::new(),
             service_consumers: Vec::new(),
         },
         name_ids: BTreeMap::new(),
@@ -528,6 +557,8 @@ pub(crate) fn compile(world: &World) -> Result<Program, WorldError> {
         topic_ids: BTreeMap::new(),
         sub_ids: BTreeMap::new(),
         service_ids: BTreeMap::new(),
+        groups: BTreeMap::new(),
+        origin: Vec::new(),
         edge_policies: BTreeMap::new(),
         call_edges: Vec::new(),
     };
@@ -565,7 +596,7 @@ impl<'w> Compiler<'w> {
             };
             return Err(WorldError::EmptyName { what });
         }
-        if self.node_ids.contains_key(name) {
+        if self.node_ids.contains_key(name) || self.groups.contains_key(name) {
             return Err(WorldError::DuplicateName {
                 name: name.to_string(),
             });
@@ -583,19 +614,73 @@ impl<'w> Compiler<'w> {
     fn declare_nodes(&mut self) -> Result<(), WorldError> {
         let w = self.world;
         for (i, s) in w.services.iter().enumerate() {
-            let node = self.add_node(&s.name, NodeKind::Service, i)?;
             let at = format!("service {}", s.name);
             if s.workers == 0 {
                 return Err(invalid(&at, "workers must be at least 1"));
             }
+            if s.replicas == 0 || s.replicas > MAX_REPLICAS {
+                return Err(invalid(
+                    &at,
+                    format!("replicas must be from 1 to {MAX_REPLICAS}"),
+                ));
+            }
             check_dist(&s.service_time, &at)?;
-            self.service_ids.insert(s.name.clone(), i as u32);
-            self.prog.services.push(ServiceP {
-                node,
-                workers: s.workers,
-                backlog: s.backlog,
-            });
-            self.prog.service_consumers.push(Vec::new());
+            if let Some(o) = &s.outlier {
+                if o.consecutive == 0 {
+                    return Err(invalid(&at, "outlier ejection needs at least 1 error"));
+                }
+                if !(o.max_percent > 0.0 && o.max_percent <= 1.0) {
+                    return Err(invalid(
+                        &at,
+                        "the most replicas ejected must be in (0%, 100%]",
+                    ));
+                }
+            }
+            if s.name.is_empty() {
+                return Err(WorldError::EmptyName { what: "service" });
+            }
+            let replicated = s.replicas > 1;
+            if replicated
+                && (self.node_ids.contains_key(&s.name) || self.groups.contains_key(&s.name))
+            {
+                return Err(WorldError::DuplicateName {
+                    name: s.name.clone(),
+                });
+            }
+            let mut members = Vec::with_capacity(s.replicas as usize);
+            let mut nodes = Vec::with_capacity(s.replicas as usize);
+            for r in 0..s.replicas {
+                let index = self.prog.services.len();
+                let name = if replicated {
+                    format!("{}#{}", s.name, r + 1)
+                } else {
+                    s.name.clone()
+                };
+                let node = self.add_node(&name, NodeKind::Service, index)?;
+                if replicated {
+                    self.service_ids.insert(name, vec![index as u32]);
+                }
+                members.push(index as u32);
+                nodes.push(node.0);
+                self.origin.push(i);
+                self.prog.services.push(ServiceP {
+                    node,
+                    workers: s.workers,
+                    backlog: s.backlog,
+                });
+                self.prog.service_consumers.push(Vec::new());
+            }
+            if replicated {
+                self.groups.insert(s.name.clone(), nodes);
+                let name = self.intern(&s.name)?;
+                self.prog.balancers.push(BalancerP {
+                    name,
+                    policy: s.balancer,
+                    outlier: s.outlier,
+                    replicas: members.iter().map(|&m| Id::new(m)).collect(),
+                });
+            }
+            self.service_ids.insert(s.name.clone(), members);
         }
         for (i, q) in w.queues.iter().enumerate() {
             self.add_node(&q.name, NodeKind::Queue, i)?;
@@ -629,7 +714,8 @@ impl<'w> Compiler<'w> {
 
     fn declare_endpoints(&mut self) -> Result<(), WorldError> {
         let w = self.world;
-        for (si, s) in w.services.iter().enumerate() {
+        for si in 0..self.prog.services.len() {
+            let s = &w.services[self.origin[si]];
             for e in s.endpoints.iter() {
                 let key = (si as u32, e.route.clone());
                 let text = route_text(&e.route);
@@ -680,14 +766,24 @@ impl<'w> Compiler<'w> {
             })
     }
 
-    fn service_ref(&self, name: &str, at: &str) -> Result<u32, WorldError> {
+    /// A service's replicas (the one service if it is not replicated; one replica by its own
+    /// name, `orders#2`).
+    fn service_ref(&self, name: &str, at: &str) -> Result<&[u32], WorldError> {
         self.service_ids
             .get(name)
-            .copied()
+            .map(Vec::as_slice)
             .ok_or_else(|| WorldError::UnknownService {
                 name: name.to_string(),
                 at: at.to_string(),
             })
+    }
+
+    /// The nodes a name stands for: a replicated service's replicas, or the one node.
+    fn nodes_ref(&self, name: &str, at: &str) -> Result<Vec<u32>, WorldError> {
+        match self.groups.get(name) {
+            Some(nodes) => Ok(nodes.clone()),
+            None => Ok(vec![self.node_ref(name, at)?]),
+        }
     }
 
     fn compile_mailboxes(&mut self) -> Result<(), WorldError> {
@@ -777,16 +873,43 @@ impl<'w> Compiler<'w> {
         at: &str,
     ) -> Result<CallId, WorldError> {
         let svc_name = call.target.service();
-        let svc = self.service_ref(svc_name, at)?;
+        let members = self.service_ref(svc_name, at)?.to_vec();
         let route = target_route(&call.target);
-        let endpoint = *self
-            .endpoint_ids
-            .get(&(svc, route.clone()))
-            .ok_or_else(|| WorldError::UnknownEndpoint {
-                service: svc_name.to_string(),
-                route: route_text(&route),
-                at: at.to_string(),
-            })?;
+        let mut targets = Vec::with_capacity(members.len());
+        for &svc in &members {
+            let endpoint = *self
+                .endpoint_ids
+                .get(&(svc, route.clone()))
+                .ok_or_else(|| WorldError::UnknownEndpoint {
+                    service: svc_name.to_string(),
+                    route: route_text(&route),
+                    at: at.to_string(),
+                })?;
+            targets.push(Id::new(endpoint));
+        }
+        let endpoint = targets[0].raw();
+        // A call names a whole replicated service (its balancer), never one replica.
+        let balancer = if self.groups.contains_key(svc_name) {
+            let first = Id::new(members[0]);
+            let b = self
+                .prog
+                .balancers
+                .iter()
+                .position(|b| b.replicas[0] == first)
+                .expect("every replicated service has a balancer");
+            Some(Id::new(b as u32))
+        } else {
+            if members.len() == 1
+                && self.world.services[self.origin[members[0] as usize]].replicas > 1
+            {
+                return Err(invalid(
+                    at,
+                    "call the replicated service by its own name, not one replica",
+                ));
+            }
+            targets.clear();
+            None
+        };
         let retry = match call.retry {
             Some(r) => {
                 if r.max_attempts == 0 {
@@ -857,6 +980,8 @@ impl<'w> Compiler<'w> {
             key: call.idempotency_key,
             edge: None,
             on_error: call.on_error,
+            balancer,
+            targets: targets.into_boxed_slice(),
         };
         let key = (caller.0, endpoint);
         if let Some(b) = call.breaker {
@@ -875,7 +1000,7 @@ impl<'w> Compiler<'w> {
         consumer: bool,
         at: &str,
     ) -> Result<StepRange, WorldError> {
-        let default_time = self.world.services[service].service_time;
+        let default_time = self.world.services[self.origin[service]].service_time;
         let caller = self.prog.services[service].node;
         let mut out = Vec::with_capacity(h.steps.len());
         for (i, step) in h.steps.iter().enumerate() {
@@ -966,7 +1091,8 @@ impl<'w> Compiler<'w> {
     fn compile_handlers(&mut self) -> Result<(), WorldError> {
         let w = self.world;
         let mut ep = 0usize;
-        for (si, s) in w.services.iter().enumerate() {
+        for si in 0..self.prog.services.len() {
+            let s = &w.services[self.origin[si]];
             for e in s.endpoints.iter() {
                 let at = format!("service {}, {}", s.name, route_text(&e.route));
                 let range = self.compile_handler(&e.handler, si, false, &at)?;
@@ -1061,38 +1187,51 @@ impl<'w> Compiler<'w> {
         check_prob(n.loss, "network", "loss")?;
         for l in n.links.iter() {
             let at = format!("link {} <-> {}", l.a, l.b);
-            let a = self.node_ref(&l.a, &at)?;
-            let b = self.node_ref(&l.b, &at)?;
+            let sa = self.nodes_ref(&l.a, &at)?;
+            let sb = self.nodes_ref(&l.b, &at)?;
             if let Some(d) = &l.latency {
                 check_dist(d, &at)?;
             }
             if let Some(p) = l.loss {
                 check_prob(p, &at, "loss")?;
             }
-            let entry = self
-                .prog
-                .network
-                .links
-                .entry(link_key(a, b))
-                .or_insert(LinkP {
-                    latency: n.latency,
-                    loss: n.loss,
-                });
-            if let Some(d) = l.latency {
-                entry.latency = d;
-            }
-            if let Some(p) = l.loss {
-                entry.loss = p;
+            for &a in &sa {
+                for &b in &sb {
+                    let entry = self
+                        .prog
+                        .network
+                        .links
+                        .entry(link_key(a, b))
+                        .or_insert(LinkP {
+                            latency: n.latency,
+                            loss: n.loss,
+                        });
+                    if let Some(d) = l.latency {
+                        entry.latency = d;
+                    }
+                    if let Some(p) = l.loss {
+                        entry.loss = p;
+                    }
+                }
             }
         }
         Ok(())
     }
 
-    fn link_sel(&self, l: &LinkSelector, at: &str) -> Result<Option<(u32, u32)>, WorldError> {
+    /// The links a selector names: `[None]` for every link, else each pair of nodes (a
+    /// replicated service's end stands for each replica).
+    fn link_sel(&self, l: &LinkSelector, at: &str) -> Result<Vec<Option<(u32, u32)>>, WorldError> {
         match l {
-            LinkSelector::All => Ok(None),
+            LinkSelector::All => Ok(vec![None]),
             LinkSelector::Between(a, b) => {
-                Ok(Some(link_key(self.node_ref(a, at)?, self.node_ref(b, at)?)))
+                let sb = self.nodes_ref(b, at)?;
+                let mut out = Vec::new();
+                for x in self.nodes_ref(a, at)? {
+                    for &y in &sb {
+                        out.push(Some(link_key(x, y)));
+                    }
+                }
+                Ok(out)
             }
         }
     }
@@ -1105,30 +1244,52 @@ impl<'w> Compiler<'w> {
                 LinkSelector::All => "all".to_string(),
                 LinkSelector::Between(a, b) => format!("{a} <-> {b}"),
             };
-            let (kind, text) = match &f.kind {
-                FaultKind::Crash { service, vanish } => (
-                    FaultKindP::Crash(Id::new(self.service_ref(service, &at)?), *vanish),
-                    format!("{} {service}", if *vanish { "vanish" } else { "crash" }),
-                ),
-                FaultKind::LatencySpike { link, extra } => (
-                    FaultKindP::LatencySpike {
-                        link: self.link_sel(link, &at)?,
-                        extra: *extra,
-                    },
-                    format!("latency +{} {}", extra, sel_text(link)),
-                ),
+            // A fault on a replicated service is one fault per replica, each named for it.
+            let per_service = |c: &Self, service: &str| -> Result<Vec<(u32, String)>, WorldError> {
+                let members = c.service_ref(service, &at)?;
+                Ok(members
+                    .iter()
+                    .map(|&m| {
+                        let name = &c.prog.nodes[c.prog.services[m as usize].node.0 as usize].name;
+                        (m, name.clone())
+                    })
+                    .collect())
+            };
+            let mut out: Vec<(FaultKindP, String)> = Vec::new();
+            match &f.kind {
+                FaultKind::Crash { service, vanish } => {
+                    for (m, name) in per_service(self, service)? {
+                        out.push((
+                            FaultKindP::Crash(Id::new(m), *vanish),
+                            format!("{} {name}", if *vanish { "vanish" } else { "crash" }),
+                        ));
+                    }
+                }
+                FaultKind::LatencySpike { link, extra } => {
+                    for l in self.link_sel(link, &at)? {
+                        out.push((
+                            FaultKindP::LatencySpike {
+                                link: l,
+                                extra: *extra,
+                            },
+                            format!("latency +{} {}", extra, sel_text(link)),
+                        ));
+                    }
+                }
                 FaultKind::ErrorSpike {
                     service,
                     probability,
                 } => {
                     check_prob(*probability, &at, "error probability")?;
-                    (
-                        FaultKindP::ErrorSpike {
-                            service: Id::new(self.service_ref(service, &at)?),
-                            p: *probability,
-                        },
-                        format!("errors {service} {probability}"),
-                    )
+                    for (m, name) in per_service(self, service)? {
+                        out.push((
+                            FaultKindP::ErrorSpike {
+                                service: Id::new(m),
+                                p: *probability,
+                            },
+                            format!("errors {name} {probability}"),
+                        ));
+                    }
                 }
                 FaultKind::Partition { a, b } => {
                     if a.is_empty() || b.is_empty() {
@@ -1136,37 +1297,41 @@ impl<'w> Compiler<'w> {
                     }
                     let mut sa = Vec::new();
                     for n in a {
-                        sa.push(self.node_ref(n, &at)?);
+                        sa.extend(self.nodes_ref(n, &at)?);
                     }
                     let mut sb = Vec::new();
                     for n in b {
-                        sb.push(self.node_ref(n, &at)?);
+                        sb.extend(self.nodes_ref(n, &at)?);
                     }
                     sa.sort_unstable();
                     sb.sort_unstable();
-                    (
+                    out.push((
                         FaultKindP::Partition { a: sa, b: sb },
                         format!("partition {} <-> {}", a.join(","), b.join(",")),
-                    )
+                    ));
                 }
                 FaultKind::Loss { link, probability } => {
                     check_prob(*probability, &at, "loss")?;
-                    (
-                        FaultKindP::Loss {
-                            link: self.link_sel(link, &at)?,
-                            p: *probability,
-                        },
-                        format!("loss {} {}", probability, sel_text(link)),
-                    )
+                    for l in self.link_sel(link, &at)? {
+                        out.push((
+                            FaultKindP::Loss {
+                                link: l,
+                                p: *probability,
+                            },
+                            format!("loss {} {}", probability, sel_text(link)),
+                        ));
+                    }
                 }
-            };
-            let text = self.intern(&text)?;
-            self.prog.faults.push(FaultP {
-                at: f.at,
-                end: f.at + f.duration,
-                kind,
-                text,
-            });
+            }
+            for (kind, text) in out {
+                let text = self.intern(&text)?;
+                self.prog.faults.push(FaultP {
+                    at: f.at,
+                    end: f.at + f.duration,
+                    kind,
+                    text,
+                });
+            }
         }
         Ok(())
     }

@@ -428,9 +428,23 @@ pub struct Totals {
     pub requests: u64,
 }
 
+/// Counts of one load balancer (a replicated service's), per replica in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BalancerMetrics {
+    /// Attempts it sent to each replica (refused connections included, which never reach
+    /// the replica's endpoint counts).
+    pub sent: Vec<u64>,
+    /// Attempts to each replica that ended in a server error as outlier detection counts
+    /// them (5xx, refused or reset connection, timeout).
+    pub errors: Vec<u64>,
+    /// Times each replica was taken out of rotation.
+    pub ejections: Vec<u64>,
+}
+
 /// All metrics of a run. Vectors are indexed like the world: `endpoints` in service order then
-/// declaration order, `consumers` likewise, `clients`/`services` in world order, `mailboxes`
-/// queues first then subscriptions topic by topic.
+/// declaration order, `consumers` likewise, `clients` in world order, `services` in world order
+/// with each replica of a replicated service in turn, `mailboxes` queues first then
+/// subscriptions topic by topic, `balancers` in the order of the replicated services.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Metrics {
     /// Totals.
@@ -447,6 +461,8 @@ pub struct Metrics {
     pub mailboxes: Vec<MailboxMetrics>,
     /// Per call site, in the order of `Sim::call_site_label`.
     pub calls: Vec<CallMetrics>,
+    /// Per load balancer.
+    pub balancers: Vec<BalancerMetrics>,
 }
 
 impl Metrics {
@@ -457,6 +473,7 @@ impl Metrics {
         services: usize,
         mailboxes: usize,
         calls: usize,
+        balancers: &[usize],
         interval: SimTime,
     ) -> Metrics {
         Metrics {
@@ -493,6 +510,14 @@ impl Metrics {
                 mailboxes
             ],
             calls: vec![CallMetrics::default(); calls],
+            balancers: balancers
+                .iter()
+                .map(|&n| BalancerMetrics {
+                    sent: vec![0; n],
+                    errors: vec![0; n],
+                    ejections: vec![0; n],
+                })
+                .collect(),
         }
     }
 }

@@ -28,15 +28,16 @@ pub mod time;
 pub mod trace;
 pub mod world;
 
-pub use compile::{CheckedWorld, NodeInfo, NodeKind, WorldError};
+pub use compile::{CheckedWorld, NodeInfo, NodeKind, WorldError, MAX_REPLICAS};
 pub use dist::{Dist, SimRng};
 pub use engine::{
-    BreakerView, EventKind, InFlight, MailboxView, Partition, ServiceView, Sim, StepInfo,
+    BalancerView, BreakerView, EventKind, InFlight, MailboxView, Partition, ReplicaView,
+    ServiceView, Sim, StepInfo,
 };
 pub use kernel::StopReason;
 pub use metrics::{
-    throughput, ClientMetrics, ConsumerMetrics, EndpointMetrics, Histogram, MailboxMetrics,
-    Metrics, Series, SeriesPoint, ServiceMetrics, Totals,
+    throughput, BalancerMetrics, ClientMetrics, ConsumerMetrics, EndpointMetrics, Histogram,
+    MailboxMetrics, Metrics, Series, SeriesPoint, ServiceMetrics, Totals,
 };
 pub use time::SimTime;
 pub use trace::{
@@ -44,8 +45,8 @@ pub use trace::{
     Record, RecordId, RecordIter, Records, RejectReason, Trace, TraceId,
 };
 pub use world::{
-    Arrival, AttributeFilter, BreakerPolicy, Burst, Call, Client, Confirms, Consumer, Endpoint,
-    Fault, FaultKind, GrpcCode, Handler, HttpMethod, Link, LinkSelector, Network, OnError,
-    Overflow, Queue, RetryPolicy, Route, RunSettings, Service, Source, Status, Step, Subscription,
-    Target, Topic, World,
+    Arrival, AttributeFilter, Balancer, BreakerPolicy, Burst, Call, Client, Confirms, Consumer,
+    Endpoint, Fault, FaultKind, GrpcCode, Handler, HttpMethod, Link, LinkSelector, Network,
+    OnError, OutlierPolicy, Overflow, Queue, RetryPolicy, Route, RunSettings, Service, Source,
+    Status, Step, Subscription, Target, Topic, World,
 };

@@ -157,6 +157,16 @@ pub(crate) fn is_success(s: Status) -> bool {
     }
 }
 
+/// Whether a status is a server error as outlier detection counts them: an HTTP 5xx, or a gRPC
+/// code whose HTTP equivalent is one (Envoy maps `grpc-status` to HTTP for outlier detection,
+/// so `RESOURCE_EXHAUSTED`, 429, does not count).
+pub(crate) fn is_5xx(s: Status) -> bool {
+    match s {
+        Status::Http(c) => c >= 500,
+        Status::Grpc(g) => g.to_http() >= 500,
+    }
+}
+
 /// Whether a status is the server's fault (counts against breakers, is retried).
 pub(crate) fn is_server_failure(s: Status) -> bool {
     match s {

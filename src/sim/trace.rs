@@ -81,6 +81,11 @@ pub enum Kind {
     FaultStart = 16,
     /// A scheduled fault ends.
     FaultEnd = 17,
+    /// A load balancer takes a replica out of rotation (outlier ejection; from = to = the
+    /// replica, name = its service).
+    Eject = 18,
+    /// An ejected replica is back in rotation (send = when it was ejected).
+    Return = 19,
 }
 
 impl Kind {
@@ -105,6 +110,8 @@ impl Kind {
             Kind::Breaker => "breaker",
             Kind::FaultStart => "fault",
             Kind::FaultEnd => "fault-end",
+            Kind::Eject => "eject",
+            Kind::Return => "return",
         }
     }
     /// Whether the record is a message travelling between two nodes over the network.
@@ -127,7 +134,9 @@ impl Kind {
             | Kind::Discard
             | Kind::Breaker
             | Kind::FaultStart
-            | Kind::FaultEnd => false,
+            | Kind::FaultEnd
+            | Kind::Eject
+            | Kind::Return => false,
         }
     }
     /// The communication mechanism, for colouring. Ack/Nack/DeadLetter/Discard are reported as
@@ -144,9 +153,13 @@ impl Kind {
             | Kind::DeadLetter
             | Kind::Discard => Mechanism::Queue,
             Kind::Publish | Kind::Fanout | Kind::SubscriptionDeliver => Mechanism::PubSub,
-            Kind::Work | Kind::Timeout | Kind::Breaker | Kind::FaultStart | Kind::FaultEnd => {
-                Mechanism::Internal
-            }
+            Kind::Work
+            | Kind::Timeout
+            | Kind::Breaker
+            | Kind::FaultStart
+            | Kind::FaultEnd
+            | Kind::Eject
+            | Kind::Return => Mechanism::Internal,
         }
     }
 }

@@ -176,6 +176,84 @@ pub struct Service {
     pub endpoints: Vec<Endpoint>,
     /// Queue and subscription consumers running on this service.
     pub consumers: Vec<Consumer>,
+    /// How many copies of the service run, each with its own workers, backlog, consumers and
+    /// faults (named `name#1`, `name#2`, …; with 1 the one copy is named `name`). Calls to the
+    /// service go through its load balancer. Must be ≥ 1.
+    #[serde(default = "one")]
+    pub replicas: u32,
+    /// How the load balancer in front of the replicas picks one for each attempt.
+    #[serde(default)]
+    pub balancer: Balancer,
+    /// Passive health checking: replicas that fail too often are taken out of the balancer
+    /// for a while. `None`: never.
+    #[serde(default)]
+    pub outlier: Option<OutlierPolicy>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// How a load balancer picks a replica for an attempt (Envoy's load-balancer types). Replicas
+/// the balancer has ejected are skipped while any other is left.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Balancer {
+    /// Each replica in turn.
+    #[default]
+    RoundRobin,
+    /// A replica drawn uniformly at random.
+    Random,
+    /// The replica with the fewest requests in flight from this balancer; ties drawn at random
+    /// (Envoy's least-request `FULL_SCAN`).
+    LeastRequests,
+    /// Two replicas drawn at random, the one with fewer requests in flight (power of two
+    /// choices: Envoy's least-request default).
+    PowerOfTwo,
+}
+
+impl Balancer {
+    /// Every balancer, in the order the language lists them.
+    pub const ALL: [Balancer; 4] = [
+        Balancer::RoundRobin,
+        Balancer::Random,
+        Balancer::LeastRequests,
+        Balancer::PowerOfTwo,
+    ];
+    /// The language's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Balancer::RoundRobin => "round-robin",
+            Balancer::Random => "random",
+            Balancer::LeastRequests => "least-requests",
+            Balancer::PowerOfTwo => "p2c",
+        }
+    }
+}
+
+/// Outlier ejection (Envoy's `consecutive_5xx` outlier detection): after `consecutive` server
+/// errors in a row from one replica (5xx, or the gRPC codes that map to them, or a refused or
+/// reset connection, or an attempt timeout), the balancer stops sending to it for `base`
+/// times the number of times it has been ejected; at most `max_percent` of the replicas are
+/// out at once, but always at least one may be.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutlierPolicy {
+    /// Errors in a row that eject a replica (≥ 1; Envoy's default is 5).
+    pub consecutive: u32,
+    /// Base ejection time (Envoy's default is 30 s).
+    pub base: SimTime,
+    /// Most replicas out at once, as a share in `(0, 1]` (Envoy's default is 10%).
+    pub max_percent: f64,
+}
+
+impl Default for OutlierPolicy {
+    /// Envoy's defaults: 5 errors in a row, 30 s, at most 10% (at least one replica).
+    fn default() -> OutlierPolicy {
+        OutlierPolicy {
+            consecutive: 5,
+            base: SimTime::from_secs(30),
+            max_percent: 0.1,
+        }
+    }
 }
 
 impl Service {
@@ -188,7 +266,25 @@ impl Service {
             service_time: Dist::ZERO,
             endpoints: Vec::new(),
             consumers: Vec::new(),
+            replicas: 1,
+            balancer: Balancer::RoundRobin,
+            outlier: None,
         }
+    }
+    /// Run `n` replicas behind a load balancer.
+    pub fn replicas(mut self, n: u32) -> Service {
+        self.replicas = n;
+        self
+    }
+    /// Set the load balancer's policy.
+    pub fn balancer(mut self, b: Balancer) -> Service {
+        self.balancer = b;
+        self
+    }
+    /// Eject replicas that fail (see `OutlierPolicy`).
+    pub fn outlier(mut self, o: OutlierPolicy) -> Service {
+        self.outlier = Some(o);
+        self
     }
     /// Set the worker count.
     pub fn workers(mut self, n: u32) -> Service {

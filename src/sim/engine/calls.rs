@@ -17,7 +17,9 @@ use super::services::Task;
 use super::{EventKind, Sim};
 use crate::sim::compile::{CallId, CallSpec, ClientId, EndpointId};
 use crate::sim::kernel::{Event, Hop};
-use crate::sim::protocol::{is_server_failure, is_success, status_outcome, Failure, Protocol};
+use crate::sim::protocol::{
+    is_5xx, is_server_failure, is_success, status_outcome, Failure, Protocol,
+};
 use crate::sim::slab::{Id, Slab};
 use crate::sim::time::SimTime;
 use crate::sim::trace::{
@@ -52,6 +54,9 @@ pub(crate) struct CallRt {
     started: SimTime,
     /// This attempt is one of its breaker's half-open probes.
     probe: bool,
+    /// The replica the current attempt went to, when the callee is replicated; counted in
+    /// flight by its balancer while `waiting`.
+    replica: u16,
     /// Position in `Calls::task_calls` when the owner is a task (set when the call starts).
     at: u32,
 }
@@ -219,6 +224,7 @@ impl Sim {
             reached: false,
             started: now,
             probe: false,
+            replica: 0,
             at: calls.task_calls.len() as u32,
         });
         if matches!(owner, Owner::Task { .. }) {
@@ -245,6 +251,11 @@ impl Sim {
         if call.probe {
             if let Some(edge) = self.prog.calls[call.spec.ix()].edge {
                 self.breakers.release_probe(edge);
+            }
+        }
+        if call.waiting {
+            if let Some(b) = self.prog.calls[call.spec.ix()].balancer {
+                self.balancers.attempt_over(b, call.replica);
             }
         }
         let calls = &mut self.calls;
@@ -292,7 +303,7 @@ impl Sim {
         let now = self.k.now();
         let call = self.calls.calls[c];
         let spec = &self.prog.calls[call.spec.ix()];
-        let (protocol, callee, name, attempt_timeout, edge, endpoint, keyed) = (
+        let (protocol, mut callee, name, attempt_timeout, edge, mut endpoint, keyed, balancer) = (
             spec.protocol,
             spec.callee,
             spec.name,
@@ -300,6 +311,7 @@ impl Sim {
             spec.edge,
             spec.endpoint,
             spec.key,
+            spec.balancer,
         );
         let hop = Hop {
             kind: protocol.request_kind(),
@@ -342,6 +354,13 @@ impl Sim {
                 }
             }
         }
+        if let Some(b) = balancer {
+            let r = self.balancer_pick(b);
+            endpoint = self.prog.calls[call.spec.ix()].targets[usize::from(r)];
+            callee = self.prog.endpoints[endpoint.ix()].node;
+            self.calls.calls[c].replica = r;
+        }
+        let hop = Hop { to: callee, ..hop };
         self.k.metrics_mut().calls[call.spec.ix()].attempts += 1;
         let attempt_deadline = call.deadline.min(now.saturating_add(attempt_timeout));
         let gen = self.calls.calls.gen(c);
@@ -448,7 +467,7 @@ impl Sim {
         if !self.answer_arrived(msg, doom, c, gen, status_outcome(status)) {
             return;
         }
-        self.attempt_feedback(c, !is_server_failure(status));
+        self.attempt_feedback(c, Some(status));
         if is_success(status) {
             self.resolve(c, Ok(status));
         } else {
@@ -513,7 +532,7 @@ impl Sim {
         if !self.answer_arrived(msg, doom, c, gen, Outcome::Rejected(reason)) {
             return;
         }
-        self.attempt_feedback(c, false);
+        self.attempt_feedback(c, None);
         if !self.schedule_retry(c, f, SimTime::ZERO) {
             self.resolve(c, Err(f));
         }
@@ -535,7 +554,7 @@ impl Sim {
         let spec = &self.prog.calls[call.spec.ix()];
         let hop = Hop {
             kind: Kind::Timeout,
-            from: spec.callee,
+            from: self.attempt_callee(call),
             to: call.caller,
             name: spec.name,
             label: NameId::EMPTY,
@@ -553,7 +572,7 @@ impl Sim {
         if let Owner::Client(cl) = call.owner {
             metrics.clients[cl.ix()].timeouts += 1;
         }
-        self.attempt_feedback(c, false);
+        self.attempt_feedback(c, None);
         // The call's own deadline ends it whatever the retry policy (gRFC A6: the deadline
         // covers every attempt); only an attempt's own limit leaves room for a retry.
         if now >= call.deadline || !self.schedule_retry(c, Failure::Timeout, SimTime::ZERO) {
@@ -584,9 +603,26 @@ impl Sim {
         std::mem::replace(&mut self.calls.calls[c].reached, true)
     }
 
-    /// Report an attempt's outcome to its edge's breaker, if it has one.
-    fn attempt_feedback(&mut self, c: Id<CallRt>, ok: bool) {
+    /// The node the call's current attempt went to.
+    fn attempt_callee(&self, call: CallRt) -> NodeId {
+        let spec = &self.prog.calls[call.spec.ix()];
+        match spec.balancer {
+            Some(_) => self.prog.endpoints[spec.targets[usize::from(call.replica)].ix()].node,
+            None => spec.callee,
+        }
+    }
+
+    /// Report an attempt's outcome (the answer's status; `None`: no answer, as a timeout or a
+    /// broken connection) to the callee's balancer and the edge's breaker, if there are.
+    fn attempt_feedback(&mut self, c: Id<CallRt>, status: Option<Status>) {
         let call = self.calls.calls[c];
+        let spec = &self.prog.calls[call.spec.ix()];
+        if let Some(b) = spec.balancer {
+            self.balancers.attempt_over(b, call.replica);
+            let server_error = status.is_none_or(is_5xx);
+            self.balancer_feedback(b, call.replica, server_error, call.trace, call.cause);
+        }
+        let ok = status.is_some_and(|s| !is_server_failure(s));
         let Some(edge) = self.prog.calls[call.spec.ix()].edge else {
             return;
         };

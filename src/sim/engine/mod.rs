@@ -15,6 +15,7 @@
 //! crashes), `calls` (REST/RPC attempts, deadlines, retries), `breakers`, `clients`, `brokers`
 //! (queues, subscriptions, topics), `faults` (what is in force now); `views` is what the UI reads.
 
+mod balancers;
 mod breakers;
 mod brokers;
 mod calls;
@@ -24,7 +25,9 @@ mod net;
 mod services;
 mod views;
 
-pub use views::{BreakerView, InFlight, MailboxView, Partition, ServiceView};
+pub use views::{
+    BalancerView, BreakerView, InFlight, MailboxView, Partition, ReplicaView, ServiceView,
+};
 
 use crate::sim::compile::{CheckedWorld, Program};
 use crate::sim::kernel::{Event, Kernel, KernelSettings, Packed, StopReason};
@@ -33,6 +36,7 @@ use crate::sim::time::SimTime;
 use crate::sim::trace::{DropReason, Kind};
 use crate::sim::world::World;
 use crate::sim::WorldError;
+use balancers::{BalancerEv, Balancers};
 use breakers::{BreakerEv, Breakers};
 use brokers::{BrokerEv, BrokerMsg, Brokers};
 use calls::{CallEv, CallMsg, Calls};
@@ -69,6 +73,8 @@ pub enum EventKind {
     FaultEnded,
     /// A breaker's cooldown ended.
     BreakerHalfOpen,
+    /// An ejected replica's time out of its load balancer ended.
+    ReplicaReturned,
 }
 
 /// What one `step()` did.
@@ -117,6 +123,7 @@ pub struct Sim {
     services: Services,
     calls: Calls,
     breakers: Breakers,
+    balancers: Balancers,
     clients: Clients,
     brokers: Brokers,
     faults: ActiveFaults,
@@ -142,6 +149,11 @@ impl Sim {
             prog.services.len(),
             prog.mailboxes.len(),
             prog.calls.len(),
+            &prog
+                .balancers
+                .iter()
+                .map(|b| b.replicas.len())
+                .collect::<Vec<_>>(),
             interval,
         );
         let settings = KernelSettings {
@@ -158,6 +170,7 @@ impl Sim {
             services: Services::new(&prog),
             calls: Calls::default(),
             breakers: Breakers::new(&prog),
+            balancers: Balancers::new(&prog),
             clients: Clients::new(&prog),
             brokers: Brokers::new(&prog),
             faults: ActiveFaults::new(&prog),
@@ -285,6 +298,7 @@ impl Sim {
             ClientEv::MECH => self.on_client_event(ClientEv::from_packed(ev)),
             BrokerEv::MECH => self.on_broker_event(BrokerEv::from_packed(ev)),
             FaultEv::MECH => self.on_fault_event(FaultEv::from_packed(ev)),
+            BalancerEv::MECH => self.on_balancer_event(BalancerEv::from_packed(ev)),
             m => unreachable!("mechanism {m}: only `Event::packed` makes a `Packed`"),
         }
     }

@@ -76,6 +76,27 @@ pub struct BreakerView {
     pub state: BreakerState,
 }
 
+/// Live state of a replicated service's load balancer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BalancerView {
+    /// The service's name (`orders`; its replicas are `orders#1`, …).
+    pub service: NameId,
+    /// Each replica in order: its node, attempts in flight to it from the balancer, and
+    /// whether it is ejected now.
+    pub replicas: Vec<ReplicaView>,
+}
+
+/// One replica as its load balancer sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplicaView {
+    /// The replica's node.
+    pub node: NodeId,
+    /// Attempts sent to it and not over yet.
+    pub active: u32,
+    /// Out of rotation now (outlier ejection).
+    pub ejected: bool,
+}
+
 /// An active partition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Partition {
@@ -272,6 +293,31 @@ impl Sim {
             s.push('\n');
         }
         s
+    }
+
+    /// Every replicated service's load balancer: its replicas' load and health now.
+    pub fn balancers(&self) -> Vec<BalancerView> {
+        self.prog
+            .balancers
+            .iter()
+            .enumerate()
+            .map(|(b, bp)| BalancerView {
+                service: bp.name,
+                replicas: bp
+                    .replicas
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &s)| {
+                        let (active, ejected) = self.balancers.replica(b, r);
+                        ReplicaView {
+                            node: self.prog.services[s].node,
+                            active,
+                            ejected,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 
     /// Breaker state of every edge that has one.
