@@ -767,3 +767,82 @@ fn confirm_options_of_queues_and_topics() {
         Topic::new("t").confirms(SimTime::from_secs(5), 5)
     );
 }
+
+// ---- replicas and load balancing ----
+
+#[test]
+fn service_replicas_and_balancer() {
+    let s = &world("service s replicas 3 lb p2c\n").services[0];
+    assert_eq!(
+        (s.replicas, s.balancer, s.outlier),
+        (3, Balancer::PowerOfTwo, None)
+    );
+    let lb = |word: &str| world(&format!("service s replicas 2 lb {word}\n")).services[0].balancer;
+    assert_eq!(lb("round-robin"), Balancer::RoundRobin);
+    assert_eq!(lb("random"), Balancer::Random);
+    assert_eq!(lb("least-requests"), Balancer::LeastRequests);
+    // Left out: one replica, round-robin, no ejection.
+    let s = &world("service s\n").services[0];
+    assert_eq!(
+        (s.replicas, s.balancer, s.outlier),
+        (1, Balancer::RoundRobin, None)
+    );
+    assert_eq!(
+        world("service s replicas 2\n").services[0].balancer,
+        Balancer::RoundRobin
+    );
+}
+
+#[test]
+fn service_ejection_options_each_and_their_defaults() {
+    let outlier = |opts: &str| {
+        world(&format!("service s replicas 4 {opts}\n")).services[0]
+            .outlier
+            .expect("ejection on")
+    };
+    let d = OutlierPolicy::default();
+    assert_eq!(
+        (d.consecutive, d.base, d.max_percent),
+        (5, SimTime::from_secs(30), 0.1)
+    );
+    assert_eq!(
+        outlier("eject-after 3"),
+        OutlierPolicy {
+            consecutive: 3,
+            ..d
+        }
+    );
+    assert_eq!(
+        outlier("eject-for 10s"),
+        OutlierPolicy {
+            base: SimTime::from_secs(10),
+            ..d
+        }
+    );
+    assert_eq!(
+        outlier("max-ejected 50%"),
+        OutlierPolicy {
+            max_percent: 0.5,
+            ..d
+        }
+    );
+}
+
+#[test]
+fn fault_on_one_replica() {
+    let w = world(
+        "service s replicas 3\nat 1s crash s replica 2 for 1s\nat 2s vanish s replica 3\n\
+         at 3s errors s replica 1 50%\nat 4s crash s\n",
+    );
+    let names: Vec<String> = w
+        .faults
+        .iter()
+        .map(|f| match &f.kind {
+            FaultKind::Crash { service, .. } | FaultKind::ErrorSpike { service, .. } => {
+                service.clone()
+            }
+            k => panic!("{k:?}"),
+        })
+        .collect();
+    assert_eq!(names, ["s#2", "s#3", "s#1", "s"]);
+}

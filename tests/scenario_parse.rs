@@ -240,7 +240,7 @@ fn syntax_errors_are_all_reported_with_positions() {
             "2:19: workers must be between 1 and 10000, not 0 `0`",
             "3:16: `5` has no unit [distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`] `5`",
             "4:16: the range `8ms..2ms` is reversed; write the smaller bound first [distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`] `8ms..2ms`",
-            "5:11: unknown option `wrkers` for `service` [did you mean `workers`? `service` takes `workers`, `time`, `backlog`] `wrkers`",
+            "5:11: unknown option `wrkers` for `service` [did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `wrkers`",
         ],
     );
 }
@@ -250,7 +250,7 @@ fn columns_count_chars_not_bytes() {
     // `µ` and `±` are two bytes each; the error is reported at the char column.
     check_errors(
         "service a time 1µs±1µs bogus\n",
-        &["1:24: unknown option `bogus` for `service` [`service` takes `workers`, `time`, `backlog`] `bogus`"],
+        &["1:24: unknown option `bogus` for `service` [`service` takes `workers`, `time`, `backlog`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `bogus`"],
     );
 }
 
@@ -404,7 +404,7 @@ fn diagnostics_render_like_a_compiler() {
     let ds = parse("service a wrkers 2\n").unwrap_err();
     assert_eq!(
         ds[0].render("shop.sb"),
-        "shop.sb:1:11: unknown option `wrkers` for `service`\n  hint: did you mean `workers`? `service` takes `workers`, `time`, `backlog`"
+        "shop.sb:1:11: unknown option `wrkers` for `service`\n  hint: did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`"
     );
     assert_eq!((ds[0].end_line, ds[0].end_col), (1, 17));
 }
@@ -516,5 +516,70 @@ fn retry_after_is_a_step_of_endpoints_only() {
     check_errors(
         &world("a rpc Y:\n  retry-after 0ms\n"),
         &["13:15: the wait the caller is asked for must be greater than zero `0ms`"],
+    );
+}
+
+#[test]
+fn replicas_load_balancer_and_ejection_format_canonically() {
+    check_format(
+        "service orders   lb p2c  replicas 3 max-ejected 50% eject-for 10s eject-after 3 workers 4\n\
+         at 10s crash orders replica 2 for 5s\nat 12s errors orders  replica 3 20%\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\
+         \n\
+         service orders workers 4 replicas 3 lb p2c eject-after 3 eject-for 10s max-ejected 50%\n\
+         \n\
+         at 10s crash orders replica 2 for 5s\n\
+         at 12s errors orders replica 3 20%\n",
+    );
+}
+
+#[test]
+fn bad_replica_and_balancer_options_say_where_and_why() {
+    check_errors(
+        "service a replicas 0\nservice b replicas 2 lb round-robbin\nservice c lb random\n\
+         service d eject-after 5\nservice e replicas 2 max-ejected 0%\n\
+         service f replicas 2 eject-after 0\nservice g replicas 1001\n",
+        &[
+            "1:20: replicas must be between 1 and 1000, not 0 `0`",
+            "2:25: unknown load balancer `round-robbin` [did you mean `round-robin`?] `round-robbin`",
+            "3:11: `lb` is for a service with replicas [add `replicas 3` (or more than 1) to the line] `lb`",
+            "4:11: `eject-after` is for a service with replicas [add `replicas 3` (or more than 1) to the line] `eject-after`",
+            "5:22: max-ejected must be more than 0% `max-ejected`",
+            "6:34: eject-after must be between 1 and 100, not 0 `0`",
+            "7:20: replicas must be between 1 and 1000, not 1001 `1001`",
+        ],
+    );
+}
+
+#[test]
+fn a_fault_on_a_replica_that_does_not_exist_is_an_error() {
+    check_errors(
+        "service a replicas 2\nservice b\nat 1s crash a replica 3\nat 1s crash b replica 1\n\
+         at 1s crash a replica 0\nat 1s crash a replica\n",
+        &[
+            "5:23: replica numbers start at 1, up to 1000 `0`",
+            "6:22: expected a replica number such as `2` at the end of the line ``",
+        ],
+    );
+    let ds = scenario::compile("service a replicas 2\nservice b\nat 1s crash a replica 3\nat 1s crash b replica 1\nat 2s crash zz replica 1\n").unwrap_err();
+    let got: Vec<String> = ds
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}: {} [{}]",
+                d.line,
+                d.col,
+                d.message,
+                d.hint.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "3:13: `a` has no replica 3 [its replicas are numbered 1 to 2]",
+            "4:13: `b` has no replica 1 [`b` is not replicated: add `replicas 3` to its line]",
+            "5:13: unknown service `zz` [declare it with `service zz`, or use one of: `a`, `b`]",
+        ]
     );
 }

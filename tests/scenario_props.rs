@@ -180,11 +180,32 @@ fn random_model(seed: u64) -> Scenario {
     }
     for v in &services {
         items.push(item(
-            ItemKind::Service(Service {
-                name: v.clone(),
-                workers: g.maybe(|g| 1 + g.below(64) as u32),
-                time: g.maybe(|g| g.dist()),
-                backlog: g.maybe(|g| g.below(1000) as u32),
+            ItemKind::Service({
+                let replicas = g.maybe(|g| 1 + g.below(5) as u32);
+                let many = replicas.is_some_and(|n| n > 1);
+                Service {
+                    name: v.clone(),
+                    workers: g.maybe(|g| 1 + g.below(64) as u32),
+                    time: g.maybe(|g| g.dist()),
+                    backlog: g.maybe(|g| g.below(1000) as u32),
+                    replicas,
+                    lb: if many {
+                        g.maybe(|g| Balancer::ALL[g.below(4) as usize])
+                    } else {
+                        None
+                    },
+                    eject_after: if many {
+                        g.maybe(|g| 1 + g.below(10) as u32)
+                    } else {
+                        None
+                    },
+                    eject_for: None,
+                    max_ejected: if many {
+                        g.maybe(|g| Percent::from_percent(1 + g.below(100) as u32))
+                    } else {
+                        None
+                    },
+                }
             }),
             g,
         ));

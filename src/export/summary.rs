@@ -29,6 +29,27 @@ pub struct Summary {
     pub calls: Vec<CallSiteSummary>,
     pub mailboxes: Vec<MailboxSummary>,
     pub services: Vec<ServiceSummary>,
+    /// Every replicated service's load balancer, replica by replica.
+    pub balancers: Vec<BalancerSummary>,
+}
+
+/// A replicated service's load balancer: its service's name and each replica's figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BalancerSummary {
+    pub name: String,
+    pub replicas: Vec<ReplicaSummary>,
+}
+
+/// One replica as its balancer saw it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplicaSummary {
+    pub name: String,
+    /// Attempts sent to it (refused connections included).
+    pub sent: u64,
+    /// Attempts that ended in a server error (5xx, refused or reset connection, timeout).
+    pub errors: u64,
+    /// Times outlier detection took it out of rotation.
+    pub ejections: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -263,6 +284,25 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                 timed_out: c.timed_out,
                 failed: c.failed,
                 waiting: waiting.get(i).copied().unwrap_or(0),
+            })
+            .collect(),
+        balancers: m
+            .balancers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| BalancerSummary {
+                name: sim.balancer_label(i).to_string(),
+                replicas: sim
+                    .balancer_replicas(i)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(r, name)| ReplicaSummary {
+                        name: name.to_string(),
+                        sent: b.sent[r],
+                        errors: b.errors[r],
+                        ejections: b.ejections[r],
+                    })
+                    .collect(),
             })
             .collect(),
         mailboxes: m
@@ -515,6 +555,23 @@ pub fn render_text(s: &Summary) -> String {
                 c.failed.to_string(),
                 c.waiting.to_string(),
             ]);
+        }
+        table(&mut out, &rows, false);
+    }
+    if !s.balancers.is_empty() {
+        out.push('\n');
+        let mut rows = vec![["replica", "sent", "server errors", "ejected"]
+            .map(str::to_string)
+            .to_vec()];
+        for b in &s.balancers {
+            for r in &b.replicas {
+                rows.push(vec![
+                    r.name.clone(),
+                    r.sent.to_string(),
+                    r.errors.to_string(),
+                    r.ejections.to_string(),
+                ]);
+            }
         }
         table(&mut out, &rows, false);
     }

@@ -89,6 +89,8 @@ pub(crate) struct Symbols<'m> {
     /// Per service, its handlers' keys and handler indexes (in `Scenario::handlers` order).
     pub endpoints: BTreeMap<&'m str, BTreeMap<EndpointKey, usize>>,
     pub handlers: Vec<&'m Handler>,
+    /// Per service, how many replicas it has.
+    pub replicas: BTreeMap<&'m str, u32>,
 }
 
 impl<'m> Symbols<'m> {
@@ -245,10 +247,19 @@ pub(crate) fn symbols<'m>(
             handlers.push(h);
         }
     }
+    let replicas = s
+        .items
+        .iter()
+        .filter_map(|item| match &item.kind {
+            ItemKind::Service(v) => Some((v.name.as_str(), v.replicas.unwrap_or(1))),
+            _ => None,
+        })
+        .collect();
     Symbols {
         nodes,
         endpoints,
         handlers,
+        replicas,
     }
 }
 
@@ -613,9 +624,33 @@ fn check_fault(sym: &Symbols<'_>, f: &Fault, span: Span, problems: &mut Vec<Prob
         }
         FaultAction::Crash { service, .. }
         | FaultAction::Vanish { service, .. }
-        | FaultAction::Errors { service, .. } => {
-            push_err(problems, sym.expect(service, NodeKind::Service));
-        }
+        | FaultAction::Errors { service, .. } => match service.name.split_once('#') {
+            // One replica, `orders replica 2`.
+            Some((name, k)) => {
+                let base = Ident {
+                    name: name.to_string(),
+                    span: service.span,
+                };
+                if push_err(problems, sym.expect(&base, NodeKind::Service)) {
+                    let have = sym.replicas.get(name).copied().unwrap_or(1);
+                    if have < 2 || k.parse::<u32>().is_ok_and(|k| k > have) {
+                        problems.push(
+                            Problem::new(service.span, format!("`{name}` has no replica {k}"))
+                                .hint(if have > 1 {
+                                    format!("its replicas are numbered 1 to {have}")
+                                } else {
+                                    format!(
+                                        "`{name}` is not replicated: add `replicas 3` to its line"
+                                    )
+                                }),
+                        );
+                    }
+                }
+            }
+            None => {
+                push_err(problems, sym.expect(service, NodeKind::Service));
+            }
+        },
         FaultAction::Slow { link, .. } | FaultAction::Loss { link, .. } => {
             if let LinkSel::Between(a, b) = link {
                 push_err(problems, sym.expect_node(a));

@@ -114,6 +114,21 @@ fn item_line(kind: &ItemKind) -> String {
             if let Some(b) = v.backlog {
                 let _ = write!(s, " backlog {b}");
             }
+            if let Some(n) = v.replicas {
+                let _ = write!(s, " replicas {n}");
+            }
+            if let Some(b) = v.lb {
+                let _ = write!(s, " lb {}", b.keyword());
+            }
+            if let Some(n) = v.eject_after {
+                let _ = write!(s, " eject-after {n}");
+            }
+            if let Some(d) = v.eject_for {
+                let _ = write!(s, " eject-for {d}");
+            }
+            if let Some(p) = v.max_ejected {
+                let _ = write!(s, " max-ejected {p}");
+            }
         }
         ItemKind::Queue(q) => {
             let _ = write!(s, "queue {}", q.name);
@@ -385,8 +400,8 @@ fn link_sel(l: &LinkSel) -> String {
 fn fault_text(a: &FaultAction) -> String {
     let mut s = match a {
         FaultAction::Partition { a, b, .. } => format!("partition {} <-> {}", sides(a), sides(b)),
-        FaultAction::Crash { service, .. } => format!("crash {service}"),
-        FaultAction::Vanish { service, .. } => format!("vanish {service}"),
+        FaultAction::Crash { service, .. } => format!("crash {}", fault_service(service)),
+        FaultAction::Vanish { service, .. } => format!("vanish {}", fault_service(service)),
         FaultAction::Slow { link, extra, .. } => format!("slow {} +{extra}", link_sel(link)),
         FaultAction::Loss {
             link, probability, ..
@@ -395,7 +410,7 @@ fn fault_text(a: &FaultAction) -> String {
             service,
             probability,
             ..
-        } => format!("errors {service} {probability}"),
+        } => format!("errors {} {probability}", fault_service(service)),
         FaultAction::Burst { client, count } => format!("burst {client} {count}"),
     };
     match a {
@@ -412,4 +427,12 @@ fn fault_text(a: &FaultAction) -> String {
         FaultAction::Burst { .. } => {}
     }
     s
+}
+
+/// A fault's service as written: `orders`, or `orders replica 2` for the replica `orders#2`.
+fn fault_service(id: &Ident) -> String {
+    match id.name.split_once('#') {
+        Some((service, k)) => format!("{service} replica {k}"),
+        None => id.name.clone(),
+    }
 }

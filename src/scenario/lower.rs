@@ -238,6 +238,27 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                 if let Some(t) = v.time {
                     svc.service_time = dist(t);
                 }
+                if let Some(n) = v.replicas {
+                    svc.replicas = n;
+                }
+                if let Some(b) = v.lb {
+                    svc.balancer = match b {
+                        m::Balancer::RoundRobin => sim::Balancer::RoundRobin,
+                        m::Balancer::Random => sim::Balancer::Random,
+                        m::Balancer::LeastRequests => sim::Balancer::LeastRequests,
+                        m::Balancer::P2c => sim::Balancer::PowerOfTwo,
+                    };
+                }
+                // Any ejection option turns outlier detection on, the others at Envoy's
+                // defaults.
+                if v.eject_after.is_some() || v.eject_for.is_some() || v.max_ejected.is_some() {
+                    let d = sim::OutlierPolicy::default();
+                    svc.outlier = Some(sim::OutlierPolicy {
+                        consecutive: v.eject_after.unwrap_or(d.consecutive),
+                        base: v.eject_for.map_or(d.base, time),
+                        max_percent: v.max_ejected.map_or(d.max_percent, prob),
+                    });
+                }
                 services.insert(v.name.as_str(), w.services.len());
                 w.services.push(svc);
             }

@@ -152,6 +152,48 @@ pub struct Service {
     /// Requests that may wait for a worker; beyond it they are rejected (503 / RESOURCE_EXHAUSTED).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backlog: Option<u32>,
+    /// Copies of the service behind a load balancer (`replicas 3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    /// The load balancer's policy (`lb least-requests`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lb: Option<Balancer>,
+    /// Outlier ejection: server errors in a row that eject a replica (`eject-after 5`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eject_after: Option<u32>,
+    /// Base ejection time (`eject-for 30s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eject_for: Option<Duration>,
+    /// Most replicas out at once (`max-ejected 50%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ejected: Option<Percent>,
+}
+
+/// How a load balancer picks a replica.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Balancer {
+    RoundRobin,
+    Random,
+    LeastRequests,
+    P2c,
+}
+
+impl Balancer {
+    pub const ALL: [Balancer; 4] = [
+        Balancer::RoundRobin,
+        Balancer::Random,
+        Balancer::LeastRequests,
+        Balancer::P2c,
+    ];
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Balancer::RoundRobin => "round-robin",
+            Balancer::Random => "random",
+            Balancer::LeastRequests => "least-requests",
+            Balancer::P2c => "p2c",
+        }
+    }
 }
 
 /// What a full queue does with one more message.

@@ -745,12 +745,64 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
     cur.next();
     let name = new_name(cur, "service name")?;
     let (mut workers, mut time, mut backlog) = (None, None, None);
+    let (mut replicas, mut lb, mut eject_after, mut eject_for, mut max_ejected) =
+        (None, None, None, None, None);
+    // The first option that only a replicated service can have, to point at.
+    let mut needs_replicas: Option<Token<'_>> = None;
     while !cur.at_end() {
-        let key = option_key(cur, &["workers", "time", "backlog"], "`service`")?;
+        let key = option_key(
+            cur,
+            &[
+                "workers",
+                "time",
+                "backlog",
+                "replicas",
+                "lb",
+                "eject-after",
+                "eject-for",
+                "max-ejected",
+            ],
+            "`service`",
+        )?;
+        if matches!(key.text, "lb" | "eject-after" | "eject-for" | "max-ejected") {
+            needs_replicas.get_or_insert(key);
+        }
         match key.text {
             "workers" => set_once(&mut workers, key, bounded(cur, "workers", 1, MAX_WORKERS)?)?,
             "time" => set_once(&mut time, key, dist(cur, "a service time", false)?)?,
+            "replicas" => set_once(
+                &mut replicas,
+                key,
+                bounded(cur, "replicas", 1, crate::sim::MAX_REPLICAS)?,
+            )?,
+            "lb" => set_once(&mut lb, key, balancer(cur)?)?,
+            "eject-after" => set_once(
+                &mut eject_after,
+                key,
+                bounded(cur, "eject-after", 1, MAX_ATTEMPTS)?,
+            )?,
+            "eject-for" => set_once(
+                &mut eject_for,
+                key,
+                positive_duration(cur, "the ejection time")?,
+            )?,
+            "max-ejected" => {
+                let p = percent(cur, "the most replicas ejected, such as `50%`")?;
+                if p.ppm == 0 {
+                    return Err(Problem::new(key.span, "max-ejected must be more than 0%"));
+                }
+                set_once(&mut max_ejected, key, p)?
+            }
             _ => set_once(&mut backlog, key, bounded(cur, "backlog", 0, MAX_BACKLOG)?)?,
+        }
+    }
+    if let Some(key) = needs_replicas {
+        if replicas.unwrap_or(1) < 2 {
+            return Err(Problem::new(
+                key.span,
+                format!("`{}` is for a service with replicas", key.text),
+            )
+            .hint("add `replicas 3` (or more than 1) to the line"));
         }
     }
     cur.finish(false)?;
@@ -759,7 +811,47 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
         workers,
         time,
         backlog,
+        replicas,
+        lb,
+        eject_after,
+        eject_for,
+        max_ejected,
     }))
+}
+
+fn balancer(cur: &mut Cursor<'_, '_>) -> PResult<Balancer> {
+    let tok = cur.word("a load balancer: round-robin, random, least-requests or p2c")?;
+    if let Some(b) = Balancer::ALL.into_iter().find(|b| b.keyword() == tok.text) {
+        return Ok(b);
+    }
+    let hint = match did_you_mean(tok.text, Balancer::ALL.map(Balancer::keyword)) {
+        Some(m) => format!("did you mean `{m}`?"),
+        None => "`round-robin`, `random`, `least-requests` or `p2c`".to_string(),
+    };
+    Err(Problem::new(tok.span, format!("unknown load balancer `{}`", tok.text)).hint(hint))
+}
+
+/// A service a fault hits: `orders`, or one replica of it, `orders replica 2` (kept as the
+/// replica's node name, `orders#2`, spanning the three words).
+fn fault_service(cur: &mut Cursor<'_, '_>) -> PResult<Ident> {
+    let id = ident(cur, "a service name")?;
+    if !cur.eat_word("replica") {
+        return Ok(id);
+    }
+    let (k, span) = number_u64(cur, "a replica number such as `2`")?;
+    if k == 0 || k > u64::from(crate::sim::MAX_REPLICAS) {
+        return Err(Problem::new(
+            span,
+            format!(
+                "replica numbers start at 1, up to {}",
+                crate::sim::MAX_REPLICAS
+            ),
+        ));
+    }
+    Ok(Ident {
+        name: format!("{}#{k}", id.name),
+        span: id.span.to(span),
+    })
 }
 
 fn queue(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
@@ -940,11 +1032,11 @@ fn fault(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
             }
         }
         "crash" => FaultAction::Crash {
-            service: ident(cur, "a service name")?,
+            service: fault_service(cur)?,
             lasting: lasting(cur)?,
         },
         "vanish" => FaultAction::Vanish {
-            service: ident(cur, "a service name")?,
+            service: fault_service(cur)?,
             lasting: lasting(cur)?,
         },
         "slow" => {
@@ -972,7 +1064,7 @@ fn fault(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
             lasting: lasting(cur)?,
         },
         "errors" => FaultAction::Errors {
-            service: ident(cur, "a service name")?,
+            service: fault_service(cur)?,
             probability: percent(cur, "an error percentage")?,
             lasting: lasting(cur)?,
         },

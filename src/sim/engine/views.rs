@@ -147,6 +147,26 @@ impl Sim {
             None => String::new(),
         }
     }
+    /// Display label of balancer `i` (metrics index): its service's name, `orders`.
+    pub fn balancer_label(&self, i: usize) -> &str {
+        self.prog
+            .balancers
+            .get(i)
+            .map_or("", |b| &self.prog.names[b.name.0 as usize])
+    }
+    /// The replicas' node names of balancer `i`, in order.
+    pub fn balancer_replicas(&self, i: usize) -> Vec<&str> {
+        self.prog.balancers.get(i).map_or(Vec::new(), |b| {
+            b.replicas
+                .iter()
+                .map(|&s| {
+                    self.prog.nodes[self.prog.services[s].node.0 as usize]
+                        .name
+                        .as_str()
+                })
+                .collect()
+        })
+    }
     /// Calls still waiting for their outcome now, per call site (metrics index): at the end of
     /// a run, the calls that neither completed nor failed (no timeout, and no answer).
     pub fn calls_waiting(&self) -> Vec<u64> {
@@ -158,7 +178,11 @@ impl Sim {
             Some(c) => format!(
                 "{} -> {} {}",
                 self.prog.nodes[c.caller.0 as usize].name,
-                self.prog.nodes[c.callee.0 as usize].name,
+                // A replicated callee by its service's name: the site calls them all.
+                match c.balancer {
+                    Some(b) => &self.prog.names[self.prog.balancers[b.ix()].name.0 as usize],
+                    None => &self.prog.nodes[c.callee.0 as usize].name,
+                },
                 self.prog.names[c.name.0 as usize]
             ),
             None => String::new(),
