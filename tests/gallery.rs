@@ -536,3 +536,36 @@ fn a_bounded_queue_pushes_back() {
         "refusals are immediate"
     );
 }
+
+#[test]
+fn least_requests_sinks_into_a_crashed_replica_and_ejection_stops_it() {
+    let r = run("lb-sinkhole");
+    let plain = r.responses("shop", "shoppers");
+    let guarded = r.responses("guarded-shop", "guarded-shoppers");
+    // Both healthy before the crash.
+    for rs in [&plain, &guarded] {
+        let (ok, total) = success(rs, 0, 10);
+        assert!(total > 1000 && ok == total, "{ok}/{total} before the crash");
+    }
+    // While a replica is down, the plain shop fails more than one request in ten despite
+    // its retries; the guarded one fails none.
+    let (ok, total) = success(&plain, 11, 49);
+    assert!(ok * 10 < total * 9, "plain: {ok}/{total} during the crash");
+    let (ok, total) = success(&guarded, 11, 49);
+    assert!(total > 4000 && ok == total, "guarded: {ok}/{total}");
+    // The sinkhole: the crashed replica took most of the plain balancer's attempts.
+    let m = r.sim.metrics();
+    let (plain_lb, guarded_lb) = (&m.balancers[0], &m.balancers[1]);
+    assert!(
+        plain_lb.sent[1] > plain_lb.sent[0] + plain_lb.sent[2],
+        "{plain_lb:?}"
+    );
+    assert_eq!(plain_lb.ejections, [0, 0, 0]);
+    // Ejected for 10 s, 20 s, then 30 s (the last outlasts the crash).
+    assert_eq!(guarded_lb.ejections, [0, 3, 0], "{guarded_lb:?}");
+    // It took its third before the crash, and hardly any after.
+    assert!(
+        guarded_lb.sent[1] * 5 < guarded_lb.sent[0],
+        "{guarded_lb:?}"
+    );
+}

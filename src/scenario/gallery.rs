@@ -386,4 +386,41 @@ renderer consume thumbnails concurrency 2:
   work
 "#,
     },
+    Example {
+        id: "lb-sinkhole",
+        title: "Load-balancer sinkholing, and outlier ejection",
+        explanation: "Two copies of a shop call a catalog of three replicas behind a least-requests load balancer, which sends each request to the replica with the fewest requests in flight. At 10 s one replica of each catalog crashes: it refuses connections at once, so it always has the fewest in flight, and the plain balancer pours most attempts into it (catalog#2's row in Metrics → Replicas). Even with two retries, about one shopper request in six fails while it is down. The guarded catalog ejects a replica after 5 server errors in a row, for 10 s, then 20 s, then 30 s (Envoy's outlier detection): watch the EJECTED and BACK labels on guarded-catalog#2's lane, and its shoppers see no errors at all.",
+        seed: 5,
+        text: r#"scenario "lb-sinkhole" seed 5 duration 60s
+
+network latency 1ms..3ms
+
+service shop workers 64
+service guarded-shop workers 64
+service catalog workers 4 time exp(20ms) replicas 3 lb least-requests
+service guarded-catalog workers 4 time exp(20ms) replicas 3 lb least-requests eject-after 5 eject-for 10s
+
+client shoppers rate 150/s poisson -> shop GET /item timeout 1s
+client guarded-shoppers rate 150/s poisson -> guarded-shop GET /item timeout 1s
+
+shop GET /item:
+  call catalog GET /item timeout 500ms retries 2 backoff 20ms jitter
+  reply 200
+
+guarded-shop GET /item:
+  call guarded-catalog GET /item timeout 500ms retries 2 backoff 20ms jitter
+  reply 200
+
+catalog GET /item:
+  work
+  reply 200
+
+guarded-catalog GET /item:
+  work
+  reply 200
+
+at 10s crash catalog replica 2 for 40s
+at 10s crash guarded-catalog replica 2 for 40s
+"#,
+    },
 ];

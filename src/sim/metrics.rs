@@ -466,16 +466,16 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn new(
-        endpoints: usize,
-        consumers: usize,
-        clients: usize,
-        services: usize,
-        mailboxes: usize,
-        calls: usize,
-        balancers: &[usize],
-        interval: SimTime,
-    ) -> Metrics {
+    /// Zeroed metrics for every part of `prog`, with time series in buckets of `interval`.
+    pub(crate) fn new(prog: &crate::sim::compile::Program, interval: SimTime) -> Metrics {
+        let (endpoints, consumers, clients) = (
+            prog.endpoints.len(),
+            prog.consumers.len(),
+            prog.clients.len(),
+        );
+        let (services, mailboxes, calls) =
+            (prog.services.len(), prog.mailboxes.len(), prog.calls.len());
+        let balancers: Vec<usize> = prog.balancers.iter().map(|b| b.replicas.len()).collect();
         Metrics {
             totals: Totals::default(),
             endpoints: vec![EndpointMetrics::default(); endpoints],

@@ -38,6 +38,8 @@ pub fn kind_word(k: Kind) -> &'static str {
         Kind::Breaker => "breaker",
         Kind::FaultStart => "fault",
         Kind::FaultEnd => "fault ends",
+        Kind::Eject => "ejected",
+        Kind::Return => "back in rotation",
     }
 }
 

@@ -474,6 +474,38 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
             </tr>
         }
     });
+    // Every replica of every replicated service, one row each: (balancer, replica).
+    let balancers = run.sim.balancers();
+    let replica_rows: Vec<(usize, usize)> = balancers
+        .iter()
+        .enumerate()
+        .flat_map(|(b, v)| (0..v.replicas.len()).map(move |r| (b, r)))
+        .collect();
+    let replicas_shown = pick_rows(
+        replica_rows.len(),
+        MAX_ROWS,
+        |i| {
+            let (b, r) = replica_rows[i];
+            m.balancers[b].sent[r]
+        },
+        |i| {
+            let (b, r) = replica_rows[i];
+            name_matches(run.node_name(balancers[b].replicas[r].node), &needle)
+        },
+    );
+    let replicas = replicas_shown.rows.iter().map(|&i| {
+        let (b, r) = replica_rows[i];
+        let (live, counts) = (&balancers[b].replicas[r], &m.balancers[b]);
+        html! {
+            <tr class={classes!(live.ejected.then_some("ejected"))}>
+                <th scope="row">{ run.node_name(live.node).to_string() }</th>
+                <td class="num">{ fmt::count(counts.sent[r]) }</td>
+                { error_cell(counts.errors[r], counts.sent[r]) }
+                <td class="num">{ fmt::count(u64::from(live.active)) }</td>
+                <td class="num">{ fmt::count(counts.ejections[r]) }{ if live.ejected { " (out now)" } else { "" } }</td>
+            </tr>
+        }
+    });
     // The live list is in mailbox order: row `i` is `live[i]` (checked, never searched).
     let live = run.sim.mailboxes();
     let mailbox_node = |i: usize| run.sim.mailbox_node(i);
@@ -556,6 +588,16 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
                             <tbody>{ for calls }</tbody>
                         </table>
                         { rows_note(&calls_shown, m.calls.len(), "call sites", "attempts", filtered) }
+                    </div>
+                }
+                if !replica_rows.is_empty() {
+                    <div>
+                        <table class="metrics-table" data-testid="replicas-table">
+                            <caption>{ "Replicas (as their load balancer sees them)" }</caption>
+                            <thead><tr><th>{ "Replica" }</th><th class="num">{ "Sent" }</th><th class="num">{ "Server errors" }</th><th class="num">{ "In flight" }</th><th class="num">{ "Ejected" }</th></tr></thead>
+                            <tbody>{ for replicas }</tbody>
+                        </table>
+                        { rows_note(&replicas_shown, replica_rows.len(), "replicas", "attempts sent", filtered) }
                     </div>
                 }
                 if !m.mailboxes.is_empty() {

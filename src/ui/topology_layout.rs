@@ -110,14 +110,12 @@ impl Topology {
     /// `vertical` lays the layers out top to bottom (for narrow screens) instead of left to right.
     pub fn build(world: &World, sim: &Sim, vertical: bool) -> Topology {
         let nodes = sim.nodes();
-        let id = |name: &str| sim.node_id(name);
+        // A replicated service's name stands for each of its replicas' nodes.
+        let id = |name: &str| sim.node_ids(name);
         let mut edges: Vec<TopoEdge> = Vec::new();
         // Where each (from, to, kind) edge is, so merging labels stays linear in the edges.
         let mut seen: BTreeMap<(NodeId, NodeId, EdgeKind), usize> = BTreeMap::new();
-        let mut add = |from: Option<NodeId>, to: Option<NodeId>, kind: EdgeKind, label: &str| {
-            let (Some(from), Some(to)) = (from, to) else {
-                return;
-            };
+        let mut add_one = |from: NodeId, to: NodeId, kind: EdgeKind, label: &str| {
             if let Some(e) = seen.get(&(from, to, kind)).map(|&i| &mut edges[i]) {
                 if !label.is_empty() && !e.label.split(", ").any(|l| l == label) {
                     e.label.push_str(", ");
@@ -134,7 +132,14 @@ impl Topology {
                 });
             }
         };
-        let call_edge = |target: &Target| -> (Option<NodeId>, EdgeKind, String) {
+        let mut add = |from: &[NodeId], to: &[NodeId], kind: EdgeKind, label: &str| {
+            for &a in from {
+                for &b in to {
+                    add_one(a, b, kind, label);
+                }
+            }
+        };
+        let call_edge = |target: &Target| -> (Vec<NodeId>, EdgeKind, String) {
             match target {
                 Target::Rest {
                     service,
@@ -151,7 +156,7 @@ impl Topology {
         for c in &world.clients {
             let from = id(&c.name);
             let (to, kind, label) = call_edge(&c.call.target);
-            add(from, to, kind, &label);
+            add(&from, &to, kind, &label);
         }
         for s in &world.services {
             let from = id(&s.name);
@@ -165,19 +170,19 @@ impl Topology {
                     match step {
                         Step::Call(call) => {
                             let (to, kind, label) = call_edge(&call.target);
-                            add(from, to, kind, &label);
+                            add(&from, &to, kind, &label);
                         }
                         Step::Parallel(calls) => {
                             for call in calls {
                                 let (to, kind, label) = call_edge(&call.target);
-                                add(from, to, kind, &label);
+                                add(&from, &to, kind, &label);
                             }
                         }
                         Step::Publish { topic, message, .. } => {
-                            add(from, id(topic), EdgeKind::PubSub, message)
+                            add(&from, &id(topic), EdgeKind::PubSub, message)
                         }
                         Step::Enqueue { queue, message } => {
-                            add(from, id(queue), EdgeKind::Queue, message)
+                            add(&from, &id(queue), EdgeKind::Queue, message)
                         }
                         Step::Work { .. }
                         | Step::Reply(_)
@@ -190,13 +195,13 @@ impl Topology {
             }
             for c in &s.consumers {
                 match &c.source {
-                    Source::Queue(q) => add(id(q), from, EdgeKind::Queue, ""),
+                    Source::Queue(q) => add(&id(q), &from, EdgeKind::Queue, ""),
                     Source::Subscription {
                         topic,
                         subscription,
                     } => add(
-                        id(&format!("{topic}/{subscription}")),
-                        from,
+                        &id(&format!("{topic}/{subscription}")),
+                        &from,
                         EdgeKind::PubSub,
                         "",
                     ),
@@ -205,15 +210,15 @@ impl Topology {
         }
         for q in &world.queues {
             if let Some(dlq) = &q.dlq {
-                add(id(&q.name), id(dlq), EdgeKind::DeadLetter, "dead letters");
+                add(&id(&q.name), &id(dlq), EdgeKind::DeadLetter, "dead letters");
             }
         }
         for t in &world.topics {
             for s in &t.subscriptions {
                 let sub = id(&format!("{}/{}", t.name, s.name));
-                add(id(&t.name), sub, EdgeKind::PubSub, "");
+                add(&id(&t.name), &sub, EdgeKind::PubSub, "");
                 if let Some(dlq) = &s.dlq {
-                    add(sub, id(dlq), EdgeKind::DeadLetter, "dead letters");
+                    add(&sub, &id(dlq), EdgeKind::DeadLetter, "dead letters");
                 }
             }
         }

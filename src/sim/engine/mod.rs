@@ -142,20 +142,7 @@ impl Sim {
         let interval = run
             .series_interval
             .unwrap_or(SimTime((run.duration.0 / 500).max(1_000)));
-        let metrics = Metrics::new(
-            prog.endpoints.len(),
-            prog.consumers.len(),
-            prog.clients.len(),
-            prog.services.len(),
-            prog.mailboxes.len(),
-            prog.calls.len(),
-            &prog
-                .balancers
-                .iter()
-                .map(|b| b.replicas.len())
-                .collect::<Vec<_>>(),
-            interval,
-        );
+        let metrics = Metrics::new(&prog, interval);
         let settings = KernelSettings {
             seed,
             duration: run.duration,

@@ -137,6 +137,23 @@ impl Sim {
             .position(|n| n.name == name)
             .map(|i| NodeId(i as u32))
     }
+    /// The nodes a name stands for: a replicated service's replicas (`orders` → `orders#1`,
+    /// `orders#2`, …), else the one node of that name (none if there is none).
+    pub fn node_ids(&self, name: &str) -> Vec<NodeId> {
+        if let Some(b) = self
+            .prog
+            .balancers
+            .iter()
+            .find(|b| self.prog.names[b.name.0 as usize] == name)
+        {
+            return b
+                .replicas
+                .iter()
+                .map(|&s| self.prog.services[s].node)
+                .collect();
+        }
+        self.node_id(name).into_iter().collect()
+    }
     /// Display label of endpoint `i` (metrics index), e.g. `gateway POST /checkout`.
     pub fn endpoint_label(&self, i: usize) -> String {
         match self.prog.endpoints.get(i) {

@@ -20,6 +20,8 @@ pub struct Live {
     pub unacked: u32,
     pub crashed: bool,
     pub partitioned: bool,
+    /// A replica its load balancer has taken out of rotation.
+    pub ejected: bool,
 }
 
 /// What stays the same for a whole run in one orientation: edge paths and titles and node names,
@@ -155,7 +157,7 @@ pub fn NodeView(p: &NodeProps) -> Html {
     let has_depth = matches!(p.kind, NodeKind::Queue | NodeKind::Subscription);
     let (w, h) = (NODE_W, NODE_H);
     html! {
-        <g class={classes!("node", kind_class, l.crashed.then_some("crashed"), l.partitioned.then_some("partitioned"), selected.then_some("selected"), p.found.then_some("found"))}
+        <g class={classes!("node", kind_class, l.crashed.then_some("crashed"), l.partitioned.then_some("partitioned"), l.ejected.then_some("ejected"), selected.then_some("selected"), p.found.then_some("found"))}
            transform={format!("translate({:.1},{:.1})", p.x - w / 2.0, p.y - h / 2.0)}
            tabindex="0" role="button" aria-pressed={selected.to_string()}
            aria-label={format!("{} {}: filter the log to it", kind_class, name)}
@@ -182,6 +184,12 @@ pub fn NodeView(p: &NodeProps) -> Html {
                 <g class="badge partitioned" transform="translate(4,0)">
                     <rect x="0" y="-9" width="78" height="18" rx="9" />
                     <text x="39" y="4" text-anchor="middle">{ "partitioned" }</text>
+                </g>
+            } else if l.ejected {
+                <g class="badge ejected" transform="translate(4,0)" data-testid="ejected-badge">
+                    <rect x="0" y="-9" width="58" height="18" rx="9" />
+                    <text x="29" y="4" text-anchor="middle">{ "ejected" }</text>
+                    <title>{ "taken out of its load balancer's rotation (outlier ejection)" }</title>
                 </g>
             }
         </g>

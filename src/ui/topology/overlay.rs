@@ -1,5 +1,5 @@
 //! What the graph shows of the run as it plays, over the fixed markup: each node's live numbers
-//! (busy workers, backlog, depth, crashed, partitioned), the breaker and partition badges on the
+//! (busy workers, backlog, depth, crashed, partitioned, ejected), the breaker and partition badges on the
 //! edges, and the dots of the messages in flight.
 
 use yew::prelude::*;
@@ -28,6 +28,13 @@ pub fn live(sim: &Sim, nodes: usize) -> (Vec<Live>, Vec<Partition>) {
         if let Some(l) = live.get_mut(m.node.0 as usize) {
             l.depth = m.depth;
             l.unacked = m.in_flight;
+        }
+    }
+    for b in sim.balancers() {
+        for r in &b.replicas {
+            if let Some(l) = live.get_mut(r.node.0 as usize) {
+                l.ejected = r.ejected;
+            }
         }
     }
     let partitions = sim.partitions();

@@ -484,6 +484,18 @@ pub fn build(run: &Run, v: View, selected: Option<RecordId>, w: f64, h: f64) -> 
                 ));
                 continue;
             }
+            // A load balancer takes a replica out of rotation, or puts it back: a label on the
+            // replica's lane, like a breaker's.
+            Kind::Eject | Kind::Return => {
+                let eject = r.kind == Kind::Eject;
+                labels.push((
+                    x2,
+                    y_of(r.from),
+                    if eject { "EJECTED" } else { "BACK" },
+                    eject,
+                ));
+                continue;
+            }
             Kind::Discard => {
                 if marks.first_at(Mark::Cross, lane_of(r.from), x2) {
                     crosses.push((x2, y_of(r.from)));

@@ -147,6 +147,8 @@ fn arrow_records(run: &Run, t0: f64, t1: f64) -> Vec<Record> {
                     | Kind::FaultEnd
                     | Kind::Timeout
                     | Kind::Breaker
+                    | Kind::Eject
+                    | Kind::Return
                     | Kind::Discard
             ) && !matches!(
                 r.outcome,
