@@ -32,6 +32,7 @@ pub use compile::{CheckedWorld, NodeInfo, NodeKind, WorldError};
 pub use dist::{Dist, SimRng};
 pub use engine::{
     BreakerView, EventKind, InFlight, MailboxView, Partition, ServiceView, Sim, StepInfo,
+    UsersView,
 };
 pub use kernel::StopReason;
 pub use metrics::{
@@ -46,6 +47,6 @@ pub use trace::{
 pub use world::{
     Arrival, AttributeFilter, BreakerPolicy, Burst, Call, Client, Confirms, Consumer, Endpoint,
     Fault, FaultKind, GrpcCode, Handler, HttpMethod, Link, LinkSelector, Network, OnError,
-    Overflow, Queue, RetryPolicy, Route, RunSettings, Service, Source, Status, Step, Subscription,
-    Target, Topic, World,
+    Overflow, Queue, Ramp, RetryPolicy, Route, RunSettings, Service, Source, Status, Step,
+    Subscription, Target, Topic, Users, World,
 };

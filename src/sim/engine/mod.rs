@@ -24,7 +24,7 @@ mod net;
 mod services;
 mod views;
 
-pub use views::{BreakerView, InFlight, MailboxView, Partition, ServiceView};
+pub use views::{BreakerView, InFlight, MailboxView, Partition, ServiceView, UsersView};
 
 use crate::sim::compile::{CheckedWorld, Program};
 use crate::sim::kernel::{Event, Kernel, KernelSettings, Packed, StopReason};
@@ -56,6 +56,8 @@ pub enum EventKind {
     ClientRequest,
     /// A client burst.
     Burst,
+    /// A client's users began thinking, at the client's start.
+    UsersArrived,
     /// A delivery's visibility timeout / ack deadline fired.
     VisibilityExpired,
     /// A consumer's ack reached its broker after its handler ended: the consumer takes the
@@ -344,6 +346,8 @@ mod tests {
             client: Id::new(3),
             count: m,
         });
+        check(ClientEv::UsersArrive(Id::new(m)));
+        check(ClientEv::Think(Id::new(7)));
         check(BrokerEv::Visibility {
             mailbox: Id::new(m),
             slot: Id::new(4),
