@@ -1,6 +1,7 @@
 //! Metrics view: tables per endpoint/method, consumer, client and queue/subscription (count,
-//! throughput, errors, p50/p95/p99), and small SVG time-series charts — throughput, client-visible
-//! latency percentiles and queue depth — that grow while the run plays.
+//! throughput, errors, p50/p95/p99; per client also goodput next to throughput, and the users
+//! thinking and waiting of a closed loop), and small SVG time-series charts — throughput,
+//! client-visible latency percentiles and queue depth — that grow while the run plays.
 //!
 //! A small link can name 10,000 queues or endpoints, and this view is drawn on every frame while
 //! the run plays: a table draws at most `MAX_ROWS` rows (the busiest, with a note saying how many
@@ -238,6 +239,41 @@ fn error_cell(errors: u64, of: u64) -> Html {
     html! { <td class={cls}>{ fmt::count(errors) }<span class="muted">{ format!(" ({})", fmt::percent(errors, of)) }</span></td> }
 }
 
+/// Goodput (successful answers per second) next to throughput (every answer per second), with
+/// a bar whose filled part is goodput's share of throughput.
+fn goodput_cell(ok: u64, completed: u64, now: SimTime) -> Html {
+    let (good, all) = (
+        crate::sim::metrics::throughput(ok, now),
+        crate::sim::metrics::throughput(completed, now),
+    );
+    let share = if completed == 0 {
+        0.0
+    } else {
+        ok as f64 / completed as f64
+    };
+    html! {
+        <td class="num" title={format!("{} of the answers were successes", fmt::percent(ok, completed))}>
+            { format!("{} / {}", fmt::rate(good), fmt::rate(all)) }
+            <svg class="goodput-bar" viewBox="0 0 40 6" width="40" height="6" aria-hidden="true">
+                <rect class="all" x="0" y="0" width="40" height="6" />
+                <rect class="good" x="0" y="0" width={format!("{:.1}", 40.0 * share)} height="6" />
+            </svg>
+        </td>
+    }
+}
+
+/// A client of users' users thinking and waiting now; a dash for a rate-driven client.
+fn users_cell(users: Option<crate::sim::UsersView>) -> Html {
+    match users {
+        Some(u) => html! {
+            <td class="num" title={format!("{} users", fmt::count(u64::from(u.users)))}>
+                { format!("{} / {}", fmt::count(u64::from(u.thinking)), fmt::count(u64::from(u.waiting))) }
+            </td>
+        },
+        None => html! { <td class="num muted">{ "–" }</td> },
+    }
+}
+
 fn charts(run: &Run, filter: &str) -> Html {
     let now = run.sim.now();
     let bucket_s = run.charts.bucket.as_secs_f64();
@@ -439,13 +475,15 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
         |i| m.clients[i].sent,
         |i| name_matches(client_name(i), &needle),
     );
+    let users = run.sim.users();
     let clients = clients_shown.rows.iter().map(|&i| {
         let c = &m.clients[i];
         html! {
             <tr>
                 <th scope="row">{ client_name(i) }</th>
                 <td class="num">{ fmt::count(c.sent) }</td>
-                <td class="num">{ tput(c.completed) }</td>
+                { goodput_cell(c.ok, c.completed, now) }
+                { users_cell(users.get(i).copied().flatten()) }
                 { error_cell(c.errors, c.completed) }
                 <td class="num">{ format!("{} / {}", fmt::count(c.timeouts), fmt::count(c.retries)) }</td>
                 { pct_cells(&c.latency) }
@@ -542,7 +580,7 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
                     <div>
                         <table class="metrics-table">
                             <caption>{ "Clients (end to end, with retries)" }</caption>
-                            <thead><tr><th>{ "Client" }</th><th class="num">{ "Sent" }</th><th class="num">{ "Completed/s" }</th><th class="num">{ "Errors" }</th><th class="num">{ "Timeouts / retries" }</th>{ pct_head }</tr></thead>
+                            <thead><tr><th>{ "Client" }</th><th class="num">{ "Sent" }</th><th class="num" title="Successful answers per second, of all answers per second">{ "Goodput / throughput" }</th><th class="num" title="A client of users: thinking / waiting for an answer now">{ "Users thinking / waiting" }</th><th class="num">{ "Errors" }</th><th class="num">{ "Timeouts / retries" }</th>{ pct_head }</tr></thead>
                             <tbody>{ for clients }</tbody>
                         </table>
                         { rows_note(&clients_shown, m.clients.len(), "clients", "requests sent", filtered) }
