@@ -169,7 +169,10 @@ fn run_json_has_every_documented_field() {
     ] {
         assert!(cl.get(key).is_some(), "client misses {key}");
     }
-    assert!(cl.get("users").is_none(), "a rate-driven client has no users");
+    assert!(
+        cl.get("users").is_none(),
+        "a rate-driven client has no users"
+    );
     assert!(cl["goodput_per_s"].as_f64() <= cl["throughput_per_s"].as_f64());
     let s = &v["services"][0];
     for key in [
@@ -555,7 +558,10 @@ fn a_client_of_users_reports_its_users_and_goodput() {
     let mean = u["mean_thinking"].as_f64().unwrap() + u["mean_waiting"].as_f64().unwrap();
     assert!((mean - 10.0).abs() < 0.01, "{u}");
     let ok = c["ok"].as_u64().unwrap() as f64;
-    assert!((c["goodput_per_s"].as_f64().unwrap() - ok / 20.0).abs() < 0.001, "{c}");
+    assert!(
+        (c["goodput_per_s"].as_f64().unwrap() - ok / 20.0).abs() < 0.001,
+        "{c}"
+    );
     let table = String::from_utf8(cli(&["run", path.to_str().unwrap()]).stdout).unwrap();
     assert!(table.contains("goodput/s"), "{table}");
     assert!(table.contains("client (users)"), "{table}");

@@ -633,7 +633,8 @@ fn client_rate_ramp() {
             .ramp(200.0, SimTime::from_secs(60))
             .poisson()
     );
-    let c = &world("service t\nt GET /x:\nclient c rate 30/m..0/s over 10s -> t GET /x\n").clients[0];
+    let c =
+        &world("service t\nt GET /x:\nclient c rate 30/m..0/s over 10s -> t GET /x\n").clients[0];
     assert_eq!(
         c.ramp,
         Some(Ramp {

@@ -77,7 +77,11 @@ fn each_user_thinks_then_sends_and_waits_for_its_answer_before_thinking_again() 
     assert_eq!((c.sent, c.completed, c.ok), (4, 4, 4));
     // At 250 ms both think (until 324 ms).
     assert_eq!(
-        (users_now(&sim).users, users_now(&sim).thinking, users_now(&sim).waiting),
+        (
+            users_now(&sim).users,
+            users_now(&sim).thinking,
+            users_now(&sim).waiting
+        ),
         (2, 2, 0)
     );
     // Waiting: 2 users over [100, 112) and [212, 224): 48 user-ms of 250 ms.
@@ -198,7 +202,9 @@ fn a_ramp_down_to_zero_stops_sending_when_it_ends() {
 fn a_poisson_ramp_has_the_integrated_rate_in_each_window() {
     // 0/s..1000/s over 10 s: Λ(5 s) = 1250 and Λ(10 s) − Λ(5 s) = 3750; then 1000/s steady,
     // so 2000 in [10 s, 12 s). Counts are Poisson: within 4 standard deviations.
-    let c = Client::new("c", get_x(), 0.0).ramp(1_000.0, SimTime::from_secs(10)).poisson();
+    let c = Client::new("c", get_x(), 0.0)
+        .ramp(1_000.0, SimTime::from_secs(10))
+        .poisson();
     let w = World::new()
         .duration(SimTime::from_secs(12))
         .service(svc(100, 0))
@@ -210,7 +216,13 @@ fn a_poisson_ramp_has_the_integrated_rate_in_each_window() {
         for r in sim.trace().records().iter() {
             if r.kind == Kind::RestRequest {
                 let t = r.send.as_secs_f64();
-                counts[if t < 5.0 { 0 } else if t < 10.0 { 1 } else { 2 }] += 1;
+                counts[if t < 5.0 {
+                    0
+                } else if t < 10.0 {
+                    1
+                } else {
+                    2
+                }] += 1;
             }
         }
         for (got, want) in counts.iter().zip([1250.0, 3750.0, 2000.0]) {
@@ -244,10 +256,7 @@ fn goodput_counts_successes_and_throughput_every_answer() {
                 .time(Dist::constant_ms(300))
                 .rest(HttpMethod::Get, "/x", Handler::new().work()),
         )
-        .client(
-            Client::new("c", get_x().timeout(ms(400)), 0.0)
-                .burst(SimTime::ZERO, 3),
-        );
+        .client(Client::new("c", get_x().timeout(ms(400)), 0.0).burst(SimTime::ZERO, 3));
     let sim = run_whole(w);
     let c = &sim.metrics().clients[0];
     // First: 200 at 302 ms. Second: waited 300 ms, answered at 602 ms > 400 ms: timed out.
@@ -277,11 +286,11 @@ fn closed_loop_obeys_the_interactive_response_time_law_and_mean_value_analysis()
     let w = World::new()
         .duration(SimTime::from_secs(4_000))
         .tracing(false)
-        .service(
-            Service::new("svc")
-                .time(Dist::exp_ms(100))
-                .rest(HttpMethod::Get, "/x", Handler::new().work()),
-        )
+        .service(Service::new("svc").time(Dist::exp_ms(100)).rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().work(),
+        ))
         .client(Client::users("c", get_x(), n, Dist::exp_ms(1_000)));
     let mut sim = Sim::new(w, 7).expect("valid");
     sim.run_to_end();
@@ -294,7 +303,10 @@ fn closed_loop_obeys_the_interactive_response_time_law_and_mean_value_analysis()
     assert!((users - f64::from(n)).abs() < 1e-9, "{users}");
     // The interactive response time law, N = X·(R + Z), with Z the think time's mean.
     let law = x * (r + z);
-    assert!((law - f64::from(n)).abs() / f64::from(n) < 0.02, "X·(R+Z) = {law}");
+    assert!(
+        (law - f64::from(n)).abs() / f64::from(n) < 0.02,
+        "X·(R+Z) = {law}"
+    );
     // Little's law on each part: users waiting = X·R, thinking = X·Z.
     assert!((c.mean_waiting(now) - x * r).abs() / (x * r) < 0.02);
     // And the exact solution of the model.

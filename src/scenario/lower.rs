@@ -267,7 +267,9 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
             ItemKind::Client(c) => {
                 let name = c.name.name.clone();
                 let mut out = match (c.users, c.think) {
-                    (Some(n), Some(think)) => sim::Client::users(name, call(&c.call), n, dist(think)),
+                    (Some(n), Some(think)) => {
+                        sim::Client::users(name, call(&c.call), n, dist(think))
+                    }
                     _ => {
                         let rate = c.rate.map_or(0.0, |r| r.per_sec_f64());
                         sim::Client::new(name, call(&c.call), rate)

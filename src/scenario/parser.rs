@@ -975,7 +975,8 @@ fn rate_or_ramp(cur: &mut Cursor<'_, '_>) -> PResult<(Rate, Option<Rate>, Span)>
     }
     let rate = |s: &str| {
         units::parse_rate(s).map_err(|m| {
-            Problem::new(span, m).hint("rates look like `20/s` or `30/m`; a ramp like `10/s..200/s`")
+            Problem::new(span, m)
+                .hint("rates look like `20/s` or `30/m`; a ramp like `10/s..200/s`")
         })
     };
     let Some((a, b)) = text.split_once("..") else {
@@ -1005,8 +1006,9 @@ fn think_time(cur: &mut Cursor<'_, '_>) -> PResult<Dist> {
         // to the microsecond (`sim::Dist::log_normal_mean_sd`): a median of 0 draws only zeros.
         let (m, sd) = (m.0 as f64, sd.0 as f64);
         if m / libm::sqrt(1.0 + (sd * sd) / (m * m)) < 0.5 {
-            return Err(Problem::new(span, "this think time is always zero")
-                .hint("its median rounds to 0µs: the standard deviation is far larger than the mean"));
+            return Err(Problem::new(span, "this think time is always zero").hint(
+                "its median rounds to 0µs: the standard deviation is far larger than the mean",
+            ));
         }
     }
     Ok(d)

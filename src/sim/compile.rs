@@ -1060,11 +1060,18 @@ impl<'w> Compiler<'w> {
                     return Err(invalid(&at, "a client of users needs at least one user"));
                 }
                 if c.rate != 0.0 || c.ramp.is_some() {
-                    return Err(invalid(&at, "a client has either a rate or users, not both"));
+                    return Err(invalid(
+                        &at,
+                        "a client has either a rate or users, not both",
+                    ));
                 }
                 check_dist(&u.think, &at)?;
-                if !(u.think.mean_micros() > 0.0) {
-                    return Err(invalid(&at, "think time must have a mean greater than zero"));
+                let mean = u.think.mean_micros();
+                if mean.is_nan() || mean <= 0.0 {
+                    return Err(invalid(
+                        &at,
+                        "think time must have a mean greater than zero",
+                    ));
                 }
             }
             self.prog.clients.push(ClientP {

@@ -31,8 +31,7 @@ pub mod world;
 pub use compile::{CheckedWorld, NodeInfo, NodeKind, WorldError};
 pub use dist::{Dist, SimRng};
 pub use engine::{
-    BreakerView, EventKind, InFlight, MailboxView, Partition, ServiceView, Sim, StepInfo,
-    UsersView,
+    BreakerView, EventKind, InFlight, MailboxView, Partition, ServiceView, Sim, StepInfo, UsersView,
 };
 pub use kernel::StopReason;
 pub use metrics::{

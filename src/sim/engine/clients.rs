@@ -119,7 +119,8 @@ impl Sim {
             let cp = &self.prog.clients[c];
             if cp.users > 0 {
                 let start = cp.start;
-                self.k.schedule(start, ClientEv::UsersArrive(Id::new(c as u32)));
+                self.k
+                    .schedule(start, ClientEv::UsersArrive(Id::new(c as u32)));
             } else {
                 self.schedule_first_tick(Id::new(c as u32));
             }
