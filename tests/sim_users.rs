@@ -87,9 +87,21 @@ fn each_user_thinks_then_sends_and_waits_for_its_answer_before_thinking_again() 
     // Waiting: 2 users over [100, 112) and [212, 224): 48 user-ms of 250 ms.
     assert!((c.mean_waiting(sim.now()) - 48.0 / 250.0).abs() < 1e-12);
     assert!((c.mean_thinking(sim.now()) - (500.0 - 48.0) / 250.0).abs() < 1e-12);
-    // A rate-driven client has no users.
+    // Over time (1 ms points): `depth` is users waiting, `in_flight` users thinking.
+    let series = c
+        .users_series
+        .as_ref()
+        .expect("a client of users has a series");
+    assert_eq!(series.interval, ms(1));
+    let p = |t: usize| (series.points[t].depth, series.points[t].in_flight);
+    assert_eq!(
+        (p(50), p(105), p(150), p(220)),
+        ((0, 2), (2, 0), (0, 2), (2, 0))
+    );
+    // A rate-driven client has neither.
     let open = run(world(10, Client::new("c", get_x(), 1.0)));
     assert_eq!(open.users(), vec![None]);
+    assert!(open.metrics().clients[0].users_series.is_none());
 }
 
 #[test]

@@ -339,6 +339,9 @@ pub struct ClientMetrics {
     pub(crate) waiting: Level,
     /// A client of users: users thinking (between an answer and their next request).
     pub(crate) thinking: Level,
+    /// A client of users: users over time, `depth` = waiting for an answer, `in_flight` =
+    /// thinking. `None` for a rate-driven client.
+    pub users_series: Option<Series>,
 }
 
 impl ClientMetrics {

@@ -1,7 +1,8 @@
 //! Metrics view: tables per endpoint/method, consumer, client and queue/subscription (count,
 //! throughput, errors, p50/p95/p99; per client also goodput next to throughput, and the users
 //! thinking and waiting of a closed loop), and small SVG time-series charts — throughput,
-//! client-visible latency percentiles and queue depth — that grow while the run plays.
+//! client-visible latency percentiles, users thinking and waiting (when a client has users) and
+//! queue depth — that grow while the run plays.
 //!
 //! A small link can name 10,000 queues or endpoints, and this view is drawn on every frame while
 //! the run plays: a table draws at most `MAX_ROWS` rows (the busiest, with a note saying how many
@@ -313,10 +314,14 @@ fn charts(run: &Run, filter: &str) -> Html {
         .collect();
     let run: &Run = run;
     let depth_lines = depth_lines(run, filter);
+    let users = users_lines(run);
     html! {
         <div class="charts">
             { chart("Throughput", "chart-throughput", throughput, now, per_s) }
             { chart("Client-visible latency", "chart-latency", latency, now, ms) }
+            if let Some(users) = users {
+                { chart("Users (closed-loop clients)", "chart-users", users, now, depth) }
+            }
             if run.sim.metrics().mailboxes.is_empty() {
                 <figure class="chart empty"><figcaption><span class="chart-title">{ "Queue depth" }</span></figcaption>
                     <p class="muted small">{ "This scenario has no queues or subscriptions." }</p></figure>
@@ -325,6 +330,52 @@ fn charts(run: &Run, filter: &str) -> Html {
             }
         </div>
     }
+}
+
+/// The users chart's lines, thinking and waiting, summed over every client of users; `None`
+/// when no client has users.
+fn users_lines(run: &Run) -> Option<Vec<Line>> {
+    let now = run.sim.now();
+    let mut thinking: Vec<f64> = Vec::new();
+    let mut waiting: Vec<f64> = Vec::new();
+    let mut any = false;
+    for series in run
+        .sim
+        .metrics()
+        .clients
+        .iter()
+        .filter_map(|c| c.users_series.as_ref())
+    {
+        any = true;
+        // Up to now: a series ends at its last change, and holds its last point after it.
+        let n = ((now.0 / series.interval.0.max(1)) as usize + 1).min(100_000);
+        if thinking.len() < n {
+            thinking.resize(n, 0.0);
+            waiting.resize(n, 0.0);
+        }
+        let Some(last) = series.points.last() else {
+            continue;
+        };
+        for i in 0..n {
+            let p = series.points.get(i).unwrap_or(last);
+            thinking[i] += f64::from(p.in_flight);
+            waiting[i] += f64::from(p.depth);
+        }
+    }
+    any.then(|| {
+        vec![
+            Line {
+                label: "thinking".into(),
+                class: "s-a",
+                values: thinking,
+            },
+            Line {
+                label: "waiting".into(),
+                class: "s-b",
+                values: waiting,
+            },
+        ]
+    })
 }
 
 /// The depth chart's lines: one per mailbox matching `filter` when at most `MAX_LINES` do;
@@ -676,6 +727,33 @@ mod tests {
         assert!(name_matches("Q-ünï", "q-ünï"));
         assert!(name_matches("PAYMENTS", "payMents"));
         assert!(!name_matches("orders", "pay"));
+    }
+
+    /// The users chart sums every client of users, holds a client's last point up to now, and
+    /// is absent when no client has users.
+    #[test]
+    fn the_users_chart_sums_closed_loop_clients_up_to_now() {
+        use crate::scenario::compile;
+        let text = "scenario \"u\" duration 10s\nservice a time 10ms\n\
+                    client one users 2 think 100ms until 1s -> a GET /x\n\
+                    client two users 3 think 200ms -> a GET /x\n\
+                    client open rate 1/s -> a GET /x\na GET /x:\n  work\n";
+        let c = compile(text).expect("compiles");
+        let mut run = Run::new(1, &c, c.seed);
+        run.advance(SimTime::from_secs(2), u64::MAX, &mut || false);
+        let lines = users_lines(&run).expect("two clients of users");
+        let (thinking, waiting) = (&lines[0].values, &lines[1].values);
+        // 20 ms points up to 2 s; at 0 every one of the 5 users thinks.
+        assert_eq!(thinking.len(), 101);
+        assert_eq!((thinking[0], waiting[0]), (5.0, 0.0));
+        // Past `until` client `one` has left; `two`'s 3 users are all somewhere.
+        let last = thinking.len() - 1;
+        assert_eq!(thinking[last] + waiting[last], 3.0);
+        let open =
+            compile("service a\nclient c rate 1/s -> a GET /x\na GET /x:\n").expect("compiles");
+        let mut run = Run::new(1, &open, open.seed);
+        run.advance(SimTime::from_secs(1), u64::MAX, &mut || false);
+        assert!(users_lines(&run).is_none());
     }
 
     #[test]

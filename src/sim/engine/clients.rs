@@ -269,6 +269,9 @@ impl Sim {
         let m = &mut self.k.metrics_mut().clients[client.ix()];
         m.waiting.set(now, u64::from(rt.waiting));
         m.thinking.set(now, u64::from(rt.thinking));
+        if let Some(series) = &mut m.users_series {
+            series.update(now, rt.waiting, rt.thinking);
+        }
     }
 
     /// Issue one client request now (a new trace).

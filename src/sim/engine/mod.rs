@@ -28,7 +28,7 @@ pub use views::{BreakerView, InFlight, MailboxView, Partition, ServiceView, User
 
 use crate::sim::compile::{CheckedWorld, Program};
 use crate::sim::kernel::{Event, Kernel, KernelSettings, Packed, StopReason};
-use crate::sim::metrics::Metrics;
+use crate::sim::metrics::{Metrics, Series};
 use crate::sim::time::SimTime;
 use crate::sim::trace::{DropReason, Kind};
 use crate::sim::world::World;
@@ -137,7 +137,7 @@ impl Sim {
         let interval = run
             .series_interval
             .unwrap_or(SimTime((run.duration.0 / 500).max(1_000)));
-        let metrics = Metrics::new(
+        let mut metrics = Metrics::new(
             prog.endpoints.len(),
             prog.consumers.len(),
             prog.clients.len(),
@@ -146,6 +146,11 @@ impl Sim {
             prog.calls.len(),
             interval,
         );
+        for (m, c) in metrics.clients.iter_mut().zip(&prog.clients) {
+            if c.users > 0 {
+                m.users_series = Some(Series::new(interval));
+            }
+        }
         let settings = KernelSettings {
             seed,
             duration: run.duration,
