@@ -156,6 +156,13 @@ fn users_begin_thinking_at_from_and_leave_at_until() {
     // Before `from` nobody thinks; after the last answer nobody either.
     assert!((m.mean_thinking(sim.now()) - 200.0 / 2_000.0).abs() < 1e-12);
     assert!((m.mean_waiting(sim.now()) - 24.0 / 2_000.0).abs() < 1e-12);
+    // A think time ending exactly at `until` sends nothing: no request at or after it.
+    let c = Client::users("c", get_x(), 1, Dist::constant_ms(100))
+        .start(ms(1_000))
+        .stop(ms(1_100));
+    let sim = run_whole(world(2_000, c));
+    assert_eq!(sim.metrics().clients[0].sent, 0);
+    assert_eq!(sim.metrics().clients[0].mean_thinking(sim.now()), 0.0);
 }
 
 #[test]
