@@ -163,9 +163,17 @@ fn run_json_has_every_documented_field() {
         "breaker_rejections",
         "by_status",
         "latency_ms",
+        "ok",
+        "throughput_per_s",
+        "goodput_per_s",
     ] {
         assert!(cl.get(key).is_some(), "client misses {key}");
     }
+    assert!(
+        cl.get("users").is_none(),
+        "a rate-driven client has no users"
+    );
+    assert!(cl["goodput_per_s"].as_f64() <= cl["throughput_per_s"].as_f64());
     let s = &v["services"][0];
     for key in [
         "name",
@@ -534,4 +542,27 @@ fn export_of_invalid_scenario_reports_positions() {
         stdout(&o).is_empty(),
         "nothing exported from a broken scenario"
     );
+}
+
+#[test]
+fn a_client_of_users_reports_its_users_and_goodput() {
+    let text = "scenario \"u\" duration 20s\nservice a workers 2 time exp(50ms)\n\
+                client shoppers users 10 think exp(1s) -> a GET /x timeout 1s\na GET /x:\n  work\n";
+    let path = file("users", text);
+    let v = json(&cli(&["run", path.to_str().unwrap(), "--json"]));
+    let c = &v["clients"][0];
+    let u = &c["users"];
+    assert_eq!(u["users"], 10);
+    let now = u["thinking"].as_u64().unwrap() + u["waiting"].as_u64().unwrap();
+    assert_eq!(now, 10, "{u}");
+    let mean = u["mean_thinking"].as_f64().unwrap() + u["mean_waiting"].as_f64().unwrap();
+    assert!((mean - 10.0).abs() < 0.01, "{u}");
+    let ok = c["ok"].as_u64().unwrap() as f64;
+    assert!(
+        (c["goodput_per_s"].as_f64().unwrap() - ok / 20.0).abs() < 0.001,
+        "{c}"
+    );
+    let table = String::from_utf8(cli(&["run", path.to_str().unwrap()]).stdout).unwrap();
+    assert!(table.contains("goodput/s"), "{table}");
+    assert!(table.contains("client (users)"), "{table}");
 }

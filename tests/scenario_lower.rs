@@ -606,6 +606,45 @@ fn burst_faults_become_client_bursts() {
     assert!(w.faults.is_empty(), "a burst is not a fault");
 }
 
+#[test]
+fn client_users_and_think() {
+    let c = &world("service t\nt GET /x:\nclient c users 50 think exp(2s) from 1s -> t GET /x\n")
+        .clients[0];
+    assert_eq!(
+        c,
+        &Client::users("c", get_x(), 50, Dist::exp_ms(2_000)).start(SimTime::from_secs(1))
+    );
+    assert_eq!(
+        (c.rate, c.ramp, c.users.map(|u| u.count)),
+        (0.0, None, Some(50))
+    );
+    // A burst on a client of users adds users (the engine's meaning), lowered the same way.
+    let w = world("service t\nt GET /x:\nclient c users 2 think 1s -> t GET /x\nat 5s burst c 3\n");
+    assert_eq!(w.clients[0].bursts.len(), 1);
+}
+
+#[test]
+fn client_rate_ramp() {
+    let c = &world("service t\nt GET /x:\nclient c rate 10/s..200/s over 1m poisson -> t GET /x\n")
+        .clients[0];
+    assert_eq!(
+        c,
+        &Client::new("c", get_x(), 10.0)
+            .ramp(200.0, SimTime::from_secs(60))
+            .poisson()
+    );
+    let c =
+        &world("service t\nt GET /x:\nclient c rate 30/m..0/s over 10s -> t GET /x\n").clients[0];
+    assert_eq!(
+        c.ramp,
+        Some(Ramp {
+            to: 0.0,
+            over: SimTime::from_secs(10)
+        })
+    );
+    assert_eq!((c.rate, c.arrival, c.users), (0.5, Arrival::Constant, None));
+}
+
 // ---- network and links ----
 
 #[test]

@@ -534,6 +534,25 @@ fn replicas_load_balancer_and_ejection_format_canonically() {
 }
 
 #[test]
+fn users_and_ramps_round_trip_in_canonical_order() {
+    check_format(
+        "service a\n\
+         client shoppers think exp(2s) until 50s users 50 from 1s -> a GET /x timeout 1s\n\
+         client ramp poisson over 1m rate 10/s .. 200/s -> a GET /x\n\
+         client down rate 3000/m..0/s over 30s constant -> a GET /x\n\
+         a GET /x:\n\
+         at 10s burst shoppers 20\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\n\
+         service a\n\n\
+         client shoppers users 50 think exp(2s) from 1s until 50s -> a GET /x timeout 1s\n\
+         client ramp rate 10/s..200/s over 60s poisson -> a GET /x\n\
+         client down rate 50/s..0/s over 30s -> a GET /x\n\n\
+         a GET /x:\n\n\
+         at 10s burst shoppers 20\n",
+    );
+}
+
+#[test]
 fn bad_replica_and_balancer_options_say_where_and_why() {
     check_errors(
         "service a replicas 0\nservice b replicas 2 lb round-robbin\nservice c lb random\n\
@@ -581,5 +600,66 @@ fn a_fault_on_a_replica_that_does_not_exist_is_an_error() {
             "4:13: `b` has no replica 1 [`b` is not replicated: add `replicas 3` to its line]",
             "5:13: unknown service `zz` [declare it with `service zz`, or use one of: `a`, `b`]",
         ]
+    );
+}
+
+#[test]
+fn users_and_ramp_errors() {
+    let bad = |line: &str| format!("service a\na GET /x:\n{line}\n");
+    check_errors(
+        &bad("client c users 0 think 1s -> a GET /x"),
+        &["3:16: users must be between 1 and 100000, not 0 `0`"],
+    );
+    check_errors(
+        &bad("client c users 5 -> a GET /x"),
+        &["3:10: the users have no think time [add e.g. `think exp(2s)`: how long a user waits after an answer before the next request] `users`"],
+    );
+    check_errors(
+        &bad("client c rate 5/s think 1s -> a GET /x"),
+        &["3:19: `think` needs `users` [e.g. `client shoppers users 50 think exp(2s) -> …`; `users` makes a closed loop: each user sends a request, waits for its answer, thinks, and sends again] `think`"],
+    );
+    check_errors(
+        &bad("client c rate 5/s users 3 think 1s -> a GET /x"),
+        &["3:15: a client has either a rate or users, not both [`rate` makes an open loop (requests come whatever the answers); `users` makes a closed loop: each user sends a request, waits for its answer, thinks, and sends again] `5/s users`"],
+    );
+    check_errors(
+        &bad("client c users 3 think 1s poisson -> a GET /x"),
+        &["3:27: `poisson` and `constant` space a rate's requests, not users' [remove it: users send when they have thought, so `think` sets the spacing] `poisson`"],
+    );
+    check_errors(
+        &bad("client c users 3 think 0s -> a GET /x"),
+        &["3:24: the think time must have a mean greater than zero [e.g. `think exp(2s)` or `think 500ms..1500ms`] `0s`"],
+    );
+    check_errors(
+        &bad("client c users 3 think lognormal(1us, 1s) -> a GET /x"),
+        &["3:24: this think time is always zero [its median rounds to 0µs: the standard deviation is far larger than the mean] `lognormal`"],
+    );
+    check_errors(
+        &bad("client c -> a GET /x"),
+        &["3:10: the client has no rate [add `rate 20/s` (open loop) or `users 50 think exp(2s)` (closed loop) before `->`] `->`"],
+    );
+    check_errors(
+        &bad("client c rate 10/s..200/s -> a GET /x"),
+        &["3:15: the ramp has no length [add e.g. `over 60s`: the rate goes from 10/s to 200/s in that time] `10/s..200/s`"],
+    );
+    check_errors(
+        &bad("client c rate 10/s over 60s -> a GET /x"),
+        &["3:20: `over` needs a ramp [write the rate as a ramp, e.g. `rate 10/s..200/s over 60s`] `over`"],
+    );
+    check_errors(
+        &bad("client c rate 10/s..10/s over 60s -> a GET /x"),
+        &["3:15: the ramp goes from 10/s to 10/s [a steady rate is written `rate 10/s`] `10/s..10/s`"],
+    );
+    check_errors(
+        &bad("client c rate 10/s..fast over 60s -> a GET /x"),
+        &["3:15: `fast` is not a rate [rates look like `20/s` or `30/m`; a ramp like `10/s..200/s`] `10/s..fast`"],
+    );
+    check_errors(
+        &bad("client c rate 10/s..200/s over 0s -> a GET /x"),
+        &["3:32: the ramp's length must be greater than zero `0s`"],
+    );
+    check_errors(
+        &bad("client c users 3 users 4 think 1s -> a GET /x"),
+        &["3:18: `users` is given twice [keep one of them] `users`"],
     );
 }

@@ -272,13 +272,33 @@ fn random_model(seed: u64) -> Scenario {
             let target = g.pick(&endpoints).1.clone();
             let from = g.maybe(|g| Duration::from_secs(g.below(10)));
             let until = g.maybe(|g| Duration::from_secs(11 + g.below(100)));
+            // Open loop (a rate, perhaps a ramp) or closed loop (users who think).
+            let closed = g.chance(30);
+            let rate = Rate {
+                milli_per_min: g.below(60_000_000),
+            };
+            let ramp = g.maybe(|g| Ramp {
+                to: Rate {
+                    milli_per_min: rate.milli_per_min + 1 + g.below(60_000_000),
+                },
+                over: g.duration(),
+            });
             items.push(item(
                 ItemKind::Client(Client {
                     name: name.clone(),
-                    rate: Rate {
-                        milli_per_min: g.below(60_000_000),
+                    rate: (!closed).then_some(rate),
+                    ramp: if closed { None } else { ramp },
+                    arrival: if closed {
+                        Arrival::Constant
+                    } else {
+                        *g.pick(&[Arrival::Constant, Arrival::Poisson])
                     },
-                    arrival: *g.pick(&[Arrival::Constant, Arrival::Poisson]),
+                    users: closed.then(|| 1 + g.below(1000) as u32),
+                    // A log-normal whose median rounds to 0 µs is refused as a think time.
+                    think: closed.then(|| match g.dist() {
+                        Dist::LogNormal(m, _) => Dist::LogNormal(m, m),
+                        d => d,
+                    }),
                     from,
                     until,
                     call: Call {

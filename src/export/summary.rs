@@ -119,6 +119,30 @@ pub struct ClientSummary {
     pub breaker_rejections: u64,
     pub by_status: BTreeMap<String, u64>,
     pub latency_ms: Latency,
+    /// Requests answered with a success (2xx/3xx, OK), so within the call's whole timeout.
+    pub ok: u64,
+    /// Every final answer per second of the run (`completed` over the simulated time).
+    pub throughput_per_s: f64,
+    /// Successful answers per second of the run (`ok` over the simulated time).
+    pub goodput_per_s: f64,
+    /// A client of users (closed loop): its users now and on average.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users: Option<UsersSummary>,
+}
+
+/// A closed-loop client's users.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UsersSummary {
+    /// Users so far: those at the start and those bursts added.
+    pub users: u32,
+    /// Thinking at the end of the run.
+    pub thinking: u32,
+    /// Waiting for an answer at the end of the run.
+    pub waiting: u32,
+    /// Time-average users thinking over the run.
+    pub mean_thinking: f64,
+    /// Time-average users waiting over the run.
+    pub mean_waiting: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -195,6 +219,7 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
     let m = sim.metrics();
     let now = sim.now();
     let waiting = sim.calls_waiting();
+    let users = sim.users();
     let nodes = sim.nodes();
     let clients: Vec<&str> = nodes
         .iter()
@@ -269,6 +294,16 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                 breaker_rejections: c.breaker_rejections,
                 by_status: by_status(&c.outcomes),
                 latency_ms: latency(&c.latency),
+                ok: c.ok,
+                throughput_per_s: round3(c.throughput(now)),
+                goodput_per_s: round3(c.goodput(now)),
+                users: users.get(i).copied().flatten().map(|u| UsersSummary {
+                    users: u.users,
+                    thinking: u.thinking,
+                    waiting: u.waiting,
+                    mean_thinking: round3(c.mean_thinking(now)),
+                    mean_waiting: round3(c.mean_waiting(now)),
+                }),
             })
             .collect(),
         calls: m
@@ -501,6 +536,8 @@ pub fn render_text(s: &Summary) -> String {
                 "client".to_string(),
                 "sent".into(),
                 "done".into(),
+                "done/s".into(),
+                "goodput/s".into(),
                 "errors".into(),
                 "timeouts".into(),
                 "retries".into(),
@@ -517,6 +554,8 @@ pub fn render_text(s: &Summary) -> String {
                         c.name.clone(),
                         c.sent.to_string(),
                         c.completed.to_string(),
+                        f1(c.throughput_per_s),
+                        f1(c.goodput_per_s),
                         c.errors.to_string(),
                         c.timeouts.to_string(),
                         c.retries.to_string(),
@@ -529,6 +568,32 @@ pub fn render_text(s: &Summary) -> String {
             );
         }
         table(&mut out, &rows, true);
+    }
+    if s.clients.iter().any(|c| c.users.is_some()) {
+        out.push('\n');
+        let mut rows = vec![[
+            "client (users)",
+            "users",
+            "thinking",
+            "waiting",
+            "mean thinking",
+            "mean waiting",
+        ]
+        .map(str::to_string)
+        .to_vec()];
+        for c in &s.clients {
+            if let Some(u) = &c.users {
+                rows.push(vec![
+                    c.name.clone(),
+                    u.users.to_string(),
+                    u.thinking.to_string(),
+                    u.waiting.to_string(),
+                    f1(u.mean_thinking),
+                    f1(u.mean_waiting),
+                ]);
+            }
+        }
+        table(&mut out, &rows, false);
     }
     if s.calls.iter().any(|c| c.attempts > 0) {
         out.push('\n');

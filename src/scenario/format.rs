@@ -154,9 +154,21 @@ fn item_line(kind: &ItemKind) -> String {
             confirm_text(&mut s, t.confirm_timeout, t.confirm_retries);
         }
         ItemKind::Client(c) => {
-            let _ = write!(s, "client {} rate {}", c.name, c.rate);
+            let _ = write!(s, "client {}", c.name);
+            if let Some(r) = c.rate {
+                let _ = write!(s, " rate {r}");
+                if let Some(ramp) = c.ramp {
+                    let _ = write!(s, "..{} over {}", ramp.to, ramp.over);
+                }
+            }
             if c.arrival == Arrival::Poisson {
                 s.push_str(" poisson");
+            }
+            if let Some(n) = c.users {
+                let _ = write!(s, " users {n}");
+            }
+            if let Some(t) = c.think {
+                let _ = write!(s, " think {t}");
             }
             if let Some(f) = c.from {
                 let _ = write!(s, " from {f}");

@@ -286,8 +286,19 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                 w.topics.push(out);
             }
             ItemKind::Client(c) => {
-                let mut out =
-                    sim::Client::new(c.name.name.clone(), call(&c.call), c.rate.per_sec_f64());
+                let name = c.name.name.clone();
+                let mut out = match (c.users, c.think) {
+                    (Some(n), Some(think)) => {
+                        sim::Client::users(name, call(&c.call), n, dist(think))
+                    }
+                    _ => {
+                        let rate = c.rate.map_or(0.0, |r| r.per_sec_f64());
+                        sim::Client::new(name, call(&c.call), rate)
+                    }
+                };
+                if let Some(r) = c.ramp {
+                    out = out.ramp(r.to.per_sec_f64(), time(r.over));
+                }
                 if c.arrival == m::Arrival::Poisson {
                     out.arrival = sim::Arrival::Poisson;
                 }

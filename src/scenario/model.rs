@@ -260,13 +260,28 @@ pub enum Arrival {
     Poisson,
 }
 
-/// `client web rate 20/s poisson -> gateway POST /checkout timeout 1s`
+/// `client web rate 20/s poisson -> gateway POST /checkout timeout 1s` (open loop), or
+/// `client shoppers users 50 think exp(2s) -> gateway POST /checkout timeout 1s` (closed loop).
+/// The parser makes sure a client has exactly one of `rate` and `users`, a ramp only with a
+/// rate, and `think` exactly with `users`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
     pub name: Ident,
-    /// Requests per unit of time; `0/s` sends only the bursts of `at … burst`.
-    pub rate: Rate,
+    /// Open loop: requests per unit of time (at the start of a ramp); `0/s` sends only the
+    /// bursts of `at … burst`. `None` for a client of users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Rate>,
+    /// `rate 10/s..200/s over 60s`: the rate goes linearly from `rate` to `ramp.to`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp: Option<Ramp>,
     pub arrival: Arrival,
+    /// Closed loop: this many users, each sending a request, waiting for its answer, thinking,
+    /// and sending again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<u32>,
+    /// The users' think time between an answer and their next request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub think: Option<Dist>,
     /// First request at this time (default: at the start).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Duration>,
@@ -274,6 +289,13 @@ pub struct Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<Duration>,
     pub call: Call,
+}
+
+/// The end of a linear rate ramp: `rate 10/s..200/s over 60s` is `to` 200/s, `over` 60s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ramp {
+    pub to: Rate,
+    pub over: Duration,
 }
 
 /// HTTP request methods.

@@ -14,7 +14,7 @@
 use super::diagnostic::{did_you_mean, Problem, Span};
 use super::lexer::{self, Line, TokKind, Token};
 use super::model::*;
-use super::units::{self, Dist, Duration, Percent};
+use super::units::{self, Dist, Duration, Percent, Rate};
 
 /// Words that start a top-level line and so cannot name anything.
 pub const TOP_KEYWORDS: [&str; 8] = [
@@ -50,6 +50,7 @@ pub const MAX_CAPACITY: u32 = 10_000_000;
 pub const MAX_ATTEMPTS: u32 = 100;
 pub const MAX_RETRIES: u32 = 100;
 pub const MAX_BURST: u32 = 1_000_000;
+pub const MAX_USERS: u32 = 100_000;
 
 /// Parse text into a model. Returns the model built from every line that parsed, and the problems.
 pub(crate) fn parse_text(src: &str) -> (Scenario, Vec<Problem>) {
@@ -946,6 +947,7 @@ fn client(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
     cur.next();
     let name = new_name(cur, "client name")?;
     let (mut rate, mut arrival, mut from, mut until) = (None, None, None, None);
+    let (mut over, mut users, mut think) = (None, None, None);
     while cur.peek_kind() != Some(TokKind::Arrow) {
         if cur.at_end() {
             return Err(
@@ -955,39 +957,153 @@ fn client(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
         }
         let key = option_key(
             cur,
-            &["rate", "poisson", "constant", "from", "until"],
+            &[
+                "rate", "over", "poisson", "constant", "users", "think", "from", "until",
+            ],
             "`client`",
         )?;
         match key.text {
-            "rate" => {
-                let tok = cur.word("a rate such as `20/s`")?;
-                let r = units::parse_rate(tok.text).map_err(|m| {
-                    Problem::new(tok.span, m).hint("rates look like `20/s` or `30/m`")
-                })?;
-                set_once(&mut rate, key, r)?
-            }
-            "poisson" => set_once(&mut arrival, key, Arrival::Poisson)?,
-            "constant" => set_once(&mut arrival, key, Arrival::Constant)?,
+            "rate" => set_once(&mut rate, key, rate_or_ramp(cur)?)?,
+            "over" => set_once(
+                &mut over,
+                key,
+                (positive_duration(cur, "the ramp's length")?, key.span),
+            )?,
+            "poisson" => set_once(&mut arrival, key, (Arrival::Poisson, key.span))?,
+            "constant" => set_once(&mut arrival, key, (Arrival::Constant, key.span))?,
+            "users" => set_once(
+                &mut users,
+                key,
+                (bounded(cur, "users", 1, MAX_USERS)?, key.span),
+            )?,
+            "think" => set_once(&mut think, key, (think_time(cur)?, key.span))?,
             "from" => set_once(&mut from, key, duration(cur, "a start time")?)?,
             _ => set_once(&mut until, key, positive_duration(cur, "an end time")?)?,
         }
     }
     let arrow = cur.next().map_or(cur.end_span(), |t| t.span);
-    let Some(rate) = rate else {
-        return Err(
-            Problem::new(arrow, "the client has no rate").hint("add `rate 20/s` before `->`")
-        );
+    let closed = "`users` makes a closed loop: each user sends a request, waits for its answer, \
+                  thinks, and sends again";
+    match (&rate, users) {
+        (Some((_, _, span)), Some((_, users_span))) => {
+            return Err(Problem::new(
+                span.to(users_span),
+                "a client has either a rate or users, not both",
+            )
+            .hint(format!(
+                "`rate` makes an open loop (requests come whatever the answers); {closed}"
+            )))
+        }
+        (None, None) => {
+            return Err(Problem::new(arrow, "the client has no rate").hint(
+                "add `rate 20/s` (open loop) or `users 50 think exp(2s)` (closed loop) before `->`",
+            ))
+        }
+        _ => {}
+    }
+    if let (Some(_), Some((_, span))) = (users, arrival) {
+        return Err(Problem::new(
+            span,
+            "`poisson` and `constant` space a rate's requests, not users'",
+        )
+        .hint("remove it: users send when they have thought, so `think` sets the spacing"));
+    }
+    match (users, think) {
+        (Some((_, span)), None) => {
+            return Err(Problem::new(span, "the users have no think time")
+                .hint("add e.g. `think exp(2s)`: how long a user waits after an answer before the next request"))
+        }
+        (None, Some((_, span))) => {
+            return Err(Problem::new(span, "`think` needs `users`")
+                .hint(format!("e.g. `client shoppers users 50 think exp(2s) -> …`; {closed}")))
+        }
+        _ => {}
+    }
+    let ramp = match (&rate, over) {
+        (Some((_, Some(to), _)), Some((over, _))) => Some(Ramp { to: *to, over }),
+        (Some((from, Some(to), span)), None) => {
+            return Err(Problem::new(*span, "the ramp has no length").hint(format!(
+                "add e.g. `over 60s`: the rate goes from {from} to {to} in that time"
+            )))
+        }
+        (_, Some((_, span))) => {
+            return Err(Problem::new(span, "`over` needs a ramp")
+                .hint("write the rate as a ramp, e.g. `rate 10/s..200/s over 60s`"))
+        }
+        _ => None,
     };
     let call = call_body(cur)?;
     cur.finish(false)?;
     Ok(ItemKind::Client(Client {
         name,
-        rate,
-        arrival: arrival.unwrap_or(Arrival::Constant),
+        rate: rate.map(|(r, _, _)| r),
+        ramp,
+        arrival: arrival.map_or(Arrival::Constant, |(a, _)| a),
+        users: users.map(|(n, _)| n),
+        think: think.map(|(d, _)| d),
         from,
         until,
         call,
     }))
+}
+
+/// `20/s`, or a ramp `10/s..200/s` (also written `10/s .. 200/s`): the rate, the ramp's end,
+/// and where it was written.
+fn rate_or_ramp(cur: &mut Cursor<'_, '_>) -> PResult<(Rate, Option<Rate>, Span)> {
+    let first = cur.word("a rate such as `20/s`")?;
+    let mut span = first.span;
+    let mut text = first.text.to_string();
+    // Glue `10/s` `..` `200/s` written with spaces, as distributions do.
+    while let Some(t) = cur.peek() {
+        if t.kind != TokKind::Word || !(text.ends_with("..") || t.text.starts_with("..")) {
+            break;
+        }
+        text.push_str(t.text);
+        span = span.to(t.span);
+        cur.next();
+        if text.len() > 64 {
+            break;
+        }
+    }
+    let rate = |s: &str| {
+        units::parse_rate(s).map_err(|m| {
+            Problem::new(span, m)
+                .hint("rates look like `20/s` or `30/m`; a ramp like `10/s..200/s`")
+        })
+    };
+    let Some((a, b)) = text.split_once("..") else {
+        return Ok((rate(&text)?, None, span));
+    };
+    let (a, b) = (rate(a)?, rate(b)?);
+    if a == b {
+        return Err(Problem::new(span, format!("the ramp goes from {a} to {b}"))
+            .hint(format!("a steady rate is written `rate {a}`")));
+    }
+    Ok((a, Some(b), span))
+}
+
+/// A users' think time: a distribution whose mean is above zero (a user who never thinks, and
+/// whose call fails at once, would send again and again at one instant).
+fn think_time(cur: &mut Cursor<'_, '_>) -> PResult<Dist> {
+    let span = cur.peek().map_or(cur.end_span(), |t| t.span);
+    let d = dist(cur, "a think time", false)?;
+    if d.mean_us() == 0 {
+        return Err(
+            Problem::new(span, "the think time must have a mean greater than zero")
+                .hint("e.g. `think exp(2s)` or `think 500ms..1500ms`"),
+        );
+    }
+    if let Dist::LogNormal(m, sd) = d {
+        // The engine draws `median · exp(σZ)` with `median = mean / √(1 + sd²/mean²)` rounded
+        // to the microsecond (`sim::Dist::log_normal_mean_sd`): a median of 0 draws only zeros.
+        let (m, sd) = (m.0 as f64, sd.0 as f64);
+        if m / libm::sqrt(1.0 + (sd * sd) / (m * m)) < 0.5 {
+            return Err(Problem::new(span, "this think time is always zero").hint(
+                "its median rounds to 0µs: the standard deviation is far larger than the mean",
+            ));
+        }
+    }
+    Ok(d)
 }
 
 fn sides(cur: &mut Cursor<'_, '_>) -> PResult<Vec<Ident>> {

@@ -323,6 +323,11 @@ pub(crate) struct ClientP {
     pub start: SimTime,
     pub stop: SimTime,
     pub bursts: Vec<Burst>,
+    /// A linear ramp: requests per second at its end, and its length in seconds.
+    pub ramp: Option<(f64, f64)>,
+    /// A closed loop: users at the start (0 for a rate-driven client) and their think time.
+    pub users: u32,
+    pub think: Dist,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -1168,6 +1173,33 @@ impl<'w> Compiler<'w> {
             let call = self.compile_call(&c.call, node, &at)?;
             let mut bursts = c.bursts.clone();
             bursts.sort_by_key(|b| b.at);
+            if let Some(r) = &c.ramp {
+                if !(r.to.is_finite() && r.to >= 0.0) {
+                    return Err(invalid(&at, "a ramp's rate must be a finite number >= 0"));
+                }
+                if r.over == SimTime::ZERO {
+                    return Err(invalid(&at, "a ramp must last longer than zero"));
+                }
+            }
+            if let Some(u) = &c.users {
+                if u.count == 0 {
+                    return Err(invalid(&at, "a client of users needs at least one user"));
+                }
+                if c.rate != 0.0 || c.ramp.is_some() {
+                    return Err(invalid(
+                        &at,
+                        "a client has either a rate or users, not both",
+                    ));
+                }
+                check_dist(&u.think, &at)?;
+                let mean = u.think.mean_micros();
+                if mean.is_nan() || mean <= 0.0 {
+                    return Err(invalid(
+                        &at,
+                        "think time must have a mean greater than zero",
+                    ));
+                }
+            }
             self.prog.clients.push(ClientP {
                 node,
                 call,
@@ -1176,6 +1208,9 @@ impl<'w> Compiler<'w> {
                 start: c.start,
                 stop: c.stop.unwrap_or(SimTime::MAX),
                 bursts,
+                ramp: c.ramp.map(|r| (r.to, r.over.as_secs_f64())),
+                users: c.users.map_or(0, |u| u.count),
+                think: c.users.map_or(Dist::ZERO, |u| u.think),
             });
         }
         Ok(())

@@ -332,12 +332,42 @@ pub struct ClientMetrics {
     pub breaker_rejections: u64,
     /// Start of first attempt → final outcome.
     pub latency: Histogram,
+    /// Final outcomes that were successes (2xx/3xx, OK): answered in time, since an answer
+    /// after the call's whole timeout is late and the call already ended as `timed_out`.
+    pub ok: u64,
+    /// A client of users: users waiting for an answer (a call in progress, retries included).
+    pub(crate) waiting: Level,
+    /// A client of users: users thinking (between an answer and their next request).
+    pub(crate) thinking: Level,
+    /// A client of users: users over time, `depth` = waiting for an answer, `in_flight` =
+    /// thinking. `None` for a rate-driven client.
+    pub users_series: Option<Series>,
 }
 
 impl ClientMetrics {
-    /// Completed requests per second over `[0, now]`.
+    /// Completed requests per second over `[0, now]`: every final answer, failures included.
     pub fn throughput(&self, now: SimTime) -> f64 {
         throughput(self.completed, now)
+    }
+    /// Goodput: successful answers per second over `[0, now]`.
+    pub fn goodput(&self, now: SimTime) -> f64 {
+        throughput(self.ok, now)
+    }
+    /// A client of users: users waiting for an answer now.
+    pub fn users_waiting(&self) -> u64 {
+        self.waiting.value
+    }
+    /// A client of users: users thinking now.
+    pub fn users_thinking(&self) -> u64 {
+        self.thinking.value
+    }
+    /// Time-average number of users waiting over `[0, now]`.
+    pub fn mean_waiting(&self, now: SimTime) -> f64 {
+        self.waiting.mean(now)
+    }
+    /// Time-average number of users thinking over `[0, now]`.
+    pub fn mean_thinking(&self, now: SimTime) -> f64 {
+        self.thinking.mean(now)
     }
 }
 

@@ -32,7 +32,7 @@ pub use compile::{CheckedWorld, NodeInfo, NodeKind, WorldError, MAX_REPLICAS};
 pub use dist::{Dist, SimRng};
 pub use engine::{
     BalancerView, BreakerView, EventKind, InFlight, MailboxView, Partition, ReplicaView,
-    ServiceView, Sim, StepInfo,
+    ServiceView, Sim, StepInfo, UsersView,
 };
 pub use kernel::StopReason;
 pub use metrics::{
@@ -47,6 +47,6 @@ pub use trace::{
 pub use world::{
     Arrival, AttributeFilter, Balancer, BreakerPolicy, Burst, Call, Client, Confirms, Consumer,
     Endpoint, Fault, FaultKind, GrpcCode, Handler, HttpMethod, Link, LinkSelector, Network,
-    OnError, OutlierPolicy, Overflow, Queue, RetryPolicy, Route, RunSettings, Service, Source,
-    Status, Step, Subscription, Target, Topic, World,
+    OnError, OutlierPolicy, Overflow, Queue, Ramp, RetryPolicy, Route, RunSettings, Service,
+    Source, Status, Step, Subscription, Target, Topic, Users, World,
 };

@@ -10,7 +10,7 @@
 //! ├── services ── endpoints (REST `POST /x` | RPC `Method`) ── Handler = [Step]
 //! │            └─ consumers (queue | subscription)          ── Handler = [Step]
 //! ├── queues, topics ── subscriptions
-//! ├── clients (rate, constant | poisson, bursts) ── Call
+//! ├── clients (rate, constant | poisson, ramp | users + think, bursts) ── Call
 //! ├── network (default latency + loss, per-link overrides)
 //! ├── faults (at t for d: crash | latency spike | error spike | partition | loss)
 //! └── run (duration, event budget, tracing)
@@ -1301,8 +1301,35 @@ pub struct Client {
     pub start: SimTime,
     /// No rate-driven requests at or after this time.
     pub stop: Option<SimTime>,
-    /// `at t burst n`: `n` extra requests all at time `t`.
+    /// `at t burst n`: `n` extra requests all at time `t` (for a client of users: `n` more
+    /// users, each sending its first request at `t`).
     pub bursts: Vec<Burst>,
+    /// A linear ramp of the rate from `rate` at `start` to `ramp.to` at `start + ramp.over`,
+    /// then steady at `ramp.to`.
+    #[serde(default)]
+    pub ramp: Option<Ramp>,
+    /// A closed loop of users instead of a rate (then `rate` is 0 and there is no ramp).
+    #[serde(default)]
+    pub users: Option<Users>,
+}
+
+/// The end of a client's linear rate ramp.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ramp {
+    /// Requests per second at the ramp's end, and after it.
+    pub to: f64,
+    /// How long the ramp lasts, from the client's start.
+    pub over: SimTime,
+}
+
+/// A closed loop: `count` users, each sending a request, waiting for its final answer (after
+/// the call's retries), thinking for a `think` draw, and sending again.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Users {
+    /// Users at the client's start.
+    pub count: u32,
+    /// Think time between an answer and the user's next request.
+    pub think: Dist,
 }
 
 impl Client {
@@ -1316,7 +1343,21 @@ impl Client {
             start: SimTime::ZERO,
             stop: None,
             bursts: Vec::new(),
+            ramp: None,
+            users: None,
         }
+    }
+    /// A closed-loop client of `count` users who think for `think` between an answer and their
+    /// next request. Each user begins thinking at the client's start.
+    pub fn users(name: impl Into<String>, call: Call, count: u32, think: Dist) -> Client {
+        let mut c = Client::new(name, call, 0.0);
+        c.users = Some(Users { count, think });
+        c
+    }
+    /// Ramp the rate linearly to `to` requests per second over `over` from the start.
+    pub fn ramp(mut self, to: f64, over: SimTime) -> Client {
+        self.ramp = Some(Ramp { to, over });
+        self
     }
     /// Use Poisson (exponential inter-arrival) spacing.
     pub fn poisson(mut self) -> Client {

@@ -1,6 +1,8 @@
 //! Metrics view: tables per endpoint/method, consumer, client and queue/subscription (count,
-//! throughput, errors, p50/p95/p99), and small SVG time-series charts — throughput, client-visible
-//! latency percentiles and queue depth — that grow while the run plays.
+//! throughput, errors, p50/p95/p99; per client also goodput next to throughput, and the users
+//! thinking and waiting of a closed loop), and small SVG time-series charts — throughput,
+//! client-visible latency percentiles, users thinking and waiting (when a client has users) and
+//! queue depth — that grow while the run plays.
 //!
 //! A small link can name 10,000 queues or endpoints, and this view is drawn on every frame while
 //! the run plays: a table draws at most `MAX_ROWS` rows (the busiest, with a note saying how many
@@ -238,6 +240,41 @@ fn error_cell(errors: u64, of: u64) -> Html {
     html! { <td class={cls}>{ fmt::count(errors) }<span class="muted">{ format!(" ({})", fmt::percent(errors, of)) }</span></td> }
 }
 
+/// Goodput (successful answers per second) next to throughput (every answer per second), with
+/// a bar whose filled part is goodput's share of throughput.
+fn goodput_cell(ok: u64, completed: u64, now: SimTime) -> Html {
+    let (good, all) = (
+        crate::sim::metrics::throughput(ok, now),
+        crate::sim::metrics::throughput(completed, now),
+    );
+    let share = if completed == 0 {
+        0.0
+    } else {
+        ok as f64 / completed as f64
+    };
+    html! {
+        <td class="num" title={format!("{} of the answers were successes", fmt::percent(ok, completed))}>
+            { format!("{} / {}", fmt::rate(good), fmt::rate(all)) }
+            <svg class="goodput-bar" viewBox="0 0 40 6" width="40" height="6" aria-hidden="true">
+                <rect class="all" x="0" y="0" width="40" height="6" />
+                <rect class="good" x="0" y="0" width={format!("{:.1}", 40.0 * share)} height="6" />
+            </svg>
+        </td>
+    }
+}
+
+/// A client of users' users thinking and waiting now; a dash for a rate-driven client.
+fn users_cell(users: Option<crate::sim::UsersView>) -> Html {
+    match users {
+        Some(u) => html! {
+            <td class="num" title={format!("{} users", fmt::count(u64::from(u.users)))}>
+                { format!("{} / {}", fmt::count(u64::from(u.thinking)), fmt::count(u64::from(u.waiting))) }
+            </td>
+        },
+        None => html! { <td class="num muted">{ "–" }</td> },
+    }
+}
+
 fn charts(run: &Run, filter: &str) -> Html {
     let now = run.sim.now();
     let bucket_s = run.charts.bucket.as_secs_f64();
@@ -277,10 +314,14 @@ fn charts(run: &Run, filter: &str) -> Html {
         .collect();
     let run: &Run = run;
     let depth_lines = depth_lines(run, filter);
+    let users = users_lines(run);
     html! {
         <div class="charts">
             { chart("Throughput", "chart-throughput", throughput, now, per_s) }
             { chart("Client-visible latency", "chart-latency", latency, now, ms) }
+            if let Some(users) = users {
+                { chart("Users (closed-loop clients)", "chart-users", users, now, depth) }
+            }
             if run.sim.metrics().mailboxes.is_empty() {
                 <figure class="chart empty"><figcaption><span class="chart-title">{ "Queue depth" }</span></figcaption>
                     <p class="muted small">{ "This scenario has no queues or subscriptions." }</p></figure>
@@ -289,6 +330,52 @@ fn charts(run: &Run, filter: &str) -> Html {
             }
         </div>
     }
+}
+
+/// The users chart's lines, thinking and waiting, summed over every client of users; `None`
+/// when no client has users.
+fn users_lines(run: &Run) -> Option<Vec<Line>> {
+    let now = run.sim.now();
+    let mut thinking: Vec<f64> = Vec::new();
+    let mut waiting: Vec<f64> = Vec::new();
+    let mut any = false;
+    for series in run
+        .sim
+        .metrics()
+        .clients
+        .iter()
+        .filter_map(|c| c.users_series.as_ref())
+    {
+        any = true;
+        // Up to now: a series ends at its last change, and holds its last point after it.
+        let n = ((now.0 / series.interval.0.max(1)) as usize + 1).min(100_000);
+        if thinking.len() < n {
+            thinking.resize(n, 0.0);
+            waiting.resize(n, 0.0);
+        }
+        let Some(last) = series.points.last() else {
+            continue;
+        };
+        for i in 0..n {
+            let p = series.points.get(i).unwrap_or(last);
+            thinking[i] += f64::from(p.in_flight);
+            waiting[i] += f64::from(p.depth);
+        }
+    }
+    any.then(|| {
+        vec![
+            Line {
+                label: "thinking".into(),
+                class: "s-a",
+                values: thinking,
+            },
+            Line {
+                label: "waiting".into(),
+                class: "s-b",
+                values: waiting,
+            },
+        ]
+    })
 }
 
 /// The depth chart's lines: one per mailbox matching `filter` when at most `MAX_LINES` do;
@@ -439,13 +526,15 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
         |i| m.clients[i].sent,
         |i| name_matches(client_name(i), &needle),
     );
+    let users = run.sim.users();
     let clients = clients_shown.rows.iter().map(|&i| {
         let c = &m.clients[i];
         html! {
             <tr>
                 <th scope="row">{ client_name(i) }</th>
                 <td class="num">{ fmt::count(c.sent) }</td>
-                <td class="num">{ tput(c.completed) }</td>
+                { goodput_cell(c.ok, c.completed, now) }
+                { users_cell(users.get(i).copied().flatten()) }
                 { error_cell(c.errors, c.completed) }
                 <td class="num">{ format!("{} / {}", fmt::count(c.timeouts), fmt::count(c.retries)) }</td>
                 { pct_cells(&c.latency) }
@@ -574,7 +663,7 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
                     <div>
                         <table class="metrics-table">
                             <caption>{ "Clients (end to end, with retries)" }</caption>
-                            <thead><tr><th>{ "Client" }</th><th class="num">{ "Sent" }</th><th class="num">{ "Completed/s" }</th><th class="num">{ "Errors" }</th><th class="num">{ "Timeouts / retries" }</th>{ pct_head }</tr></thead>
+                            <thead><tr><th>{ "Client" }</th><th class="num">{ "Sent" }</th><th class="num" title="Successful answers per second, of all answers per second">{ "Goodput / throughput" }</th><th class="num" title="A client of users: thinking / waiting for an answer now">{ "Users thinking / waiting" }</th><th class="num">{ "Errors" }</th><th class="num">{ "Timeouts / retries" }</th>{ pct_head }</tr></thead>
                             <tbody>{ for clients }</tbody>
                         </table>
                         { rows_note(&clients_shown, m.clients.len(), "clients", "requests sent", filtered) }
@@ -680,6 +769,33 @@ mod tests {
         assert!(name_matches("Q-ünï", "q-ünï"));
         assert!(name_matches("PAYMENTS", "payMents"));
         assert!(!name_matches("orders", "pay"));
+    }
+
+    /// The users chart sums every client of users, holds a client's last point up to now, and
+    /// is absent when no client has users.
+    #[test]
+    fn the_users_chart_sums_closed_loop_clients_up_to_now() {
+        use crate::scenario::compile;
+        let text = "scenario \"u\" duration 10s\nservice a time 10ms\n\
+                    client one users 2 think 100ms until 1s -> a GET /x\n\
+                    client two users 3 think 200ms -> a GET /x\n\
+                    client open rate 1/s -> a GET /x\na GET /x:\n  work\n";
+        let c = compile(text).expect("compiles");
+        let mut run = Run::new(1, &c, c.seed);
+        run.advance(SimTime::from_secs(2), u64::MAX, &mut || false);
+        let lines = users_lines(&run).expect("two clients of users");
+        let (thinking, waiting) = (&lines[0].values, &lines[1].values);
+        // 20 ms points up to 2 s; at 0 every one of the 5 users thinks.
+        assert_eq!(thinking.len(), 101);
+        assert_eq!((thinking[0], waiting[0]), (5.0, 0.0));
+        // Past `until` client `one` has left; `two`'s 3 users are all somewhere.
+        let last = thinking.len() - 1;
+        assert_eq!(thinking[last] + waiting[last], 3.0);
+        let open =
+            compile("service a\nclient c rate 1/s -> a GET /x\na GET /x:\n").expect("compiles");
+        let mut run = Run::new(1, &open, open.seed);
+        run.advance(SimTime::from_secs(1), u64::MAX, &mut || false);
+        assert!(users_lines(&run).is_none());
     }
 
     #[test]

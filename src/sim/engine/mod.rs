@@ -27,11 +27,12 @@ mod views;
 
 pub use views::{
     BalancerView, BreakerView, InFlight, MailboxView, Partition, ReplicaView, ServiceView,
+    UsersView,
 };
 
 use crate::sim::compile::{CheckedWorld, Program};
 use crate::sim::kernel::{Event, Kernel, KernelSettings, Packed, StopReason};
-use crate::sim::metrics::Metrics;
+use crate::sim::metrics::{Metrics, Series};
 use crate::sim::time::SimTime;
 use crate::sim::trace::{DropReason, Kind};
 use crate::sim::world::World;
@@ -60,6 +61,8 @@ pub enum EventKind {
     ClientRequest,
     /// A client burst.
     Burst,
+    /// A client's users began thinking, at the client's start.
+    UsersArrived,
     /// A delivery's visibility timeout / ack deadline fired.
     VisibilityExpired,
     /// A consumer's ack reached its broker after its handler ended: the consumer takes the
@@ -142,7 +145,12 @@ impl Sim {
         let interval = run
             .series_interval
             .unwrap_or(SimTime((run.duration.0 / 500).max(1_000)));
-        let metrics = Metrics::new(&prog, interval);
+        let mut metrics = Metrics::new(&prog, interval);
+        for (m, c) in metrics.clients.iter_mut().zip(&prog.clients) {
+            if c.users > 0 {
+                m.users_series = Some(Series::new(interval));
+            }
+        }
         let settings = KernelSettings {
             seed,
             duration: run.duration,
@@ -345,6 +353,8 @@ mod tests {
             client: Id::new(3),
             count: m,
         });
+        check(ClientEv::UsersArrive(Id::new(m)));
+        check(ClientEv::Think(Id::new(7)));
         check(BrokerEv::Visibility {
             mailbox: Id::new(m),
             slot: Id::new(4),

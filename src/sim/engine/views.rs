@@ -1,6 +1,6 @@
 //! What the views read of a run as it is now: messages on the wire, mailbox depths, service
-//! load, breaker states, crashes and partitions; and name lookups for records. Plain copies,
-//! so a view never holds a borrow of the engine.
+//! load, users thinking and waiting, breaker states, crashes and partitions; and name lookups
+//! for records. Plain copies, so a view never holds a borrow of the engine.
 
 use super::Sim;
 use crate::sim::compile::{NodeInfo, NodeKind};
@@ -61,6 +61,19 @@ pub struct ServiceView {
     pub workers: u32,
     /// Currently crashed.
     pub crashed: bool,
+}
+
+/// Live state of a client of users (a closed loop).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UsersView {
+    /// The client node.
+    pub node: NodeId,
+    /// Users so far: those at the start plus those bursts added.
+    pub users: u32,
+    /// Users thinking (between an answer and their next request).
+    pub thinking: u32,
+    /// Users waiting for an answer (a call in progress, retries included).
+    pub waiting: u32,
 }
 
 /// Live state of a circuit breaker on an edge.
@@ -257,6 +270,25 @@ impl Sim {
                     depth,
                     in_flight,
                 }
+            })
+            .collect()
+    }
+    /// Users of every client now, in client order; `None` for a rate-driven client.
+    pub fn users(&self) -> Vec<Option<UsersView>> {
+        self.prog
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (p.users > 0).then(|| {
+                    let (users, thinking, waiting) = self.clients.users(i);
+                    UsersView {
+                        node: p.node,
+                        users,
+                        thinking,
+                        waiting,
+                    }
+                })
             })
             .collect()
     }
