@@ -143,3 +143,75 @@ fn formulas_match_textbook_values() {
     assert!((mmc_w_ms(4, 0.8) - (10.0 + 0.596_43 / 80.0 * 1000.0)).abs() < 0.01);
     assert!((md1_w_ms(0.8) - 30.0).abs() < 1e-9);
 }
+
+/// Mean time in system (ms) over the replicas of a service of `replicas` one-worker replicas
+/// behind a balancer, fed Poisson arrivals at `rho` per replica, and the customers served.
+fn replicated(replicas: u32, lb: Balancer, rho: f64, customers: u64) -> (f64, u64) {
+    let mu = 1000.0 / MEAN_SERVICE_MS;
+    let lambda = rho * mu * f64::from(replicas);
+    let duration = SimTime::from_secs_f64(customers as f64 / lambda);
+    let world = World::new()
+        .duration(duration)
+        .event_budget(u64::MAX)
+        .tracing(false)
+        .network(Network::latency(Dist::ZERO))
+        .service(
+            Service::new("server")
+                .replicas(replicas)
+                .balancer(lb)
+                .time(exp_service())
+                .rest(HttpMethod::Post, "/job", Handler::new().work()),
+        )
+        .client(
+            Client::new(
+                "arrivals",
+                Call::rest("server", HttpMethod::Post, "/job"),
+                lambda,
+            )
+            .poisson(),
+        );
+    let mut sim = Sim::new(world, SEED).expect("valid world");
+    sim.run_to_end();
+    let eps = &sim.metrics().endpoints;
+    let n: u64 = eps.iter().map(|e| e.latency.count()).sum();
+    let total_us: f64 = eps
+        .iter()
+        .map(|e| e.latency.mean_micros() * e.latency.count() as f64)
+        .sum();
+    (total_us / n as f64 / 1000.0, n)
+}
+
+#[test]
+fn random_routing_to_replicas_is_independent_mm1_queues() {
+    // Splitting a Poisson stream at random gives each replica a Poisson stream of its share:
+    // three M/M/1 queues at ρ = 0.5, W = 20 ms.
+    let (w, n) = replicated(3, Balancer::Random, 0.5, 1_500_000);
+    let theory = mmc_w_ms(1, 0.5);
+    println!("random ×3: customers={n} W={w:.4}ms theory={theory:.4}ms");
+    assert!(n >= 1_000_000);
+    assert!((w - theory).abs() / theory <= 0.02, "W {w} vs {theory}");
+}
+
+/// GI/M/1 mean time in system (ms) with Erlang-2 arrivals: every other arrival of a Poisson
+/// stream at `lambda` per second, served at `mu`. σ is the root in (0, 1) of
+/// σ = A*(μ(1 − σ)) with A*(s) = (λ / (λ + s))²; W = 1 / (μ(1 − σ)).
+fn e2_m1_w_ms(lambda: f64, mu: f64) -> f64 {
+    let mut sigma: f64 = 0.5;
+    for _ in 0..500 {
+        sigma = (lambda / (lambda + mu * (1.0 - sigma))).powi(2);
+    }
+    1000.0 / (mu * (1.0 - sigma))
+}
+
+#[test]
+fn round_robin_routing_to_two_replicas_is_two_e2_m1_queues() {
+    // Round-robin hands each of two replicas every other arrival: Erlang-2 gaps, smoother than
+    // Poisson, so at the same load (ρ = 0.8) the wait is shorter than M/M/1's 50 ms.
+    let (w, n) = replicated(2, Balancer::RoundRobin, 0.8, 2_000_000);
+    let mu = 1000.0 / MEAN_SERVICE_MS;
+    let theory = e2_m1_w_ms(2.0 * 0.8 * mu, mu);
+    println!("round-robin ×2: customers={n} W={w:.4}ms theory={theory:.4}ms");
+    assert!((theory - 38.44).abs() < 0.01, "{theory}");
+    assert!(n >= 1_000_000);
+    assert!((w - theory).abs() / theory <= 0.02, "W {w} vs {theory}");
+}
