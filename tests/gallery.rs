@@ -569,3 +569,30 @@ fn least_requests_sinks_into_a_crashed_replica_and_ejection_stops_it() {
         "{guarded_lb:?}"
     );
 }
+
+#[test]
+fn a_flushed_cache_stampedes_its_database_and_coalescing_prevents_it() {
+    let r = run("cache-stampede");
+    let plain = r.responses("shop", "shoppers");
+    let guarded = r.responses("guarded-shop", "guarded-shoppers");
+    // Both warm up and serve everything before the flush.
+    for rs in [&plain, &guarded] {
+        let (ok, total) = success(rs, 5, 30);
+        assert!(total > 5000 && ok == total, "{ok}/{total} before the flush");
+    }
+    // After it, the plain shop fails many requests; the guarded one none.
+    let (ok, total) = success(&plain, 30, 40);
+    assert!(ok * 10 < total * 9, "plain: {ok}/{total} after the flush");
+    let (ok, total) = success(&guarded, 30, 60);
+    assert!(total > 10_000 && ok == total, "guarded: {ok}/{total}");
+    // One fetch per product per warm-up for the guarded cache; many more for the plain one.
+    let (plain_db, guarded_db) = (
+        r.endpoint("db GET /product").requests,
+        r.endpoint("guarded-db GET /product").requests,
+    );
+    assert_eq!(guarded_db, 400);
+    assert!(plain_db > 5 * guarded_db, "{plain_db} vs {guarded_db}");
+    let m = &r.sim.metrics().caches;
+    assert!(m[1].joined > 0 && m[0].joined == 0);
+    assert!(m[0].hit_ratio() < m[1].hit_ratio() - 0.1);
+}

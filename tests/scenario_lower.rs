@@ -885,3 +885,29 @@ fn fault_on_one_replica() {
         .collect();
     assert_eq!(names, ["s#2", "s#3", "s#1", "s"]);
 }
+
+// ---- caches ----
+
+#[test]
+fn cache_options_each_and_their_defaults() {
+    let cache = |opts: &str| world(&format!("cache items {opts}\n")).caches[0].clone();
+    let d = Cache::new("items");
+    assert_eq!(cache(""), d);
+    assert_eq!(
+        (d.capacity, d.ttl, d.keys, d.coalesce),
+        (1000, None, Keys::Uniform { n: 10_000 }, false)
+    );
+    assert_eq!(cache("capacity 5").capacity, 5);
+    assert_eq!(cache("ttl 30s").ttl, Some(SimTime::from_secs(30)));
+    assert_eq!(cache("keys 50").keys, Keys::Uniform { n: 50 });
+    assert_eq!(cache("zipf 0.9").keys, Keys::Zipf { n: 10_000, s: 0.9 });
+    assert_eq!(cache("keys 50 zipf 1.2").keys, Keys::Zipf { n: 50, s: 1.2 });
+    assert!(cache("coalesce").coalesce);
+}
+
+#[test]
+fn call_cache_and_flush() {
+    let w = world("service t\ncache items\nt GET /x:\nclient c rate 1/s -> t GET /x cache items\nat 2s flush items\n");
+    assert_eq!(w.clients[0].call.cache.as_deref(), Some("items"));
+    assert_eq!(w.faults, [Fault::flush("items", SimTime::from_secs(2))]);
+}

@@ -386,7 +386,7 @@ fn call_option_errors() {
             "13:26: backoff, multiplier, jitter and retry-on only matter with retries [add e.g. `retries 3`] ``",
             "14:23: `window`, `min-calls`, `cooldown`, `probes` and `slow` set up a circuit breaker [add `breaker 50%` (the failure share that opens it) before them] ``",
             "15:24: `retries` is given twice [keep one of them] `retries`",
-            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `attempt-timeout`, `retries`, `retry-on`, `idempotent`, `idempotency-key`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `slow`, `on-error`] `timout`",
+            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `attempt-timeout`, `retries`, `retry-on`, `idempotent`, `idempotency-key`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `slow`, `on-error`, `cache`] `timout`",
         ],
     );
 }
@@ -661,5 +661,73 @@ fn users_and_ramp_errors() {
     check_errors(
         &bad("client c users 3 users 4 think 1s -> a GET /x"),
         &["3:18: `users` is given twice [keep one of them] `users`"],
+    );
+}
+
+#[test]
+fn caches_format_canonically() {
+    check_format(
+        "service db\ncache items  coalesce zipf 1.10 keys 500 ttl 1m capacity 100\ncache plain\n\
+         client c rate 1/s -> db GET /x cache items  timeout 1s\ndb GET /x:\nat 5s flush items\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\
+         \n\
+         service db\n\
+         \n\
+         cache items capacity 100 ttl 60s keys 500 zipf 1.1 coalesce\n\
+         cache plain\n\
+         \n\
+         client c rate 1/s -> db GET /x timeout 1s cache items\n\
+         \n\
+         db GET /x:\n\
+         \n\
+         at 5s flush items\n",
+    );
+    // `cache` stays a name: a service called `cache` still works.
+    check_format(
+        "service cache\ncache GET /x:\n  work\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\nservice cache\n\ncache GET /x:\n  work\n",
+    );
+}
+
+#[test]
+fn bad_caches_say_where_and_why() {
+    check_errors(
+        "cache a capacity 0\ncache b zipf 0\ncache c zipf 11\ncache d keys 0\ncache e ttl 0s\n\
+         cache f coalesce coalesce\ncache g size 5\ncache\n",
+        &[
+            "1:18: capacity must be between 1 and 10000000, not 0 `0`",
+            "2:14: `0` is out of range: the exponent is above 0 and at most 10 [a number such as `0.9` or `1.2` (web caches see about 0.6 to 1.2)] `0`",
+            "3:14: `11` is out of range: the exponent is above 0 and at most 10 [a number such as `0.9` or `1.2` (web caches see about 0.6 to 1.2)] `11`",
+            "4:14: keys must be between 1 and 100000000, not 0 `0`",
+            "5:13: the time to live must be greater than zero `0s`",
+            "6:18: `coalesce` is given twice [keep one of them] `coalesce`",
+            "7:9: unknown option `size` for `cache` [`cache` takes `capacity`, `ttl`, `keys`, `zipf`, `coalesce`] `size`",
+            "8:6: expected cache name at the end of the line ``",
+        ],
+    );
+    let ds = scenario::compile(
+        "service db\nqueue q\ncache items\nclient c rate 1/s -> db GET /x cache itms\ndb GET /x:\n\
+         at 1s flush q\nlink items <-> db\n",
+    )
+    .unwrap_err();
+    let got: Vec<String> = ds
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}: {} [{}]",
+                d.line,
+                d.col,
+                d.message,
+                d.hint.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "4:38: unknown cache `itms` [did you mean `items`?]",
+            "6:13: `q` is a queue, not a cache []",
+            "7:6: `items` is a cache, not a node of the network [links and partitions join services, queues, topics or clients]",
+        ]
     );
 }

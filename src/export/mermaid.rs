@@ -76,7 +76,8 @@ pub fn mermaid_sequence(sim: &Sim, n: usize) -> String {
                 | Kind::FaultStart
                 | Kind::FaultEnd
                 | Kind::Eject
-                | Kind::Return,
+                | Kind::Return
+                | Kind::Cache,
                 _,
             ) => "-)",
         };

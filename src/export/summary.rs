@@ -2,7 +2,7 @@
 //! (the CLI's `run` prints it as text tables or JSON; field list in docs/cli.md). A projection of
 //! a `Sim` like every export, so the app can show the same figures.
 
-use crate::sim::{Histogram, NodeKind, Sim, SimTime, Status, StopReason};
+use crate::sim::{Histogram, Names, NodeKind, Sim, SimTime, Status, StopReason};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -31,6 +31,26 @@ pub struct Summary {
     pub services: Vec<ServiceSummary>,
     /// Every replicated service's load balancer, replica by replica.
     pub balancers: Vec<BalancerSummary>,
+    /// Every read-through cache.
+    pub caches: Vec<CacheSummary>,
+}
+
+/// A read-through cache over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CacheSummary {
+    pub name: String,
+    pub hits: u64,
+    pub misses: u64,
+    /// Misses that waited for a fetch of the same key already under way (coalescing).
+    pub joined: u64,
+    /// Hits over lookups.
+    pub hit_ratio: f64,
+    pub fills: u64,
+    pub evictions: u64,
+    pub expired: u64,
+    pub flushed: u64,
+    /// Entries at the end.
+    pub entries: u64,
 }
 
 /// A replicated service's load balancer: its service's name and each replica's figures.
@@ -319,6 +339,23 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                 timed_out: c.timed_out,
                 failed: c.failed,
                 waiting: waiting.get(i).copied().unwrap_or(0),
+            })
+            .collect(),
+        caches: m
+            .caches
+            .iter()
+            .zip(sim.caches())
+            .map(|(c, v)| CacheSummary {
+                name: sim.name(v.name).to_string(),
+                hits: c.hits,
+                misses: c.misses,
+                joined: c.joined,
+                hit_ratio: round3(c.hit_ratio()),
+                fills: c.fills,
+                evictions: c.evictions,
+                expired: c.expired,
+                flushed: c.flushed,
+                entries: c.entries,
             })
             .collect(),
         balancers: m
@@ -619,6 +656,34 @@ pub fn render_text(s: &Summary) -> String {
                 c.timed_out.to_string(),
                 c.failed.to_string(),
                 c.waiting.to_string(),
+            ]);
+        }
+        table(&mut out, &rows, false);
+    }
+    if !s.caches.is_empty() {
+        out.push('\n');
+        let mut rows = vec![[
+            "cache",
+            "hits",
+            "misses",
+            "joined",
+            "hit ratio",
+            "evicted",
+            "expired",
+            "flushed",
+        ]
+        .map(str::to_string)
+        .to_vec()];
+        for c in &s.caches {
+            rows.push(vec![
+                c.name.clone(),
+                c.hits.to_string(),
+                c.misses.to_string(),
+                c.joined.to_string(),
+                format!("{:.1}%", c.hit_ratio * 100.0),
+                c.evictions.to_string(),
+                c.expired.to_string(),
+                c.flushed.to_string(),
             ]);
         }
         table(&mut out, &rows, false);

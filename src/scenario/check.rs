@@ -13,6 +13,7 @@ pub(crate) enum NodeKind {
     Queue,
     Topic,
     Client,
+    Cache,
 }
 
 impl NodeKind {
@@ -22,6 +23,7 @@ impl NodeKind {
             NodeKind::Queue => "queue",
             NodeKind::Topic => "topic",
             NodeKind::Client => "client",
+            NodeKind::Cache => "cache",
         }
     }
 
@@ -31,6 +33,7 @@ impl NodeKind {
             NodeKind::Queue => "a queue",
             NodeKind::Topic => "a topic",
             NodeKind::Client => "a client",
+            NodeKind::Cache => "a cache",
         }
     }
 }
@@ -104,8 +107,16 @@ impl<'m> Symbols<'m> {
 
     /// Resolve `id` as any node (service, queue, topic or client).
     fn expect_node(&self, id: &Ident) -> Result<(), Problem> {
-        if self.nodes.contains_key(id.name.as_str()) {
-            return Ok(());
+        match self.nodes.get(id.name.as_str()) {
+            Some((NodeKind::Cache, _)) => {
+                return Err(Problem::new(
+                    id.span,
+                    format!("`{}` is a cache, not a node of the network", id.name),
+                )
+                .hint("links and partitions join services, queues, topics or clients"))
+            }
+            Some(_) => return Ok(()),
+            None => {}
         }
         let hint = match did_you_mean(&id.name, self.nodes.keys().copied()) {
             Some(m) => format!("did you mean `{m}`?"),
@@ -191,6 +202,7 @@ pub(crate) fn symbols<'m>(
             ItemKind::Queue(q) => declare(&q.name, NodeKind::Queue, problems),
             ItemKind::Topic(t) => declare(&t.name, NodeKind::Topic, problems),
             ItemKind::Client(c) => declare(&c.name, NodeKind::Client, problems),
+            ItemKind::Cache(c) => declare(&c.name, NodeKind::Cache, problems),
             _ => {}
         }
     }
@@ -305,7 +317,8 @@ pub(crate) fn check(s: &Scenario, line_of: &dyn Fn(Span) -> usize) -> Vec<Proble
                     }
                 }
             }
-            ItemKind::Service(_) | ItemKind::Queue(_) | ItemKind::Topic(_) => {}
+            ItemKind::Service(_) | ItemKind::Queue(_) | ItemKind::Topic(_) | ItemKind::Cache(_) => {
+            }
             ItemKind::Client(c) => {
                 check_call(&sym, &c.call, &mut problems);
                 if let (Some(f), Some(u)) = (c.from, c.until) {
@@ -382,6 +395,9 @@ struct SubscriptionOptions<'m> {
 }
 
 fn check_call(sym: &Symbols<'_>, call: &Call, problems: &mut Vec<Problem>) {
+    if let Some(c) = &call.options.cache {
+        push_err(problems, sym.expect(c, NodeKind::Cache));
+    }
     let service = call.target.service();
     if !push_err(problems, sym.expect(service, NodeKind::Service)) {
         return;
@@ -662,6 +678,9 @@ fn check_fault(sym: &Symbols<'_>, f: &Fault, span: Span, problems: &mut Vec<Prob
         }
         FaultAction::Burst { client, .. } => {
             push_err(problems, sym.expect(client, NodeKind::Client));
+        }
+        FaultAction::Flush { cache } => {
+            push_err(problems, sym.expect(cache, NodeKind::Cache));
         }
     }
 }

@@ -130,6 +130,24 @@ fn item_line(kind: &ItemKind) -> String {
                 let _ = write!(s, " max-ejected {p}");
             }
         }
+        ItemKind::Cache(c) => {
+            let _ = write!(s, "cache {}", c.name);
+            if let Some(n) = c.capacity {
+                let _ = write!(s, " capacity {n}");
+            }
+            if let Some(t) = c.ttl {
+                let _ = write!(s, " ttl {t}");
+            }
+            if let Some(n) = c.keys {
+                let _ = write!(s, " keys {n}");
+            }
+            if let Some(z) = c.zipf {
+                let _ = write!(s, " zipf {z}");
+            }
+            if c.coalesce {
+                s.push_str(" coalesce");
+            }
+        }
         ItemKind::Queue(q) => {
             let _ = write!(s, "queue {}", q.name);
             if let Some(c) = q.capacity {
@@ -345,6 +363,9 @@ pub(crate) fn call_text(c: &Call) -> String {
     if o.continue_on_error {
         s.push_str(" on-error continue");
     }
+    if let Some(c) = &o.cache {
+        let _ = write!(s, " cache {c}");
+    }
     s
 }
 
@@ -424,6 +445,7 @@ fn fault_text(a: &FaultAction) -> String {
             ..
         } => format!("errors {} {probability}", fault_service(service)),
         FaultAction::Burst { client, count } => format!("burst {client} {count}"),
+        FaultAction::Flush { cache } => format!("flush {cache}"),
     };
     match a {
         FaultAction::Partition { lasting, .. }
@@ -436,7 +458,7 @@ fn fault_text(a: &FaultAction) -> String {
                 let _ = write!(s, " for {l}");
             }
         }
-        FaultAction::Burst { .. } => {}
+        FaultAction::Burst { .. } | FaultAction::Flush { .. } => {}
     }
     s
 }

@@ -423,4 +423,44 @@ at 10s crash catalog replica 2 for 40s
 at 10s crash guarded-catalog replica 2 for 40s
 "#,
     },
+    Example {
+        id: "cache-stampede",
+        title: "Cache stampede after a flush, and request coalescing",
+        explanation: "Two shops read products through a cache in front of a database that can serve only about 100 reads a second; the shoppers ramp up to 500 requests a second while the cache warms. At 30 s both caches are flushed. The plain cache sends every miss to the database, so the hottest products are fetched many times at once: the database's backlog fills, fetches take longer than their 500 ms timeout, and a fetch that times out fills nothing, so the misses go on (Metrics → Caches: the hit ratio falls and stays low for seconds). The guarded cache coalesces misses: one fetch per product, the others wait for it, so the database sees 200 reads and the shoppers see no errors.",
+        seed: 3,
+        text: r#"scenario "cache-stampede" seed 3 duration 60s
+
+network latency 1ms..3ms
+
+service shop workers 256
+service guarded-shop workers 256
+service db workers 4 time exp(40ms) backlog 100
+service guarded-db workers 4 time exp(40ms) backlog 100
+
+cache products capacity 2000 ttl 300s keys 200 zipf 1.1
+cache guarded-products capacity 2000 ttl 300s keys 200 zipf 1.1 coalesce
+
+client shoppers rate 20/s..500/s over 20s poisson -> shop GET /product timeout 1s
+client guarded-shoppers rate 20/s..500/s over 20s poisson -> guarded-shop GET /product timeout 1s
+
+shop GET /product:
+  call db GET /product timeout 500ms cache products
+  reply 200
+
+guarded-shop GET /product:
+  call guarded-db GET /product timeout 500ms cache guarded-products
+  reply 200
+
+db GET /product:
+  work
+  reply 200
+
+guarded-db GET /product:
+  work
+  reply 200
+
+at 30s flush products
+at 30s flush guarded-products
+"#,
+    },
 ];

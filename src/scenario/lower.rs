@@ -131,6 +131,7 @@ fn call(c: &m::Call) -> sim::Call {
     if o.continue_on_error {
         out.on_error = sim::OnError::Continue;
     }
+    out.cache = o.cache.as_ref().map(|c| c.name.clone());
     out
 }
 
@@ -309,6 +310,20 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                 clients.insert(c.name.as_str(), w.clients.len());
                 w.clients.push(out);
             }
+            ItemKind::Cache(c) => {
+                let mut out = sim::Cache::new(c.name.name.clone());
+                if let Some(n) = c.capacity {
+                    out.capacity = n;
+                }
+                out.ttl = c.ttl.map(time);
+                let n = c.keys.unwrap_or(10_000);
+                out.keys = match c.zipf {
+                    Some(z) => sim::Keys::Zipf { n, s: z.as_f64() },
+                    None => sim::Keys::Uniform { n },
+                };
+                out.coalesce = c.coalesce;
+                w.caches.push(out);
+            }
             ItemKind::Handler(_) | ItemKind::Fault(_) => {}
         }
     }
@@ -471,6 +486,7 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                         at,
                         lasting(*l),
                     ),
+                    m::FaultAction::Flush { cache } => sim::Fault::flush(cache.name.clone(), at),
                     m::FaultAction::Burst { client, count } => {
                         if let Some(c) = clients
                             .get(client.as_str())

@@ -116,8 +116,29 @@ pub enum ItemKind {
     Queue(Queue),
     Topic(Topic),
     Client(Client),
+    Cache(Cache),
     Handler(Handler),
     Fault(Fault),
+}
+
+/// `cache items capacity 1000 ttl 30s keys 10000 zipf 0.9 coalesce` — a read-through cache
+/// that calls name with `cache items`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cache {
+    pub name: Ident,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<Duration>,
+    /// How many keys requests ask for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<u32>,
+    /// Zipf exponent of the key popularity (uniform without).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zipf: Option<Factor>,
+    /// Misses of a key being fetched wait for that fetch.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub coalesce: bool,
 }
 
 /// `network latency 2ms..8ms loss 0.1%` — defaults for every link.
@@ -445,6 +466,9 @@ pub struct CallOptions {
     /// `on-error continue`: a failed call does not fail the handler; the next step runs.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub continue_on_error: bool,
+    /// `cache items`: read through this cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<Ident>,
 }
 
 /// Circuit breaker on a call: `breaker 50% window 10s min-calls 5 cooldown 5s probes 1`.
@@ -569,6 +593,8 @@ impl Step {
     }
 }
 
+// A parse tree, built once per Apply: a `Call` step's size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum StepKind {
@@ -672,6 +698,8 @@ pub enum FaultAction {
     },
     /// `burst web 200` — the client sends this many extra requests at once.
     Burst { client: Ident, count: u32 },
+    /// `flush items` — every entry of the cache is dropped at that instant.
+    Flush { cache: Ident },
 }
 
 /// Which links a network fault touches.

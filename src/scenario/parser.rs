@@ -20,6 +20,9 @@ use super::units::{self, Dist, Duration, Percent, Rate};
 pub const TOP_KEYWORDS: [&str; 8] = [
     "scenario", "network", "link", "service", "queue", "topic", "client", "at",
 ];
+/// Words that start a top-level line but may still name things (a service called `cache` keeps
+/// working): they are keywords only at the start of a line that opens no block.
+pub const SOFT_KEYWORDS: [&str; 1] = ["cache"];
 /// Words that start a step line.
 pub const STEP_KEYWORDS: [&str; 10] = [
     "work",
@@ -34,7 +37,7 @@ pub const STEP_KEYWORDS: [&str; 10] = [
     "nack",
 ];
 /// Words that name a fault after `at TIME`.
-pub const FAULT_KEYWORDS: [&str; 7] = [
+pub const FAULT_KEYWORDS: [&str; 8] = [
     "partition",
     "crash",
     "vanish",
@@ -42,6 +45,7 @@ pub const FAULT_KEYWORDS: [&str; 7] = [
     "loss",
     "errors",
     "burst",
+    "flush",
 ];
 
 pub const MAX_WORKERS: u32 = 10_000;
@@ -168,6 +172,7 @@ impl<'l, 'a> Parser<'l, 'a> {
                 "queue" => queue(&mut cur),
                 "topic" => topic(&mut cur),
                 "client" => client(&mut cur),
+                "cache" => cache(&mut cur),
                 "at" => fault(&mut cur),
                 _ => Err(unknown_statement(&cur, first, line)),
             };
@@ -300,7 +305,7 @@ fn unknown_statement(cur: &Cursor<'_, '_>, first: Token<'_>, line: &Line<'_>) ->
         )
         .hint("add `:` at the end and indent its steps below");
     }
-    if let Some(kw) = did_you_mean(text, TOP_KEYWORDS) {
+    if let Some(kw) = did_you_mean(text, TOP_KEYWORDS.iter().chain(&SOFT_KEYWORDS).copied()) {
         return Problem::new(first.span, format!("unknown keyword `{text}`"))
             .hint(format!("did you mean `{kw}`?"));
     }
@@ -314,7 +319,7 @@ fn unknown_statement(cur: &Cursor<'_, '_>, first: Token<'_>, line: &Line<'_>) ->
         );
     }
     Problem::new(first.span, format!("unknown statement `{text}`")).hint(
-        "a line starts with scenario, network, link, service, queue, topic, client, at, \
+        "a line starts with scenario, network, link, service, queue, topic, client, cache, at, \
          or is a handler such as `orders rpc CreateOrder:`",
     )
 }
@@ -855,6 +860,56 @@ fn fault_service(cur: &mut Cursor<'_, '_>) -> PResult<Ident> {
     })
 }
 
+fn cache(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
+    cur.next();
+    let name = new_name(cur, "cache name")?;
+    let mut c = Cache {
+        name,
+        capacity: None,
+        ttl: None,
+        keys: None,
+        zipf: None,
+        coalesce: false,
+    };
+    while !cur.at_end() {
+        let key = option_key(
+            cur,
+            &["capacity", "ttl", "keys", "zipf", "coalesce"],
+            "`cache`",
+        )?;
+        match key.text {
+            "capacity" => set_once(
+                &mut c.capacity,
+                key,
+                bounded(cur, "capacity", 1, MAX_CAPACITY)?,
+            )?,
+            "ttl" => set_once(&mut c.ttl, key, positive_duration(cur, "the time to live")?)?,
+            "keys" => set_once(
+                &mut c.keys,
+                key,
+                bounded(cur, "keys", 1, crate::sim::MAX_KEYS)?,
+            )?,
+            "zipf" => {
+                let tok = cur.word("the Zipf exponent, such as `0.9`")?;
+                let f = units::parse_exponent(tok.text).map_err(|m| {
+                    Problem::new(tok.span, m)
+                        .hint("a number such as `0.9` or `1.2` (web caches see about 0.6 to 1.2)")
+                })?;
+                set_once(&mut c.zipf, key, f)?
+            }
+            _ => {
+                if c.coalesce {
+                    return Err(Problem::new(key.span, "`coalesce` is given twice")
+                        .hint("keep one of them"));
+                }
+                c.coalesce = true;
+            }
+        }
+    }
+    cur.finish(false)?;
+    Ok(ItemKind::Cache(c))
+}
+
 fn queue(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
     cur.next();
     let name = new_name(cur, "queue name")?;
@@ -1184,6 +1239,9 @@ fn fault(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
             probability: percent(cur, "an error percentage")?,
             lasting: lasting(cur)?,
         },
+        "flush" => FaultAction::Flush {
+            cache: ident(cur, "a cache name")?,
+        },
         "burst" => FaultAction::Burst {
             client: ident(cur, "a client name")?,
             count: bounded(cur, "the burst size", 1, MAX_BURST)?,
@@ -1191,7 +1249,8 @@ fn fault(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
         other => {
             let hint = match did_you_mean(other, FAULT_KEYWORDS) {
                 Some(m) => format!("did you mean `{m}`?"),
-                None => "faults are partition, crash, slow, loss, errors and burst".to_string(),
+                None => "faults are partition, crash, vanish, slow, loss, errors, burst and flush"
+                    .to_string(),
             };
             return Err(Problem::new(kw.span, format!("unknown fault `{other}`")).hint(hint));
         }
@@ -1410,7 +1469,7 @@ fn target(cur: &mut Cursor<'_, '_>) -> PResult<Target> {
     })
 }
 
-const CALL_OPTIONS: [&str; 18] = [
+const CALL_OPTIONS: [&str; 19] = [
     "timeout",
     "deadline",
     "attempt-timeout",
@@ -1429,6 +1488,7 @@ const CALL_OPTIONS: [&str; 18] = [
     "probes",
     "slow",
     "on-error",
+    "cache",
 ];
 
 /// `retry-on 503,504` or `retry-on UNAVAILABLE,RESOURCE_EXHAUSTED`: statuses of the target's
@@ -1486,6 +1546,7 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
             "timeout" | "deadline" => {
                 set_once(&mut o.timeout, key, positive_duration(cur, "the timeout")?)?
             }
+            "cache" => set_once(&mut o.cache, key, ident(cur, "a cache name")?)?,
             "attempt-timeout" => set_once(
                 &mut o.attempt_timeout,
                 key,

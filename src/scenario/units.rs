@@ -307,6 +307,20 @@ pub fn parse_factor(s: &str) -> Result<Factor, String> {
     })
 }
 
+/// A Zipf exponent: a number above 0 and at most 10, to three decimals (`0.9`, `1.2`).
+pub fn parse_exponent(s: &str) -> Result<Factor, String> {
+    let dec = parse_decimal(s)?;
+    let milli = scaled(&dec, 1000).ok_or_else(|| format!("`{s}` has more than three decimals"))?;
+    if !(1..=10_000).contains(&milli) {
+        return Err(format!(
+            "`{s}` is out of range: the exponent is above 0 and at most 10"
+        ));
+    }
+    Ok(Factor {
+        milli: milli as u32,
+    })
+}
+
 /// A distribution of durations (service time, network latency, added delay).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dist {

@@ -11,9 +11,9 @@ use crate::sim::slab::Id;
 use crate::sim::time::SimTime;
 use crate::sim::trace::{NameId, NodeId};
 use crate::sim::world::{
-    Arrival, Balancer, BreakerPolicy, Burst, Call, Confirms, FaultKind, Handler, LinkSelector,
-    OnError, OutlierPolicy, Overflow, RetryPolicy, Route, RunSettings, Source, Status, Step,
-    Target, World,
+    Arrival, Balancer, BreakerPolicy, Burst, Call, Confirms, FaultKind, Handler, Keys,
+    LinkSelector, OnError, OutlierPolicy, Overflow, RetryPolicy, Route, RunSettings, Source,
+    Status, Step, Target, World,
 };
 use std::collections::BTreeMap;
 use std::fmt;
@@ -181,6 +181,10 @@ pub(crate) type TopicId = Id<TopicP>;
 pub(crate) type ClientId = Id<ClientP>;
 pub(crate) type FaultId = Id<FaultP>;
 pub(crate) type BalancerId = Id<BalancerP>;
+pub(crate) type CacheId = Id<CacheP>;
+
+/// Most keys a cache's requests may ask for.
+pub const MAX_KEYS: u32 = 100_000_000;
 
 /// Most replicas one service may have: a replica's index fits a call's `u16`, and each
 /// replica is a node with its own lane in every view.
@@ -279,6 +283,8 @@ pub(crate) struct CallSpec {
     /// in each replica (`endpoint` and `callee` are the first replica's).
     pub balancer: Option<BalancerId>,
     pub targets: Box<[EndpointId]>,
+    /// Read through this cache.
+    pub cache: Option<CacheId>,
     pub on_error: OnError,
 }
 
@@ -363,6 +369,18 @@ pub(crate) enum FaultKindP {
         link: Option<(u32, u32)>,
         p: f64,
     },
+    Flush(CacheId),
+}
+
+/// A read-through cache.
+#[derive(Clone, Debug)]
+pub(crate) struct CacheP {
+    pub name: NameId,
+    pub capacity: u32,
+    /// Fresh for this long after a fill (`SimTime::MAX`: for ever).
+    pub ttl: SimTime,
+    pub keys: Keys,
+    pub coalesce: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -391,6 +409,7 @@ pub(crate) struct Program {
     pub network: NetworkP,
     pub faults: Vec<FaultP>,
     pub balancers: Vec<BalancerP>,
+    pub caches: Vec<CacheP>,
     /// Which endpoints each service serves (for metrics/UI).
     pub service_consumers: Vec<Vec<ConsumerId>>,
 }
@@ -553,6 +572,7 @@ pub(crate) fn compile(world: &World) -> Result<Program, WorldError> {
             },
             faults: Vec::new(),
             balancers: Vec::new(),
+            caches: Vec::new(),
             service_consumers: Vec::new(),
         },
         name_ids: BTreeMap::new(),
@@ -571,6 +591,7 @@ pub(crate) fn compile(world: &World) -> Result<Program, WorldError> {
     c.declare_nodes()?;
     c.declare_endpoints()?;
     c.compile_mailboxes()?;
+    c.compile_caches()?;
     c.compile_handlers()?;
     c.compile_clients()?;
     c.compile_network()?;
@@ -987,6 +1008,10 @@ impl<'w> Compiler<'w> {
             on_error: call.on_error,
             balancer,
             targets: targets.into_boxed_slice(),
+            cache: match &call.cache {
+                Some(name) => Some(self.cache_ref(name, at)?),
+                None => None,
+            },
         };
         let key = (caller.0, endpoint);
         if let Some(b) = call.breaker {
@@ -1158,6 +1183,62 @@ impl<'w> Compiler<'w> {
                 self.prog.mailboxes[mailbox].consumers.push(Id::new(id));
                 self.prog.service_consumers[si].push(Id::new(id));
             }
+        }
+        Ok(())
+    }
+
+    fn cache_ref(&self, name: &str, at: &str) -> Result<CacheId, WorldError> {
+        self.world
+            .caches
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| Id::new(i as u32))
+            .ok_or_else(|| invalid(at, format!("no cache named `{name}`")))
+    }
+
+    /// Caches, before the handlers whose calls name them. A cache is not a node, but its name
+    /// is taken from the one set of names.
+    fn compile_caches(&mut self) -> Result<(), WorldError> {
+        let w = self.world;
+        for (i, c) in w.caches.iter().enumerate() {
+            let at = format!("cache {}", c.name);
+            if c.name.is_empty() {
+                return Err(WorldError::EmptyName { what: "cache" });
+            }
+            if self.node_ids.contains_key(&c.name)
+                || self.groups.contains_key(&c.name)
+                || w.caches[..i].iter().any(|d| d.name == c.name)
+            {
+                return Err(WorldError::DuplicateName {
+                    name: c.name.clone(),
+                });
+            }
+            if c.capacity == 0 {
+                return Err(invalid(&at, "capacity must be at least 1"));
+            }
+            if c.ttl == Some(SimTime::ZERO) {
+                return Err(invalid(&at, "ttl must be more than zero"));
+            }
+            let n = match c.keys {
+                Keys::Uniform { n } => n,
+                Keys::Zipf { n, s } => {
+                    if !(s.is_finite() && s > 0.0 && s <= 10.0) {
+                        return Err(invalid(&at, "the Zipf exponent must be in (0, 10]"));
+                    }
+                    n
+                }
+            };
+            if n == 0 || n > MAX_KEYS {
+                return Err(invalid(&at, format!("keys must be from 1 to {MAX_KEYS}")));
+            }
+            let name = self.intern(&c.name)?;
+            self.prog.caches.push(CacheP {
+                name,
+                capacity: c.capacity,
+                ttl: c.ttl.unwrap_or(SimTime::MAX),
+                keys: c.keys,
+                coalesce: c.coalesce,
+            });
         }
         Ok(())
     }
@@ -1343,6 +1424,12 @@ impl<'w> Compiler<'w> {
                     out.push((
                         FaultKindP::Partition { a: sa, b: sb },
                         format!("partition {} <-> {}", a.join(","), b.join(",")),
+                    ));
+                }
+                FaultKind::Flush { cache } => {
+                    out.push((
+                        FaultKindP::Flush(self.cache_ref(cache, &at)?),
+                        format!("flush {cache}"),
                     ));
                 }
                 FaultKind::Loss { link, probability } => {

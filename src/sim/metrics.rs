@@ -471,6 +471,55 @@ pub struct BalancerMetrics {
     pub ejections: Vec<u64>,
 }
 
+/// Counts of one read-through cache, and its lookups per time bucket (for the hit ratio over
+/// time).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CacheMetrics {
+    /// Lookups answered from a fresh entry.
+    pub hits: u64,
+    /// Lookups that found no fresh entry and fetched.
+    pub misses: u64,
+    /// Lookups that found no fresh entry and joined a fetch already under way.
+    pub joined: u64,
+    /// Entries written by a successful fetch.
+    pub fills: u64,
+    /// Entries dropped to make room (least recently used first).
+    pub evictions: u64,
+    /// Entries found stale by a lookup.
+    pub expired: u64,
+    /// Entries dropped by `flush` faults.
+    pub flushed: u64,
+    /// Entries now.
+    pub entries: u64,
+    /// Width of a bucket of `buckets`.
+    pub interval: SimTime,
+    /// Per bucket of `interval` from 0: (hits, lookups).
+    pub buckets: Vec<(u32, u32)>,
+}
+
+impl CacheMetrics {
+    /// Share of lookups that hit, over the run (0 with no lookups).
+    pub fn hit_ratio(&self) -> f64 {
+        let lookups = self.hits + self.misses + self.joined;
+        if lookups == 0 {
+            0.0
+        } else {
+            self.hits as f64 / lookups as f64
+        }
+    }
+
+    /// Count a lookup at `now`.
+    pub(crate) fn lookup(&mut self, now: SimTime, hit: bool) {
+        let b = (now.0 / self.interval.0.max(1)) as usize;
+        if self.buckets.len() <= b {
+            self.buckets.resize(b + 1, (0, 0));
+        }
+        let x = &mut self.buckets[b];
+        x.0 += u32::from(hit);
+        x.1 += 1;
+    }
+}
+
 /// All metrics of a run. Vectors are indexed like the world: `endpoints` in service order then
 /// declaration order, `consumers` likewise, `clients` in world order, `services` in world order
 /// with each replica of a replicated service in turn, `mailboxes` queues first then
@@ -493,6 +542,8 @@ pub struct Metrics {
     pub calls: Vec<CallMetrics>,
     /// Per load balancer.
     pub balancers: Vec<BalancerMetrics>,
+    /// Per cache.
+    pub caches: Vec<CacheMetrics>,
 }
 
 impl Metrics {
@@ -548,6 +599,13 @@ impl Metrics {
                     ejections: vec![0; n],
                 })
                 .collect(),
+            caches: vec![
+                CacheMetrics {
+                    interval,
+                    ..CacheMetrics::default()
+                };
+                prog.caches.len()
+            ],
         }
     }
 }

@@ -28,25 +28,25 @@ pub mod time;
 pub mod trace;
 pub mod world;
 
-pub use compile::{CheckedWorld, NodeInfo, NodeKind, WorldError, MAX_REPLICAS};
+pub use compile::{CheckedWorld, NodeInfo, NodeKind, WorldError, MAX_KEYS, MAX_REPLICAS};
 pub use dist::{Dist, SimRng};
 pub use engine::{
-    BalancerView, BreakerView, EventKind, InFlight, MailboxView, Partition, ReplicaView,
+    BalancerView, BreakerView, CacheView, EventKind, InFlight, MailboxView, Partition, ReplicaView,
     ServiceView, Sim, StepInfo, UsersView,
 };
 pub use kernel::StopReason;
 pub use metrics::{
-    throughput, BalancerMetrics, ClientMetrics, ConsumerMetrics, EndpointMetrics, Histogram,
-    MailboxMetrics, Metrics, Series, SeriesPoint, ServiceMetrics, Totals,
+    throughput, BalancerMetrics, CacheMetrics, ClientMetrics, ConsumerMetrics, EndpointMetrics,
+    Histogram, MailboxMetrics, Metrics, Series, SeriesPoint, ServiceMetrics, Totals,
 };
 pub use time::SimTime;
 pub use trace::{
-    format_record, BreakerState, DropReason, Kind, Mechanism, NameId, Names, NodeId, Outcome,
-    Record, RecordId, RecordIter, Records, RejectReason, Trace, TraceId,
+    format_record, BreakerState, CacheResult, DropReason, Kind, Mechanism, NameId, Names, NodeId,
+    Outcome, Record, RecordId, RecordIter, Records, RejectReason, Trace, TraceId,
 };
 pub use world::{
-    Arrival, AttributeFilter, Balancer, BreakerPolicy, Burst, Call, Client, Confirms, Consumer,
-    Endpoint, Fault, FaultKind, GrpcCode, Handler, HttpMethod, Link, LinkSelector, Network,
-    OnError, OutlierPolicy, Overflow, Queue, Ramp, RetryPolicy, Route, RunSettings, Service,
-    Source, Status, Step, Subscription, Target, Topic, Users, World,
+    Arrival, AttributeFilter, Balancer, BreakerPolicy, Burst, Cache, Call, Client, Confirms,
+    Consumer, Endpoint, Fault, FaultKind, GrpcCode, Handler, HttpMethod, Keys, Link, LinkSelector,
+    Network, OnError, OutlierPolicy, Overflow, Queue, Ramp, RetryPolicy, Route, RunSettings,
+    Service, Source, Status, Step, Subscription, Target, Topic, Users, World,
 };

@@ -86,6 +86,9 @@ pub enum Kind {
     Eject = 18,
     /// An ejected replica is back in rotation (send = when it was ejected).
     Return = 19,
+    /// A call looked its key up in a read-through cache (from = to = the caller, name = the
+    /// cache; outcome `Cache(Hit | Miss | Joined)`).
+    Cache = 20,
 }
 
 impl Kind {
@@ -112,6 +115,7 @@ impl Kind {
             Kind::FaultEnd => "fault-end",
             Kind::Eject => "eject",
             Kind::Return => "return",
+            Kind::Cache => "cache",
         }
     }
     /// Whether the record is a message travelling between two nodes over the network.
@@ -136,7 +140,8 @@ impl Kind {
             | Kind::FaultStart
             | Kind::FaultEnd
             | Kind::Eject
-            | Kind::Return => false,
+            | Kind::Return
+            | Kind::Cache => false,
         }
     }
     /// The communication mechanism, for colouring. Ack/Nack/DeadLetter/Discard are reported as
@@ -159,7 +164,8 @@ impl Kind {
             | Kind::FaultStart
             | Kind::FaultEnd
             | Kind::Eject
-            | Kind::Return => Mechanism::Internal,
+            | Kind::Return
+            | Kind::Cache => Mechanism::Internal,
         }
     }
 }
@@ -347,6 +353,31 @@ pub enum Outcome {
     Rejected(RejectReason),
     /// A breaker transition to this state.
     Breaker(BreakerState),
+    /// What a read-through cache lookup found.
+    Cache(CacheResult),
+}
+
+/// What a read-through cache lookup found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum CacheResult {
+    /// A fresh entry: the call is answered from the cache.
+    Hit = 0,
+    /// No fresh entry: the call goes on, and its success fills the entry.
+    Miss = 1,
+    /// No fresh entry, but the key is already being fetched: the call waits for that fetch.
+    Joined = 2,
+}
+
+impl CacheResult {
+    /// Upper-case word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheResult::Hit => "HIT",
+            CacheResult::Miss => "MISS",
+            CacheResult::Joined => "JOINED",
+        }
+    }
 }
 
 impl Outcome {
@@ -362,6 +393,7 @@ impl Outcome {
             Outcome::DeadLettered => (6, 0),
             Outcome::Rejected(r) => (7, r as u16),
             Outcome::Breaker(s) => (8, s as u16),
+            Outcome::Cache(r) => (9, r as u16),
         }
     }
     /// Whether this is a success (Ok, 2xx/3xx, gRPC OK).
@@ -370,6 +402,7 @@ impl Outcome {
             Outcome::Ok => true,
             Outcome::Http(c) => (200..400).contains(&c),
             Outcome::Grpc(g) => g == GrpcCode::Ok,
+            Outcome::Cache(r) => r == CacheResult::Hit,
             Outcome::Timeout
             | Outcome::Dropped(_)
             | Outcome::Redelivered
@@ -392,6 +425,7 @@ impl std::fmt::Display for Outcome {
             Outcome::DeadLettered => f.write_str("DEAD-LETTERED"),
             Outcome::Rejected(r) => write!(f, "REJECTED({})", r.as_str()),
             Outcome::Breaker(s) => f.write_str(s.as_str()),
+            Outcome::Cache(r) => f.write_str(r.as_str()),
         }
     }
 }

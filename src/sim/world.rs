@@ -39,6 +39,9 @@ pub struct World {
     pub network: Network,
     /// Scheduled faults.
     pub faults: Vec<Fault>,
+    /// Read-through caches that calls may go through.
+    #[serde(default)]
+    pub caches: Vec<Cache>,
     /// Duration, event budget and tracing.
     pub run: RunSettings,
 }
@@ -61,6 +64,11 @@ impl World {
     /// Add a topic.
     pub fn topic(mut self, t: Topic) -> World {
         self.topics.push(t);
+        self
+    }
+    /// Add a cache.
+    pub fn cache(mut self, c: Cache) -> World {
+        self.caches.push(c);
         self
     }
     /// Add a client.
@@ -813,6 +821,10 @@ pub struct Call {
     pub breaker: Option<BreakerPolicy>,
     /// What a failure (after all attempts) does to the calling handler.
     pub on_error: OnError,
+    /// Read through this cache (by name): a fresh entry for the request's key answers at once;
+    /// otherwise the call goes on and its success fills the entry.
+    #[serde(default)]
+    pub cache: Option<String>,
 }
 
 impl Call {
@@ -843,7 +855,13 @@ impl Call {
             idempotency_key: false,
             breaker: None,
             on_error: OnError::Fail,
+            cache: None,
         }
+    }
+    /// Read through the cache `name`.
+    pub fn cache(mut self, name: impl Into<String>) -> Call {
+        self.cache = Some(name.into());
+        self
     }
     /// Set the whole call's timeout / deadline.
     pub fn timeout(mut self, t: SimTime) -> Call {
@@ -1465,6 +1483,16 @@ impl Fault {
             },
         }
     }
+    /// Drop every entry of `cache` at `at`.
+    pub fn flush(cache: impl Into<String>, at: SimTime) -> Fault {
+        Fault {
+            at,
+            duration: SimTime::ZERO,
+            kind: FaultKind::Flush {
+                cache: cache.into(),
+            },
+        }
+    }
     /// Extra loss `p` on `link`.
     pub fn loss(link: LinkSelector, p: f64, at: SimTime, d: SimTime) -> Fault {
         Fault {
@@ -1476,6 +1504,76 @@ impl Fault {
             },
         }
     }
+}
+
+/// A read-through cache: at most `capacity` entries, each fresh for `ttl` after it was filled,
+/// the least recently used evicted first when a new one needs room. Each call through it asks
+/// for a key drawn from `keys`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cache {
+    /// Name, in the one set of names (a cache is not a node).
+    pub name: String,
+    /// Most entries (≥ 1).
+    pub capacity: u32,
+    /// How long an entry is fresh after it was filled (`None`: until evicted or flushed).
+    pub ttl: Option<SimTime>,
+    /// Which keys requests ask for.
+    pub keys: Keys,
+    /// Misses of a key already being fetched wait for that fetch instead of calling too
+    /// (request coalescing, "single flight").
+    pub coalesce: bool,
+}
+
+impl Cache {
+    /// A cache of 1,000 entries that never expire, over 10,000 keys asked uniformly, without
+    /// coalescing.
+    pub fn new(name: impl Into<String>) -> Cache {
+        Cache {
+            name: name.into(),
+            capacity: 1000,
+            ttl: None,
+            keys: Keys::Uniform { n: 10_000 },
+            coalesce: false,
+        }
+    }
+    /// Set the capacity.
+    pub fn capacity(mut self, n: u32) -> Cache {
+        self.capacity = n;
+        self
+    }
+    /// Set the time to live.
+    pub fn ttl(mut self, t: SimTime) -> Cache {
+        self.ttl = Some(t);
+        self
+    }
+    /// Set the key distribution.
+    pub fn keys(mut self, k: Keys) -> Cache {
+        self.keys = k;
+        self
+    }
+    /// Coalesce misses of the same key.
+    pub fn coalesce(mut self) -> Cache {
+        self.coalesce = true;
+        self
+    }
+}
+
+/// Which keys the requests through a cache ask for: `n` keys (0 … n−1), each request's drawn
+/// independently.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Keys {
+    /// Every key equally often.
+    Uniform {
+        /// Number of keys (≥ 1).
+        n: u32,
+    },
+    /// Key of rank k (1 … n) with probability proportional to 1/kˢ: a few hot keys, a long tail.
+    Zipf {
+        /// Number of keys (≥ 1).
+        n: u32,
+        /// The exponent s (> 0; around 1 for web caches).
+        s: f64,
+    },
 }
 
 /// The kinds of scheduled fault.
@@ -1521,6 +1619,11 @@ pub enum FaultKind {
         link: LinkSelector,
         /// Chance in `[0, 1]`.
         probability: f64,
+    },
+    /// Every entry of the cache is dropped at the fault's start (its duration does nothing).
+    Flush {
+        /// Cache name.
+        cache: String,
     },
 }
 

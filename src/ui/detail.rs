@@ -40,13 +40,16 @@ pub fn kind_word(k: Kind) -> &'static str {
         Kind::FaultEnd => "fault ends",
         Kind::Eject => "ejected",
         Kind::Return => "back in rotation",
+        Kind::Cache => "cache",
     }
 }
 
 /// CSS class for an outcome: `ok`, `warn` or `err`.
 pub fn outcome_class(o: Outcome) -> &'static str {
     match o {
-        Outcome::Redelivered | Outcome::Breaker(crate::sim::BreakerState::HalfOpen) => "warn",
+        Outcome::Redelivered
+        | Outcome::Breaker(crate::sim::BreakerState::HalfOpen)
+        | Outcome::Cache(crate::sim::CacheResult::Miss | crate::sim::CacheResult::Joined) => "warn",
         Outcome::Breaker(crate::sim::BreakerState::Closed) => "ok",
         o if o.is_success() => "ok",
         _ => "err",

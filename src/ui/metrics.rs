@@ -224,6 +224,49 @@ fn depth(v: f64) -> String {
     fmt::count(v as u64)
 }
 
+fn pct(v: f64) -> String {
+    format!("{v:.0}%")
+}
+
+/// Each cache's hit ratio (in %) per interval up to now (the first six caches); an interval
+/// with no lookups repeats the last value.
+fn cache_lines(run: &Run) -> Option<Vec<Line>> {
+    let caches = &run.sim.metrics().caches;
+    if caches.is_empty() {
+        return None;
+    }
+    let now = run.sim.now();
+    let views = run.sim.caches();
+    let classes = ["s-a", "s-b", "s-c", "s-d", "s-e", "s-f"];
+    Some(
+        caches
+            .iter()
+            .zip(&views)
+            .take(classes.len())
+            .enumerate()
+            .map(|(i, (c, v))| {
+                let current = (now.0 / c.interval.0.max(1)) as usize + 1;
+                let mut last = 0.0;
+                let values = (0..current)
+                    .map(|b| {
+                        if let Some(&(hits, lookups)) = c.buckets.get(b) {
+                            if lookups > 0 {
+                                last = 100.0 * f64::from(hits) / f64::from(lookups);
+                            }
+                        }
+                        last
+                    })
+                    .collect();
+                Line {
+                    label: run.name(v.name).to_string(),
+                    class: classes[i],
+                    values,
+                }
+            })
+            .collect(),
+    )
+}
+
 fn pct_cells(h: &Histogram) -> Html {
     if h.count() == 0 {
         return html! { <><td class="num muted">{ "–" }</td><td class="num muted">{ "–" }</td><td class="num muted">{ "–" }</td></> };
@@ -315,12 +358,16 @@ fn charts(run: &Run, filter: &str) -> Html {
     let run: &Run = run;
     let depth_lines = depth_lines(run, filter);
     let users = users_lines(run);
+    let caches = cache_lines(run);
     html! {
         <div class="charts">
             { chart("Throughput", "chart-throughput", throughput, now, per_s) }
             { chart("Client-visible latency", "chart-latency", latency, now, ms) }
             if let Some(users) = users {
                 { chart("Users (closed-loop clients)", "chart-users", users, now, depth) }
+            }
+            if let Some(caches) = caches {
+                { chart("Cache hit ratio", "chart-caches", caches, now, pct) }
             }
             if run.sim.metrics().mailboxes.is_empty() {
                 <figure class="chart empty"><figcaption><span class="chart-title">{ "Queue depth" }</span></figcaption>
@@ -563,6 +610,19 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
             </tr>
         }
     });
+    let cache_views = run.sim.caches();
+    let caches = m.caches.iter().zip(&cache_views).map(|(c, v)| {
+        html! {
+            <tr>
+                <th scope="row">{ run.name(v.name).to_string() }</th>
+                <td class="num">{ format!("{:.1}%", 100.0 * c.hit_ratio()) }</td>
+                <td class="num">{ fmt::count(c.hits) }</td>
+                <td class="num">{ format!("{} / {}", fmt::count(c.misses), fmt::count(c.joined)) }</td>
+                <td class="num">{ format!("{} / {}", fmt::count(u64::from(v.entries)), fmt::count(u64::from(v.capacity))) }</td>
+                <td class="num">{ format!("{} / {}", fmt::count(c.evictions), fmt::count(c.expired)) }</td>
+            </tr>
+        }
+    });
     // Every replica of every replicated service, one row each: (balancer, replica).
     let balancers = run.sim.balancers();
     let replica_rows: Vec<(usize, usize)> = balancers
@@ -677,6 +737,15 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
                             <tbody>{ for calls }</tbody>
                         </table>
                         { rows_note(&calls_shown, m.calls.len(), "call sites", "attempts", filtered) }
+                    </div>
+                }
+                if !m.caches.is_empty() {
+                    <div>
+                        <table class="metrics-table" data-testid="caches-table">
+                            <caption>{ "Caches (read-through)" }</caption>
+                            <thead><tr><th>{ "Cache" }</th><th class="num">{ "Hit ratio" }</th><th class="num">{ "Hits" }</th><th class="num">{ "Misses / joined" }</th><th class="num">{ "Entries" }</th><th class="num">{ "Evicted / expired" }</th></tr></thead>
+                            <tbody>{ for caches }</tbody>
+                        </table>
                     </div>
                 }
                 if !replica_rows.is_empty() {

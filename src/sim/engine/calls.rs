@@ -12,6 +12,7 @@
 //! ```
 
 use super::breakers::Admission;
+use super::caches::Lookup;
 use super::net::Msg;
 use super::services::Task;
 use super::{EventKind, Sim};
@@ -32,6 +33,20 @@ use crate::sim::world::Status;
 pub(crate) enum Owner {
     Task { task: Id<Task>, gen: u32 },
     Client(ClientId),
+}
+
+/// A call's part in its cache (see `caches.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CacheRole {
+    /// No cache, or none to fill.
+    None,
+    /// It missed: its success fills `key`.
+    Fill,
+    /// It missed in a coalescing cache: its success fills `key`, and calls missing the key
+    /// meanwhile wait for its outcome.
+    Lead,
+    /// It waits for another call's fetch of `key`, and takes its outcome.
+    Parked,
 }
 
 /// One outstanding call (all its attempts).
@@ -57,6 +72,9 @@ pub(crate) struct CallRt {
     /// The replica the current attempt went to, when the callee is replicated; counted in
     /// flight by its balancer while `waiting`.
     replica: u16,
+    /// Its part in its cache, and the key it asked for.
+    role: CacheRole,
+    key: u32,
     /// Position in `Calls::task_calls` when the owner is a task (set when the call starts).
     at: u32,
 }
@@ -210,6 +228,20 @@ impl Sim {
         let now = self.k.now();
         let budget = self.prog.calls[spec.ix()].timeout;
         let deadline = deadline.min(now.saturating_add(budget));
+        let (mut role, mut key) = (CacheRole::None, 0);
+        if let Some(cache) = self.prog.calls[spec.ix()].cache {
+            key = self.cache_key(cache);
+            role = match self.cache_lookup(cache, key, caller, trace, cause) {
+                Lookup::Hit => {
+                    let ok = self.prog.calls[spec.ix()].protocol.ok();
+                    self.k.metrics_mut().calls[spec.ix()].ok += 1;
+                    return Some(Ok(ok));
+                }
+                Lookup::Fetch { lead: false } => CacheRole::Fill,
+                Lookup::Fetch { lead: true } => CacheRole::Lead,
+                Lookup::Join => CacheRole::Parked,
+            };
+        }
         let calls = &mut self.calls;
         let c = calls.calls.insert(CallRt {
             spec,
@@ -225,10 +257,31 @@ impl Sim {
             started: now,
             probe: false,
             replica: 0,
+            role,
+            key,
             at: calls.task_calls.len() as u32,
         });
         if matches!(owner, Owner::Task { .. }) {
             calls.task_calls.push(c);
+        }
+        if role == CacheRole::Parked {
+            let cache = self.prog.calls[spec.ix()]
+                .cache
+                .expect("a parked call has a cache");
+            self.cache_park(cache, key, c);
+            // It waits for the fetch it joined, but no longer than its own deadline.
+            if deadline < SimTime::MAX {
+                let gen = self.calls.calls.gen(c);
+                self.k.schedule(
+                    deadline,
+                    CallEv::Timeout {
+                        call: c,
+                        gen,
+                        attempt: 0,
+                    },
+                );
+            }
+            return None;
         }
         let result = self.next_attempt(c);
         if result.is_some() {
@@ -261,6 +314,25 @@ impl Sim {
         let calls = &mut self.calls;
         calls.calls[c].probe = false;
         calls.calls.remove(c);
+        if let Some(cache) = self.prog.calls[call.spec.ix()].cache {
+            match call.role {
+                CacheRole::Parked => self.cache_unpark(cache, call.key, c),
+                // The fetch was abandoned (its owner is gone): the first waiter whose owner is
+                // alive fetches instead, and the others wait for it.
+                CacheRole::Lead => {
+                    let mut waiters = self.cache_fetch_over(cache, call.key);
+                    if let Some(i) = waiters.iter().position(|&w| self.owner_alive(w)) {
+                        let w = waiters.remove(i);
+                        self.calls.calls[w].role = CacheRole::Lead;
+                        self.cache_refetch(cache, call.key, waiters);
+                        if let Some(result) = self.next_attempt(w) {
+                            self.resolve(w, result);
+                        }
+                    }
+                }
+                CacheRole::None | CacheRole::Fill => {}
+            }
+        }
     }
 
     fn owner_alive(&self, c: Id<CallRt>) -> bool {
@@ -435,9 +507,20 @@ impl Sim {
         true
     }
 
-    /// The call is over: tell its owner.
+    /// The call is over: tell its owner (and, if it fetched for a coalescing cache, the calls
+    /// that waited for it).
     fn resolve(&mut self, c: Id<CallRt>, result: Result<Status, Failure>) {
         let call = self.calls.calls[c];
+        let mut waiters = Vec::new();
+        if let Some(cache) = self.prog.calls[call.spec.ix()].cache {
+            if matches!(call.role, CacheRole::Fill | CacheRole::Lead) && result.is_ok() {
+                self.cache_fill(cache, call.key);
+            }
+            if call.role == CacheRole::Lead {
+                waiters = self.cache_fetch_over(cache, call.key);
+                self.calls.calls[c].role = CacheRole::None;
+            }
+        }
         let m = &mut self.k.metrics_mut().calls[call.spec.ix()];
         match result {
             Ok(_) => m.ok += 1,
@@ -452,6 +535,16 @@ impl Sim {
                 }
             }
             Owner::Client(cl) => self.client_done(cl, call.started, call.spec, result),
+        }
+        for w in waiters {
+            if self.calls.calls.is_live(w) && self.calls.calls[w].role == CacheRole::Parked {
+                self.calls.calls[w].role = CacheRole::None;
+                if self.owner_alive(w) {
+                    self.resolve(w, result);
+                } else {
+                    self.free_call(w);
+                }
+            }
         }
     }
 
@@ -543,6 +636,13 @@ impl Sim {
             return;
         }
         let call = self.calls.calls[c];
+        if call.role == CacheRole::Parked {
+            // A call waiting for another's fetch reached its own deadline.
+            if attempt == 0 {
+                self.parked_timeout(c, call);
+            }
+            return;
+        }
         if !call.waiting || call.attempt != attempt {
             return;
         }
@@ -578,6 +678,32 @@ impl Sim {
         if now >= call.deadline || !self.schedule_retry(c, Failure::Timeout, SimTime::ZERO) {
             self.resolve(c, Err(Failure::Timeout));
         }
+    }
+
+    fn parked_timeout(&mut self, c: Id<CallRt>, call: CallRt) {
+        if !self.owner_alive(c) {
+            self.free_call(c);
+            return;
+        }
+        let spec = &self.prog.calls[call.spec.ix()];
+        let hop = Hop {
+            kind: Kind::Timeout,
+            from: spec.callee,
+            to: call.caller,
+            name: spec.name,
+            label: NameId::EMPTY,
+            trace: call.trace,
+            cause: call.cause,
+            attempt: 1,
+        };
+        let now = self.k.now();
+        self.k
+            .emit_hop(&hop, call.started, now, Outcome::Timeout, false);
+        if let Some(cache) = spec.cache {
+            self.cache_unpark(cache, call.key, c);
+        }
+        self.calls.calls[c].role = CacheRole::None;
+        self.resolve(c, Err(Failure::Timeout));
     }
 
     fn retry_fire(&mut self, c: Id<CallRt>, gen: u32) {

@@ -87,7 +87,7 @@ impl ActiveFaults {
                         partitioned = Some(partitioned.map_or(end, |e| e.max(end)));
                     }
                 }
-                FaultKindP::Crash(..) | FaultKindP::ErrorSpike { .. } => {}
+                FaultKindP::Crash(..) | FaultKindP::ErrorSpike { .. } | FaultKindP::Flush(_) => {}
             }
         }
         partitioned
@@ -205,6 +205,7 @@ impl Sim {
                 let n = self.prog.services[*s].node;
                 (n, n)
             }
+            FaultKindP::Flush(_) => (none, none),
             FaultKindP::LatencySpike { link, .. } | FaultKindP::Loss { link, .. } => match link {
                 Some((a, b)) => (NodeId(*a), NodeId(*b)),
                 None => (none, none),
@@ -254,6 +255,7 @@ impl Sim {
                 self.faults.errors.push(f);
                 self.faults.recompute_error_p(&self.prog, service);
             }
+            FaultKindP::Flush(c) => self.cache_flush(c),
             FaultKindP::LatencySpike { .. }
             | FaultKindP::Loss { .. }
             | FaultKindP::Partition { .. } => self.faults.net.push(f),
@@ -277,6 +279,7 @@ impl Sim {
                 self.faults.errors.retain(|&x| x != f);
                 self.faults.recompute_error_p(&self.prog, service);
             }
+            FaultKindP::Flush(_) => {}
             FaultKindP::LatencySpike { .. }
             | FaultKindP::Loss { .. }
             | FaultKindP::Partition { .. } => self.faults.net.retain(|&x| x != f),

@@ -18,6 +18,7 @@
 mod balancers;
 mod breakers;
 mod brokers;
+mod caches;
 mod calls;
 mod clients;
 mod faults;
@@ -26,8 +27,8 @@ mod services;
 mod views;
 
 pub use views::{
-    BalancerView, BreakerView, InFlight, MailboxView, Partition, ReplicaView, ServiceView,
-    UsersView,
+    BalancerView, BreakerView, CacheView, InFlight, MailboxView, Partition, ReplicaView,
+    ServiceView, UsersView,
 };
 
 use crate::sim::compile::{CheckedWorld, Program};
@@ -40,6 +41,7 @@ use crate::sim::WorldError;
 use balancers::{BalancerEv, Balancers};
 use breakers::{BreakerEv, Breakers};
 use brokers::{BrokerEv, BrokerMsg, Brokers};
+use caches::Caches;
 use calls::{CallEv, CallMsg, Calls};
 use clients::{ClientEv, Clients};
 use faults::{ActiveFaults, FaultEv};
@@ -127,6 +129,7 @@ pub struct Sim {
     calls: Calls,
     breakers: Breakers,
     balancers: Balancers,
+    caches: Caches,
     clients: Clients,
     brokers: Brokers,
     faults: ActiveFaults,
@@ -166,6 +169,7 @@ impl Sim {
             calls: Calls::default(),
             breakers: Breakers::new(&prog),
             balancers: Balancers::new(&prog),
+            caches: Caches::new(&prog),
             clients: Clients::new(&prog),
             brokers: Brokers::new(&prog),
             faults: ActiveFaults::new(&prog),

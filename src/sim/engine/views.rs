@@ -99,6 +99,17 @@ pub struct BalancerView {
     pub replicas: Vec<ReplicaView>,
 }
 
+/// Live state of a read-through cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheView {
+    /// The cache's name.
+    pub name: NameId,
+    /// Entries now (fresh or not yet found stale).
+    pub entries: u32,
+    /// Most entries.
+    pub capacity: u32,
+}
+
 /// One replica as its load balancer sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReplicaView {
@@ -366,6 +377,20 @@ impl Sim {
             s.push('\n');
         }
         s
+    }
+
+    /// Every cache: its entries now.
+    pub fn caches(&self) -> Vec<CacheView> {
+        self.prog
+            .caches
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CacheView {
+                name: c.name,
+                entries: self.caches.len(i) as u32,
+                capacity: c.capacity,
+            })
+            .collect()
     }
 
     /// Every replicated service's load balancer: its replicas' load and health now.

@@ -442,7 +442,9 @@ pub fn build(run: &Run, v: View, selected: Option<RecordId>, w: f64, h: f64) -> 
     for r in in_view() {
         let (x1, x2) = (x_of(r.send.0 as f64), x_of(r.recv.0 as f64));
         match r.kind {
-            Kind::Work | Kind::FaultStart | Kind::FaultEnd => continue,
+            // Cache lookups happen inside the caller: the log lists them, the timeline shows
+            // the calls a miss makes (a hit makes none).
+            Kind::Work | Kind::FaultStart | Kind::FaultEnd | Kind::Cache => continue,
             Kind::Timeout => {
                 // Call timeout: the caller (receiver lane) stops waiting. Visibility/ack deadline:
                 // the message comes back to its queue or goes to the dead-letter queue.

@@ -149,6 +149,7 @@ fn arrow_records(run: &Run, t0: f64, t1: f64) -> Vec<Record> {
                     | Kind::Breaker
                     | Kind::Eject
                     | Kind::Return
+                    | Kind::Cache
                     | Kind::Discard
             ) && !matches!(
                 r.outcome,
