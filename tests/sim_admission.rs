@@ -194,6 +194,21 @@ fn a_steady_overload_is_admitted_at_the_limit_plus_the_burst() {
 }
 
 #[test]
+fn a_quiet_spell_refills_the_bucket_only_to_its_burst() {
+    // 10/s with a bucket of 2: after 5 quiet seconds (50 tokens' worth) a burst of 5 still
+    // gets only the 2 the bucket holds.
+    let w = world(svc(1).workers(8).rate_limit(10.0, 2)).client(burst(
+        "c",
+        get(),
+        SimTime::from_secs(5),
+        5,
+    ));
+    let sim = run(w);
+    assert_eq!(lines_with(&sim, "REJECTED(rate-limited)").len(), 3);
+    assert_eq!(sim.metrics().services[0].rate_limited, 3);
+}
+
+#[test]
 fn a_request_that_waited_longer_than_shed_after_is_shed_when_a_worker_frees() {
     // One worker, 100 ms a request, shed-after 100 ms; four requests at once. The second has
     // waited exactly 100 ms when the worker frees: served. The third and fourth have waited
@@ -239,6 +254,39 @@ fn a_shed_rpc_gets_unavailable_which_is_retried() {
         "
         )
     );
+}
+
+#[test]
+fn a_shed_request_forgets_its_idempotency_key_so_its_retry_is_served() {
+    // c2's keyed POST waits behind c1's and is shed; its retry is served, not answered from
+    // the key store with the 503 (the shed request was never processed).
+    let s = Service::new("s")
+        .time(Dist::constant_ms(100))
+        .shed_after(ms(50))
+        .rest(HttpMethod::Post, "/x", Handler::new().work())
+        .dedupe();
+    let post = || Call::rest("s", HttpMethod::Post, "/x");
+    let w = world(s)
+        .client(burst("c1", post(), SimTime::ZERO, 1))
+        .client(burst(
+            "c2",
+            post()
+                .idempotency_key()
+                .retry(RetryPolicy::retries(1).backoff(ms(10))),
+            SimTime::ZERO,
+            1,
+        ));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "-> c2"),
+        norm(
+            "
+            101.000ms 102.000ms s -> c2 rest-reply POST /x 503 attempt 1
+            213.000ms 214.000ms s -> c2 rest-reply POST /x 200 attempt 2
+        "
+        )
+    );
+    assert_eq!(sim.metrics().endpoints[0].replayed, 0);
 }
 
 /// The order in which clients `c1`…`cN` (one request each, `c<k>` sending at `k - 1` ms) got
