@@ -687,6 +687,27 @@ impl Sim {
     fn release_worker(&mut self, svc: ServiceId) {
         let sp = &self.prog.services[svc.ix()];
         let (shed_after, lifo_above) = (sp.shed_after, sp.lifo_above as usize);
+        if shed_after != SimTime::MAX || lifo_above != u32::MAX as usize {
+            self.release_worker_ordered(svc, shed_after, lifo_above);
+            return;
+        }
+        // Plain FIFO with no shedding: the hot path of every service without admission control.
+        let services = &mut self.services;
+        let rt = &mut services.rt[svc.ix()];
+        rt.busy = rt.busy.saturating_sub(1);
+        while let Some((t, gen)) = rt.backlog.pop_front() {
+            if services.tasks.is_current(t, gen) {
+                rt.busy += 1;
+                services.runnable.push_back((t, gen));
+                break;
+            }
+        }
+        self.touch_service(svc);
+    }
+
+    /// `release_worker` for a service with `shed-after` or a LIFO order.
+    #[inline(never)]
+    fn release_worker_ordered(&mut self, svc: ServiceId, shed_after: SimTime, lifo_above: usize) {
         let rt = &mut self.services.rt[svc.ix()];
         rt.busy = rt.busy.saturating_sub(1);
         loop {
@@ -700,9 +721,7 @@ impl Sim {
             if !self.services.tasks.is_current(t, gen) {
                 continue;
             }
-            if shed_after != SimTime::MAX
-                && self.k.now() - self.services.tasks[t].arrived > shed_after
-            {
+            if self.k.now() - self.services.tasks[t].arrived > shed_after {
                 self.shed(t);
                 continue;
             }
