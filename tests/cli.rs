@@ -80,6 +80,23 @@ fn run_prints_a_text_summary() {
 }
 
 #[test]
+fn the_services_table_has_admission_columns_only_when_some_service_turned_work_away() {
+    let out = stdout(&cli(&["run", "gallery:stale-backlog"]));
+    let head = out
+        .lines()
+        .find(|l| l.starts_with("service "))
+        .unwrap_or_else(|| panic!("no services table in\n{out}"));
+    assert!(
+        head.contains("rate-limited") && head.contains("shed"),
+        "{head}"
+    );
+    let row = out.lines().find(|l| l.starts_with("shed-api ")).unwrap();
+    assert!(row.split_whitespace().any(|c| c == "1398"), "{row}");
+    let out = stdout(&cli(&["run", "gallery:checkout"]));
+    assert!(!out.contains("rate-limited"), "{out}");
+}
+
+#[test]
 fn run_json_has_every_documented_field() {
     let v = json(&cli(&["run", "gallery:checkout", "--json"]));
     for key in [
@@ -178,6 +195,8 @@ fn run_json_has_every_documented_field() {
     for key in [
         "name",
         "rejected",
+        "rate_limited",
+        "shed",
         "lost_to_crash",
         "max_backlog",
         "mean_backlog",

@@ -596,3 +596,63 @@ fn a_flushed_cache_stampedes_its_database_and_coalescing_prevents_it() {
     assert!(m[1].joined > 0 && m[0].joined == 0);
     assert!(m[0].hit_ratio() < m[1].hit_ratio() - 0.1);
 }
+
+#[test]
+fn stale_backlog_fifo_collapses_goodput_while_lifo_and_shedding_recover() {
+    let r = run("stale-backlog");
+    let fifo = r.responses("fifo-api", "fifo-web");
+    let lifo = r.responses("lifo-api", "lifo-web");
+    let shed = r.responses("shed-api", "shed-web");
+    // Before the burst all three serve everything in time (to 9 s: a request sent just
+    // before 10 s may meet the burst).
+    for rs in [&fifo, &lifo, &shed] {
+        let (ok, total) = success(rs, 0, 9);
+        assert!(total > 1200 && ok == total, "{ok}/{total} before the burst");
+    }
+    // Requests sent from 12 s to 38 s: the FIFO service answers almost none in time, the LIFO
+    // and shedding ones nearly all.
+    let (f_ok, f_total) = success(&fifo, 12, 38);
+    let (l_ok, l_total) = success(&lifo, 12, 38);
+    let (s_ok, s_total) = success(&shed, 12, 38);
+    println!("12-38 s: fifo {f_ok}/{f_total}, lifo {l_ok}/{l_total}, shed {s_ok}/{s_total}");
+    assert!(
+        f_total > 3500 && f_ok * 100 < f_total,
+        "fifo {f_ok}/{f_total}"
+    );
+    assert!(l_ok * 100 > l_total * 95, "lifo {l_ok}/{l_total}");
+    assert!(s_ok * 100 > s_total * 98, "shed {s_ok}/{s_total}");
+    // Meanwhile the FIFO service is as busy as it can be: about 200 answers a second, all of
+    // them late (their callers had given up).
+    let node = r.sim.node_id("fifo-api").unwrap();
+    let answers = r
+        .records()
+        .iter()
+        .filter(|x| {
+            x.kind == Kind::RestResponse
+                && x.from == node
+                && x.send.0 >= 12 * S
+                && x.send.0 < 38 * S
+        })
+        .count();
+    println!("fifo-api answers sent 12-38 s: {answers}");
+    assert!(answers > 26 * 190, "{answers} answers in 26 s");
+    // Once the backlog has drained (about 30 s after the burst) FIFO is healthy again.
+    let (ok, total) = success(&fifo, 45, 60);
+    assert!(ok * 100 > total * 98, "fifo after draining: {ok}/{total}");
+    // The shedding service shed the burst's stale requests: 503 instead of useless work.
+    let m = r.sim.metrics();
+    let shed_m = &m.services[r.nth_of(NodeKind::Service, "shed-api")];
+    assert!(shed_m.shed > 1000, "{}", shed_m.shed);
+    let fifo_m = &m.services[r.nth_of(NodeKind::Service, "fifo-api")];
+    assert_eq!(fifo_m.shed, 0);
+    // Over the whole run, goodput per second.
+    let now = r.sim.now();
+    let g = |c: &str| r.client(c).goodput(now);
+    println!(
+        "goodput/s fifo {:.1} lifo {:.1} shed {:.1}",
+        g("fifo-web"),
+        g("lifo-web"),
+        g("shed-web")
+    );
+    assert!(g("fifo-web") * 1.5 < g("lifo-web") && g("fifo-web") * 1.5 < g("shed-web"));
+}

@@ -310,6 +310,66 @@ fn service_every_option_together() {
     );
 }
 
+#[test]
+fn service_rate_limit_with_its_burst() {
+    assert_eq!(
+        world("service s rate-limit 100/s burst 20\n").services[0],
+        Service::new("s").rate_limit(100.0, 20)
+    );
+    // 30 a minute is 0.5 a second, exactly.
+    assert_eq!(
+        world("service s rate-limit 30/m burst 2\n").services[0],
+        Service::new("s").rate_limit(0.5, 2)
+    );
+}
+
+#[test]
+fn service_rate_limit_alone_holds_one_second_of_the_rate() {
+    assert_eq!(
+        world("service s rate-limit 100/s\n").services[0],
+        Service::new("s").rate_limit(100.0, 100)
+    );
+    // Rounded up, and at least one token.
+    assert_eq!(
+        world("service s rate-limit 2.5/s\n").services[0].rate_limit,
+        Some(RateLimit {
+            per_second: 2.5,
+            burst: 3
+        })
+    );
+    assert_eq!(
+        world("service s rate-limit 6/m\n").services[0].rate_limit,
+        Some(RateLimit {
+            per_second: 0.1,
+            burst: 1
+        })
+    );
+}
+
+#[test]
+fn service_shed_after() {
+    assert_eq!(
+        world("service s shed-after 200ms\n").services[0],
+        Service::new("s").shed_after(ms(200))
+    );
+}
+
+#[test]
+fn service_lifo_is_lifo_above_zero() {
+    assert_eq!(
+        world("service s backlog 400 lifo\n").services[0],
+        Service::new("s").backlog(400).lifo_above(0)
+    );
+}
+
+#[test]
+fn service_lifo_above() {
+    assert_eq!(
+        world("service s lifo-above 50\n").services[0],
+        Service::new("s").lifo_above(50)
+    );
+}
+
 // ---- steps ----
 
 #[test]

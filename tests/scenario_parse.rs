@@ -240,7 +240,7 @@ fn syntax_errors_are_all_reported_with_positions() {
             "2:19: workers must be between 1 and 10000, not 0 `0`",
             "3:16: `5` has no unit [distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`] `5`",
             "4:16: the range `8ms..2ms` is reversed; write the smaller bound first [distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`] `8ms..2ms`",
-            "5:11: unknown option `wrkers` for `service` [did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `wrkers`",
+            "5:11: unknown option `wrkers` for `service` [did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `wrkers`",
         ],
     );
 }
@@ -250,7 +250,7 @@ fn columns_count_chars_not_bytes() {
     // `µ` and `±` are two bytes each; the error is reported at the char column.
     check_errors(
         "service a time 1µs±1µs bogus\n",
-        &["1:24: unknown option `bogus` for `service` [`service` takes `workers`, `time`, `backlog`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `bogus`"],
+        &["1:24: unknown option `bogus` for `service` [`service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `bogus`"],
     );
 }
 
@@ -404,7 +404,7 @@ fn diagnostics_render_like_a_compiler() {
     let ds = parse("service a wrkers 2\n").unwrap_err();
     assert_eq!(
         ds[0].render("shop.sb"),
-        "shop.sb:1:11: unknown option `wrkers` for `service`\n  hint: did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`"
+        "shop.sb:1:11: unknown option `wrkers` for `service`\n  hint: did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`"
     );
     assert_eq!((ds[0].end_line, ds[0].end_col), (1, 17));
 }
@@ -566,6 +566,41 @@ fn bad_replica_and_balancer_options_say_where_and_why() {
             "5:22: max-ejected must be more than 0% `max-ejected`",
             "6:34: eject-after must be between 1 and 100, not 0 `0`",
             "7:20: replicas must be between 1 and 1000, not 1001 `1001`",
+        ],
+    );
+}
+
+#[test]
+fn admission_options_format_canonically() {
+    check_format(
+        "service api burst 20 rate-limit 6000/m shed-after 0.2s  lifo backlog 400 workers 4\n\
+         service web lifo-above 50 time 5ms\nservice lim rate-limit 0.5/s\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\
+         \n\
+         service api workers 4 backlog 400 lifo shed-after 200ms rate-limit 100/s burst 20\n\
+         service web time 5ms lifo-above 50\n\
+         service lim rate-limit 0.5/s\n",
+    );
+}
+
+#[test]
+fn bad_admission_options_say_where_and_why() {
+    check_errors(
+        "service a rate-limit 0/s\nservice b rate-limit fast\nservice c burst 5\n\
+         service d rate-limit 10/s burst 0\nservice e shed-after 0ms\nservice f lifo lifo-above 10\n\
+         service g lifo-above 0\nservice h lifo lifo\nservice i rate-limit 2000000/s\n\
+         service j shed-after soon\n",
+        &[
+            "1:22: a rate limit must be above 0/s [to refuse every request, use a handler that replies 429] `0/s`",
+            "2:22: `fast` is not a rate [rates look like `100/s` or `30/m`] `fast`",
+            "3:11: `burst` is the size of a rate limit's bucket [add `rate-limit 100/s` (or another rate) before it] `burst`",
+            "4:33: burst must be between 1 and 1000000, not 0 `0`",
+            "5:22: the longest wait before shedding must be greater than zero `0ms`",
+            "6:16: `lifo-above` is adaptive LIFO, and `lifo` is always LIFO: pick one [`lifo` serves the newest first always; `lifo-above 50` only while over 50 wait] `lifo-above`",
+            "7:22: lifo-above must be between 1 and 1000000, not 0 `0`",
+            "8:16: `lifo` is given twice [keep one of them] `lifo`",
+            "9:22: `2000000/s` is too fast (at most 1000000/s) [rates look like `100/s` or `30/m`] `2000000/s`",
+            "10:22: `soon` is not a duration [durations look like `250us`, `20ms`, `1.5s` or `2m`] `soon`",
         ],
     );
 }

@@ -183,7 +183,7 @@ fn random_model(seed: u64) -> Scenario {
             ItemKind::Service({
                 let replicas = g.maybe(|g| 1 + g.below(5) as u32);
                 let many = replicas.is_some_and(|n| n > 1);
-                Service {
+                let mut s = Service {
                     name: v.clone(),
                     workers: g.maybe(|g| 1 + g.below(64) as u32),
                     time: g.maybe(|g| g.dist()),
@@ -205,7 +205,28 @@ fn random_model(seed: u64) -> Scenario {
                     } else {
                         None
                     },
+                    lifo: false,
+                    lifo_above: None,
+                    shed_after: None,
+                    rate_limit: None,
+                    burst: None,
+                };
+                // Admission options, drawn last so the other fields' draws are as before.
+                if g.chance(30) {
+                    if g.chance(50) {
+                        s.lifo = true;
+                    } else {
+                        s.lifo_above = Some(1 + g.below(100) as u32);
+                    }
                 }
+                s.shed_after = g.maybe(|g| g.duration());
+                if g.chance(30) {
+                    s.rate_limit = Some(Rate {
+                        milli_per_min: 1 + g.below(6_000_000),
+                    });
+                    s.burst = g.maybe(|g| 1 + g.below(100) as u32);
+                }
+                s
             }),
             g,
         ));

@@ -190,6 +190,8 @@ pub struct MailboxSummary {
 pub struct ServiceSummary {
     pub name: String,
     pub rejected: u64,
+    pub rate_limited: u64,
+    pub shed: u64,
     pub lost_to_crash: u64,
     pub max_backlog: u64,
     pub mean_backlog: f64,
@@ -411,6 +413,8 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
             .map(|(i, s)| ServiceSummary {
                 name: services.get(i).copied().unwrap_or("?").to_string(),
                 rejected: s.rejected,
+                rate_limited: s.rate_limited,
+                shed: s.shed,
                 lost_to_crash: s.lost_to_crash,
                 max_backlog: s.max_backlog(),
                 mean_backlog: round3(s.mean_backlog(now)),
@@ -735,28 +739,32 @@ pub fn render_text(s: &Summary) -> String {
         }
         table(&mut out, &rows, false);
     }
+    // The admission columns only when some service refused or shed something, so the
+    // tables of runs without admission control read as before.
+    let admission = s.services.iter().any(|v| v.rate_limited > 0 || v.shed > 0);
     if s.services
         .iter()
         .any(|v| v.rejected > 0 || v.lost_to_crash > 0 || v.max_backlog > 0)
+        || admission
     {
         out.push('\n');
-        let mut rows = vec![[
-            "service",
-            "rejected",
-            "lost to crash",
-            "max backlog",
-            "mean backlog",
-        ]
-        .map(str::to_string)
-        .to_vec()];
+        let mut head = vec!["service", "rejected"];
+        if admission {
+            head.extend(["rate-limited", "shed"]);
+        }
+        head.extend(["lost to crash", "max backlog", "mean backlog"]);
+        let mut rows = vec![head.into_iter().map(str::to_string).collect::<Vec<_>>()];
         for v in &s.services {
-            rows.push(vec![
-                v.name.clone(),
-                v.rejected.to_string(),
+            let mut row = vec![v.name.clone(), v.rejected.to_string()];
+            if admission {
+                row.extend([v.rate_limited.to_string(), v.shed.to_string()]);
+            }
+            row.extend([
                 v.lost_to_crash.to_string(),
                 v.max_backlog.to_string(),
                 f1(v.mean_backlog),
             ]);
+            rows.push(row);
         }
         table(&mut out, &rows, false);
     }

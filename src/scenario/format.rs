@@ -114,6 +114,21 @@ fn item_line(kind: &ItemKind) -> String {
             if let Some(b) = v.backlog {
                 let _ = write!(s, " backlog {b}");
             }
+            if v.lifo {
+                s.push_str(" lifo");
+            }
+            if let Some(n) = v.lifo_above {
+                let _ = write!(s, " lifo-above {n}");
+            }
+            if let Some(d) = v.shed_after {
+                let _ = write!(s, " shed-after {d}");
+            }
+            if let Some(r) = v.rate_limit {
+                let _ = write!(s, " rate-limit {r}");
+            }
+            if let Some(n) = v.burst {
+                let _ = write!(s, " burst {n}");
+            }
             if let Some(n) = v.replicas {
                 let _ = write!(s, " replicas {n}");
             }

@@ -463,4 +463,35 @@ at 30s flush products
 at 30s flush guarded-products
 "#,
     },
+    Example {
+        id: "stale-backlog",
+        title: "Goodput collapse behind a stale FIFO backlog, and LIFO or shedding",
+        explanation: "Three copies of one page service, each with 4 workers (about 200 requests a second) and room for 2,000 waiting requests, get 150 requests a second from callers who give up after 1 s. At 10 s a burst of 1,500 requests lands on each. The FIFO service serves its backlog oldest first: for the next 30 s every request it serves has waited longer than its caller would, so it stays busy at full throughput while goodput falls to almost nothing (fifo-web's timeouts in Metrics), and it recovers only once the backlog has drained at the 50 requests a second it has to spare. The LIFO service serves the newest waiting request first: new callers are answered in milliseconds while the stale burst waits at the bottom (served late in idle moments, which wastes only spare capacity). The shedding service drops every request that has waited over 500 ms when a worker frees, with 503 (Metrics → Services that turned requests away): the burst is cleared within a second and goodput is back at once. Both are the remedies of Facebook's Fail at Scale (ACM Queue, 2015): adaptive LIFO and controlled delay.",
+        seed: 3,
+        text: r#"scenario "stale-backlog" seed 3 duration 60s
+
+network latency 1ms..3ms
+
+service fifo-api workers 4 time exp(20ms) backlog 2000
+service lifo-api workers 4 time exp(20ms) backlog 2000 lifo
+service shed-api workers 4 time exp(20ms) backlog 2000 shed-after 500ms
+
+client fifo-web rate 150/s poisson -> fifo-api GET /page timeout 1s
+client lifo-web rate 150/s poisson -> lifo-api GET /page timeout 1s
+client shed-web rate 150/s poisson -> shed-api GET /page timeout 1s
+
+fifo-api GET /page:
+  work
+
+lifo-api GET /page:
+  work
+
+shed-api GET /page:
+  work
+
+at 10s burst fifo-web 1500
+at 10s burst lifo-web 1500
+at 10s burst shed-web 1500
+"#,
+    },
 ];

@@ -239,6 +239,24 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                 if let Some(t) = v.time {
                     svc.service_time = dist(t);
                 }
+                if v.lifo {
+                    svc.lifo_above = Some(0);
+                }
+                if let Some(n) = v.lifo_above {
+                    svc.lifo_above = Some(n);
+                }
+                svc.shed_after = v.shed_after.map(time);
+                if let Some(r) = v.rate_limit {
+                    // Without `burst`, the bucket holds one second of the rate (at least one
+                    // token), as Envoy's usual `max_tokens` = `tokens_per_fill` per second.
+                    let burst = v
+                        .burst
+                        .unwrap_or_else(|| r.milli_per_min.div_ceil(60_000).max(1) as u32);
+                    svc.rate_limit = Some(sim::RateLimit {
+                        per_second: r.per_sec_f64(),
+                        burst,
+                    });
+                }
                 if let Some(n) = v.replicas {
                     svc.replicas = n;
                 }

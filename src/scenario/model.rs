@@ -173,6 +173,21 @@ pub struct Service {
     /// Requests that may wait for a worker; beyond it they are rejected (503 / RESOURCE_EXHAUSTED).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backlog: Option<u32>,
+    /// A freed worker takes the newest waiting request, not the oldest (`lifo`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lifo: bool,
+    /// Adaptive LIFO: the newest first only while more than this many wait (`lifo-above 50`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifo_above: Option<u32>,
+    /// Shed a request that waited longer than this for a worker (`shed-after 200ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shed_after: Option<Duration>,
+    /// Token-bucket rate limit (`rate-limit 100/s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<Rate>,
+    /// The bucket's size (`burst 20`); by default one second of the rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
     /// Copies of the service behind a load balancer (`replicas 3`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,

@@ -751,6 +751,8 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
     cur.next();
     let name = new_name(cur, "service name")?;
     let (mut workers, mut time, mut backlog) = (None, None, None);
+    let (mut lifo, mut lifo_above, mut shed_after, mut rate_limit, mut burst) =
+        (None, None, None, None, None);
     let (mut replicas, mut lb, mut eject_after, mut eject_for, mut max_ejected) =
         (None, None, None, None, None);
     // The first option that only a replicated service can have, to point at.
@@ -762,6 +764,11 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
                 "workers",
                 "time",
                 "backlog",
+                "lifo",
+                "lifo-above",
+                "shed-after",
+                "rate-limit",
+                "burst",
                 "replicas",
                 "lb",
                 "eject-after",
@@ -799,8 +806,38 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
                 }
                 set_once(&mut max_ejected, key, p)?
             }
+            "lifo" => set_once(&mut lifo, key, key)?,
+            "lifo-above" => set_once(
+                &mut lifo_above,
+                key,
+                (bounded(cur, "lifo-above", 1, MAX_BACKLOG)?, key),
+            )?,
+            "shed-after" => set_once(
+                &mut shed_after,
+                key,
+                positive_duration(cur, "the longest wait before shedding")?,
+            )?,
+            "rate-limit" => set_once(&mut rate_limit, key, limit_rate(cur)?)?,
+            "burst" => set_once(
+                &mut burst,
+                key,
+                (bounded(cur, "burst", 1, MAX_BACKLOG)?, key),
+            )?,
             _ => set_once(&mut backlog, key, bounded(cur, "backlog", 0, MAX_BACKLOG)?)?,
         }
+    }
+    if let (Some(_), Some((_, key))) = (lifo, lifo_above) {
+        return Err(Problem::new(
+            key.span,
+            "`lifo-above` is adaptive LIFO, and `lifo` is always LIFO: pick one",
+        )
+        .hint("`lifo` serves the newest first always; `lifo-above 50` only while over 50 wait"));
+    }
+    if let (None, Some((_, key))) = (rate_limit, burst) {
+        return Err(
+            Problem::new(key.span, "`burst` is the size of a rate limit's bucket")
+                .hint("add `rate-limit 100/s` (or another rate) before it"),
+        );
     }
     if let Some(key) = needs_replicas {
         if replicas.unwrap_or(1) < 2 {
@@ -817,12 +854,29 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
         workers,
         time,
         backlog,
+        lifo: lifo.is_some(),
+        lifo_above: lifo_above.map(|(n, _)| n),
+        shed_after,
+        rate_limit,
+        burst: burst.map(|(n, _)| n),
         replicas,
         lb,
         eject_after,
         eject_for,
         max_ejected,
     }))
+}
+
+/// A rate limit's rate: above `0/s`.
+fn limit_rate(cur: &mut Cursor<'_, '_>) -> PResult<Rate> {
+    let tok = cur.word("a rate such as `100/s`")?;
+    let r = units::parse_rate(tok.text)
+        .map_err(|m| Problem::new(tok.span, m).hint("rates look like `100/s` or `30/m`"))?;
+    if r.milli_per_min == 0 {
+        return Err(Problem::new(tok.span, "a rate limit must be above 0/s")
+            .hint("to refuse every request, use a handler that replies 429"));
+    }
+    Ok(r)
 }
 
 fn balancer(cur: &mut Cursor<'_, '_>) -> PResult<Balancer> {

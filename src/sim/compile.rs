@@ -195,7 +195,36 @@ pub(crate) struct ServiceP {
     pub node: NodeId,
     pub workers: u32,
     pub backlog: u32,
+    /// The token bucket of each replica, if any.
+    pub rate_limit: Option<TokenBucket>,
+    /// Longest a request may wait for a worker before it is shed; `SimTime::MAX`: no limit.
+    pub shed_after: SimTime,
+    /// A freed worker takes the newest waiting request while more than this many wait, else
+    /// the oldest; `u32::MAX`: always the oldest.
+    pub lifo_above: u32,
 }
+
+/// A rate limit in exact integers: tokens are counted in units of 1/`TokenBucket::UNIT` of a
+/// token, so a refill of `per_minute_milli` units per microsecond is exact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TokenBucket {
+    /// The rate in thousandths of a token per minute (as the language writes rates), which is
+    /// also the units added per microsecond.
+    pub per_minute_milli: u64,
+    /// A full bucket, in units.
+    pub cap: u64,
+}
+
+impl TokenBucket {
+    /// One token, in units: a rate of `r` thousandths of a token per minute is `r` / (60,000 ×
+    /// 1,000,000) tokens per µs, so with this unit it adds exactly `r` units per µs.
+    pub const UNIT: u64 = 60_000 * 1_000_000;
+}
+
+/// Most requests a rate limit may admit per second, and most a bucket may hold.
+pub const MAX_RATE_LIMIT: f64 = 1_000_000.0;
+/// Largest token bucket (`burst`).
+pub const MAX_BURST: u32 = 1_000_000;
 
 /// The load balancer in front of a replicated service's replicas.
 #[derive(Clone, Debug)]
@@ -665,6 +694,32 @@ impl<'w> Compiler<'w> {
             if s.name.is_empty() {
                 return Err(WorldError::EmptyName { what: "service" });
             }
+            let rate_limit = match s.rate_limit {
+                None => None,
+                Some(r) => {
+                    if !(r.per_second > 0.0 && r.per_second <= MAX_RATE_LIMIT) {
+                        return Err(invalid(
+                            &at,
+                            "a rate limit must be above 0/s and at most 1000000/s",
+                        ));
+                    }
+                    if r.burst == 0 || r.burst > MAX_BURST {
+                        return Err(invalid(
+                            &at,
+                            format!("a rate limit's burst must be from 1 to {MAX_BURST}"),
+                        ));
+                    }
+                    // Rates are exact to 0.001 a minute; the product is exact in an f64.
+                    let per_minute_milli = (r.per_second * 60_000.0).round().max(1.0) as u64;
+                    Some(TokenBucket {
+                        per_minute_milli,
+                        cap: u64::from(r.burst) * TokenBucket::UNIT,
+                    })
+                }
+            };
+            if s.shed_after == Some(SimTime::ZERO) {
+                return Err(invalid(&at, "shed-after must be greater than zero"));
+            }
             let replicated = s.replicas > 1;
             if replicated
                 && (self.node_ids.contains_key(&s.name) || self.groups.contains_key(&s.name))
@@ -693,6 +748,9 @@ impl<'w> Compiler<'w> {
                     node,
                     workers: s.workers,
                     backlog: s.backlog,
+                    rate_limit,
+                    shed_after: s.shed_after.unwrap_or(SimTime::MAX),
+                    lifo_above: s.lifo_above.unwrap_or(u32::MAX),
                 });
                 self.prog.service_consumers.push(Vec::new());
             }

@@ -376,6 +376,10 @@ impl ClientMetrics {
 pub struct ServiceMetrics {
     /// Requests refused with a full backlog.
     pub rejected: u64,
+    /// Requests refused by the rate limiter (no token).
+    pub rate_limited: u64,
+    /// Requests shed: they waited longer than `shed-after` for a worker.
+    pub shed: u64,
     /// Work spans lost to crashes.
     pub lost_to_crash: u64,
     /// `depth` = backlog, `in_flight` = busy workers.
@@ -565,6 +569,8 @@ impl Metrics {
             services: vec![
                 ServiceMetrics {
                     rejected: 0,
+                    rate_limited: 0,
+                    shed: 0,
                     lost_to_crash: 0,
                     series: Series::new(interval),
                     in_system: Level::default(),

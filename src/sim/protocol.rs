@@ -49,6 +49,25 @@ impl Protocol {
         }
     }
 
+    /// The status of a request a rate limiter refused: 429 Too Many Requests (RFC 6585 §4;
+    /// Envoy's local rate limit filter) or `RESOURCE_EXHAUSTED` (gRPC status codes doc:
+    /// "some resource has been exhausted, perhaps a per-user quota").
+    pub(crate) fn rate_limited(self) -> Status {
+        match self {
+            Protocol::Rest => Status::Http(429),
+            Protocol::Grpc => Status::Grpc(GrpcCode::ResourceExhausted),
+        }
+    }
+
+    /// The status of a request shed after waiting too long in the backlog: 503 / UNAVAILABLE,
+    /// the answer of a server that did not process it and may later.
+    pub(crate) fn shed(self) -> Status {
+        match self {
+            Protocol::Rest => Status::Http(503),
+            Protocol::Grpc => Status::Grpc(GrpcCode::Unavailable),
+        }
+    }
+
     /// The statuses a retry policy retries when the call names none. REST follows common HTTP
     /// clients (urllib3's `Retry`, Envoy's `retriable-status-codes` with `gateway-error`): 429,
     /// 502, 503 and 504, the statuses that say the request was not acted on or may succeed

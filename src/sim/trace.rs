@@ -292,6 +292,8 @@ pub enum RejectReason {
     Refused = 5,
     /// The connection broke while the request was being handled: the server's process died.
     Reset = 6,
+    /// The service's rate limiter had no token for the request (429 / RESOURCE_EXHAUSTED).
+    RateLimited = 7,
 }
 
 impl RejectReason {
@@ -305,6 +307,7 @@ impl RejectReason {
             RejectReason::DeadlinePassed => "deadline-passed",
             RejectReason::Refused => "refused",
             RejectReason::Reset => "reset",
+            RejectReason::RateLimited => "rate-limited",
         }
     }
 }

@@ -196,6 +196,30 @@ pub struct Service {
     /// for a while. `None`: never.
     #[serde(default)]
     pub outlier: Option<OutlierPolicy>,
+    /// Admission by a token bucket (each replica its own, as Envoy's *local* rate limit):
+    /// requests finding no token are refused at once with 429 / RESOURCE_EXHAUSTED. `None`:
+    /// no limit.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    /// A request that has waited longer than this in the backlog when a worker frees is shed
+    /// (answered 503 / UNAVAILABLE without being served). `None`: never.
+    #[serde(default)]
+    pub shed_after: Option<SimTime>,
+    /// Which waiting request a freed worker takes: the oldest (FIFO) while at most this many
+    /// wait, the newest (LIFO) above it; `Some(0)` is always LIFO, `None` always FIFO
+    /// (adaptive LIFO as in Facebook's *Fail at Scale*).
+    #[serde(default)]
+    pub lifo_above: Option<u32>,
+}
+
+/// A token bucket refilled continuously at `per_second` tokens a second, holding at most
+/// `burst`; it starts full and each request takes one token.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Tokens added per second (> 0, at most 1,000,000).
+    pub per_second: f64,
+    /// Bucket size: requests that may pass at once after a quiet spell (≥ 1).
+    pub burst: u32,
 }
 
 fn one() -> u32 {
@@ -277,7 +301,25 @@ impl Service {
             replicas: 1,
             balancer: Balancer::RoundRobin,
             outlier: None,
+            rate_limit: None,
+            shed_after: None,
+            lifo_above: None,
         }
+    }
+    /// Admit at most `per_second` requests a second, `burst` at once (see `RateLimit`).
+    pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Service {
+        self.rate_limit = Some(RateLimit { per_second, burst });
+        self
+    }
+    /// Shed requests that waited longer than `d` for a worker.
+    pub fn shed_after(mut self, d: SimTime) -> Service {
+        self.shed_after = Some(d);
+        self
+    }
+    /// Serve the newest waiting request first once more than `n` wait (0: always).
+    pub fn lifo_above(mut self, n: u32) -> Service {
+        self.lifo_above = Some(n);
+        self
     }
     /// Run `n` replicas behind a load balancer.
     pub fn replicas(mut self, n: u32) -> Service {

@@ -655,6 +655,34 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
             </tr>
         }
     });
+    // Services that turned requests away (full backlog, rate limit, shedding): only those rows,
+    // so the table is there only when admission control is at work.
+    let service_views = run.sim.services();
+    let turned_away = |i: usize| {
+        let v = &m.services[i];
+        v.rejected + v.rate_limited + v.shed
+    };
+    let services_shown = pick_rows(m.services.len(), MAX_ROWS, turned_away, |i| {
+        turned_away(i) > 0
+            && service_views
+                .get(i)
+                .is_some_and(|v| name_matches(run.node_name(v.node), &needle))
+    });
+    let services = services_shown.rows.iter().map(|&i| {
+        let v = &m.services[i];
+        let cell = |n: u64| {
+            html! { <td class={if n > 0 { "num err" } else { "num" }}>{ fmt::count(n) }</td> }
+        };
+        html! {
+            <tr>
+                <th scope="row">{ service_views.get(i).map_or("?", |s| run.node_name(s.node)).to_string() }</th>
+                <td class="num">{ fmt::count(v.max_backlog()) }</td>
+                { cell(v.rejected) }
+                { cell(v.rate_limited) }
+                { cell(v.shed) }
+            </tr>
+        }
+    });
     // The live list is in mailbox order: row `i` is `live[i]` (checked, never searched).
     let live = run.sim.mailboxes();
     let mailbox_node = |i: usize| run.sim.mailbox_node(i);
@@ -756,6 +784,16 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
                             <tbody>{ for replicas }</tbody>
                         </table>
                         { rows_note(&replicas_shown, replica_rows.len(), "replicas", "attempts sent", filtered) }
+                    </div>
+                }
+                if services_shown.matching > 0 {
+                    <div>
+                        <table class="metrics-table" data-testid="services-table">
+                            <caption>{ "Services that turned requests away" }</caption>
+                            <thead><tr><th>{ "Service" }</th><th class="num">{ "Max backlog" }</th><th class="num" title="Refused: every worker busy and the backlog full">{ "Backlog full" }</th><th class="num" title="Refused by the service's rate limit (429 / RESOURCE_EXHAUSTED)">{ "Rate-limited" }</th><th class="num" title="Dropped after waiting longer than shed-after (503 / UNAVAILABLE)">{ "Shed" }</th></tr></thead>
+                            <tbody>{ for services }</tbody>
+                        </table>
+                        { rows_note(&services_shown, services_shown.matching, "services", "requests turned away", filtered) }
                     </div>
                 }
                 if !m.mailboxes.is_empty() {

@@ -13,6 +13,7 @@ use super::net::Msg;
 use super::{EventKind, Sim};
 use crate::sim::compile::{
     CallId, ConsumerId, EndpointId, EndpointP, MailboxId, Program, ServiceId, StepP, StepRange,
+    TokenBucket,
 };
 use crate::sim::kernel::{Event, Hop};
 use crate::sim::metrics::count_status;
@@ -178,6 +179,10 @@ struct ServiceRt {
     live: Vec<Id<Task>>,
     /// Lives of the service: bumped by each crash, so deliveries sent before it are known lost.
     epoch: u32,
+    /// The rate limiter's bucket (in `TokenBucket::UNIT`s) as of `refilled`; unused without
+    /// a rate limit.
+    tokens: u64,
+    refilled: SimTime,
 }
 
 /// What an endpoint that dedupes knows of an idempotency key.
@@ -207,8 +212,17 @@ pub(crate) struct Services {
 
 impl Services {
     pub(crate) fn new(prog: &Program) -> Services {
+        let rt = prog
+            .services
+            .iter()
+            .map(|sp| ServiceRt {
+                // A bucket starts full, as Envoy's does.
+                tokens: sp.rate_limit.map_or(0, |b| b.cap),
+                ..ServiceRt::default()
+            })
+            .collect();
         Services {
-            rt: vec![ServiceRt::default(); prog.services.len()],
+            rt,
             tasks: Slab::default(),
             runnable: VecDeque::new(),
             keys: BTreeMap::new(),
@@ -290,6 +304,24 @@ impl Services {
     pub(crate) fn load(&self, s: ServiceId) -> (u32, u32) {
         let rt = &self.rt[s.ix()];
         (rt.busy, rt.backlog.len() as u32)
+    }
+
+    /// Service `s`'s bucket `b` at `now`: refilled for the time since it was last looked at,
+    /// then one token taken. `None` if there was one; else how long until there will be.
+    fn take_token(&mut self, s: ServiceId, b: TokenBucket, now: SimTime) -> Option<SimTime> {
+        let rt = &mut self.rt[s.ix()];
+        let elapsed = (now - rt.refilled).as_micros();
+        rt.tokens = rt
+            .tokens
+            .saturating_add(b.per_minute_milli.saturating_mul(elapsed))
+            .min(b.cap);
+        rt.refilled = now;
+        if rt.tokens >= TokenBucket::UNIT {
+            rt.tokens -= TokenBucket::UNIT;
+            return None;
+        }
+        let missing = TokenBucket::UNIT - rt.tokens;
+        Some(SimTime::from_micros(missing.div_ceil(b.per_minute_milli)))
     }
 
     /// Every service's live task list matches a scan of every slot (tests only).
@@ -508,11 +540,19 @@ impl Sim {
         }
         let key = (keyed && ep.dedupe).then_some((endpoint.raw(), call.raw(), gen));
         let sp = &self.prog.services[svc.ix()];
-        let (workers, cap) = (sp.workers, sp.backlog);
+        let (workers, cap, limit) = (sp.workers, sp.backlog, sp.rate_limit);
         let rt = &self.services.rt[svc.ix()];
         let admit_now = rt.busy < workers;
         let admit_later = !admit_now && (rt.backlog.len() as u64) < u64::from(cap);
         self.k.metrics_mut().endpoints[endpoint.ix()].requests += 1;
+        // The rate limiter comes first, in front of the handler (Envoy's local rate limit is
+        // an HTTP filter before the router): no token, no worker, no backlog, no key lookup.
+        if let Some(bucket) = limit {
+            if let Some(wait) = self.services.take_token(svc, bucket, now) {
+                self.rate_limited(msg, svc, endpoint, call, gen, protocol, wait);
+                return;
+            }
+        }
         // A key seen before is answered from the store, before any worker is needed: the
         // stored answer, or 409 while the first request is still being handled.
         if let Some(state) = key.and_then(|k| self.services.keys.get(&k).copied()) {
@@ -524,7 +564,7 @@ impl Sim {
                 }
                 KeyState::InProgress => Status::Http(409),
             };
-            self.respond_at_once(msg, rec, endpoint, call, gen, status);
+            self.respond_at_once(msg, rec, endpoint, call, gen, status, SimTime::ZERO);
             return;
         }
         if !admit_now && !admit_later {
@@ -539,7 +579,7 @@ impl Sim {
             metrics.services[svc.ix()].rejected += 1;
             metrics.endpoints[endpoint.ix()].rejected += 1;
             let status = protocol.reply_status(Failure::Overloaded);
-            self.respond_at_once(msg, rec, endpoint, call, gen, status);
+            self.respond_at_once(msg, rec, endpoint, call, gen, status, SimTime::ZERO);
             return;
         }
         if let Some(k) = key {
@@ -575,9 +615,44 @@ impl Sim {
         self.touch_service(svc);
     }
 
-    /// Free a worker and hand it to the next live request in the backlog.
+    /// Refuse a request the rate limiter of service `svc` had no token for: 429 or
+    /// RESOURCE_EXHAUSTED at once, asking the caller to retry once a token is there (`wait`
+    /// from now), rounded up as the header carries it: whole seconds in HTTP's `Retry-After`
+    /// (RFC 9110 §10.2.3), whole milliseconds in gRPC's `grpc-retry-pushback-ms` (gRFC A6).
+    #[cold]
+    #[allow(clippy::too_many_arguments)]
+    fn rate_limited(
+        &mut self,
+        msg: &Msg,
+        svc: ServiceId,
+        endpoint: EndpointId,
+        call: Id<CallRt>,
+        gen: u32,
+        protocol: Protocol,
+        wait: SimTime,
+    ) {
+        let now = self.k.now();
+        let rec = self.k.emit_hop(
+            &msg.hop,
+            msg.sent,
+            now,
+            Outcome::Rejected(RejectReason::RateLimited),
+            false,
+        );
+        self.k.metrics_mut().services[svc.ix()].rate_limited += 1;
+        let step = match protocol {
+            Protocol::Rest => 1_000_000,
+            Protocol::Grpc => 1_000,
+        };
+        let retry_after = SimTime::from_micros(wait.as_micros().div_ceil(step) * step);
+        let status = protocol.rate_limited();
+        self.respond_at_once(msg, rec, endpoint, call, gen, status, retry_after);
+    }
+
     /// Answer a request without a task (rejected, or answered from the key store): the
-    /// endpoint's counters and the response hop, caused by the request's record `rec`.
+    /// endpoint's counters and the response hop, caused by the request's record `rec`, asking
+    /// for `retry_after` (zero: nothing).
+    #[allow(clippy::too_many_arguments)]
     fn respond_at_once(
         &mut self,
         msg: &Msg,
@@ -586,6 +661,7 @@ impl Sim {
         call: Id<CallRt>,
         gen: u32,
         status: Status,
+        retry_after: SimTime,
     ) {
         let m = &mut self.k.metrics_mut().endpoints[endpoint.ix()];
         if !is_success(status) {
@@ -600,12 +676,22 @@ impl Sim {
                 call,
                 gen,
                 status,
-                retry_after: SimTime::ZERO,
+                retry_after,
             },
         );
     }
 
+    /// Free a worker and hand it to the next live request in the backlog: the oldest, or the
+    /// newest while more than the service's `lifo_above` wait. A request that has waited
+    /// longer than `shed_after` is shed instead, and the next one is looked at.
     fn release_worker(&mut self, svc: ServiceId) {
+        let sp = &self.prog.services[svc.ix()];
+        let (shed_after, lifo_above) = (sp.shed_after, sp.lifo_above as usize);
+        if shed_after != SimTime::MAX || lifo_above != u32::MAX as usize {
+            self.release_worker_ordered(svc, shed_after, lifo_above);
+            return;
+        }
+        // Plain FIFO with no shedding: the hot path of every service without admission control.
         let services = &mut self.services;
         let rt = &mut services.rt[svc.ix()];
         rt.busy = rt.busy.saturating_sub(1);
@@ -617,6 +703,59 @@ impl Sim {
             }
         }
         self.touch_service(svc);
+    }
+
+    /// `release_worker` for a service with `shed-after` or a LIFO order.
+    #[inline(never)]
+    fn release_worker_ordered(&mut self, svc: ServiceId, shed_after: SimTime, lifo_above: usize) {
+        let rt = &mut self.services.rt[svc.ix()];
+        rt.busy = rt.busy.saturating_sub(1);
+        loop {
+            let rt = &mut self.services.rt[svc.ix()];
+            let next = if rt.backlog.len() > lifo_above {
+                rt.backlog.pop_back()
+            } else {
+                rt.backlog.pop_front()
+            };
+            let Some((t, gen)) = next else { break };
+            if !self.services.tasks.is_current(t, gen) {
+                continue;
+            }
+            if self.k.now() - self.services.tasks[t].arrived > shed_after {
+                self.shed(t);
+                continue;
+            }
+            self.services.rt[svc.ix()].busy += 1;
+            self.services.runnable.push_back((t, gen));
+            break;
+        }
+        self.touch_service(svc);
+    }
+
+    /// Drop waiting request task `t` without serving it: 503 / UNAVAILABLE, as a server that
+    /// sheds load answers (the request was not processed, so a retry is safe).
+    #[cold]
+    fn shed(&mut self, t: Id<Task>) {
+        let task = self.services.tasks[t];
+        let Origin::Request {
+            call,
+            call_gen,
+            endpoint,
+            keyed,
+            ..
+        } = task.origin
+        else {
+            unreachable!("only requests wait in a backlog")
+        };
+        let protocol = self.prog.endpoints[endpoint.ix()].protocol;
+        self.k.metrics_mut().services[task.service.ix()].shed += 1;
+        self.reply(t, protocol.shed());
+        if keyed {
+            // Never processed: the key may be tried again (`reply` stored the 503).
+            let key = (endpoint.raw(), call.raw(), call_gen);
+            self.services.keys.remove(&key);
+        }
+        self.free_task(t);
     }
 
     /// The protocol a task answers in (`None` for a consumer).
