@@ -204,6 +204,58 @@ fn a_partition_longer_than_tcp_keeps_trying_loses_the_message() {
 }
 
 #[test]
+fn partition_holds_messages_until_the_first_retransmission_after_it_ends() {
+    // Partition 0–610 ms (it holds before 610 ms, not at it). A request sent at 10 ms is lost,
+    // and so is its retransmission at 210 ms (RTO 200 ms); the next waits twice as long (400 ms)
+    // and goes at 610 ms, just as the partition ends: it gets through, arriving at 611. One sent
+    // at 300 ms is retransmitted at 500 and 900 ms (200 ms, then 400 ms) and arrives at 901.
+    let w = World::new()
+        .duration(SimTime::from_secs(2))
+        .network(Network::latency(Dist::constant_ms(1)))
+        .service(Service::new("svc").rest(HttpMethod::Get, "/x", Handler::new()))
+        .client(
+            Client::new("c", Call::rest("svc", HttpMethod::Get, "/x"), 0.0)
+                .burst(ms(10), 1)
+                .burst(ms(300), 1),
+        )
+        .fault(Fault::partition("c", "svc", ms(0), ms(610)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "rest"),
+        vec![
+            "10.000ms 611.000ms c -> svc rest GET /x OK attempt 1",
+            "611.000ms 612.000ms svc -> c rest-reply GET /x 200 attempt 1",
+            "300.000ms 901.000ms c -> svc rest GET /x OK attempt 1",
+            "901.000ms 902.000ms svc -> c rest-reply GET /x 200 attempt 1",
+        ]
+    );
+}
+
+#[test]
+fn a_partition_cuts_only_the_links_between_its_two_sides() {
+    // `c` and `svc` are cut apart from 0 to 300 ms; `d`, on neither side, calls `svc` at 10 ms
+    // and both its request and the reply take the plain 1 ms, while `c`'s request waits for the
+    // first retransmission after the partition (at 10 + 200 + 400 = 610 ms).
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(Network::latency(Dist::constant_ms(1)))
+        .service(Service::new("svc").rest(HttpMethod::Get, "/x", Handler::new()))
+        .client(Client::new("c", Call::rest("svc", HttpMethod::Get, "/x"), 0.0).burst(ms(10), 1))
+        .client(Client::new("d", Call::rest("svc", HttpMethod::Get, "/x"), 0.0).burst(ms(10), 1))
+        .fault(Fault::partition("c", "svc", ms(0), ms(300)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "rest"),
+        vec![
+            "10.000ms 11.000ms d -> svc rest GET /x OK attempt 1",
+            "11.000ms 12.000ms svc -> d rest-reply GET /x 200 attempt 1",
+            "10.000ms 611.000ms c -> svc rest GET /x OK attempt 1",
+            "611.000ms 612.000ms svc -> c rest-reply GET /x 200 attempt 1",
+        ]
+    );
+}
+
+#[test]
 fn latency_spike_adds_to_messages_sent_during_it() {
     let w = steady(0).fault(Fault::latency_spike(
         LinkSelector::All,
