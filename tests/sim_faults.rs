@@ -337,6 +337,35 @@ fn error_rate_spike_fails_requests_during_the_window() {
 }
 
 #[test]
+fn an_error_spike_below_certainty_fails_each_outcome_by_chance() {
+    // 100 requests, one every 10 ms from 0 ms; the spike (p = 0.5) starts at 200 ms. Each of the
+    // 80 handled during it fails with probability one half, drawn when its outcome is decided
+    // (seed 1: 42 fail); none of the 20 before it fails.
+    let w = World::new()
+        .duration(SimTime::from_secs(2))
+        .network(Network::latency(Dist::constant_ms(1)))
+        .service(
+            Service::new("svc")
+                .workers(10)
+                .rest(HttpMethod::Get, "/x", Handler::new()),
+        )
+        .client(
+            Client::new("c", Call::rest("svc", HttpMethod::Get, "/x"), 100.0)
+                .stop(SimTime::from_secs(1)),
+        )
+        .fault(Fault::error_spike("svc", 0.5, ms(200), ms(1_000)));
+    let sim = run(w);
+    let outcomes = &sim.metrics().clients[0].outcomes;
+    assert_eq!(
+        (
+            outcomes.get(&Status::Http(200)),
+            outcomes.get(&Status::Http(500))
+        ),
+        (Some(&58), Some(&42))
+    );
+}
+
+#[test]
 fn loss_fault_on_a_link_drops_everything_sent_during_it() {
     let w = steady(0).fault(Fault::loss(
         LinkSelector::Between("c".into(), "svc".into()),
