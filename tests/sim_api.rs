@@ -473,6 +473,25 @@ mod prop {
 }
 
 #[test]
+fn the_wire_count_and_message_total_follow_every_send_and_arrival() {
+    // Three requests sent at 0 ms take 10 ms each way: three messages on the wire at 5 ms, the
+    // three replies at 15 ms, none at 25 ms; six sent in all.
+    let w = ok_world().client(
+        Client::new("c3", Call::rest("s", HttpMethod::Get, "/x"), 0.0).burst(SimTime::ZERO, 2),
+    );
+    let mut sim = Sim::new(w, 1).expect("valid");
+    let mut counts = Vec::new();
+    for t in [5, 15, 25] {
+        sim.run_until(ms(t));
+        assert_eq!(sim.in_flight_count() as usize, sim.in_flight().len());
+        counts.push(sim.in_flight_count());
+    }
+    assert_eq!(counts, vec![3, 3, 0]);
+    sim.run_to_end();
+    assert_eq!(sim.metrics().totals.messages, 6);
+}
+
+#[test]
 fn a_link_override_is_the_unordered_pair() {
     // Declared as s <-> c; applies to c -> s requests and s -> c responses alike.
     let w = ok_world().link(Link::between("s", "c").latency(Dist::constant_ms(3)));

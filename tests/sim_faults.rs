@@ -385,6 +385,31 @@ fn loss_fault_on_a_link_drops_everything_sent_during_it() {
 }
 
 #[test]
+fn every_message_lost_on_the_way_or_at_a_vanished_host_counts_as_dropped() {
+    // Two requests lost to the loss fault (100 and 150 ms), one to the vanished host (300 ms):
+    // three dropped, and the other requests and every reply arrive.
+    let w = steady(0)
+        .fault(Fault::loss(
+            LinkSelector::Between("c".into(), "svc".into()),
+            1.0,
+            ms(100),
+            ms(100),
+        ))
+        .fault(Fault::vanish("svc", ms(290), ms(20)))
+        .client(Client::new("d", Call::rest("svc", HttpMethod::Get, "/x"), 0.0).burst(ms(300), 1));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "DROPPED"),
+        vec![
+            "100.000ms 101.000ms c -> svc rest GET /x DROPPED(loss) attempt 1",
+            "150.000ms 151.000ms c -> svc rest GET /x DROPPED(loss) attempt 1",
+            "300.000ms 301.000ms d -> svc rest GET /x DROPPED(crashed) attempt 1",
+        ]
+    );
+    assert_eq!(sim.metrics().totals.dropped, 3);
+}
+
+#[test]
 fn network_loss_shows_as_retransmission_delay_not_as_lost_requests() {
     // 10% loss on a TCP link: about 10% of hops take one retransmission timeout (200 ms) longer,
     // about 1% two (200 + 400 ms), and none is lost (RFC 6298; Linux's 200 ms minimum RTO).
