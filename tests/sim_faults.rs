@@ -621,6 +621,60 @@ fn a_crashed_process_refuses_new_requests_and_resets_those_in_progress() {
 }
 
 #[test]
+fn a_crash_frees_the_calls_its_tasks_were_waiting_for_and_no_others() {
+    // `a` and `b` each call `db` (100 ms of work, no timeout) for a client request at 0 ms; `a`
+    // crashes at 50 ms (down until 150 ms). Its handler's call to `db` is let go at the crash,
+    // while `b`'s goes on waiting and is answered at 103 ms; `db`'s answer to `a` is lost with
+    // `a`, so nothing else would ever end that call.
+    let w = base()
+        .service(Service::new("a").rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().call(Call::rest("db", HttpMethod::Get, "/rows")),
+        ))
+        .service(Service::new("b").rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().call(Call::rest("db", HttpMethod::Get, "/rows")),
+        ))
+        .service(
+            Service::new("db")
+                .workers(2)
+                .time(Dist::constant_ms(100))
+                .rest(HttpMethod::Get, "/rows", Handler::new().work()),
+        )
+        .client(Client::new("ca", Call::rest("a", HttpMethod::Get, "/x"), 0.0).burst(ms(0), 1))
+        .client(Client::new("cb", Call::rest("b", HttpMethod::Get, "/x"), 0.0).burst(ms(0), 1))
+        .fault(Fault::crash("a", ms(50), ms(100)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_until(ms(60));
+    let waiting: Vec<(String, u64)> = sim
+        .calls_waiting()
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| (sim.call_site_label(i), n))
+        .collect();
+    assert_eq!(
+        waiting,
+        vec![
+            ("a -> db GET /rows".to_string(), 0),
+            ("b -> db GET /rows".to_string(), 1),
+            ("ca -> a GET /x".to_string(), 0),
+            ("cb -> b GET /x".to_string(), 1),
+        ]
+    );
+    sim.run_to_end();
+    assert_eq!(
+        lines_with(&sim, "rest-reply GET /rows"),
+        vec![
+            "102.000ms 103.000ms db -> a rest-reply GET /rows DROPPED(crashed) attempt 1",
+            "102.000ms 103.000ms db -> b rest-reply GET /rows 200 attempt 1",
+        ]
+    );
+    assert_eq!(sim.calls_waiting(), vec![0, 0, 0, 0]);
+}
+
+#[test]
 fn a_refused_call_is_retried_even_for_a_post_and_a_handler_answers_502() {
     // Refused means the request never reached a handler, so even a POST may be sent again;
     // a REST handler whose call failed on a broken connection answers 502 Bad Gateway.
