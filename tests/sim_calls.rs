@@ -341,6 +341,45 @@ fn retry_jitter_stays_within_the_backoff() {
 }
 
 #[test]
+fn retries_without_jitter_draw_nothing_from_the_random_stream() {
+    // `x` takes a random time for each request (the run's one random draw); `y` always answers
+    // 503, and `r`'s call to it is retried three times without jitter. The retries change
+    // nothing random, so `x`'s trace is the same whether `r` retries or not (as a loss of 0%
+    // draws nothing: adding an option that is off leaves a run alone).
+    let world = |retries: u32| {
+        World::new()
+            .duration(SimTime::from_secs(1))
+            .network(net1ms())
+            .service(Service::new("x").workers(10).time(Dist::exp_ms(20)).rest(
+                HttpMethod::Get,
+                "/x",
+                Handler::new().work(),
+            ))
+            .service(Service::new("y").rest(
+                HttpMethod::Get,
+                "/y",
+                Handler::new().fail_with(1.0, Status::Http(503)),
+            ))
+            .client(Client::new(
+                "p",
+                Call::rest("x", HttpMethod::Get, "/x"),
+                20.0,
+            ))
+            .client(burst_client(
+                "r",
+                Call::rest("y", HttpMethod::Get, "/y")
+                    .retry(RetryPolicy::retries(retries).backoff(ms(10))),
+                3,
+            ))
+    };
+    let of_x = |sim: &Sim| lines_with(sim, " x ");
+    let (once, retried) = (run(world(0)), run(world(3)));
+    assert_eq!(retried.metrics().clients[1].retries, 9);
+    assert_eq!(of_x(&once), of_x(&retried));
+    assert_eq!(of_x(&once).len(), 60);
+}
+
+#[test]
 fn attempt_timeout_is_retried_and_late_responses_ignored() {
     // Each attempt may take 20 ms (`attempt_timeout`, Envoy's per_try_timeout); the call has no
     // overall limit, so the first attempt's timeout leads to a retry.
