@@ -341,6 +341,36 @@ fn retry_jitter_stays_within_the_backoff() {
 }
 
 #[test]
+fn half_jitter_keeps_each_backoff_between_half_and_all_of_it() {
+    // Jitter 0.5 on a 100 ms backoff: each wait is 100 ms × (1 − 0.5 u), u uniform in [0, 1),
+    // so it lies in (50 ms, 100 ms], spread over that whole range and never beyond it.
+    let w = World::new()
+        .duration(SimTime::from_secs(60))
+        .network(Network::latency(Dist::ZERO))
+        .service(Service::new("s").rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().fail_with(1.0, Status::Http(503)),
+        ))
+        .client(burst_client(
+            "c",
+            Call::rest("s", HttpMethod::Get, "/x")
+                .retry(RetryPolicy::retries(1).backoff(ms(100)).jitter(0.5)),
+            200,
+        ));
+    let sim = run(w);
+    let recs = sim.trace().records();
+    let delays: Vec<SimTime> = recs
+        .iter()
+        .filter(|r| r.kind == Kind::RestRequest && r.attempt == 2)
+        .map(|r| r.send - recs[r.cause.expect("retry has a cause").0 as usize].recv)
+        .collect();
+    assert_eq!(delays.len(), 200);
+    assert!(delays.iter().all(|d| *d > ms(50) && *d <= ms(100)));
+    assert!(delays.iter().any(|d| *d < ms(55)) && delays.iter().any(|d| *d > ms(95)));
+}
+
+#[test]
 fn retries_without_jitter_draw_nothing_from_the_random_stream() {
     // `x` takes a random time for each request (the run's one random draw); `y` always answers
     // 503, and `r`'s call to it is retried three times without jitter. The retries change
