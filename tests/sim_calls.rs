@@ -1229,6 +1229,36 @@ fn handler_retries_are_counted_per_call_site() {
     );
 }
 
+#[test]
+fn each_call_ends_counted_once_as_ok_timed_out_or_failed() {
+    // One call site, three calls with a 20 ms timeout: at 0 ms it is answered 200; at 120 ms,
+    // inside an error spike, 500; at 210 ms a latency spike of 30 ms outlasts the timeout.
+    let w = World::new()
+        .duration(ms(400))
+        .network(net1ms())
+        .service(Service::new("s").rest(HttpMethod::Get, "/x", Handler::new()))
+        .client(
+            Client::new(
+                "c",
+                Call::rest("s", HttpMethod::Get, "/x").timeout(ms(20)),
+                0.0,
+            )
+            .burst(ms(0), 1)
+            .burst(ms(120), 1)
+            .burst(ms(210), 1),
+        )
+        .fault(Fault::error_spike("s", 1.0, ms(100), ms(50)))
+        .fault(Fault::latency_spike(
+            LinkSelector::All,
+            ms(30),
+            ms(200),
+            ms(50),
+        ));
+    let sim = run(w);
+    let m = sim.metrics().calls[0];
+    assert_eq!((m.attempts, m.ok, m.timed_out, m.failed), (3, 1, 1, 1));
+}
+
 /// One worker, 10 ms per request, 1 ms each way: requests sent together take 12, 22, 32… ms.
 /// The breaker (60%, at least 4 outcomes, cooldown 100 ms, two probes) counts an attempt over
 /// 15 ms as failed.
