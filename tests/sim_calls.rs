@@ -341,6 +341,41 @@ fn retry_jitter_stays_within_the_backoff() {
 }
 
 #[test]
+fn an_answered_attempts_timer_does_nothing_during_the_backoff() {
+    // Each attempt may take 20 ms; the first is answered 503 at 2 ms and the retry waits 100 ms.
+    // The first attempt's timer still fires at 20 ms, inside the backoff: the attempt is over,
+    // so it records no timeout and schedules no second retry.
+    let w = World::new()
+        .duration(ms(400))
+        .network(net1ms())
+        .service(Service::new("s").rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().fail_with(1.0, Status::Http(503)),
+        ))
+        .client(burst_client(
+            "c",
+            Call::rest("s", HttpMethod::Get, "/x")
+                .attempt_timeout(ms(20))
+                .retry(RetryPolicy::retries(2).backoff(ms(100)).multiplier(1.0)),
+            1,
+        ));
+    let sim = run(w);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms c -> s rest GET /x OK attempt 1
+        1.000ms 2.000ms s -> c rest-reply GET /x 503 attempt 1
+        102.000ms 103.000ms c -> s rest GET /x OK attempt 2
+        103.000ms 104.000ms s -> c rest-reply GET /x 503 attempt 2
+        204.000ms 205.000ms c -> s rest GET /x OK attempt 3
+        205.000ms 206.000ms s -> c rest-reply GET /x 503 attempt 3
+        ",
+    );
+    assert_eq!(sim.metrics().calls[0].attempt_timeouts, 0);
+}
+
+#[test]
 fn half_jitter_keeps_each_backoff_between_half_and_all_of_it() {
     // Jitter 0.5 on a 100 ms backoff: each wait is 100 ms × (1 − 0.5 u), u uniform in [0, 1),
     // so it lies in (50 ms, 100 ms], spread over that whole range and never beyond it.
