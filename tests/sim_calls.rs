@@ -1347,6 +1347,42 @@ fn slow_calls_count_as_failures() {
 }
 
 #[test]
+fn a_call_exactly_as_slow_as_the_threshold_is_not_slow() {
+    // Slow means over the threshold (resilience4j: "above which calls are considered slow").
+    // Four calls, one at a time, each take exactly 12 ms (1 + 10 + 1) against a 12 ms
+    // threshold: none is slow, so the breaker never opens (all four slow would be 100%).
+    let w = World::new()
+        .duration(ms(400))
+        .network(net1ms())
+        .service(Service::new("s").time(Dist::constant_ms(10)).rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().work(),
+        ))
+        .client(
+            Client::new(
+                "c",
+                Call::rest("s", HttpMethod::Get, "/x").breaker(BreakerPolicy {
+                    failure_ratio: 0.6,
+                    window: SimTime::from_secs(1),
+                    min_requests: 4,
+                    cooldown: ms(100),
+                    half_open_probes: 2,
+                    slow_call: Some(ms(12)),
+                }),
+                0.0,
+            )
+            .burst(ms(0), 1)
+            .burst(ms(50), 1)
+            .burst(ms(100), 1)
+            .burst(ms(150), 1),
+        );
+    let sim = run(w);
+    assert_eq!(lines_with(&sim, "rest-reply").len(), 4);
+    assert_eq!(breaker_transitions(&sim), Vec::<String>::new());
+}
+
+#[test]
 fn half_open_decides_on_the_failure_rate_of_all_its_probes() {
     // Half-open at 142 ms; two probes at 150 ms take 12 ms (fine) and 22 ms (slow). resilience4j
     // waits for both and closes: 1 of 2 is 50%, below 60%. (Reopening on the first failed probe
