@@ -720,6 +720,45 @@ fn a_refused_call_is_retried_even_for_a_post_and_a_handler_answers_502() {
 }
 
 #[test]
+fn a_reset_get_is_retried_and_a_reset_post_is_not() {
+    // `svc` crashes at 20 ms while handling a GET and a POST (30 ms of work each): both callers
+    // see a reset. The server may have acted, so, as after a timeout, only the GET is sent again
+    // (after its 100 ms backoff, once `svc` is back); the POST fails with the reset.
+    let call =
+        |m: HttpMethod| Call::rest("svc", m, "/x").retry(RetryPolicy::retries(1).backoff(ms(100)));
+    let w = base()
+        .service(
+            Service::new("svc")
+                .workers(2)
+                .rest(
+                    HttpMethod::Get,
+                    "/x",
+                    Handler::new().work_for(Dist::constant_ms(30)),
+                )
+                .rest(
+                    HttpMethod::Post,
+                    "/x",
+                    Handler::new().work_for(Dist::constant_ms(30)),
+                ),
+        )
+        .client(Client::new("g", call(HttpMethod::Get), 0.0).burst(ms(0), 1))
+        .client(Client::new("p", call(HttpMethod::Post), 0.0).burst(ms(0), 1))
+        .fault(Fault::crash("svc", ms(20), ms(30)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "rest"),
+        vec![
+            "0.000ms 1.000ms g -> svc rest GET /x OK attempt 1",
+            "0.000ms 1.000ms p -> svc rest POST /x OK attempt 1",
+            "20.000ms 21.000ms svc -> g rest-reply GET /x REJECTED(reset) attempt 1",
+            "20.000ms 21.000ms svc -> p rest-reply POST /x REJECTED(reset) attempt 1",
+            "121.000ms 122.000ms g -> svc rest GET /x OK attempt 2",
+            "152.000ms 153.000ms svc -> g rest-reply GET /x 200 attempt 2",
+        ]
+    );
+}
+
+#[test]
 fn a_call_with_no_timeout_to_a_vanished_host_is_reported_as_still_waiting() {
     // Without a timeout nothing ends a call whose request was lost: at the end of the run it is
     // reported as still waiting rather than silently forgotten.
