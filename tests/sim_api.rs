@@ -473,6 +473,56 @@ mod prop {
 }
 
 #[test]
+fn the_wire_count_and_message_total_follow_every_send_and_arrival() {
+    // Three requests sent at 0 ms take 10 ms each way: three messages on the wire at 5 ms, the
+    // three replies at 15 ms, none at 25 ms; six sent in all.
+    let w = ok_world().client(
+        Client::new("c3", Call::rest("s", HttpMethod::Get, "/x"), 0.0).burst(SimTime::ZERO, 2),
+    );
+    let mut sim = Sim::new(w, 1).expect("valid");
+    let mut counts = Vec::new();
+    for t in [5, 15, 25] {
+        sim.run_until(ms(t));
+        assert_eq!(sim.in_flight_count() as usize, sim.in_flight().len());
+        counts.push(sim.in_flight_count());
+    }
+    assert_eq!(counts, vec![3, 3, 0]);
+    sim.run_to_end();
+    assert_eq!(sim.metrics().totals.messages, 6);
+}
+
+#[test]
+fn the_pending_limit_counts_outstanding_calls() {
+    // 1,000 requests a second to one worker busy for a minute: each waiting request holds a
+    // client call and a backlog task, so 1,000 pending things are passed after about 500
+    // requests (checked every 256 events: at 512 ms), not after 1,000 as if calls were not
+    // counted.
+    let w = World::new()
+        .duration(SimTime::from_secs(10))
+        .pending_limit(1_000)
+        .network(Network::latency(Dist::constant_ms(1)))
+        .service(
+            Service::new("s")
+                .workers(1)
+                .time(Dist::constant_ms(60_000))
+                .rest(HttpMethod::Get, "/x", Handler::new().work()),
+        )
+        .client(Client::new(
+            "c",
+            Call::rest("s", HttpMethod::Get, "/x"),
+            1_000.0,
+        ));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    assert_eq!(
+        sim.run_to_end(),
+        StopReason::PendingLimit {
+            limit: 1_000,
+            at: ms(512)
+        }
+    );
+}
+
+#[test]
 fn a_link_override_is_the_unordered_pair() {
     // Declared as s <-> c; applies to c -> s requests and s -> c responses alike.
     let w = ok_world().link(Link::between("s", "c").latency(Dist::constant_ms(3)));

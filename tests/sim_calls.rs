@@ -341,6 +341,110 @@ fn retry_jitter_stays_within_the_backoff() {
 }
 
 #[test]
+fn an_answered_attempts_timer_does_nothing_during_the_backoff() {
+    // Each attempt may take 20 ms; the first is answered 503 at 2 ms and the retry waits 100 ms.
+    // The first attempt's timer still fires at 20 ms, inside the backoff: the attempt is over,
+    // so it records no timeout and schedules no second retry.
+    let w = World::new()
+        .duration(ms(400))
+        .network(net1ms())
+        .service(Service::new("s").rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().fail_with(1.0, Status::Http(503)),
+        ))
+        .client(burst_client(
+            "c",
+            Call::rest("s", HttpMethod::Get, "/x")
+                .attempt_timeout(ms(20))
+                .retry(RetryPolicy::retries(2).backoff(ms(100)).multiplier(1.0)),
+            1,
+        ));
+    let sim = run(w);
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms c -> s rest GET /x OK attempt 1
+        1.000ms 2.000ms s -> c rest-reply GET /x 503 attempt 1
+        102.000ms 103.000ms c -> s rest GET /x OK attempt 2
+        103.000ms 104.000ms s -> c rest-reply GET /x 503 attempt 2
+        204.000ms 205.000ms c -> s rest GET /x OK attempt 3
+        205.000ms 206.000ms s -> c rest-reply GET /x 503 attempt 3
+        ",
+    );
+    assert_eq!(sim.metrics().calls[0].attempt_timeouts, 0);
+}
+
+#[test]
+fn half_jitter_keeps_each_backoff_between_half_and_all_of_it() {
+    // Jitter 0.5 on a 100 ms backoff: each wait is 100 ms × (1 − 0.5 u), u uniform in [0, 1),
+    // so it lies in (50 ms, 100 ms], spread over that whole range and never beyond it.
+    let w = World::new()
+        .duration(SimTime::from_secs(60))
+        .network(Network::latency(Dist::ZERO))
+        .service(Service::new("s").rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().fail_with(1.0, Status::Http(503)),
+        ))
+        .client(burst_client(
+            "c",
+            Call::rest("s", HttpMethod::Get, "/x")
+                .retry(RetryPolicy::retries(1).backoff(ms(100)).jitter(0.5)),
+            200,
+        ));
+    let sim = run(w);
+    let recs = sim.trace().records();
+    let delays: Vec<SimTime> = recs
+        .iter()
+        .filter(|r| r.kind == Kind::RestRequest && r.attempt == 2)
+        .map(|r| r.send - recs[r.cause.expect("retry has a cause").0 as usize].recv)
+        .collect();
+    assert_eq!(delays.len(), 200);
+    assert!(delays.iter().all(|d| *d > ms(50) && *d <= ms(100)));
+    assert!(delays.iter().any(|d| *d < ms(55)) && delays.iter().any(|d| *d > ms(95)));
+}
+
+#[test]
+fn retries_without_jitter_draw_nothing_from_the_random_stream() {
+    // `x` takes a random time for each request (the run's one random draw); `y` always answers
+    // 503, and `r`'s call to it is retried three times without jitter. The retries change
+    // nothing random, so `x`'s trace is the same whether `r` retries or not (as a loss of 0%
+    // draws nothing: adding an option that is off leaves a run alone).
+    let world = |retries: u32| {
+        World::new()
+            .duration(SimTime::from_secs(1))
+            .network(net1ms())
+            .service(Service::new("x").workers(10).time(Dist::exp_ms(20)).rest(
+                HttpMethod::Get,
+                "/x",
+                Handler::new().work(),
+            ))
+            .service(Service::new("y").rest(
+                HttpMethod::Get,
+                "/y",
+                Handler::new().fail_with(1.0, Status::Http(503)),
+            ))
+            .client(Client::new(
+                "p",
+                Call::rest("x", HttpMethod::Get, "/x"),
+                20.0,
+            ))
+            .client(burst_client(
+                "r",
+                Call::rest("y", HttpMethod::Get, "/y")
+                    .retry(RetryPolicy::retries(retries).backoff(ms(10))),
+                3,
+            ))
+    };
+    let of_x = |sim: &Sim| lines_with(sim, " x ");
+    let (once, retried) = (run(world(0)), run(world(3)));
+    assert_eq!(retried.metrics().clients[1].retries, 9);
+    assert_eq!(of_x(&once), of_x(&retried));
+    assert_eq!(of_x(&once).len(), 60);
+}
+
+#[test]
 fn attempt_timeout_is_retried_and_late_responses_ignored() {
     // Each attempt may take 20 ms (`attempt_timeout`, Envoy's per_try_timeout); the call has no
     // overall limit, so the first attempt's timeout leads to a retry.
@@ -1160,6 +1264,36 @@ fn handler_retries_are_counted_per_call_site() {
     );
 }
 
+#[test]
+fn each_call_ends_counted_once_as_ok_timed_out_or_failed() {
+    // One call site, three calls with a 20 ms timeout: at 0 ms it is answered 200; at 120 ms,
+    // inside an error spike, 500; at 210 ms a latency spike of 30 ms outlasts the timeout.
+    let w = World::new()
+        .duration(ms(400))
+        .network(net1ms())
+        .service(Service::new("s").rest(HttpMethod::Get, "/x", Handler::new()))
+        .client(
+            Client::new(
+                "c",
+                Call::rest("s", HttpMethod::Get, "/x").timeout(ms(20)),
+                0.0,
+            )
+            .burst(ms(0), 1)
+            .burst(ms(120), 1)
+            .burst(ms(210), 1),
+        )
+        .fault(Fault::error_spike("s", 1.0, ms(100), ms(50)))
+        .fault(Fault::latency_spike(
+            LinkSelector::All,
+            ms(30),
+            ms(200),
+            ms(50),
+        ));
+    let sim = run(w);
+    let m = sim.metrics().calls[0];
+    assert_eq!((m.attempts, m.ok, m.timed_out, m.failed), (3, 1, 1, 1));
+}
+
 /// One worker, 10 ms per request, 1 ms each way: requests sent together take 12, 22, 32… ms.
 /// The breaker (60%, at least 4 outcomes, cooldown 100 ms, two probes) counts an attempt over
 /// 15 ms as failed.
@@ -1210,6 +1344,42 @@ fn slow_calls_count_as_failures() {
         vec!["42.000ms OPEN", "142.000ms HALF-OPEN"]
     );
     assert_eq!(sim.metrics().clients[0].errors, 0);
+}
+
+#[test]
+fn a_call_exactly_as_slow_as_the_threshold_is_not_slow() {
+    // Slow means over the threshold (resilience4j: "above which calls are considered slow").
+    // Four calls, one at a time, each take exactly 12 ms (1 + 10 + 1) against a 12 ms
+    // threshold: none is slow, so the breaker never opens (all four slow would be 100%).
+    let w = World::new()
+        .duration(ms(400))
+        .network(net1ms())
+        .service(Service::new("s").time(Dist::constant_ms(10)).rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().work(),
+        ))
+        .client(
+            Client::new(
+                "c",
+                Call::rest("s", HttpMethod::Get, "/x").breaker(BreakerPolicy {
+                    failure_ratio: 0.6,
+                    window: SimTime::from_secs(1),
+                    min_requests: 4,
+                    cooldown: ms(100),
+                    half_open_probes: 2,
+                    slow_call: Some(ms(12)),
+                }),
+                0.0,
+            )
+            .burst(ms(0), 1)
+            .burst(ms(50), 1)
+            .burst(ms(100), 1)
+            .burst(ms(150), 1),
+        );
+    let sim = run(w);
+    assert_eq!(lines_with(&sim, "rest-reply").len(), 4);
+    assert_eq!(breaker_transitions(&sim), Vec::<String>::new());
 }
 
 #[test]

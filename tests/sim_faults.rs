@@ -204,6 +204,58 @@ fn a_partition_longer_than_tcp_keeps_trying_loses_the_message() {
 }
 
 #[test]
+fn partition_holds_messages_until_the_first_retransmission_after_it_ends() {
+    // Partition 0–610 ms (it holds before 610 ms, not at it). A request sent at 10 ms is lost,
+    // and so is its retransmission at 210 ms (RTO 200 ms); the next waits twice as long (400 ms)
+    // and goes at 610 ms, just as the partition ends: it gets through, arriving at 611. One sent
+    // at 300 ms is retransmitted at 500 and 900 ms (200 ms, then 400 ms) and arrives at 901.
+    let w = World::new()
+        .duration(SimTime::from_secs(2))
+        .network(Network::latency(Dist::constant_ms(1)))
+        .service(Service::new("svc").rest(HttpMethod::Get, "/x", Handler::new()))
+        .client(
+            Client::new("c", Call::rest("svc", HttpMethod::Get, "/x"), 0.0)
+                .burst(ms(10), 1)
+                .burst(ms(300), 1),
+        )
+        .fault(Fault::partition("c", "svc", ms(0), ms(610)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "rest"),
+        vec![
+            "10.000ms 611.000ms c -> svc rest GET /x OK attempt 1",
+            "611.000ms 612.000ms svc -> c rest-reply GET /x 200 attempt 1",
+            "300.000ms 901.000ms c -> svc rest GET /x OK attempt 1",
+            "901.000ms 902.000ms svc -> c rest-reply GET /x 200 attempt 1",
+        ]
+    );
+}
+
+#[test]
+fn a_partition_cuts_only_the_links_between_its_two_sides() {
+    // `c` and `svc` are cut apart from 0 to 300 ms; `d`, on neither side, calls `svc` at 10 ms
+    // and both its request and the reply take the plain 1 ms, while `c`'s request waits for the
+    // first retransmission after the partition (at 10 + 200 + 400 = 610 ms).
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(Network::latency(Dist::constant_ms(1)))
+        .service(Service::new("svc").rest(HttpMethod::Get, "/x", Handler::new()))
+        .client(Client::new("c", Call::rest("svc", HttpMethod::Get, "/x"), 0.0).burst(ms(10), 1))
+        .client(Client::new("d", Call::rest("svc", HttpMethod::Get, "/x"), 0.0).burst(ms(10), 1))
+        .fault(Fault::partition("c", "svc", ms(0), ms(300)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "rest"),
+        vec![
+            "10.000ms 11.000ms d -> svc rest GET /x OK attempt 1",
+            "11.000ms 12.000ms svc -> d rest-reply GET /x 200 attempt 1",
+            "10.000ms 611.000ms c -> svc rest GET /x OK attempt 1",
+            "611.000ms 612.000ms svc -> c rest-reply GET /x 200 attempt 1",
+        ]
+    );
+}
+
+#[test]
 fn latency_spike_adds_to_messages_sent_during_it() {
     let w = steady(0).fault(Fault::latency_spike(
         LinkSelector::All,
@@ -285,6 +337,35 @@ fn error_rate_spike_fails_requests_during_the_window() {
 }
 
 #[test]
+fn an_error_spike_below_certainty_fails_each_outcome_by_chance() {
+    // 100 requests, one every 10 ms from 0 ms; the spike (p = 0.5) starts at 200 ms. Each of the
+    // 80 handled during it fails with probability one half, drawn when its outcome is decided
+    // (seed 1: 42 fail); none of the 20 before it fails.
+    let w = World::new()
+        .duration(SimTime::from_secs(2))
+        .network(Network::latency(Dist::constant_ms(1)))
+        .service(
+            Service::new("svc")
+                .workers(10)
+                .rest(HttpMethod::Get, "/x", Handler::new()),
+        )
+        .client(
+            Client::new("c", Call::rest("svc", HttpMethod::Get, "/x"), 100.0)
+                .stop(SimTime::from_secs(1)),
+        )
+        .fault(Fault::error_spike("svc", 0.5, ms(200), ms(1_000)));
+    let sim = run(w);
+    let outcomes = &sim.metrics().clients[0].outcomes;
+    assert_eq!(
+        (
+            outcomes.get(&Status::Http(200)),
+            outcomes.get(&Status::Http(500))
+        ),
+        (Some(&58), Some(&42))
+    );
+}
+
+#[test]
 fn loss_fault_on_a_link_drops_everything_sent_during_it() {
     let w = steady(0).fault(Fault::loss(
         LinkSelector::Between("c".into(), "svc".into()),
@@ -301,6 +382,31 @@ fn loss_fault_on_a_link_drops_everything_sent_during_it() {
             "150.000ms 151.000ms c -> svc rest GET /x DROPPED(loss) attempt 1",
         ]
     );
+}
+
+#[test]
+fn every_message_lost_on_the_way_or_at_a_vanished_host_counts_as_dropped() {
+    // Two requests lost to the loss fault (100 and 150 ms), one to the vanished host (300 ms):
+    // three dropped, and the other requests and every reply arrive.
+    let w = steady(0)
+        .fault(Fault::loss(
+            LinkSelector::Between("c".into(), "svc".into()),
+            1.0,
+            ms(100),
+            ms(100),
+        ))
+        .fault(Fault::vanish("svc", ms(290), ms(20)))
+        .client(Client::new("d", Call::rest("svc", HttpMethod::Get, "/x"), 0.0).burst(ms(300), 1));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "DROPPED"),
+        vec![
+            "100.000ms 101.000ms c -> svc rest GET /x DROPPED(loss) attempt 1",
+            "150.000ms 151.000ms c -> svc rest GET /x DROPPED(loss) attempt 1",
+            "300.000ms 301.000ms d -> svc rest GET /x DROPPED(crashed) attempt 1",
+        ]
+    );
+    assert_eq!(sim.metrics().totals.dropped, 3);
 }
 
 #[test]
@@ -515,6 +621,60 @@ fn a_crashed_process_refuses_new_requests_and_resets_those_in_progress() {
 }
 
 #[test]
+fn a_crash_frees_the_calls_its_tasks_were_waiting_for_and_no_others() {
+    // `a` and `b` each call `db` (100 ms of work, no timeout) for a client request at 0 ms; `a`
+    // crashes at 50 ms (down until 150 ms). Its handler's call to `db` is let go at the crash,
+    // while `b`'s goes on waiting and is answered at 103 ms; `db`'s answer to `a` is lost with
+    // `a`, so nothing else would ever end that call.
+    let w = base()
+        .service(Service::new("a").rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().call(Call::rest("db", HttpMethod::Get, "/rows")),
+        ))
+        .service(Service::new("b").rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().call(Call::rest("db", HttpMethod::Get, "/rows")),
+        ))
+        .service(
+            Service::new("db")
+                .workers(2)
+                .time(Dist::constant_ms(100))
+                .rest(HttpMethod::Get, "/rows", Handler::new().work()),
+        )
+        .client(Client::new("ca", Call::rest("a", HttpMethod::Get, "/x"), 0.0).burst(ms(0), 1))
+        .client(Client::new("cb", Call::rest("b", HttpMethod::Get, "/x"), 0.0).burst(ms(0), 1))
+        .fault(Fault::crash("a", ms(50), ms(100)));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    sim.run_until(ms(60));
+    let waiting: Vec<(String, u64)> = sim
+        .calls_waiting()
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| (sim.call_site_label(i), n))
+        .collect();
+    assert_eq!(
+        waiting,
+        vec![
+            ("a -> db GET /rows".to_string(), 0),
+            ("b -> db GET /rows".to_string(), 1),
+            ("ca -> a GET /x".to_string(), 0),
+            ("cb -> b GET /x".to_string(), 1),
+        ]
+    );
+    sim.run_to_end();
+    assert_eq!(
+        lines_with(&sim, "rest-reply GET /rows"),
+        vec![
+            "102.000ms 103.000ms db -> a rest-reply GET /rows DROPPED(crashed) attempt 1",
+            "102.000ms 103.000ms db -> b rest-reply GET /rows 200 attempt 1",
+        ]
+    );
+    assert_eq!(sim.calls_waiting(), vec![0, 0, 0, 0]);
+}
+
+#[test]
 fn a_refused_call_is_retried_even_for_a_post_and_a_handler_answers_502() {
     // Refused means the request never reached a handler, so even a POST may be sent again;
     // a REST handler whose call failed on a broken connection answers 502 Bad Gateway.
@@ -557,6 +717,45 @@ fn a_refused_call_is_retried_even_for_a_post_and_a_handler_answers_502() {
     let c = &sim.metrics().clients[0];
     assert_eq!(c.outcomes.get(&Status::Http(200)), Some(&1));
     assert_eq!(c.outcomes.get(&Status::Http(502)), Some(&1));
+}
+
+#[test]
+fn a_reset_get_is_retried_and_a_reset_post_is_not() {
+    // `svc` crashes at 20 ms while handling a GET and a POST (30 ms of work each): both callers
+    // see a reset. The server may have acted, so, as after a timeout, only the GET is sent again
+    // (after its 100 ms backoff, once `svc` is back); the POST fails with the reset.
+    let call =
+        |m: HttpMethod| Call::rest("svc", m, "/x").retry(RetryPolicy::retries(1).backoff(ms(100)));
+    let w = base()
+        .service(
+            Service::new("svc")
+                .workers(2)
+                .rest(
+                    HttpMethod::Get,
+                    "/x",
+                    Handler::new().work_for(Dist::constant_ms(30)),
+                )
+                .rest(
+                    HttpMethod::Post,
+                    "/x",
+                    Handler::new().work_for(Dist::constant_ms(30)),
+                ),
+        )
+        .client(Client::new("g", call(HttpMethod::Get), 0.0).burst(ms(0), 1))
+        .client(Client::new("p", call(HttpMethod::Post), 0.0).burst(ms(0), 1))
+        .fault(Fault::crash("svc", ms(20), ms(30)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "rest"),
+        vec![
+            "0.000ms 1.000ms g -> svc rest GET /x OK attempt 1",
+            "0.000ms 1.000ms p -> svc rest POST /x OK attempt 1",
+            "20.000ms 21.000ms svc -> g rest-reply GET /x REJECTED(reset) attempt 1",
+            "20.000ms 21.000ms svc -> p rest-reply POST /x REJECTED(reset) attempt 1",
+            "121.000ms 122.000ms g -> svc rest GET /x OK attempt 2",
+            "152.000ms 153.000ms svc -> g rest-reply GET /x 200 attempt 2",
+        ]
+    );
 }
 
 #[test]
