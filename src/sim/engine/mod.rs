@@ -57,6 +57,8 @@ pub enum EventKind {
     CallTimeout,
     /// A retry's backoff ended.
     Retry,
+    /// A hedged call's delay ended (its next attempt may be sent).
+    Hedge,
     /// A client's next rate-driven request.
     ClientRequest,
     /// A client burst.
@@ -163,7 +165,7 @@ impl Sim {
             k: Kernel::new(settings, metrics),
             net: Network::default(),
             services: Services::new(&prog),
-            calls: Calls::default(),
+            calls: Calls::new(&prog),
             breakers: Breakers::new(&prog),
             balancers: Balancers::new(&prog),
             clients: Clients::new(&prog),
