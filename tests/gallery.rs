@@ -604,7 +604,10 @@ fn a_retry_storm_outlives_a_short_crash_and_a_retry_budget_recovers() {
     let plain = per_s(1, 2, 0, 30);
     let budgeted = per_s(1, 2, 1, 30);
     assert!(plain < 10.0, "plain goodput {plain:.1}/s after the crash");
-    assert!(budgeted > 80.0, "budgeted goodput {budgeted:.1}/s after the crash");
+    assert!(
+        budgeted > 80.0,
+        "budgeted goodput {budgeted:.1}/s after the crash"
+    );
     // The budget refused retries (during the crash), and the plain side sent about three
     // times the attempts.
     let m = sim.metrics();

@@ -1557,13 +1557,16 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
             }
             "hedge" => {
                 let attempts = bounded(cur, "hedged attempts", 2, 5)?;
-                let after = cur.word("`after`, then the delay between attempts, such as `after 50ms`")?;
+                let after =
+                    cur.word("`after`, then the delay between attempts, such as `after 50ms`")?;
                 if after.text != "after" {
                     return Err(Problem::new(
                         after.span,
                         format!("expected `after`, found `{}`", after.text),
                     )
-                    .hint("write e.g. `hedge 3 after 50ms`: up to 3 attempts, one more every 50ms"));
+                    .hint(
+                        "write e.g. `hedge 3 after 50ms`: up to 3 attempts, one more every 50ms",
+                    ));
                 }
                 let after = positive_duration(cur, "the hedging delay")?;
                 hedge_key = Some(key.span);
@@ -1571,13 +1574,19 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
             }
             "retry-budget" => {
                 let tok = cur.word("the share of a token a success gives back, such as `10%`")?;
-                let share = units::parse_percent(tok.text).map_err(|m| Problem::new(tok.span, m))?;
+                let share =
+                    units::parse_percent(tok.text).map_err(|m| Problem::new(tok.span, m))?;
                 if share.ppm == 0 || share.ppm % 1000 != 0 {
                     return Err(Problem::new(
                         tok.span,
-                        format!("a retry budget of `{}` is not a positive share in steps of 0.1%", tok.text),
+                        format!(
+                            "a retry budget of `{}` is not a positive share in steps of 0.1%",
+                            tok.text
+                        ),
                     )
-                    .hint("gRPC keeps three decimals of `tokenRatio`: write e.g. `retry-budget 10%`"));
+                    .hint(
+                        "gRPC keeps three decimals of `tokenRatio`: write e.g. `retry-budget 10%`",
+                    ));
                 }
                 set_once(
                     &mut o.retry_budget,
@@ -1588,11 +1597,7 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
                     },
                 )?
             }
-            "max-tokens" => set_once(
-                &mut max_tokens,
-                key,
-                bounded(cur, "max-tokens", 1, 1000)?,
-            )?,
+            "max-tokens" => set_once(&mut max_tokens, key, bounded(cur, "max-tokens", 1, 1000)?)?,
             "breaker" => {
                 let threshold = percent(
                     cur,
@@ -1663,7 +1668,9 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
                 cur.end_span(),
                 "`max-tokens` sets the size of a retry budget",
             )
-            .hint("add `retry-budget 10%` (the share of a token each success gives back) before it"));
+            .hint(
+                "add `retry-budget 10%` (the share of a token each success gives back) before it",
+            ));
         }
         None => {}
     }
@@ -1677,7 +1684,10 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
     }
     if o.hedge.is_some() {
         if let Target::Rest { method, .. } = &target {
-            if matches!(method, HttpMethod::Post | HttpMethod::Patch) && !o.idempotent && !o.idempotency_key {
+            if matches!(method, HttpMethod::Post | HttpMethod::Patch)
+                && !o.idempotent
+                && !o.idempotency_key
+            {
                 return Err(Problem::new(
                     hedge_key.expect("set with the hedge"),
                     format!("hedging sends a `{method}` more than once"),

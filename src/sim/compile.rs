@@ -975,7 +975,10 @@ impl<'w> Compiler<'w> {
                 // gRPC keeps three decimals of `tokenRatio`.
                 let ratio_milli = libm::round(b.token_ratio * 1000.0) as u32;
                 if ratio_milli == 0 {
-                    return Err(invalid(at, "retry budget token ratio must be at least 0.001"));
+                    return Err(invalid(
+                        at,
+                        "retry budget token ratio must be at least 0.001",
+                    ));
                 }
                 Some(BudgetP {
                     max_milli: b.max_tokens * 1000,

@@ -46,8 +46,7 @@ pub use trace::{
 };
 pub use world::{
     Arrival, AttributeFilter, Balancer, BreakerPolicy, Burst, Call, Client, Confirms, Consumer,
-    Endpoint, Fault, FaultKind, GrpcCode, Handler, HttpMethod, Link, LinkSelector, Network,
-    HedgePolicy, OnError, OutlierPolicy, Overflow, Queue, Ramp, RetryBudget, RetryPolicy, Route,
-    RunSettings, Service,
-    Source, Status, Step, Subscription, Target, Topic, Users, World,
+    Endpoint, Fault, FaultKind, GrpcCode, Handler, HedgePolicy, HttpMethod, Link, LinkSelector,
+    Network, OnError, OutlierPolicy, Overflow, Queue, Ramp, RetryBudget, RetryPolicy, Route,
+    RunSettings, Service, Source, Status, Step, Subscription, Target, Topic, Users, World,
 };
