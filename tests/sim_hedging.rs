@@ -317,3 +317,46 @@ fn a_call_cannot_both_retry_and_hedge() {
     assert!(err.contains("idempotent"), "{err}");
     assert!(Sim::new(one(post.idempotent(), s, 100), 1).is_ok());
 }
+
+#[test]
+fn an_abandoned_hedge_gives_its_breaker_probe_back() {
+    // The breaker opens on the first call's 500 and is half-open from 82 ms with 2 probes. The
+    // second call's two attempts are both probes; the first answers, and the abandoned hedge
+    // gives its probe back, so the third call's first attempt is the second probe and closes
+    // the breaker (its own hedge, a third probe, is refused).
+    let breaker = BreakerPolicy {
+        failure_ratio: 0.5,
+        window: ms(10_000),
+        min_requests: 1,
+        cooldown: ms(50),
+        half_open_probes: 2,
+        slow_call: None,
+    };
+    let mut s = service(30, Handler::new().work());
+    s = s.workers(2);
+    let w = World::new()
+        .duration(ms(300))
+        .network(net1ms())
+        .service(s)
+        .client(
+            Client::new("c", get().hedge(2, ms(5)).breaker(breaker), 0.0)
+                .burst(SimTime::ZERO, 1)
+                .burst(ms(100), 1)
+                .burst(ms(200), 1),
+        )
+        .fault(Fault::error_spike("s", 1.0, SimTime::ZERO, ms(50)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "breaker"),
+        norm(
+            "
+            32.000ms 32.000ms c -> s breaker GET /x OPEN attempt 1
+            82.000ms 82.000ms c -> s breaker GET /x HALF-OPEN attempt 1
+            205.000ms 205.000ms c -> s rest GET /x REJECTED(breaker-open) attempt 2
+            232.000ms 232.000ms c -> s breaker GET /x CLOSED attempt 1
+            "
+        )
+    );
+    let m = &sim.metrics().calls[0];
+    assert_eq!((m.ok, m.failed, m.hedges), (2, 1, 2));
+}
