@@ -624,3 +624,24 @@ fn a_retry_storm_outlives_a_short_crash_and_a_retry_budget_recovers() {
         "two clients, so call sites 0 and 1 are theirs"
     );
 }
+
+#[test]
+fn hedging_cuts_the_tail_latency_for_a_few_percent_more_load() {
+    let r = run("hedging");
+    let (plain, hedged) = (r.client("users"), r.client("hedged-users"));
+    let (p99, h99) = (plain.latency.p99(), hedged.latency.p99());
+    assert!(
+        h99.0 * 2 < p99.0,
+        "p99 {p99} plain vs {h99} hedged: hedging should halve it"
+    );
+    // The median is the same work either way (within a log bucket).
+    let (p50, h50) = (plain.latency.p50().0 as f64, hedged.latency.p50().0 as f64);
+    assert!((h50 / p50 - 1.0).abs() < 0.2, "p50 {p50} vs {h50}");
+    // The cost: a hedge for the slowest few percent of calls, each sent as an extra attempt.
+    let m = r.sim.metrics();
+    let (site, plain_site) = (&m.calls[1], &m.calls[0]);
+    assert_eq!(plain_site.hedges, 0);
+    assert_eq!(site.attempts, site.hedges + hedged.sent);
+    let share = site.hedges as f64 / hedged.sent as f64;
+    assert!(share > 0.03 && share < 0.15, "hedges {share:.3} of requests");
+}

@@ -450,4 +450,28 @@ at 20s crash backend for 2s
 at 20s crash budgeted-backend for 2s
 "#,
     },
+    Example {
+        id: "hedging",
+        title: "Hedged requests cut the tail, at the cost of extra load",
+        explanation: "Two copies of a search service, three replicas each, whose work usually takes a few milliseconds but now and then hundreds (a log-normal time with a long tail, like garbage-collection pauses or a cold cache). The plain users wait for whatever their one attempt gets: their p99 is over 200 ms. The hedged users send a second attempt to another replica if the first has no answer after 60 ms (gRPC's hedging policy: hedge 2 after 60ms) and take whichever answers first; the loser's answer arrives late and is ignored. Their p99 falls below 90 ms, while the median does not move. The price is in Calls: about 8% more attempts (the hedges column), all of them work the replicas do for nothing.",
+        seed: 3,
+        text: r#"scenario "hedging" seed 3 duration 60s
+
+network latency 1ms
+
+service search workers 8 time lognormal(20ms, 60ms) replicas 3
+service hedged-search workers 8 time lognormal(20ms, 60ms) replicas 3
+
+client users rate 100/s poisson -> search GET /q timeout 2s
+client hedged-users rate 100/s poisson -> hedged-search GET /q timeout 2s hedge 2 after 60ms
+
+search GET /q:
+  work
+  reply 200
+
+hedged-search GET /q:
+  work
+  reply 200
+"#,
+    },
 ];
