@@ -643,5 +643,8 @@ fn hedging_cuts_the_tail_latency_for_a_few_percent_more_load() {
     assert_eq!(plain_site.hedges, 0);
     assert_eq!(site.attempts, site.hedges + hedged.sent);
     let share = site.hedges as f64 / hedged.sent as f64;
-    assert!(share > 0.03 && share < 0.15, "hedges {share:.3} of requests");
+    assert!(
+        share > 0.03 && share < 0.15,
+        "hedges {share:.3} of requests"
+    );
 }

@@ -264,9 +264,9 @@ impl Sim {
         deadline: SimTime,
     ) -> Option<Result<Status, Failure>> {
         let now = self.k.now();
-        let timeout = self.prog.calls[spec.ix()].timeout;
+        let budget = self.prog.calls[spec.ix()].timeout;
         let hedge = self.prog.calls[spec.ix()].hedge;
-        let deadline = deadline.min(now.saturating_add(timeout));
+        let deadline = deadline.min(now.saturating_add(budget));
         let calls = &mut self.calls;
         let c = calls.calls.insert(CallRt {
             spec,
@@ -290,17 +290,7 @@ impl Sim {
         }
         let result = match hedge {
             None => self.next_attempt(c),
-            Some((attempts, _)) => {
-                let slot = c.raw() as usize;
-                if calls.hedged.len() <= slot {
-                    calls.hedged.resize(slot + 1, Hedged::default());
-                }
-                calls.hedged[slot] = Hedged {
-                    last: attempts,
-                    ..Hedged::default()
-                };
-                self.hedge_send(c).err().map(Err)
-            }
+            Some((attempts, _)) => self.first_hedge(c, attempts),
         };
         if result.is_some() {
             self.free_call(c);
@@ -727,6 +717,21 @@ impl Sim {
         if let Some(result) = self.next_attempt(c) {
             self.resolve(c, result);
         }
+    }
+
+    /// Start hedged call `c` (up to `attempts` attempts): its first attempt; `Some` if the call
+    /// is over without waiting.
+    fn first_hedge(&mut self, c: Id<CallRt>, attempts: u16) -> Option<Result<Status, Failure>> {
+        let slot = c.raw() as usize;
+        let hedged = &mut self.calls.hedged;
+        if hedged.len() <= slot {
+            hedged.resize(slot + 1, Hedged::default());
+        }
+        hedged[slot] = Hedged {
+            last: attempts,
+            ..Hedged::default()
+        };
+        self.hedge_send(c).err().map(Err)
     }
 
     /// Send the next attempt of a hedged call now (a hedge, after the first), and schedule the
