@@ -595,8 +595,8 @@ fn a_retry_storm_outlives_a_short_crash_and_a_retry_budget_recovers() {
         (ok[to][side] - ok[from][side]) as f64 / secs as f64
     };
     // Before the crash both sides answer nearly all of their 85 requests a second.
-    for side in 0..2 {
-        let g = ok[0][side] as f64 / 20.0;
+    for (side, &n) in ok[0].iter().enumerate() {
+        let g = n as f64 / 20.0;
         assert!(g > 80.0, "side {side}: goodput {g:.1}/s before the crash");
     }
     // From 30 s to the end, 8 s after the crash ended: the plain side is still down, the
