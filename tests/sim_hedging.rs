@@ -360,3 +360,45 @@ fn an_abandoned_hedge_gives_its_breaker_probe_back() {
     let m = &sim.metrics().calls[0];
     assert_eq!((m.ok, m.failed, m.hedges), (2, 1, 2));
 }
+
+#[test]
+fn a_hedged_call_whose_caller_crashes_leaves_the_balancer_at_once() {
+    // `a`'s handler has three hedged attempts in flight, one to each replica, when `a` crashes
+    // at 15 ms: the call is freed with its task, and every attempt with it.
+    let w = World::new()
+        .duration(ms(200))
+        .network(net1ms())
+        .service(
+            Service::new("s")
+                .replicas(3)
+                .balancer(Balancer::RoundRobin)
+                .workers(1)
+                .time(Dist::constant_ms(30))
+                .rest(HttpMethod::Get, "/x", Handler::new().work()),
+        )
+        .service(Service::new("a").workers(1).rest(
+            HttpMethod::Get,
+            "/y",
+            Handler::new().call(get().hedge(3, ms(5))),
+        ))
+        .client(
+            Client::new("c", Call::rest("a", HttpMethod::Get, "/y"), 0.0).burst(SimTime::ZERO, 1),
+        )
+        .fault(Fault::crash("a", ms(15), ms(100)));
+    let mut sim = Sim::new(w, 1).unwrap();
+    let active = |sim: &Sim| -> Vec<u32> {
+        sim.balancers()[0]
+            .replicas
+            .iter()
+            .map(|r| r.active)
+            .collect()
+    };
+    sim.run_until(ms(14));
+    assert_eq!(active(&sim), [1, 1, 1]);
+    sim.run_until(ms(16));
+    assert_eq!(active(&sim), [0, 0, 0]);
+    sim.run_to_end();
+    assert_eq!(active(&sim), [0, 0, 0]);
+    // Their answers come back to a crashed caller: dropped.
+    assert_eq!(lines_with(&sim, "DROPPED(crashed)").len(), 3);
+}
