@@ -656,3 +656,82 @@ fn stale_backlog_fifo_collapses_goodput_while_lifo_and_shedding_recover() {
     );
     assert!(g("fifo-web") * 1.5 < g("lifo-web") && g("fifo-web") * 1.5 < g("shed-web"));
 }
+
+#[test]
+fn a_retry_storm_outlives_a_short_crash_and_a_retry_budget_recovers() {
+    let e = gallery::find("retry-budget").expect("gallery entry");
+    let c = scenario::compile(e.text).expect("compiles");
+    let mut sim = Sim::new(c.world, e.seed).expect("engine accepts the world");
+    let client = |sim: &Sim, name: &str| {
+        let i = sim
+            .nodes()
+            .iter()
+            .find(|n| n.name == name && n.kind == NodeKind::Client)
+            .expect("client")
+            .index as usize;
+        sim.metrics().clients[i].clone()
+    };
+    // Successful answers of each client at 20 s (the crash), 30 s and 60 s (the end).
+    let mut ok = Vec::new();
+    for t in [20, 30, 60] {
+        sim.run_until(SimTime::from_secs(t));
+        ok.push([client(&sim, "users"), client(&sim, "budgeted-users")].map(|m| m.ok));
+    }
+    // Goodput of one side between two of those instants.
+    let per_s = |from: usize, to: usize, side: usize, secs: u64| {
+        (ok[to][side] - ok[from][side]) as f64 / secs as f64
+    };
+    // Before the crash both sides answer nearly all of their 85 requests a second.
+    for (side, &n) in ok[0].iter().enumerate() {
+        let g = n as f64 / 20.0;
+        assert!(g > 80.0, "side {side}: goodput {g:.1}/s before the crash");
+    }
+    // From 30 s to the end, 8 s after the crash ended: the plain side is still down, the
+    // budgeted side has recovered.
+    let plain = per_s(1, 2, 0, 30);
+    let budgeted = per_s(1, 2, 1, 30);
+    assert!(plain < 10.0, "plain goodput {plain:.1}/s after the crash");
+    assert!(
+        budgeted > 80.0,
+        "budgeted goodput {budgeted:.1}/s after the crash"
+    );
+    // The budget refused retries (during the crash), and the plain side sent about three
+    // times the attempts.
+    let m = sim.metrics();
+    let (plain_site, budget_site) = (&m.calls[0], &m.calls[1]);
+    assert!(budget_site.throttled > 100, "{budget_site:?}");
+    assert_eq!(plain_site.throttled, 0);
+    assert!(
+        plain_site.attempts > 2 * budget_site.attempts,
+        "{plain_site:?} vs {budget_site:?}"
+    );
+    assert_eq!(
+        sim.metrics().clients.len(),
+        2,
+        "two clients, so call sites 0 and 1 are theirs"
+    );
+}
+
+#[test]
+fn hedging_cuts_the_tail_latency_for_a_few_percent_more_load() {
+    let r = run("hedging");
+    let (plain, hedged) = (r.client("users"), r.client("hedged-users"));
+    let (p99, h99) = (plain.latency.p99(), hedged.latency.p99());
+    assert!(
+        h99.0 * 2 < p99.0,
+        "p99 {p99} plain vs {h99} hedged: hedging should halve it"
+    );
+    // The median is the same work either way (within a log bucket).
+    let (p50, h50) = (plain.latency.p50().0 as f64, hedged.latency.p50().0 as f64);
+    assert!((h50 / p50 - 1.0).abs() < 0.2, "p50 {p50} vs {h50}");
+    // The cost: a hedge for the slowest few percent of calls, each sent as an extra attempt.
+    let m = r.sim.metrics();
+    let (site, plain_site) = (&m.calls[1], &m.calls[0]);
+    assert_eq!(plain_site.hedges, 0);
+    assert_eq!(site.attempts, site.hedges + hedged.sent);
+    let share = site.hedges as f64 / hedged.sent as f64;
+    assert!(
+        share > 0.03 && share < 0.15,
+        "hedges {share:.3} of requests"
+    );
+}

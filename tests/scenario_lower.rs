@@ -131,6 +131,42 @@ fn call_jitter_share() {
 }
 
 #[test]
+fn call_hedge() {
+    assert_eq!(rest_call("hedge 3 after 50ms"), get_x().hedge(3, ms(50)));
+}
+
+#[test]
+fn call_hedge_takes_retry_on_as_its_non_fatal_statuses() {
+    assert_eq!(
+        rpc_call("hedge 2 after 10ms retry-on UNAVAILABLE,ABORTED"),
+        Call::rpc("t", "Get").hedge(2, ms(10)).retry_on(vec![
+            Status::Grpc(GrpcCode::Unavailable),
+            Status::Grpc(GrpcCode::Aborted)
+        ])
+    );
+}
+
+#[test]
+fn call_retry_budget_alone_has_ten_tokens() {
+    // gRFC A6 gives no default for `maxTokens`; its example (and Switchboard's default) is 10.
+    assert_eq!(
+        rest_call("retries 2 retry-budget 10%"),
+        get_x().retry(RetryPolicy::retries(2)).retry_budget(10, 0.1)
+    );
+}
+
+#[test]
+fn call_retry_budget_max_tokens() {
+    assert_eq!(
+        rest_call("retries 2 retry-budget 2.5% max-tokens 100").retry_budget,
+        Some(RetryBudget {
+            max_tokens: 100,
+            token_ratio: 0.025
+        })
+    );
+}
+
+#[test]
 fn call_every_retry_option_together() {
     assert_eq!(
         rpc_call("deadline 1s retries 4 backoff 20ms multiplier 3 max-backoff 500ms jitter 25%"),

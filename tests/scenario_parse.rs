@@ -386,7 +386,7 @@ fn call_option_errors() {
             "13:26: backoff, multiplier, jitter and retry-on only matter with retries [add e.g. `retries 3`] ``",
             "14:23: `window`, `min-calls`, `cooldown`, `probes` and `slow` set up a circuit breaker [add `breaker 50%` (the failure share that opens it) before them] ``",
             "15:24: `retries` is given twice [keep one of them] `retries`",
-            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `attempt-timeout`, `retries`, `retry-on`, `idempotent`, `idempotency-key`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `slow`, `on-error`, `cache`] `timout`",
+            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `attempt-timeout`, `retries`, `retry-on`, `idempotent`, `idempotency-key`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `hedge`, `retry-budget`, `max-tokens`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `slow`, `on-error`, `cache`] `timout`",
         ],
     );
 }
@@ -498,6 +498,35 @@ fn protocol_call_option_errors() {
             "16:50: `attempt-timeout 100ms` is not below the whole call's `100ms` [the timeout (or deadline) covers every attempt; an attempt limit must be shorter to matter] ``",
             "17:34: backoff, multiplier, jitter and retry-on only matter with retries [add e.g. `retries 3`] ``",
             "19:18: `dedupe` is given twice [keep one] `dedupe`",
+        ],
+    );
+}
+
+#[test]
+fn hedging_and_retry_budgets_round_trip_in_canonical_order() {
+    check_format(
+        "service a\nservice b\n\na GET /x:\n  call b GET /y retry-budget 10% max-tokens 20 hedge 3 after 50ms retry-on 503 timeout 1s\n  call b GET /y retries 2 jitter retry-budget 2.5%\n\nb GET /y:\n  work 1ms\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\nservice a\nservice b\n\na GET /x:\n  call b GET /y timeout 1s retry-on 503 hedge 3 after 50ms retry-budget 10% max-tokens 20\n  call b GET /y retries 2 jitter retry-budget 2.5%\n\nb GET /y:\n  work 1ms\n",
+    );
+}
+
+#[test]
+fn hedging_and_retry_budget_errors() {
+    // A call that both retries and hedges (either order, pointing at the later option), too
+    // many or too few hedged attempts, a missing `after`, a budget of nothing or finer than
+    // gRPC's three decimals, `max-tokens` alone or out of range, and a hedged POST.
+    check_errors(
+        &world("a rpc Y:\n  call b.Get retries 2 hedge 2 after 10ms\n  call b.Get hedge 2 after 10ms jitter\n  call b.Get hedge 6 after 10ms\n  call b.Get hedge 2 10ms\n  call b.Get retry-budget 0%\n  call b.Get retry-budget 0.05%\n  call b.Get max-tokens 5\n  call b.Get retry-budget 10% max-tokens 0\n  call a POST /x hedge 2 after 10ms\n"),
+        &[
+            "13:24: a call either hedges or retries, not both (`hedge` and `retries`) [gRPC takes a retryPolicy or a hedgingPolicy: keep `hedge N after D`, or `retries` with its backoff] `hedge`",
+            "14:33: a call either hedges or retries, not both (`hedge` and `jitter`) [gRPC takes a retryPolicy or a hedgingPolicy: keep `hedge N after D`, or `retries` with its backoff] `jitter`",
+            "15:20: hedged attempts must be between 2 and 5, not 6 `6`",
+            "16:22: expected `after`, found `10ms` [write e.g. `hedge 3 after 50ms`: up to 3 attempts, one more every 50ms] `10ms`",
+            "17:27: a retry budget of `0%` is not a positive share in steps of 0.1% [gRPC keeps three decimals of `tokenRatio`: write e.g. `retry-budget 10%`] `0%`",
+            "18:27: a retry budget of `0.05%` is not a positive share in steps of 0.1% [gRPC keeps three decimals of `tokenRatio`: write e.g. `retry-budget 10%`] `0.05%`",
+            "19:26: `max-tokens` sets the size of a retry budget [add `retry-budget 10%` (the share of a token each success gives back) before it] ``",
+            "20:42: max-tokens must be between 1 and 1000, not 0 `0`",
+            "21:18: hedging sends a `POST` more than once [add `idempotent` or `idempotency-key` if repeating it is safe] `hedge`",
         ],
     );
 }

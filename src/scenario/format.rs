@@ -357,6 +357,15 @@ pub(crate) fn call_text(c: &Call) -> String {
         }
         None => {}
     }
+    if let Some(h) = o.hedge {
+        let _ = write!(s, " hedge {} after {}", h.attempts, h.after);
+    }
+    if let Some(b) = o.retry_budget {
+        let _ = write!(s, " retry-budget {}", b.share);
+        if let Some(n) = b.max_tokens {
+            let _ = write!(s, " max-tokens {n}");
+        }
+    }
     if let Some(b) = &o.breaker {
         let _ = write!(s, " breaker {}", b.threshold);
         if let Some(w) = b.window {

@@ -494,4 +494,55 @@ at 10s burst lifo-web 1500
 at 10s burst shed-web 1500
 "#,
     },
+    Example {
+        id: "retry-budget",
+        title: "A retry storm outlives a short crash; a retry budget recovers",
+        explanation: "Two identical backends run at 85% load, each called straight from its clients with a 150 ms attempt timeout and up to 3 retries. At 20 s both crash for 2 s. While they are down every attempt is refused and retried. When they come back, the plain callers' pending retries and new requests pile up in the backlog faster than it drains; once the wait is past 150 ms every attempt times out and is retried, so the backend works only on requests whose callers have given up and its backlog grows until the end: a metastable failure that outlives its 2 s trigger by the whole run. The budgeted callers have gRPC's retry throttling (retry-budget 10%: each failed attempt takes a token of 10, each success gives back 0.1, and retries stop while 5 or fewer are left) and jittered backoff: during the crash the budget runs dry and retries stop (throttled in Calls), so after it only first attempts arrive, the backend keeps up, and goodput is back within a second.",
+        seed: 5,
+        text: r#"scenario "retry-budget" seed 5 duration 60s
+
+network latency 1ms
+
+service backend workers 1 time 10ms
+service budgeted-backend workers 1 time 10ms
+
+client users rate 85/s poisson -> backend GET /data timeout 1s attempt-timeout 150ms retries 3 backoff 50ms
+client budgeted-users rate 85/s poisson -> budgeted-backend GET /data timeout 1s attempt-timeout 150ms retries 3 backoff 50ms jitter retry-budget 10%
+
+backend GET /data:
+  work
+  reply 200
+
+budgeted-backend GET /data:
+  work
+  reply 200
+
+at 20s crash backend for 2s
+at 20s crash budgeted-backend for 2s
+"#,
+    },
+    Example {
+        id: "hedging",
+        title: "Hedged requests cut the tail, at the cost of extra load",
+        explanation: "Two copies of a search service, three replicas each, whose work usually takes a few milliseconds but now and then hundreds (a log-normal time with a long tail, like garbage-collection pauses or a cold cache). The plain users wait for whatever their one attempt gets: their p99 is over 200 ms. The hedged users send a second attempt to another replica if the first has no answer after 60 ms (gRPC's hedging policy: hedge 2 after 60ms) and take whichever answers first; the loser's answer arrives late and is ignored. Their p99 falls below 90 ms, while the median does not move. The price is in Calls: about 8% more attempts (the hedges column), all of them work the replicas do for nothing.",
+        seed: 3,
+        text: r#"scenario "hedging" seed 3 duration 60s
+
+network latency 1ms
+
+service search workers 8 time lognormal(20ms, 60ms) replicas 3
+service hedged-search workers 8 time lognormal(20ms, 60ms) replicas 3
+
+client users rate 100/s poisson -> search GET /q timeout 2s
+client hedged-users rate 100/s poisson -> hedged-search GET /q timeout 2s hedge 2 after 60ms
+
+search GET /q:
+  work
+  reply 200
+
+hedged-search GET /q:
+  work
+  reply 200
+"#,
+    },
 ];

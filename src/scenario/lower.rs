@@ -108,6 +108,19 @@ fn call(c: &m::Call) -> sim::Call {
         }
         out.retry = Some(r);
     }
+    if let Some(h) = o.hedge {
+        out.hedge = Some(sim::HedgePolicy {
+            max_attempts: h.attempts,
+            delay: time(h.after),
+        });
+    }
+    if let Some(b) = o.retry_budget {
+        out.retry_budget = Some(sim::RetryBudget {
+            // gRFC A6 gives no default for `maxTokens`; its example uses 10.
+            max_tokens: b.max_tokens.unwrap_or(10),
+            token_ratio: prob(b.share),
+        });
+    }
     if let Some(b) = &o.breaker {
         let mut p = sim::BreakerPolicy {
             failure_ratio: prob(b.threshold),

@@ -476,6 +476,13 @@ pub struct CallOptions {
     /// 100% ("full jitter": uniform between 0 and the backoff).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jitter: Option<Percent>,
+    /// `hedge 3 after 50ms`: send up to this many attempts, one more after each delay
+    /// (gRPC's hedging policy); instead of retries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hedge: Option<Hedge>,
+    /// `retry-budget 10% max-tokens 20`: gRPC's retry throttling for this call site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_budget: Option<RetryBudget>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breaker: Option<Breaker>,
     /// `on-error continue`: a failed call does not fail the handler; the next step runs.
@@ -484,6 +491,27 @@ pub struct CallOptions {
     /// `cache items`: read through this cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<Ident>,
+}
+
+/// Hedged requests: `hedge 3 after 50ms` (gRFC A6 `maxAttempts`, `hedgingDelay`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hedge {
+    /// Attempts in all, the first included (2–5).
+    pub attempts: u32,
+    /// Wait before each further attempt.
+    pub after: Duration,
+}
+
+/// Retry throttling: `retry-budget 10% max-tokens 20` (gRFC A6 `tokenRatio`, `maxTokens`).
+/// Each failed attempt takes a token, each success gives back the share; retries and hedges
+/// stop while at most half the tokens are left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryBudget {
+    /// Tokens a success gives back (`tokenRatio`), in steps of 0.1%.
+    pub share: Percent,
+    /// Most tokens (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
 }
 
 /// Circuit breaker on a call: `breaker 50% window 10s min-calls 5 cooldown 5s probes 1`.

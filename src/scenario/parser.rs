@@ -1523,7 +1523,7 @@ fn target(cur: &mut Cursor<'_, '_>) -> PResult<Target> {
     })
 }
 
-const CALL_OPTIONS: [&str; 19] = [
+const CALL_OPTIONS: [&str; 22] = [
     "timeout",
     "deadline",
     "attempt-timeout",
@@ -1535,6 +1535,9 @@ const CALL_OPTIONS: [&str; 19] = [
     "multiplier",
     "max-backoff",
     "jitter",
+    "hedge",
+    "retry-budget",
+    "max-tokens",
     "breaker",
     "window",
     "min-calls",
@@ -1594,8 +1597,18 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
     let mut slow = None;
     let mut on_error: Option<bool> = None;
     let mut breaker_key: Option<Span> = None;
+    let mut max_tokens = None;
+    let mut hedge_key: Option<Span> = None;
+    let mut retry_key: Option<Token<'_>> = None;
     while !cur.at_end() {
         let key = option_key(cur, &CALL_OPTIONS, "a call")?;
+        if matches!(
+            key.text,
+            "retries" | "backoff" | "multiplier" | "max-backoff" | "jitter"
+        ) && retry_key.is_none()
+        {
+            retry_key = Some(key);
+        }
         match key.text {
             "timeout" | "deadline" => {
                 set_once(&mut o.timeout, key, positive_duration(cur, "the timeout")?)?
@@ -1657,6 +1670,49 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
                 };
                 set_once(&mut o.jitter, key, share)?
             }
+            "hedge" => {
+                let attempts = bounded(cur, "hedged attempts", 2, 5)?;
+                let after =
+                    cur.word("`after`, then the delay between attempts, such as `after 50ms`")?;
+                if after.text != "after" {
+                    return Err(Problem::new(
+                        after.span,
+                        format!("expected `after`, found `{}`", after.text),
+                    )
+                    .hint(
+                        "write e.g. `hedge 3 after 50ms`: up to 3 attempts, one more every 50ms",
+                    ));
+                }
+                let after = positive_duration(cur, "the hedging delay")?;
+                hedge_key = Some(key.span);
+                set_once(&mut o.hedge, key, Hedge { attempts, after })?
+            }
+            "retry-budget" => {
+                let tok = cur.word("the share of a token a success gives back, such as `10%`")?;
+                let share =
+                    units::parse_percent(tok.text).map_err(|m| Problem::new(tok.span, m))?;
+                if share.ppm == 0 || share.ppm % 1000 != 0 {
+                    return Err(Problem::new(
+                        tok.span,
+                        format!(
+                            "a retry budget of `{}` is not a positive share in steps of 0.1%",
+                            tok.text
+                        ),
+                    )
+                    .hint(
+                        "gRPC keeps three decimals of `tokenRatio`: write e.g. `retry-budget 10%`",
+                    ));
+                }
+                set_once(
+                    &mut o.retry_budget,
+                    key,
+                    RetryBudget {
+                        share,
+                        max_tokens: None,
+                    },
+                )?
+            }
+            "max-tokens" => set_once(&mut max_tokens, key, bounded(cur, "max-tokens", 1, 1000)?)?,
             "breaker" => {
                 let threshold = percent(
                     cur,
@@ -1720,6 +1776,41 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
         }
     }
     o.continue_on_error = on_error.unwrap_or(false);
+    match &mut o.retry_budget {
+        Some(b) => b.max_tokens = max_tokens,
+        None if max_tokens.is_some() => {
+            return Err(Problem::new(
+                cur.end_span(),
+                "`max-tokens` sets the size of a retry budget",
+            )
+            .hint(
+                "add `retry-budget 10%` (the share of a token each success gives back) before it",
+            ));
+        }
+        None => {}
+    }
+    if let (Some(h), Some(r)) = (hedge_key, retry_key) {
+        let at = if h.start > r.span.start { h } else { r.span };
+        return Err(Problem::new(
+            at,
+            format!("a call either hedges or retries, not both (`hedge` and `{}`)", r.text),
+        )
+        .hint("gRPC takes a retryPolicy or a hedgingPolicy: keep `hedge N after D`, or `retries` with its backoff"));
+    }
+    if o.hedge.is_some() {
+        if let Target::Rest { method, .. } = &target {
+            if matches!(method, HttpMethod::Post | HttpMethod::Patch)
+                && !o.idempotent
+                && !o.idempotency_key
+            {
+                return Err(Problem::new(
+                    hedge_key.expect("set with the hedge"),
+                    format!("hedging sends a `{method}` more than once"),
+                )
+                .hint("add `idempotent` or `idempotency-key` if repeating it is safe"));
+            }
+        }
+    }
     match &mut o.breaker {
         Some(b) => {
             b.window = window;
@@ -1748,6 +1839,7 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
         || o.jitter.is_some()
         || o.retry_on.is_some())
         && o.retries.is_none()
+        && o.hedge.is_none()
     {
         return Err(Problem::new(
             cur.end_span(),

@@ -315,6 +315,18 @@ pub(crate) struct CallSpec {
     /// Read through this cache.
     pub cache: Option<CacheId>,
     pub on_error: OnError,
+    /// Retry throttling, in thousandths of a token (as gRPC's core keeps it): the most tokens
+    /// and what a success gives back. `None`: no budget.
+    pub budget: Option<BudgetP>,
+    /// Hedging: attempts in all (2–5) and the delay between them. `None`: not hedged.
+    pub hedge: Option<(u16, SimTime)>,
+}
+
+/// A call site's retry budget (gRFC A6 `retryThrottling`), in thousandths of a token.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BudgetP {
+    pub max_milli: u32,
+    pub ratio_milli: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -1016,6 +1028,44 @@ impl<'w> Compiler<'w> {
                 jitter: 0.0,
             },
         };
+        if call.retry.is_some() && call.hedge.is_some() {
+            return Err(invalid(
+                at,
+                "a call has a retry policy or a hedging policy, not both",
+            ));
+        }
+        let hedge = match call.hedge {
+            Some(h) => {
+                if !(2..=5).contains(&h.max_attempts) {
+                    return Err(invalid(at, "hedging max attempts must be 2 to 5"));
+                }
+                Some((h.max_attempts as u16, h.delay))
+            }
+            None => None,
+        };
+        let budget = match call.retry_budget {
+            Some(b) => {
+                if !(1..=1000).contains(&b.max_tokens) {
+                    return Err(invalid(at, "retry budget max tokens must be 1 to 1000"));
+                }
+                if !(b.token_ratio.is_finite() && b.token_ratio > 0.0 && b.token_ratio <= 1.0) {
+                    return Err(invalid(at, "retry budget token ratio must be in (0, 1]"));
+                }
+                // gRPC keeps three decimals of `tokenRatio`.
+                let ratio_milli = libm::round(b.token_ratio * 1000.0) as u32;
+                if ratio_milli == 0 {
+                    return Err(invalid(
+                        at,
+                        "retry budget token ratio must be at least 0.001",
+                    ));
+                }
+                Some(BudgetP {
+                    max_milli: b.max_tokens * 1000,
+                    ratio_milli,
+                })
+            }
+            None => None,
+        };
         if let Some(b) = call.breaker {
             if !(b.failure_ratio > 0.0 && b.failure_ratio <= 1.0) {
                 return Err(invalid(at, "breaker failure ratio must be in (0, 1]"));
@@ -1050,6 +1100,13 @@ impl<'w> Compiler<'w> {
             Target::Rest { method, .. } => method.is_idempotent(),
             Target::Rpc { .. } => true,
         };
+        let repeatable = idempotent_method || call.idempotent || call.idempotency_key;
+        if hedge.is_some() && !repeatable {
+            return Err(invalid(
+                at,
+                "hedging sends the request more than once: a REST POST or PATCH must be idempotent",
+            ));
+        }
         let spec = CallSpec {
             endpoint: Id::new(endpoint),
             caller,
@@ -1060,7 +1117,7 @@ impl<'w> Compiler<'w> {
             attempt_timeout: call.attempt_timeout.unwrap_or(SimTime::MAX),
             retry,
             retry_on,
-            repeatable: idempotent_method || call.idempotent || call.idempotency_key,
+            repeatable,
             key: call.idempotency_key,
             edge: None,
             on_error: call.on_error,
@@ -1070,6 +1127,8 @@ impl<'w> Compiler<'w> {
                 Some(name) => Some(self.cache_ref(name, at)?),
                 None => None,
             },
+            budget,
+            hedge,
         };
         let key = (caller.0, endpoint);
         if let Some(b) = call.breaker {

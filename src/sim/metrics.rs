@@ -298,6 +298,10 @@ pub struct CallMetrics {
     pub attempts: u64,
     /// Retries scheduled.
     pub retries: u64,
+    /// Retries and hedges the call site's retry budget refused (gRPC's retry throttling).
+    pub throttled: u64,
+    /// Hedged attempts sent (attempts after the first of a hedged call).
+    pub hedges: u64,
     /// Attempts that ran out of time (their own limit or the call's deadline).
     pub attempt_timeouts: u64,
     /// Calls that ended in success.

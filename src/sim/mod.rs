@@ -46,7 +46,8 @@ pub use trace::{
 };
 pub use world::{
     Arrival, AttributeFilter, Balancer, BreakerPolicy, Burst, Cache, Call, Client, Confirms,
-    Consumer, Endpoint, Fault, FaultKind, GrpcCode, Handler, HttpMethod, Keys, Link, LinkSelector,
-    Network, OnError, OutlierPolicy, Overflow, Queue, Ramp, RateLimit, RetryPolicy, Route,
-    RunSettings, Service, Source, Status, Step, Subscription, Target, Topic, Users, World,
+    Consumer, Endpoint, Fault, FaultKind, GrpcCode, Handler, HedgePolicy, HttpMethod, Keys, Link,
+    LinkSelector, Network, OnError, OutlierPolicy, Overflow, Queue, Ramp, RateLimit, RetryBudget,
+    RetryPolicy, Route, RunSettings, Service, Source, Status, Step, Subscription, Target, Topic,
+    Users, World,
 };

@@ -614,6 +614,8 @@ impl Handler {
 }
 
 /// One step of a handler.
+// Plain data, compiled once per run: a `Call` step's size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Step {
     /// Hold the worker for a duration: `time`, or the service's `service_time` when `None`.
@@ -867,6 +869,38 @@ pub struct Call {
     /// otherwise the call goes on and its success fills the entry.
     #[serde(default)]
     pub cache: Option<String>,
+    /// Retry throttling for this call site (gRPC's `retryThrottling`, gRFC A6): retries and
+    /// hedges stop while too many attempts fail. `None`: no budget.
+    #[serde(default)]
+    pub retry_budget: Option<RetryBudget>,
+    /// Hedged requests (gRPC's `hedgingPolicy`, gRFC A6) instead of retries: a call may have
+    /// `retry` or `hedge`, not both.
+    #[serde(default)]
+    pub hedge: Option<HedgePolicy>,
+}
+
+/// gRPC's retry throttling (gRFC A6, `retryThrottling`), for one call site: a token count that
+/// starts at `max_tokens`; every attempt that fails in a way the call would retry takes one
+/// token, every call that succeeds gives back `token_ratio`; while the count is at or below
+/// `max_tokens / 2`, failed attempts are not retried and hedges are not sent.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetryBudget {
+    /// Most tokens (1–1000; gRFC A6 caps `maxTokens` at 1000).
+    pub max_tokens: u32,
+    /// Tokens a success gives back, in `(0, 1]`, to three decimals (gRFC A6's `tokenRatio`).
+    pub token_ratio: f64,
+}
+
+/// gRPC's hedging policy (gRFC A6, `hedgingPolicy`): the first attempt is sent at once, and one
+/// more every `delay` while no answer has ended the call, up to `max_attempts` in all. The first
+/// success or fatal answer ends the call and abandons the others; a non-fatal failure (a status
+/// of `Call::retry_on`, a timeout, a refused connection) sends the next hedge at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HedgePolicy {
+    /// Attempts in all, the first included (2–5: gRPC's client-side limit is 5).
+    pub max_attempts: u32,
+    /// Wait before each further attempt (`hedgingDelay`).
+    pub delay: SimTime,
 }
 
 impl Call {
@@ -898,6 +932,8 @@ impl Call {
             breaker: None,
             on_error: OnError::Fail,
             cache: None,
+            retry_budget: None,
+            hedge: None,
         }
     }
     /// Read through the cache `name`.
@@ -938,6 +974,22 @@ impl Call {
     /// Set the circuit breaker options.
     pub fn breaker(mut self, b: BreakerPolicy) -> Call {
         self.breaker = Some(b);
+        self
+    }
+    /// Throttle retries and hedges with a token budget.
+    pub fn retry_budget(mut self, max_tokens: u32, token_ratio: f64) -> Call {
+        self.retry_budget = Some(RetryBudget {
+            max_tokens,
+            token_ratio,
+        });
+        self
+    }
+    /// Hedge: up to `max_attempts` attempts, one more every `delay`.
+    pub fn hedge(mut self, max_attempts: u32, delay: SimTime) -> Call {
+        self.hedge = Some(HedgePolicy {
+            max_attempts,
+            delay,
+        });
         self
     }
     /// Keep going when the call fails.

@@ -604,6 +604,7 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
                 <th scope="row">{ run.sim.call_site_label(i) }</th>
                 <td class="num">{ fmt::count(c.attempts) }</td>
                 <td class="num">{ fmt::count(c.retries) }</td>
+                <td class="num">{ format!("{} / {}", fmt::count(c.hedges), fmt::count(c.throttled)) }</td>
                 <td class="num">{ fmt::count(c.attempt_timeouts) }</td>
                 { error_cell(c.timed_out + c.failed, ended) }
                 <td class="num">{ fmt::count(waiting.get(i).copied().unwrap_or(0)) }</td>
@@ -761,7 +762,7 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
                     <div>
                         <table class="metrics-table" data-testid="calls-table">
                             <caption>{ "Calls (per call site, retries in handlers included)" }</caption>
-                            <thead><tr><th>{ "Call site" }</th><th class="num">{ "Attempts" }</th><th class="num">{ "Retries" }</th><th class="num">{ "Attempt timeouts" }</th><th class="num">{ "Failed" }</th><th class="num">{ "Waiting" }</th></tr></thead>
+                            <thead><tr><th>{ "Call site" }</th><th class="num">{ "Attempts" }</th><th class="num">{ "Retries" }</th><th class="num" title="Hedged attempts sent / retries and hedges refused by the retry budget">{ "Hedges / throttled" }</th><th class="num">{ "Attempt timeouts" }</th><th class="num">{ "Failed" }</th><th class="num">{ "Waiting" }</th></tr></thead>
                             <tbody>{ for calls }</tbody>
                         </table>
                         { rows_note(&calls_shown, m.calls.len(), "call sites", "attempts", filtered) }

@@ -1,6 +1,7 @@
 //! Synchronous calls (REST and RPC) from handlers and clients: attempts, timeouts and
-//! propagated deadlines, retries with exponential backoff and jitter. Each attempt asks the
-//! edge's circuit breaker (`breakers.rs`) first and reports its outcome to it after.
+//! propagated deadlines, retries with exponential backoff and jitter, retry budgets (gRPC's
+//! retry throttling) and hedged calls (several attempts in flight at once). Each attempt asks
+//! the edge's circuit breaker (`breakers.rs`) first and reports its outcome to it after.
 //!
 //! ```text
 //! start_call ─► attempt ──breaker open / deadline passed──► failure ─┐
@@ -10,13 +11,18 @@
 //!                  ▼                                                 │no
 //!               success ─────────────────────────────────────────► resolve(owner)
 //! ```
+//!
+//! A hedged call sends its first attempt, then one more each `delay` (a `Hedge` event) while
+//! none has ended the call; a non-fatal failure sends the next at once. Its attempts in flight
+//! are a bit mask in `Calls::hedged`, with what each needs when it ends; the first success or
+//! fatal answer resolves the call and abandons the others (their answers are recorded late).
 
 use super::breakers::Admission;
 use super::caches::Lookup;
 use super::net::Msg;
 use super::services::Task;
 use super::{EventKind, Sim};
-use crate::sim::compile::{CallId, CallSpec, ClientId, EndpointId};
+use crate::sim::compile::{CallId, CallSpec, ClientId, EndpointId, Program};
 use crate::sim::kernel::{Event, Hop};
 use crate::sim::protocol::{
     is_5xx, is_server_failure, is_success, status_outcome, Failure, Protocol,
@@ -77,6 +83,25 @@ pub(crate) struct CallRt {
     key: u32,
     /// Position in `Calls::task_calls` when the owner is a task (set when the call starts).
     at: u32,
+    /// A hedged call: its attempts in flight are in `Calls::hedged` (then `waiting` means
+    /// "any", and `sent`, `replica` and `probe` describe the attempt that just ended).
+    hedged: bool,
+}
+
+/// The most attempts a hedged call makes (gRPC's client-side limit on `maxAttempts`).
+const MAX_HEDGE: usize = 5;
+
+/// The attempts of a hedged call in flight: bit `k - 1` of `mask` for attempt `k`, with what
+/// each needs when it ends or is abandoned.
+#[derive(Clone, Copy, Debug, Default)]
+struct Hedged {
+    mask: u8,
+    /// Which of them are breaker probes.
+    probes: u8,
+    /// The last attempt the call may send (lowered when the retry budget refuses a hedge).
+    last: u16,
+    sent: [SimTime; MAX_HEDGE],
+    replica: [u16; MAX_HEDGE],
 }
 
 /// Every outstanding call.
@@ -85,9 +110,24 @@ pub(crate) struct Calls {
     calls: Slab<CallRt>,
     /// Live calls owned by a task (not by a client), in no order; see `free_calls_of_dead_tasks`.
     task_calls: Vec<Id<CallRt>>,
+    /// Per call site, its retry budget's tokens in thousandths (unused without a budget).
+    tokens: Vec<u32>,
+    /// Per call slot, the attempts in flight of a hedged call (grown on the first hedged call).
+    hedged: Vec<Hedged>,
 }
 
 impl Calls {
+    pub(crate) fn new(prog: &Program) -> Calls {
+        Calls {
+            tokens: prog
+                .calls
+                .iter()
+                .map(|c| c.budget.map_or(0, |b| b.max_milli))
+                .collect(),
+            ..Calls::default()
+        }
+    }
+
     /// Outstanding calls.
     #[inline]
     pub(crate) fn len(&self) -> u32 {
@@ -139,6 +179,12 @@ pub(crate) enum CallEv {
     },
     /// A retry's backoff ended.
     Retry { call: Id<CallRt>, gen: u32 },
+    /// A hedged call's delay ended: time to send `attempt`, unless it was sent already.
+    Hedge {
+        call: Id<CallRt>,
+        gen: u32,
+        attempt: u16,
+    },
 }
 
 impl Event for CallEv {
@@ -148,6 +194,7 @@ impl Event for CallEv {
         match self {
             CallEv::Timeout { call, gen, attempt } => (0, call.raw(), gen, u32::from(attempt)),
             CallEv::Retry { call, gen } => (1, call.raw(), gen, 0),
+            CallEv::Hedge { call, gen, attempt } => (2, call.raw(), gen, u32::from(attempt)),
         }
     }
     #[inline(always)]
@@ -161,6 +208,11 @@ impl Event for CallEv {
                 attempt: z as u16,
             },
             1 => CallEv::Retry { call, gen: y },
+            2 => CallEv::Hedge {
+                call,
+                gen: y,
+                attempt: z as u16,
+            },
             v => unreachable!("variant {v}: only `pack` makes these"),
         }
     }
@@ -211,6 +263,10 @@ impl Sim {
                 self.retry_fire(call, gen);
                 EventKind::Retry
             }
+            CallEv::Hedge { call, gen, attempt } => {
+                self.hedge_fire(call, gen, attempt);
+                EventKind::Hedge
+            }
         }
     }
 
@@ -227,6 +283,7 @@ impl Sim {
     ) -> Option<Result<Status, Failure>> {
         let now = self.k.now();
         let budget = self.prog.calls[spec.ix()].timeout;
+        let hedge = self.prog.calls[spec.ix()].hedge;
         let deadline = deadline.min(now.saturating_add(budget));
         let (mut role, mut key) = (CacheRole::None, 0);
         if let Some(cache) = self.prog.calls[spec.ix()].cache {
@@ -260,6 +317,7 @@ impl Sim {
             role,
             key,
             at: calls.task_calls.len() as u32,
+            hedged: hedge.is_some(),
         });
         if matches!(owner, Owner::Task { .. }) {
             calls.task_calls.push(c);
@@ -283,11 +341,20 @@ impl Sim {
             }
             return None;
         }
-        let result = self.next_attempt(c);
+        let result = self.begin_call(c);
         if result.is_some() {
             self.free_call(c);
         }
         result
+    }
+
+    /// The first attempt (or, for a hedged call, the first of its hedges); `Some` if the call
+    /// is over without waiting.
+    fn begin_call(&mut self, c: Id<CallRt>) -> Option<Result<Status, Failure>> {
+        match self.prog.calls[self.calls.calls[c].spec.ix()].hedge {
+            None => self.next_attempt(c),
+            Some((attempts, _)) => self.first_hedge(c, attempts),
+        }
     }
 
     fn free_call(&mut self, c: Id<CallRt>) {
@@ -306,8 +373,25 @@ impl Sim {
                 self.breakers.release_probe(edge);
             }
         }
-        if call.waiting {
-            if let Some(b) = self.prog.calls[call.spec.ix()].balancer {
+        let spec = &self.prog.calls[call.spec.ix()];
+        if call.hedged {
+            // Every attempt still in flight is abandoned (gRPC cancels them).
+            let h = std::mem::take(&mut self.calls.hedged[c.raw() as usize]);
+            for k in 0..MAX_HEDGE {
+                if h.mask & (1 << k) == 0 {
+                    continue;
+                }
+                if h.probes & (1 << k) != 0 {
+                    if let Some(edge) = spec.edge {
+                        self.breakers.release_probe(edge);
+                    }
+                }
+                if let Some(b) = spec.balancer {
+                    self.balancers.attempt_over(b, h.replica[k]);
+                }
+            }
+        } else if call.waiting {
+            if let Some(b) = spec.balancer {
                 self.balancers.attempt_over(b, call.replica);
             }
         }
@@ -325,7 +409,7 @@ impl Sim {
                         let w = waiters.remove(i);
                         self.calls.calls[w].role = CacheRole::Lead;
                         self.cache_refetch(cache, call.key, waiters);
-                        if let Some(result) = self.next_attempt(w) {
+                        if let Some(result) = self.begin_call(w) {
                             self.resolve(w, result);
                         }
                     }
@@ -474,7 +558,16 @@ impl Sim {
         let call = self.calls.calls[c];
         let spec = &self.prog.calls[call.spec.ix()];
         let r = spec.retry;
-        if !may_retry(spec, f) || u32::from(call.attempt) >= r.max_attempts {
+        if !may_retry(spec, f) {
+            return false;
+        }
+        // gRPC counts the failure against the budget before it looks at the attempts left.
+        let allowed = self.budget_failure(call.spec);
+        if u32::from(call.attempt) >= r.max_attempts {
+            return false;
+        }
+        if !allowed {
+            self.k.metrics_mut().calls[call.spec.ix()].throttled += 1;
             return false;
         }
         let k = f64::from(call.attempt.saturating_sub(1));
@@ -521,6 +614,9 @@ impl Sim {
                 self.calls.calls[c].role = CacheRole::None;
             }
         }
+        if result.is_ok() {
+            self.budget_success(call.spec);
+        }
         let m = &mut self.k.metrics_mut().calls[call.spec.ix()];
         match result {
             Ok(_) => m.ok += 1,
@@ -565,7 +661,9 @@ impl Sim {
             self.resolve(c, Ok(status));
         } else {
             let f = Failure::Downstream(status);
-            if !self.schedule_retry(c, f, retry_after) {
+            if self.calls.calls[c].hedged {
+                self.hedge_failed(c, f);
+            } else if !self.schedule_retry(c, f, retry_after) {
                 self.resolve(c, Err(f));
             }
         }
@@ -589,10 +687,7 @@ impl Sim {
             return false;
         }
         let known = self.calls.calls.is_current(c, gen);
-        let current = known && {
-            let x = &self.calls.calls[c];
-            x.waiting && x.attempt == msg.hop.attempt && self.owner_alive(c)
-        };
+        let current = known && self.awaited(c, msg.hop.attempt) && self.owner_alive(c);
         let now = self.k.now();
         let rec = self.k.emit_hop(&msg.hop, msg.sent, now, outcome, !current);
         if !current {
@@ -601,10 +696,41 @@ impl Sim {
             }
             return false;
         }
-        let x = &mut self.calls.calls[c];
-        x.waiting = false;
-        x.cause = Some(rec);
+        self.attempt_ended(c, msg.hop.attempt);
+        self.calls.calls[c].cause = Some(rec);
         true
+    }
+
+    /// Whether attempt `attempt` of call `c` is still waited for.
+    #[inline(always)]
+    fn awaited(&self, c: Id<CallRt>, attempt: u16) -> bool {
+        let x = &self.calls.calls[c];
+        if x.hedged {
+            let bit = 1u32 << (attempt.saturating_sub(1).min(15));
+            u32::from(self.calls.hedged[c.raw() as usize].mask) & bit != 0
+        } else {
+            x.waiting && x.attempt == attempt
+        }
+    }
+
+    /// Attempt `attempt` of call `c` is no longer waited for. For a hedged call, its `sent`,
+    /// `replica` and `probe` become that attempt's, for the feedback that follows.
+    #[inline(always)]
+    fn attempt_ended(&mut self, c: Id<CallRt>, attempt: u16) {
+        let calls = &mut self.calls;
+        let x = &mut calls.calls[c];
+        if !x.hedged {
+            x.waiting = false;
+            return;
+        }
+        let h = &mut calls.hedged[c.raw() as usize];
+        let k = usize::from(attempt - 1);
+        h.mask &= !(1 << k);
+        x.waiting = h.mask != 0;
+        x.sent = h.sent[k];
+        x.replica = h.replica[k];
+        x.probe = h.probes & (1 << k) != 0;
+        h.probes &= !(1 << k);
     }
 
     /// The attempt's connection failed (`CallMsg::Broken`): a failure the caller learns of
@@ -626,7 +752,9 @@ impl Sim {
             return;
         }
         self.attempt_feedback(c, None);
-        if !self.schedule_retry(c, f, SimTime::ZERO) {
+        if self.calls.calls[c].hedged {
+            self.hedge_failed(c, f);
+        } else if !self.schedule_retry(c, f, SimTime::ZERO) {
             self.resolve(c, Err(f));
         }
     }
@@ -643,14 +771,15 @@ impl Sim {
             }
             return;
         }
-        if !call.waiting || call.attempt != attempt {
+        if !self.awaited(c, attempt) {
             return;
         }
         if !self.owner_alive(c) {
             self.free_call(c);
             return;
         }
-        self.calls.calls[c].waiting = false;
+        self.attempt_ended(c, attempt);
+        let call = self.calls.calls[c];
         let spec = &self.prog.calls[call.spec.ix()];
         let hop = Hop {
             kind: Kind::Timeout,
@@ -660,7 +789,7 @@ impl Sim {
             label: NameId::EMPTY,
             trace: call.trace,
             cause: call.cause,
-            attempt: call.attempt,
+            attempt,
         };
         let now = self.k.now();
         let rec = self
@@ -675,7 +804,11 @@ impl Sim {
         self.attempt_feedback(c, None);
         // The call's own deadline ends it whatever the retry policy (gRFC A6: the deadline
         // covers every attempt); only an attempt's own limit leaves room for a retry.
-        if now >= call.deadline || !self.schedule_retry(c, Failure::Timeout, SimTime::ZERO) {
+        if now >= call.deadline {
+            self.resolve(c, Err(Failure::Timeout));
+        } else if call.hedged {
+            self.hedge_failed(c, Failure::Timeout);
+        } else if !self.schedule_retry(c, Failure::Timeout, SimTime::ZERO) {
             self.resolve(c, Err(Failure::Timeout));
         }
     }
@@ -717,6 +850,163 @@ impl Sim {
         if let Some(result) = self.next_attempt(c) {
             self.resolve(c, result);
         }
+    }
+
+    /// Start hedged call `c` (up to `attempts` attempts): its first attempt; `Some` if the call
+    /// is over without waiting.
+    fn first_hedge(&mut self, c: Id<CallRt>, attempts: u16) -> Option<Result<Status, Failure>> {
+        let slot = c.raw() as usize;
+        let hedged = &mut self.calls.hedged;
+        if hedged.len() <= slot {
+            hedged.resize(slot + 1, Hedged::default());
+        }
+        hedged[slot] = Hedged {
+            last: attempts,
+            ..Hedged::default()
+        };
+        self.hedge_send(c).err().map(Err)
+    }
+
+    /// Send the next attempt of a hedged call now (a hedge, after the first), and schedule the
+    /// one after it. An attempt refused at once by an open breaker never left, so the next is
+    /// tried (a non-fatal failure); `Err` if none could be sent.
+    fn hedge_send(&mut self, c: Id<CallRt>) -> Result<(), Failure> {
+        loop {
+            let x = &mut self.calls.calls[c];
+            x.attempt = x.attempt.saturating_add(1);
+            let spec = x.spec;
+            match self.send_attempt(c) {
+                Ok(()) => {
+                    let calls = &mut self.calls;
+                    let x = &mut calls.calls[c];
+                    let k = usize::from(x.attempt - 1);
+                    let h = &mut calls.hedged[c.raw() as usize];
+                    h.mask |= 1 << k;
+                    h.sent[k] = x.sent;
+                    h.replica[k] = x.replica;
+                    if std::mem::take(&mut x.probe) {
+                        h.probes |= 1 << k;
+                    }
+                    let (attempt, last, deadline) = (x.attempt, h.last, x.deadline);
+                    if attempt > 1 {
+                        self.k.metrics_mut().calls[spec.ix()].hedges += 1;
+                    }
+                    if attempt < last {
+                        let (_, delay) = self.prog.calls[spec.ix()].hedge.expect("a hedged call");
+                        let at = self.k.now().saturating_add(delay);
+                        if at < deadline {
+                            let gen = self.calls.calls.gen(c);
+                            self.k.schedule(
+                                at,
+                                CallEv::Hedge {
+                                    call: c,
+                                    gen,
+                                    attempt: attempt + 1,
+                                },
+                            );
+                        }
+                    }
+                    return Ok(());
+                }
+                Err(f) => {
+                    let attempt = self.calls.calls[c].attempt;
+                    let last = self.calls.hedged[c.raw() as usize].last;
+                    if matches!(f, Failure::DeadlinePassed) || attempt >= last {
+                        return Err(f);
+                    }
+                    if !self.budget_failure(spec) {
+                        self.hedge_throttled(c);
+                        return Err(f);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The retry budget refused the next hedge of call `c`: it sends no more.
+    fn hedge_throttled(&mut self, c: Id<CallRt>) {
+        let x = self.calls.calls[c];
+        self.calls.hedged[c.raw() as usize].last = x.attempt;
+        self.k.metrics_mut().calls[x.spec.ix()].throttled += 1;
+    }
+
+    /// An attempt of a hedged call failed with `f` (already recorded and reported): a fatal
+    /// failure ends the call, abandoning the others; a non-fatal one sends the next hedge at
+    /// once (gRFC A6), or ends the call if no other attempt is in flight or may follow.
+    fn hedge_failed(&mut self, c: Id<CallRt>, f: Failure) {
+        let call = self.calls.calls[c];
+        if !may_retry(&self.prog.calls[call.spec.ix()], f) {
+            self.resolve(c, Err(f));
+            return;
+        }
+        let allowed = self.budget_failure(call.spec);
+        let mut outcome = f;
+        if call.attempt < self.calls.hedged[c.raw() as usize].last {
+            if !allowed {
+                self.hedge_throttled(c);
+            } else if self.k.now() < call.deadline {
+                match self.hedge_send(c) {
+                    Ok(()) => return,
+                    Err(g) => outcome = g,
+                }
+            }
+        }
+        if self.calls.hedged[c.raw() as usize].mask == 0 {
+            self.resolve(c, Err(outcome));
+        }
+    }
+
+    fn hedge_fire(&mut self, c: Id<CallRt>, gen: u32, attempt: u16) {
+        if !self.calls.calls.is_current(c, gen) {
+            return;
+        }
+        let call = self.calls.calls[c];
+        // Sent already (an earlier failure sent it at once), or no more may be sent.
+        if call.attempt.saturating_add(1) != attempt
+            || attempt > self.calls.hedged[c.raw() as usize].last
+        {
+            return;
+        }
+        if !self.owner_alive(c) {
+            self.free_call(c);
+            return;
+        }
+        if !self.budget_allows(call.spec) {
+            self.hedge_throttled(c);
+            return;
+        }
+        if let Err(f) = self.hedge_send(c) {
+            if self.calls.hedged[c.raw() as usize].mask == 0 {
+                self.resolve(c, Err(f));
+            }
+        }
+    }
+
+    /// An attempt of call site `spec` failed in a way the call would retry (or, hedged, that is
+    /// not fatal): it takes a token from the site's retry budget. Whether the budget still allows
+    /// a retry or a hedge (gRPC's `throttle()`); `true` without a budget.
+    fn budget_failure(&mut self, spec: CallId) -> bool {
+        let Some(b) = self.prog.calls[spec.ix()].budget else {
+            return true;
+        };
+        let t = &mut self.calls.tokens[spec.ix()];
+        *t = t.saturating_sub(1000);
+        *t > b.max_milli / 2
+    }
+
+    /// A call of site `spec` succeeded: its budget gains `tokenRatio`, up to its maximum.
+    fn budget_success(&mut self, spec: CallId) {
+        if let Some(b) = self.prog.calls[spec.ix()].budget {
+            let t = &mut self.calls.tokens[spec.ix()];
+            *t = (*t + b.ratio_milli).min(b.max_milli);
+        }
+    }
+
+    /// Whether site `spec`'s budget allows a hedge now (above half its maximum).
+    fn budget_allows(&self, spec: CallId) -> bool {
+        self.prog.calls[spec.ix()]
+            .budget
+            .is_none_or(|b| self.calls.tokens[spec.ix()] > b.max_milli / 2)
     }
 
     /// A request of call `c` (generation `gen`) starts its handler: whether an earlier attempt

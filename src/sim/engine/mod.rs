@@ -59,6 +59,8 @@ pub enum EventKind {
     CallTimeout,
     /// A retry's backoff ended.
     Retry,
+    /// A hedged call's delay ended (its next attempt may be sent).
+    Hedge,
     /// A client's next rate-driven request.
     ClientRequest,
     /// A client burst.
@@ -166,7 +168,7 @@ impl Sim {
             k: Kernel::new(settings, metrics),
             net: Network::default(),
             services: Services::new(&prog),
-            calls: Calls::default(),
+            calls: Calls::new(&prog),
             breakers: Breakers::new(&prog),
             balancers: Balancers::new(&prog),
             caches: Caches::new(&prog),
