@@ -731,3 +731,38 @@ fn a_confirm_slower_than_the_timeout_ends_the_wait_and_the_retrys_confirm_is_lat
     );
     assert_eq!(sim.mailboxes()[0].depth, 2);
 }
+
+#[test]
+fn a_message_back_from_its_visibility_timeout_is_never_refused_by_a_full_queue() {
+    // Capacity 1, two consumer slots whose handlers take 100 ms and fail. Two messages are
+    // accepted (each is in flight, not waiting, when the next arrives); both come back at
+    // their 50 ms visibility timeouts while the slots are still busy, so two wait: capacity
+    // limits what producers may add (RabbitMQ: "messages published beyond the limit"), never a
+    // message the queue already holds. A third message sent meanwhile is refused.
+    let w = base()
+        .service(Service::new("producer").workers(100).rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "M"),
+        ))
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
+                .burst(SimTime::ZERO, 1)
+                .burst(ms(5), 1)
+                .burst(ms(60), 1),
+        )
+        .queue(Queue::new("q").capacity(1).visibility(ms(50)))
+        .service(Service::new("w").consume(
+            "q",
+            2,
+            Handler::new().work_for(Dist::constant_ms(100)).fail(1.0),
+        ));
+    let mut sim = Sim::new(w, 1).unwrap();
+    let mut most = 0;
+    while sim.step().is_some() && sim.now() < ms(100) {
+        most = most.max(sim.mailboxes()[0].depth);
+    }
+    assert_eq!(most, 2);
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.accepted, m.rejected), (2, 1));
+}
