@@ -107,6 +107,8 @@ impl Item {
     }
 }
 
+// A parse tree, built once per Apply: a `Client` line's size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "item", rename_all = "snake_case")]
 pub enum ItemKind {
