@@ -210,6 +210,8 @@ fn random_model(seed: u64) -> Scenario {
                     shed_after: None,
                     rate_limit: None,
                     burst: None,
+                    contention: None,
+                    coherence: None,
                 };
                 // Admission options, drawn last so the other fields' draws are as before.
                 if g.chance(30) {
@@ -225,6 +227,11 @@ fn random_model(seed: u64) -> Scenario {
                         milli_per_min: 1 + g.below(6_000_000),
                     });
                     s.burst = g.maybe(|g| 1 + g.below(100) as u32);
+                }
+                // Load-dependent slowdown, drawn after admission for the same reason.
+                if g.chance(20) {
+                    s.contention = g.maybe(|g| Percent::from_percent(1 + g.below(50) as u32));
+                    s.coherence = g.maybe(|g| Percent::from_percent(1 + g.below(5) as u32));
                 }
                 s
             }),

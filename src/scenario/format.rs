@@ -129,6 +129,12 @@ fn item_line(kind: &ItemKind) -> String {
             if let Some(n) = v.burst {
                 let _ = write!(s, " burst {n}");
             }
+            if let Some(p) = v.contention {
+                let _ = write!(s, " contention {p}");
+            }
+            if let Some(p) = v.coherence {
+                let _ = write!(s, " coherence {p}");
+            }
             if let Some(n) = v.replicas {
                 let _ = write!(s, " replicas {n}");
             }

@@ -270,6 +270,12 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                         burst,
                     });
                 }
+                if v.contention.is_some() || v.coherence.is_some() {
+                    svc.slowdown = Some(sim::Slowdown {
+                        contention: v.contention.map_or(0.0, prob),
+                        coherence: v.coherence.map_or(0.0, prob),
+                    });
+                }
                 if let Some(n) = v.replicas {
                     svc.replicas = n;
                 }

@@ -188,6 +188,13 @@ pub struct Service {
     /// The bucket's size (`burst 20`); by default one second of the rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burst: Option<u32>,
+    /// Universal Scalability Law contention α (`contention 5%`): each request's `work` takes
+    /// `1 + α(N−1) + βN(N−1)` times as long with `N` busy workers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contention: Option<Percent>,
+    /// Universal Scalability Law coherence β (`coherence 0.1%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coherence: Option<Percent>,
     /// Copies of the service behind a load balancer (`replicas 3`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,

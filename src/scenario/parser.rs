@@ -755,6 +755,7 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
         (None, None, None, None, None);
     let (mut replicas, mut lb, mut eject_after, mut eject_for, mut max_ejected) =
         (None, None, None, None, None);
+    let (mut contention, mut coherence) = (None, None);
     // The first option that only a replicated service can have, to point at.
     let mut needs_replicas: Option<Token<'_>> = None;
     while !cur.at_end() {
@@ -769,6 +770,8 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
                 "shed-after",
                 "rate-limit",
                 "burst",
+                "contention",
+                "coherence",
                 "replicas",
                 "lb",
                 "eject-after",
@@ -818,6 +821,8 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
                 positive_duration(cur, "the longest wait before shedding")?,
             )?,
             "rate-limit" => set_once(&mut rate_limit, key, limit_rate(cur)?)?,
+            "contention" => set_once(&mut contention, key, usl_share(cur, key)?)?,
+            "coherence" => set_once(&mut coherence, key, usl_share(cur, key)?)?,
             "burst" => set_once(
                 &mut burst,
                 key,
@@ -859,12 +864,39 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
         shed_after,
         rate_limit,
         burst: burst.map(|(n, _)| n),
+        contention,
+        coherence,
         replicas,
         lb,
         eject_after,
         eject_for,
         max_ejected,
     }))
+}
+
+/// A Universal Scalability Law coefficient after `key` (`contention` or `coherence`): a
+/// percentage above 0%.
+fn usl_share(cur: &mut Cursor<'_, '_>, key: Token<'_>) -> PResult<Percent> {
+    let tok = cur.word("a share such as `5%`")?;
+    let p = units::parse_percent(tok.text).map_err(|m| {
+        Problem::new(tok.span, m).hint(format!(
+            "`{}` takes a percentage, such as `{} {}`",
+            key.text,
+            key.text,
+            if key.text == "contention" {
+                "5%"
+            } else {
+                "0.1%"
+            }
+        ))
+    })?;
+    if p.ppm == 0 {
+        return Err(
+            Problem::new(tok.span, format!("`{} 0%` slows nothing", key.text))
+                .hint("leave it out, or give a share above 0%"),
+        );
+    }
+    Ok(p)
 }
 
 /// A rate limit's rate: above `0/s`.

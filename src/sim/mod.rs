@@ -48,6 +48,6 @@ pub use world::{
     Arrival, AttributeFilter, Balancer, BreakerPolicy, Burst, Cache, Call, Client, Confirms,
     Consumer, Endpoint, Fault, FaultKind, GrpcCode, Handler, HedgePolicy, HttpMethod, Keys, Link,
     LinkSelector, Network, OnError, OutlierPolicy, Overflow, Queue, Ramp, RateLimit, RetryBudget,
-    RetryPolicy, Route, RunSettings, Service, Source, Status, Step, Subscription, Target, Topic,
-    Users, World,
+    RetryPolicy, Route, RunSettings, Service, Slowdown, Source, Status, Step, Subscription, Target,
+    Topic, Users, World,
 };

@@ -210,6 +210,23 @@ pub struct Service {
     /// (adaptive LIFO as in Facebook's *Fail at Scale*).
     #[serde(default)]
     pub lifo_above: Option<u32>,
+    /// Load-dependent slowdown (the Universal Scalability Law's contention and coherence):
+    /// each `work` step of a request handler takes its sampled time multiplied by
+    /// `1 + contention·(N−1) + coherence·N·(N−1)`, `N` the busy workers when it starts.
+    /// `None`: no slowdown.
+    #[serde(default)]
+    pub slowdown: Option<Slowdown>,
+}
+
+/// The Universal Scalability Law's two coefficients (Gunther), as shares from 0 to 1: with `N`
+/// requests in service, each one's service time is multiplied by
+/// `1 + contention·(N−1) + coherence·N·(N−1)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Slowdown {
+    /// α: serialisation on a shared resource (a lock, a GC pause), linear in `N`.
+    pub contention: f64,
+    /// β: pairwise coordination (cache-line or lock hand-offs), quadratic in `N`.
+    pub coherence: f64,
 }
 
 /// A token bucket refilled continuously at `per_second` tokens a second, holding at most
@@ -304,7 +321,16 @@ impl Service {
             rate_limit: None,
             shed_after: None,
             lifo_above: None,
+            slowdown: None,
         }
+    }
+    /// Slow each `work` step down with the busy workers (see `Slowdown`).
+    pub fn slowdown(mut self, contention: f64, coherence: f64) -> Service {
+        self.slowdown = Some(Slowdown {
+            contention,
+            coherence,
+        });
+        self
     }
     /// Admit at most `per_second` requests a second, `burst` at once (see `RateLimit`).
     pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Service {
