@@ -391,6 +391,30 @@ fn service_shed_after() {
 }
 
 #[test]
+fn service_contention_and_coherence_are_the_usl_coefficients() {
+    assert_eq!(
+        world("service s workers 16 contention 5% coherence 0.1%\n").services[0],
+        Service::new("s").workers(16).slowdown(0.05, 0.001)
+    );
+    // Either alone; the other is zero.
+    assert_eq!(
+        world("service s contention 12.5%\n").services[0].slowdown,
+        Some(Slowdown {
+            contention: 0.125,
+            coherence: 0.0
+        })
+    );
+    assert_eq!(
+        world("service s coherence 0.01%\n").services[0].slowdown,
+        Some(Slowdown {
+            contention: 0.0,
+            coherence: 0.0001
+        })
+    );
+    assert_eq!(world("service s workers 4\n").services[0].slowdown, None);
+}
+
+#[test]
 fn service_lifo_is_lifo_above_zero() {
     assert_eq!(
         world("service s backlog 400 lifo\n").services[0],

@@ -240,7 +240,7 @@ fn syntax_errors_are_all_reported_with_positions() {
             "2:19: workers must be between 1 and 10000, not 0 `0`",
             "3:16: `5` has no unit [distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`] `5`",
             "4:16: the range `8ms..2ms` is reversed; write the smaller bound first [distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`] `8ms..2ms`",
-            "5:11: unknown option `wrkers` for `service` [did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `wrkers`",
+            "5:11: unknown option `wrkers` for `service` [did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `contention`, `coherence`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `wrkers`",
         ],
     );
 }
@@ -250,7 +250,7 @@ fn columns_count_chars_not_bytes() {
     // `µ` and `±` are two bytes each; the error is reported at the char column.
     check_errors(
         "service a time 1µs±1µs bogus\n",
-        &["1:24: unknown option `bogus` for `service` [`service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `bogus`"],
+        &["1:24: unknown option `bogus` for `service` [`service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `contention`, `coherence`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `bogus`"],
     );
 }
 
@@ -404,7 +404,7 @@ fn diagnostics_render_like_a_compiler() {
     let ds = parse("service a wrkers 2\n").unwrap_err();
     assert_eq!(
         ds[0].render("shop.sb"),
-        "shop.sb:1:11: unknown option `wrkers` for `service`\n  hint: did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`"
+        "shop.sb:1:11: unknown option `wrkers` for `service`\n  hint: did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `contention`, `coherence`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`"
     );
     assert_eq!((ds[0].end_line, ds[0].end_col), (1, 17));
 }
@@ -630,6 +630,35 @@ fn bad_admission_options_say_where_and_why() {
             "8:16: `lifo` is given twice [keep one of them] `lifo`",
             "9:22: `2000000/s` is too fast (at most 1000000/s) [rates look like `100/s` or `30/m`] `2000000/s`",
             "10:22: `soon` is not a duration [durations look like `250us`, `20ms`, `1.5s` or `2m`] `soon`",
+        ],
+    );
+}
+
+#[test]
+fn slowdown_options_format_canonically() {
+    check_format(
+        "service api coherence 0.10% contention 5.0% workers 16 time 20ms\n\
+         service b contention 12.5%\nservice c coherence 0.01%\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\
+         \n\
+         service api workers 16 time 20ms contention 5% coherence 0.1%\n\
+         service b contention 12.5%\n\
+         service c coherence 0.01%\n",
+    );
+}
+
+#[test]
+fn bad_slowdown_options_say_where_and_why() {
+    check_errors(
+        "service a contention 0%\nservice b coherence 0%\nservice c contention 150%\n\
+         service d coherence lots\nservice e contention 5% contention 6%\nservice f contention\n",
+        &[
+            "1:22: `contention 0%` slows nothing [leave it out, or give a share above 0%] `0%`",
+            "2:21: `coherence 0%` slows nothing [leave it out, or give a share above 0%] `0%`",
+            "3:22: `150%` is out of range: a percentage is between 0% and 100% [`contention` takes a percentage, such as `contention 5%`] `150%`",
+            "4:21: `lots` is not a percentage (write it like `5%`) [`coherence` takes a percentage, such as `coherence 0.1%`] `lots`",
+            "5:25: `contention` is given twice [keep one of them] `contention`",
+            "6:21: expected a share such as `5%` at the end of the line ``",
         ],
     );
 }
