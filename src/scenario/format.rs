@@ -396,6 +396,12 @@ pub(crate) fn call_text(c: &Call) -> String {
     if let Some(c) = &o.cache {
         let _ = write!(s, " cache {c}");
     }
+    if let Some(n) = o.pool {
+        let _ = write!(s, " pool {n}");
+    }
+    if let Some(d) = o.pool_wait {
+        let _ = write!(s, " pool-wait {d}");
+    }
     s
 }
 

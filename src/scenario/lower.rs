@@ -114,6 +114,11 @@ fn call(c: &m::Call) -> sim::Call {
             delay: time(h.after),
         });
     }
+    if let Some(n) = o.pool {
+        // HikariCP's default `connectionTimeout` is 30 s.
+        let wait = o.pool_wait.map_or(sim::SimTime::from_secs(30), time);
+        out.pool = Some(sim::Pool { size: n, wait });
+    }
     if let Some(b) = o.retry_budget {
         out.retry_budget = Some(sim::RetryBudget {
             // gRFC A6 gives no default for `maxTokens`; its example uses 10.

@@ -498,6 +498,12 @@ pub struct CallOptions {
     /// `cache items`: read through this cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<Ident>,
+    /// `pool 10`: at most this many calls of this call site in flight (a connection pool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<u32>,
+    /// `pool-wait 100ms`: how long a call waits for a connection (default 30s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_wait: Option<Duration>,
 }
 
 /// Hedged requests: `hedge 3 after 50ms` (gRFC A6 `maxAttempts`, `hedgingDelay`).

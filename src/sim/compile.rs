@@ -323,6 +323,8 @@ pub(crate) struct CallSpec {
     pub budget: Option<BudgetP>,
     /// Hedging: attempts in all (2–5) and the delay between them. `None`: not hedged.
     pub hedge: Option<(u16, SimTime)>,
+    /// Connection pool: connections and the longest wait for one. `None`: no pool.
+    pub pool: Option<(u32, SimTime)>,
 }
 
 /// A call site's retry budget (gRFC A6 `retryThrottling`), in thousandths of a token.
@@ -1126,6 +1128,20 @@ impl<'w> Compiler<'w> {
                 "hedging sends the request more than once: a REST POST or PATCH must be idempotent",
             ));
         }
+        if let Some(p) = call.pool {
+            if p.size == 0 || p.wait == SimTime::ZERO {
+                return Err(invalid(
+                    at,
+                    "a pool needs at least one connection and a wait above zero",
+                ));
+            }
+            if hedge.is_some() || call.cache.is_some() {
+                return Err(invalid(
+                    at,
+                    "a pooled call cannot be hedged or read through a cache",
+                ));
+            }
+        }
         let spec = CallSpec {
             endpoint: Id::new(endpoint),
             caller,
@@ -1148,6 +1164,7 @@ impl<'w> Compiler<'w> {
             },
             budget,
             hedge,
+            pool: call.pool.map(|p| (p.size, p.wait)),
         };
         let key = (caller.0, endpoint);
         if let Some(b) = call.breaker {

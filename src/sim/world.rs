@@ -903,6 +903,22 @@ pub struct Call {
     /// `retry` or `hedge`, not both.
     #[serde(default)]
     pub hedge: Option<HedgePolicy>,
+    /// A connection pool for this call site (per caller replica): at most `size` of its calls
+    /// in flight; the others wait for a connection, first come first served, for at most
+    /// `wait`, then fail without a status. `None`: no pool, no limit.
+    #[serde(default)]
+    pub pool: Option<Pool>,
+}
+
+/// A call site's connection pool (HikariCP's `maximumPoolSize` and `connectionTimeout`; Apache
+/// HttpClient's `maxPerRoute` and `connectionRequestTimeout`). A call holds its connection from
+/// its first attempt until it ends, retries and backoff included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pool {
+    /// Connections (≥ 1).
+    pub size: u32,
+    /// Longest a call waits for a connection (> 0).
+    pub wait: SimTime,
 }
 
 /// gRPC's retry throttling (gRFC A6, `retryThrottling`), for one call site: a token count that
@@ -960,6 +976,7 @@ impl Call {
             cache: None,
             retry_budget: None,
             hedge: None,
+            pool: None,
         }
     }
     /// Read through the cache `name`.
@@ -1011,6 +1028,11 @@ impl Call {
         self
     }
     /// Hedge: up to `max_attempts` attempts, one more every `delay`.
+    /// A connection pool of `size` connections, waiting at most `wait` for one (see `Pool`).
+    pub fn pool(mut self, size: u32, wait: SimTime) -> Call {
+        self.pool = Some(Pool { size, wait });
+        self
+    }
     pub fn hedge(mut self, max_attempts: u32, delay: SimTime) -> Call {
         self.hedge = Some(HedgePolicy {
             max_attempts,
