@@ -131,6 +131,16 @@ fn call_jitter_share() {
 }
 
 #[test]
+fn call_pool_with_its_wait_or_hikaricps_30s() {
+    assert_eq!(
+        rest_call("pool 10 pool-wait 100ms"),
+        get_x().pool(10, ms(100))
+    );
+    assert_eq!(rest_call("pool 3"), get_x().pool(3, SimTime::from_secs(30)));
+    assert_eq!(rest_call("timeout 1s").pool, None);
+}
+
+#[test]
 fn call_hedge() {
     assert_eq!(rest_call("hedge 3 after 50ms"), get_x().hedge(3, ms(50)));
 }

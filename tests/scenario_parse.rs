@@ -386,7 +386,7 @@ fn call_option_errors() {
             "13:26: backoff, multiplier, jitter and retry-on only matter with retries [add e.g. `retries 3`] ``",
             "14:23: `window`, `min-calls`, `cooldown`, `probes` and `slow` set up a circuit breaker [add `breaker 50%` (the failure share that opens it) before them] ``",
             "15:24: `retries` is given twice [keep one of them] `retries`",
-            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `attempt-timeout`, `retries`, `retry-on`, `idempotent`, `idempotency-key`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `hedge`, `retry-budget`, `max-tokens`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `slow`, `on-error`, `cache`] `timout`",
+            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `attempt-timeout`, `retries`, `retry-on`, `idempotent`, `idempotency-key`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `hedge`, `retry-budget`, `max-tokens`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `slow`, `on-error`, `cache`, `pool`, `pool-wait`] `timout`",
         ],
     );
 }
@@ -527,6 +527,27 @@ fn hedging_and_retry_budget_errors() {
             "19:26: `max-tokens` sets the size of a retry budget [add `retry-budget 10%` (the share of a token each success gives back) before it] ``",
             "20:42: max-tokens must be between 1 and 1000, not 0 `0`",
             "21:18: hedging sends a `POST` more than once [add `idempotent` or `idempotency-key` if repeating it is safe] `hedge`",
+        ],
+    );
+}
+
+#[test]
+fn pool_options_round_trip_and_their_errors() {
+    check_format(
+        "service b\nclient c rate 1/s -> b GET /x pool-wait 0.1s pool 10 timeout 1s\nb GET /x:\n  work\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\nservice b\n\nclient c rate 1/s -> b GET /x timeout 1s pool 10 pool-wait 100ms\n\nb GET /x:\n  work\n",
+    );
+    // A pool of none, a wait of zero, a wait without a pool, a pooled hedge or cache, twice.
+    check_errors(
+        &world("a rpc Y:\n  call b.Get pool 0\n  call b.Get pool 2 pool-wait 0ms\n  call b.Get pool-wait 10ms\n  call b.Get pool 2 hedge 2 after 10ms\n  call b.Get pool 2 pool 3\n  call b.Get pool many\n  call b.Get cache k pool 2\n"),
+        &[
+            "13:19: pool must be between 1 and 100000, not 0 `0`",
+            "14:31: the longest wait for a connection must be greater than zero `0ms`",
+            "15:28: `pool-wait` is how long a call waits for a connection of its pool [add `pool 10` (or another size) before it] ``",
+            "16:14: a pooled call cannot be hedged [the pool holds one connection for the whole call; put the pool on a call without `hedge` or `cache`] `pool`",
+            "17:21: `pool` is given twice [keep one of them] `pool`",
+            "18:19: expected pool, found `many` [write a whole number such as `4`] `many`",
+            "19:22: a pooled call cannot read through a cache [the pool holds one connection for the whole call; put the pool on a call without `hedge` or `cache`] `pool`",
         ],
     );
 }

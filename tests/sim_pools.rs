@@ -64,7 +64,7 @@ fn calls_beyond_the_pool_wait_for_a_connection_first_come_first_served() {
         ),
         (2, 0, 2, 2)
     );
-    assert_eq!(sim.call_pool(0), Some((0, 0)));
+    assert_eq!(sim.call_pool(0), Some((2, 0, 0)));
 }
 
 #[test]
@@ -236,7 +236,7 @@ fn a_waiting_call_whose_owner_crashed_is_dropped_and_the_connection_goes_to_the_
     let i = (0..sim.metrics().calls.len())
         .find(|&i| sim.call_site_label(i) == "api -> s GET /x")
         .expect("call site");
-    assert_eq!(sim.call_pool(i), Some((0, 0)));
+    assert_eq!(sim.call_pool(i), Some((1, 0, 0)));
     assert_eq!(sim.metrics().calls[i].pool_timeouts, 0);
 }
 
@@ -250,4 +250,38 @@ fn a_pool_must_have_a_connection_and_a_wait_and_no_hedge_or_cache() {
         let w = world().client(burst(call, 1));
         assert!(Sim::new(w, 1).is_err());
     }
+}
+
+#[test]
+fn the_summary_shows_each_pool_and_leaves_other_call_sites_as_they_were() {
+    use switchboard::export::summary::{render_text, summarize};
+    let w = world()
+        .client(burst(get().pool(1, ms(30)), 3))
+        .client(Client::new("plain", get(), 0.0).burst(SimTime::ZERO, 1));
+    let mut sim = Sim::new(w, 1).expect("valid world");
+    let stop = sim.run_to_end();
+    let s = summarize("p", 1, &sim, stop, 0.0);
+    let p = s.calls[0].pool.as_ref().expect("a pool");
+    assert_eq!(
+        (
+            p.size,
+            p.in_use,
+            p.waiting,
+            p.waited,
+            p.timeouts,
+            p.max_in_use,
+            p.max_waiting
+        ),
+        (1, 0, 0, 2, 2, 1, 2)
+    );
+    assert!(s.calls[1].pool.is_none());
+    let json = serde_json::to_string(&s.calls[1]).unwrap();
+    assert!(!json.contains("pool"), "{json}");
+    let text = render_text(&s);
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["c", "->", "s", "GET", "/x", "1", "0", "0", "2", "2", "1", "2"]),
+        "{text}"
+    );
 }
