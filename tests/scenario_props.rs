@@ -131,6 +131,11 @@ fn options(g: &mut Gen) -> CallOptions {
         });
     }
     o.continue_on_error = g.chance(20);
+    // Connection pools, drawn last so the other options' draws are as before.
+    if g.chance(15) {
+        o.pool = Some(1 + g.below(50) as u32);
+        o.pool_wait = g.maybe(|g| g.duration());
+    }
     o
 }
 
@@ -617,6 +622,10 @@ const WORDS: &[&str] = &[
     "backoff",
     "jitter",
     "breaker",
+    "pool",
+    "pool-wait",
+    "contention",
+    "coherence",
     "for",
     "partition",
     "crash",
