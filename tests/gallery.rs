@@ -735,3 +735,70 @@ fn hedging_cuts_the_tail_latency_for_a_few_percent_more_load() {
         "hedges {share:.3} of requests"
     );
 }
+
+#[test]
+fn a_death_spiral_after_a_burst_and_a_concurrency_limit_at_the_knee_recovers() {
+    let r = run("death-spiral");
+    let spiral = r.responses("spiral-api", "spiral-web");
+    let limited = r.responses("limited-api", "limited-web");
+    // Before the burst both serve everything in time.
+    for rs in [&spiral, &limited] {
+        let (ok, total) = success(rs, 0, 9);
+        assert!(total > 1200 && ok == total, "{ok}/{total} before the burst");
+    }
+    // From 20 s to the end: the 32-worker service is in its death spiral (almost nothing in
+    // time), the 8-worker one has recovered.
+    // The limited service's callers time out only while its backlog is over a second long
+    // (about 2 s after the burst).
+    let (ok, total) = success(&limited, 10, 12);
+    assert!(ok * 2 < total, "limited 10-12 s: {ok}/{total}");
+    let (ok, total) = success(&limited, 13, 20);
+    assert!(ok * 100 > total * 99, "limited 13-20 s: {ok}/{total}");
+    let (s_ok, s_total) = success(&spiral, 20, 59);
+    let (l_ok, l_total) = success(&limited, 20, 59);
+    println!("20-59 s: spiral {s_ok}/{s_total}, limited {l_ok}/{l_total}");
+    assert!(
+        s_total > 5000 && s_ok * 100 < s_total,
+        "spiral {s_ok}/{s_total}"
+    );
+    assert!(l_ok * 1000 > l_total * 995, "limited {l_ok}/{l_total}");
+    // The spiral's backlog grows to the end (about 22 a second more arrive than it serves);
+    // the limited one's burst drained.
+    let m = r.sim.metrics();
+    let sp = &m.services[r.nth_of(NodeKind::Service, "spiral-api")];
+    let li = &m.services[r.nth_of(NodeKind::Service, "limited-api")];
+    println!(
+        "max backlog spiral {} limited {}",
+        sp.max_backlog(),
+        li.max_backlog()
+    );
+    assert!(sp.max_backlog() > 1000 && li.max_backlog() < 300);
+    // Over the whole run, goodput per second: the spiral's is a fraction of the other's.
+    let now = r.sim.now();
+    let g = |c: &str| r.client(c).goodput(now);
+    println!(
+        "goodput/s spiral {:.1} limited {:.1}",
+        g("spiral-web"),
+        g("limited-web")
+    );
+    assert!(g("spiral-web") * 4.0 < g("limited-web"));
+    // Without contention the 32 workers would have drained the burst: the slowdown is the
+    // cause, not the burst alone.
+    let e = gallery::find("death-spiral").expect("gallery entry");
+    let plain = e.text.replace(" contention 5% coherence 1%", "");
+    let mut sim = Sim::new(scenario::compile(&plain).expect("compiles").world, e.seed)
+        .expect("engine accepts the world");
+    sim.run_to_end();
+    let i = sim
+        .nodes()
+        .iter()
+        .find(|n| n.name == "spiral-web" && n.kind == NodeKind::Client)
+        .expect("client")
+        .index as usize;
+    let plain_spiral = &sim.metrics().clients[i];
+    assert!(
+        plain_spiral.goodput(sim.now()) > 145.0,
+        "{}",
+        plain_spiral.goodput(sim.now())
+    );
+}

@@ -131,6 +131,16 @@ fn call_jitter_share() {
 }
 
 #[test]
+fn call_pool_with_its_wait_or_hikaricps_30s() {
+    assert_eq!(
+        rest_call("pool 10 pool-wait 100ms"),
+        get_x().pool(10, ms(100))
+    );
+    assert_eq!(rest_call("pool 3"), get_x().pool(3, SimTime::from_secs(30)));
+    assert_eq!(rest_call("timeout 1s").pool, None);
+}
+
+#[test]
 fn call_hedge() {
     assert_eq!(rest_call("hedge 3 after 50ms"), get_x().hedge(3, ms(50)));
 }
@@ -388,6 +398,30 @@ fn service_shed_after() {
         world("service s shed-after 200ms\n").services[0],
         Service::new("s").shed_after(ms(200))
     );
+}
+
+#[test]
+fn service_contention_and_coherence_are_the_usl_coefficients() {
+    assert_eq!(
+        world("service s workers 16 contention 5% coherence 0.1%\n").services[0],
+        Service::new("s").workers(16).slowdown(0.05, 0.001)
+    );
+    // Either alone; the other is zero.
+    assert_eq!(
+        world("service s contention 12.5%\n").services[0].slowdown,
+        Some(Slowdown {
+            contention: 0.125,
+            coherence: 0.0
+        })
+    );
+    assert_eq!(
+        world("service s coherence 0.01%\n").services[0].slowdown,
+        Some(Slowdown {
+            contention: 0.0,
+            coherence: 0.0001
+        })
+    );
+    assert_eq!(world("service s workers 4\n").services[0].slowdown, None);
 }
 
 #[test]

@@ -240,7 +240,7 @@ fn syntax_errors_are_all_reported_with_positions() {
             "2:19: workers must be between 1 and 10000, not 0 `0`",
             "3:16: `5` has no unit [distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`] `5`",
             "4:16: the range `8ms..2ms` is reversed; write the smaller bound first [distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`] `8ms..2ms`",
-            "5:11: unknown option `wrkers` for `service` [did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `wrkers`",
+            "5:11: unknown option `wrkers` for `service` [did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `contention`, `coherence`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `wrkers`",
         ],
     );
 }
@@ -250,7 +250,7 @@ fn columns_count_chars_not_bytes() {
     // `µ` and `±` are two bytes each; the error is reported at the char column.
     check_errors(
         "service a time 1µs±1µs bogus\n",
-        &["1:24: unknown option `bogus` for `service` [`service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `bogus`"],
+        &["1:24: unknown option `bogus` for `service` [`service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `contention`, `coherence`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `bogus`"],
     );
 }
 
@@ -386,7 +386,7 @@ fn call_option_errors() {
             "13:26: backoff, multiplier, jitter and retry-on only matter with retries [add e.g. `retries 3`] ``",
             "14:23: `window`, `min-calls`, `cooldown`, `probes` and `slow` set up a circuit breaker [add `breaker 50%` (the failure share that opens it) before them] ``",
             "15:24: `retries` is given twice [keep one of them] `retries`",
-            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `attempt-timeout`, `retries`, `retry-on`, `idempotent`, `idempotency-key`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `hedge`, `retry-budget`, `max-tokens`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `slow`, `on-error`, `cache`] `timout`",
+            "16:14: unknown option `timout` for a call [did you mean `timeout`? a call takes `timeout`, `deadline`, `attempt-timeout`, `retries`, `retry-on`, `idempotent`, `idempotency-key`, `backoff`, `multiplier`, `max-backoff`, `jitter`, `hedge`, `retry-budget`, `max-tokens`, `breaker`, `window`, `min-calls`, `cooldown`, `probes`, `slow`, `on-error`, `cache`, `pool`, `pool-wait`] `timout`",
         ],
     );
 }
@@ -404,7 +404,7 @@ fn diagnostics_render_like_a_compiler() {
     let ds = parse("service a wrkers 2\n").unwrap_err();
     assert_eq!(
         ds[0].render("shop.sb"),
-        "shop.sb:1:11: unknown option `wrkers` for `service`\n  hint: did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`"
+        "shop.sb:1:11: unknown option `wrkers` for `service`\n  hint: did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `contention`, `coherence`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`"
     );
     assert_eq!((ds[0].end_line, ds[0].end_col), (1, 17));
 }
@@ -532,6 +532,27 @@ fn hedging_and_retry_budget_errors() {
 }
 
 #[test]
+fn pool_options_round_trip_and_their_errors() {
+    check_format(
+        "service b\nclient c rate 1/s -> b GET /x pool-wait 0.1s pool 10 timeout 1s\nb GET /x:\n  work\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\nservice b\n\nclient c rate 1/s -> b GET /x timeout 1s pool 10 pool-wait 100ms\n\nb GET /x:\n  work\n",
+    );
+    // A pool of none, a wait of zero, a wait without a pool, a pooled hedge or cache, twice.
+    check_errors(
+        &world("a rpc Y:\n  call b.Get pool 0\n  call b.Get pool 2 pool-wait 0ms\n  call b.Get pool-wait 10ms\n  call b.Get pool 2 hedge 2 after 10ms\n  call b.Get pool 2 pool 3\n  call b.Get pool many\n  call b.Get cache k pool 2\n"),
+        &[
+            "13:19: pool must be between 1 and 100000, not 0 `0`",
+            "14:31: the longest wait for a connection must be greater than zero `0ms`",
+            "15:28: `pool-wait` is how long a call waits for a connection of its pool [add `pool 10` (or another size) before it] ``",
+            "16:14: a pooled call cannot be hedged [the pool holds one connection for the whole call; put the pool on a call without `hedge` or `cache`] `pool`",
+            "17:21: `pool` is given twice [keep one of them] `pool`",
+            "18:19: expected pool, found `many` [write a whole number such as `4`] `many`",
+            "19:22: a pooled call cannot read through a cache [the pool holds one connection for the whole call; put the pool on a call without `hedge` or `cache`] `pool`",
+        ],
+    );
+}
+
+#[test]
 fn retry_after_is_a_step_of_endpoints_only() {
     check_format(
         "service a\na GET /x:\n  retry-after 2s\n  fail 10% 503\n",
@@ -630,6 +651,35 @@ fn bad_admission_options_say_where_and_why() {
             "8:16: `lifo` is given twice [keep one of them] `lifo`",
             "9:22: `2000000/s` is too fast (at most 1000000/s) [rates look like `100/s` or `30/m`] `2000000/s`",
             "10:22: `soon` is not a duration [durations look like `250us`, `20ms`, `1.5s` or `2m`] `soon`",
+        ],
+    );
+}
+
+#[test]
+fn slowdown_options_format_canonically() {
+    check_format(
+        "service api coherence 0.10% contention 5.0% workers 16 time 20ms\n\
+         service b contention 12.5%\nservice c coherence 0.01%\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\
+         \n\
+         service api workers 16 time 20ms contention 5% coherence 0.1%\n\
+         service b contention 12.5%\n\
+         service c coherence 0.01%\n",
+    );
+}
+
+#[test]
+fn bad_slowdown_options_say_where_and_why() {
+    check_errors(
+        "service a contention 0%\nservice b coherence 0%\nservice c contention 150%\n\
+         service d coherence lots\nservice e contention 5% contention 6%\nservice f contention\n",
+        &[
+            "1:22: `contention 0%` slows nothing [leave it out, or give a share above 0%] `0%`",
+            "2:21: `coherence 0%` slows nothing [leave it out, or give a share above 0%] `0%`",
+            "3:22: `150%` is out of range: a percentage is between 0% and 100% [`contention` takes a percentage, such as `contention 5%`] `150%`",
+            "4:21: `lots` is not a percentage (write it like `5%`) [`coherence` takes a percentage, such as `coherence 0.1%`] `lots`",
+            "5:25: `contention` is given twice [keep one of them] `contention`",
+            "6:21: expected a share such as `5%` at the end of the line ``",
         ],
     );
 }

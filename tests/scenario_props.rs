@@ -131,6 +131,11 @@ fn options(g: &mut Gen) -> CallOptions {
         });
     }
     o.continue_on_error = g.chance(20);
+    // Connection pools, drawn last so the other options' draws are as before.
+    if g.chance(15) {
+        o.pool = Some(1 + g.below(50) as u32);
+        o.pool_wait = g.maybe(|g| g.duration());
+    }
     o
 }
 
@@ -210,6 +215,8 @@ fn random_model(seed: u64) -> Scenario {
                     shed_after: None,
                     rate_limit: None,
                     burst: None,
+                    contention: None,
+                    coherence: None,
                 };
                 // Admission options, drawn last so the other fields' draws are as before.
                 if g.chance(30) {
@@ -225,6 +232,11 @@ fn random_model(seed: u64) -> Scenario {
                         milli_per_min: 1 + g.below(6_000_000),
                     });
                     s.burst = g.maybe(|g| 1 + g.below(100) as u32);
+                }
+                // Load-dependent slowdown, drawn after admission for the same reason.
+                if g.chance(20) {
+                    s.contention = g.maybe(|g| Percent::from_percent(1 + g.below(50) as u32));
+                    s.coherence = g.maybe(|g| Percent::from_percent(1 + g.below(5) as u32));
                 }
                 s
             }),
@@ -610,6 +622,10 @@ const WORDS: &[&str] = &[
     "backoff",
     "jitter",
     "breaker",
+    "pool",
+    "pool-wait",
+    "contention",
+    "coherence",
     "for",
     "partition",
     "crash",

@@ -111,6 +111,24 @@ pub struct CallSiteSummary {
     pub failed: u64,
     /// Calls with no outcome yet when the run stopped (no timeout, and no answer).
     pub waiting: u64,
+    /// The call site's connection pool, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolSummary>,
+}
+
+/// A call site's connection pool: its size, its state when the run stopped, and what waited.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PoolSummary {
+    pub size: u32,
+    pub in_use: u32,
+    /// Calls waiting for a connection when the run stopped.
+    pub waiting: u32,
+    /// Calls that had to wait for a connection.
+    pub waited: u64,
+    /// Calls that gave up waiting (`pool-wait`) and failed unsent.
+    pub timeouts: u64,
+    pub max_in_use: u32,
+    pub max_waiting: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -347,6 +365,15 @@ pub fn summarize(name: &str, seed: u64, sim: &Sim, stop: StopReason, wall_ms: f6
                 timed_out: c.timed_out,
                 failed: c.failed,
                 waiting: waiting.get(i).copied().unwrap_or(0),
+                pool: sim.call_pool(i).map(|(size, in_use, waiting)| PoolSummary {
+                    size,
+                    in_use,
+                    waiting,
+                    waited: c.pool_waited,
+                    timeouts: c.pool_timeouts,
+                    max_in_use: c.pool_max_in_use,
+                    max_waiting: c.pool_max_waiting,
+                }),
             })
             .collect(),
         caches: m
@@ -671,6 +698,36 @@ pub fn render_text(s: &Summary) -> String {
                 c.failed.to_string(),
                 c.waiting.to_string(),
             ]);
+        }
+        table(&mut out, &rows, false);
+    }
+    if s.calls.iter().any(|c| c.pool.is_some()) {
+        out.push('\n');
+        let mut rows = vec![[
+            "pool",
+            "size",
+            "in use",
+            "waiting",
+            "waited",
+            "pool timeouts",
+            "max in use",
+            "max waiting",
+        ]
+        .map(str::to_string)
+        .to_vec()];
+        for c in &s.calls {
+            if let Some(p) = &c.pool {
+                rows.push(vec![
+                    c.name.clone(),
+                    p.size.to_string(),
+                    p.in_use.to_string(),
+                    p.waiting.to_string(),
+                    p.waited.to_string(),
+                    p.timeouts.to_string(),
+                    p.max_in_use.to_string(),
+                    p.max_waiting.to_string(),
+                ]);
+            }
         }
         table(&mut out, &rows, false);
     }

@@ -129,6 +129,12 @@ fn item_line(kind: &ItemKind) -> String {
             if let Some(n) = v.burst {
                 let _ = write!(s, " burst {n}");
             }
+            if let Some(p) = v.contention {
+                let _ = write!(s, " contention {p}");
+            }
+            if let Some(p) = v.coherence {
+                let _ = write!(s, " coherence {p}");
+            }
             if let Some(n) = v.replicas {
                 let _ = write!(s, " replicas {n}");
             }
@@ -389,6 +395,12 @@ pub(crate) fn call_text(c: &Call) -> String {
     }
     if let Some(c) = &o.cache {
         let _ = write!(s, " cache {c}");
+    }
+    if let Some(n) = o.pool {
+        let _ = write!(s, " pool {n}");
+    }
+    if let Some(d) = o.pool_wait {
+        let _ = write!(s, " pool-wait {d}");
     }
     s
 }

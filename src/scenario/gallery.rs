@@ -545,4 +545,29 @@ hedged-search GET /q:
   reply 200
 "#,
     },
+    Example {
+        id: "death-spiral",
+        title: "A death spiral after a burst: contention, and a concurrency limit at the knee",
+        explanation: "Two copies of a page service whose work slows down as more requests run at once (GC pressure, lock contention), by the Universal Scalability Law: with N requests in service each takes 1 + 5%·(N−1) + 1%·N·(N−1) times its 20 ms, so throughput peaks near 10 at once (about 210 a second) and falls beyond. Both get 150 requests a second from callers who give up after 1 s, which they serve with about 4 requests in service at 25 ms each. At 10 s a burst of 300 requests lands on each. The service with 32 workers takes them all at once: every request now takes about 250 ms, so 32 workers finish only about 128 a second, fewer than arrive, and the backlog never drains. Its goodput falls from 150 to almost nothing for the rest of the run (spiral-web's timeouts in Metrics), although the burst was over in an instant: a death spiral, whose cause is the extra concurrency itself. The service with 8 workers (a concurrency limit at the knee of the curve) runs at most 8 at once at about 38 ms each, about 210 a second: the burst waits in its backlog, which it works off at the 60 a second it has to spare: the callers of the next 2 s time out (their requests wait over a second), then goodput is back at 150 a second while the rest of the backlog drains. Fewer workers serve more.",
+        seed: 7,
+        text: r#"scenario "death-spiral" seed 7 duration 60s
+
+network latency 1ms..3ms
+
+service spiral-api workers 32 time exp(20ms) contention 5% coherence 1%
+service limited-api workers 8 time exp(20ms) contention 5% coherence 1%
+
+client spiral-web rate 150/s poisson -> spiral-api GET /page timeout 1s
+client limited-web rate 150/s poisson -> limited-api GET /page timeout 1s
+
+spiral-api GET /page:
+  work
+
+limited-api GET /page:
+  work
+
+at 10s burst spiral-web 300
+at 10s burst limited-web 300
+"#,
+    },
 ];

@@ -114,6 +114,11 @@ fn call(c: &m::Call) -> sim::Call {
             delay: time(h.after),
         });
     }
+    if let Some(n) = o.pool {
+        // HikariCP's default `connectionTimeout` is 30 s.
+        let wait = o.pool_wait.map_or(sim::SimTime::from_secs(30), time);
+        out.pool = Some(sim::Pool { size: n, wait });
+    }
     if let Some(b) = o.retry_budget {
         out.retry_budget = Some(sim::RetryBudget {
             // gRFC A6 gives no default for `maxTokens`; its example uses 10.
@@ -268,6 +273,12 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                     svc.rate_limit = Some(sim::RateLimit {
                         per_second: r.per_sec_f64(),
                         burst,
+                    });
+                }
+                if v.contention.is_some() || v.coherence.is_some() {
+                    svc.slowdown = Some(sim::Slowdown {
+                        contention: v.contention.map_or(0.0, prob),
+                        coherence: v.coherence.map_or(0.0, prob),
                     });
                 }
                 if let Some(n) = v.replicas {

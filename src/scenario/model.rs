@@ -190,6 +190,13 @@ pub struct Service {
     /// The bucket's size (`burst 20`); by default one second of the rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burst: Option<u32>,
+    /// Universal Scalability Law contention α (`contention 5%`): each request's `work` takes
+    /// `1 + α(N−1) + βN(N−1)` times as long with `N` busy workers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contention: Option<Percent>,
+    /// Universal Scalability Law coherence β (`coherence 0.1%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coherence: Option<Percent>,
     /// Copies of the service behind a load balancer (`replicas 3`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
@@ -493,6 +500,12 @@ pub struct CallOptions {
     /// `cache items`: read through this cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<Ident>,
+    /// `pool 10`: at most this many calls of this call site in flight (a connection pool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<u32>,
+    /// `pool-wait 100ms`: how long a call waits for a connection (default 30s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_wait: Option<Duration>,
 }
 
 /// Hedged requests: `hedge 3 after 50ms` (gRFC A6 `maxAttempts`, `hedgingDelay`).

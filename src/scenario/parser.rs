@@ -755,6 +755,7 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
         (None, None, None, None, None);
     let (mut replicas, mut lb, mut eject_after, mut eject_for, mut max_ejected) =
         (None, None, None, None, None);
+    let (mut contention, mut coherence) = (None, None);
     // The first option that only a replicated service can have, to point at.
     let mut needs_replicas: Option<Token<'_>> = None;
     while !cur.at_end() {
@@ -769,6 +770,8 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
                 "shed-after",
                 "rate-limit",
                 "burst",
+                "contention",
+                "coherence",
                 "replicas",
                 "lb",
                 "eject-after",
@@ -818,6 +821,8 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
                 positive_duration(cur, "the longest wait before shedding")?,
             )?,
             "rate-limit" => set_once(&mut rate_limit, key, limit_rate(cur)?)?,
+            "contention" => set_once(&mut contention, key, usl_share(cur, key)?)?,
+            "coherence" => set_once(&mut coherence, key, usl_share(cur, key)?)?,
             "burst" => set_once(
                 &mut burst,
                 key,
@@ -859,12 +864,39 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
         shed_after,
         rate_limit,
         burst: burst.map(|(n, _)| n),
+        contention,
+        coherence,
         replicas,
         lb,
         eject_after,
         eject_for,
         max_ejected,
     }))
+}
+
+/// A Universal Scalability Law coefficient after `key` (`contention` or `coherence`): a
+/// percentage above 0%.
+fn usl_share(cur: &mut Cursor<'_, '_>, key: Token<'_>) -> PResult<Percent> {
+    let tok = cur.word("a share such as `5%`")?;
+    let p = units::parse_percent(tok.text).map_err(|m| {
+        Problem::new(tok.span, m).hint(format!(
+            "`{}` takes a percentage, such as `{} {}`",
+            key.text,
+            key.text,
+            if key.text == "contention" {
+                "5%"
+            } else {
+                "0.1%"
+            }
+        ))
+    })?;
+    if p.ppm == 0 {
+        return Err(
+            Problem::new(tok.span, format!("`{} 0%` slows nothing", key.text))
+                .hint("leave it out, or give a share above 0%"),
+        );
+    }
+    Ok(p)
 }
 
 /// A rate limit's rate: above `0/s`.
@@ -1523,7 +1555,10 @@ fn target(cur: &mut Cursor<'_, '_>) -> PResult<Target> {
     })
 }
 
-const CALL_OPTIONS: [&str; 22] = [
+/// Most connections a call site's pool may have.
+const MAX_POOL: u32 = 100_000;
+
+const CALL_OPTIONS: [&str; 24] = [
     "timeout",
     "deadline",
     "attempt-timeout",
@@ -1546,6 +1581,8 @@ const CALL_OPTIONS: [&str; 22] = [
     "slow",
     "on-error",
     "cache",
+    "pool",
+    "pool-wait",
 ];
 
 /// `retry-on 503,504` or `retry-on UNAVAILABLE,RESOURCE_EXHAUSTED`: statuses of the target's
@@ -1600,6 +1637,7 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
     let mut max_tokens = None;
     let mut hedge_key: Option<Span> = None;
     let mut retry_key: Option<Token<'_>> = None;
+    let mut pool_key: Option<Span> = None;
     while !cur.at_end() {
         let key = option_key(cur, &CALL_OPTIONS, "a call")?;
         if matches!(
@@ -1614,6 +1652,15 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
                 set_once(&mut o.timeout, key, positive_duration(cur, "the timeout")?)?
             }
             "cache" => set_once(&mut o.cache, key, ident(cur, "a cache name")?)?,
+            "pool" => {
+                pool_key = Some(key.span);
+                set_once(&mut o.pool, key, bounded(cur, "pool", 1, MAX_POOL)?)?
+            }
+            "pool-wait" => set_once(
+                &mut o.pool_wait,
+                key,
+                positive_duration(cur, "the longest wait for a connection")?,
+            )?,
             "attempt-timeout" => set_once(
                 &mut o.attempt_timeout,
                 key,
@@ -1788,6 +1835,24 @@ fn call_body(cur: &mut Cursor<'_, '_>) -> PResult<Call> {
             ));
         }
         None => {}
+    }
+    if let Some(p) = pool_key {
+        if o.hedge.is_some() || o.cache.is_some() {
+            return Err(Problem::new(
+                p,
+                format!(
+                    "a pooled call cannot {}",
+                    if o.hedge.is_some() { "be hedged" } else { "read through a cache" }
+                ),
+            )
+            .hint("the pool holds one connection for the whole call; put the pool on a call without `hedge` or `cache`"));
+        }
+    } else if o.pool_wait.is_some() {
+        return Err(Problem::new(
+            cur.end_span(),
+            "`pool-wait` is how long a call waits for a connection of its pool",
+        )
+        .hint("add `pool 10` (or another size) before it"));
     }
     if let (Some(h), Some(r)) = (hedge_key, retry_key) {
         let at = if h.start > r.span.start { h } else { r.span };

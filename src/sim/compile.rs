@@ -202,6 +202,9 @@ pub(crate) struct ServiceP {
     /// A freed worker takes the newest waiting request while more than this many wait, else
     /// the oldest; `u32::MAX`: always the oldest.
     pub lifo_above: u32,
+    /// The Universal Scalability Law's coefficients in millionths (contention α, coherence β);
+    /// `None`: no slowdown, and a `work` step takes its sampled time.
+    pub slowdown: Option<(u64, u64)>,
 }
 
 /// A rate limit in exact integers: tokens are counted in units of 1/`TokenBucket::UNIT` of a
@@ -320,6 +323,8 @@ pub(crate) struct CallSpec {
     pub budget: Option<BudgetP>,
     /// Hedging: attempts in all (2–5) and the delay between them. `None`: not hedged.
     pub hedge: Option<(u16, SimTime)>,
+    /// Connection pool: connections and the longest wait for one. `None`: no pool.
+    pub pool: Option<(u32, SimTime)>,
 }
 
 /// A call site's retry budget (gRFC A6 `retryThrottling`), in thousandths of a token.
@@ -732,6 +737,21 @@ impl<'w> Compiler<'w> {
             if s.shed_after == Some(SimTime::ZERO) {
                 return Err(invalid(&at, "shed-after must be greater than zero"));
             }
+            let slowdown = match s.slowdown {
+                None => None,
+                Some(u) => {
+                    let share = |x: f64| (0.0..=1.0).contains(&x).then(|| (x * 1e6).round() as u64);
+                    match (share(u.contention), share(u.coherence)) {
+                        (Some(a), Some(b)) => Some((a, b)),
+                        _ => {
+                            return Err(invalid(
+                                &at,
+                                "contention and coherence must be shares from 0 to 1",
+                            ))
+                        }
+                    }
+                }
+            };
             let replicated = s.replicas > 1;
             if replicated
                 && (self.node_ids.contains_key(&s.name) || self.groups.contains_key(&s.name))
@@ -763,6 +783,7 @@ impl<'w> Compiler<'w> {
                     rate_limit,
                     shed_after: s.shed_after.unwrap_or(SimTime::MAX),
                     lifo_above: s.lifo_above.unwrap_or(u32::MAX),
+                    slowdown,
                 });
                 self.prog.service_consumers.push(Vec::new());
             }
@@ -1107,6 +1128,20 @@ impl<'w> Compiler<'w> {
                 "hedging sends the request more than once: a REST POST or PATCH must be idempotent",
             ));
         }
+        if let Some(p) = call.pool {
+            if p.size == 0 || p.wait == SimTime::ZERO {
+                return Err(invalid(
+                    at,
+                    "a pool needs at least one connection and a wait above zero",
+                ));
+            }
+            if hedge.is_some() || call.cache.is_some() {
+                return Err(invalid(
+                    at,
+                    "a pooled call cannot be hedged or read through a cache",
+                ));
+            }
+        }
         let spec = CallSpec {
             endpoint: Id::new(endpoint),
             caller,
@@ -1129,6 +1164,7 @@ impl<'w> Compiler<'w> {
             },
             budget,
             hedge,
+            pool: call.pool.map(|p| (p.size, p.wait)),
         };
         let key = (caller.0, endpoint);
         if let Some(b) = call.breaker {

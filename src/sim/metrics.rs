@@ -310,6 +310,14 @@ pub struct CallMetrics {
     pub timed_out: u64,
     /// Calls that ended in another failure (an error status, a breaker rejection…).
     pub failed: u64,
+    /// Calls that had to wait for a connection of the call site's pool.
+    pub pool_waited: u64,
+    /// Calls that waited for a connection longer than the pool's wait, and failed unsent.
+    pub pool_timeouts: u64,
+    /// Most connections of the pool in use at once.
+    pub pool_max_in_use: u32,
+    /// Most calls waiting for a connection at once.
+    pub pool_max_waiting: u32,
 }
 
 /// Per client (caller side, including network, retries and backoff).

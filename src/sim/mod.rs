@@ -47,7 +47,7 @@ pub use trace::{
 pub use world::{
     Arrival, AttributeFilter, Balancer, BreakerPolicy, Burst, Cache, Call, Client, Confirms,
     Consumer, Endpoint, Fault, FaultKind, GrpcCode, Handler, HedgePolicy, HttpMethod, Keys, Link,
-    LinkSelector, Network, OnError, OutlierPolicy, Overflow, Queue, Ramp, RateLimit, RetryBudget,
-    RetryPolicy, Route, RunSettings, Service, Source, Status, Step, Subscription, Target, Topic,
-    Users, World,
+    LinkSelector, Network, OnError, OutlierPolicy, Overflow, Pool, Queue, Ramp, RateLimit,
+    RetryBudget, RetryPolicy, Route, RunSettings, Service, Slowdown, Source, Status, Step,
+    Subscription, Target, Topic, Users, World,
 };

@@ -122,6 +122,9 @@ impl Protocol {
             (Failure::Refused | Failure::Reset, Protocol::Grpc) => {
                 Status::Grpc(GrpcCode::Unavailable)
             }
+            // An exhausted pool of the caller's own: the service is unavailable for now.
+            (Failure::PoolTimeout, Protocol::Grpc) => Status::Grpc(GrpcCode::Unavailable),
+            (Failure::PoolTimeout, Protocol::Rest) => Status::Http(503),
             (Failure::Overloaded, Protocol::Grpc) => Status::Grpc(GrpcCode::ResourceExhausted),
             (Failure::Overloaded, Protocol::Rest) => Status::Http(503),
             (Failure::Own(s), _) => self.in_family(s),
@@ -150,6 +153,8 @@ pub(crate) enum Failure {
     Refused,
     /// The connection broke while the request was being handled: it may have been acted on.
     Reset,
+    /// No connection of the call site's pool came free in time: the request was never sent.
+    PoolTimeout,
 }
 
 impl Failure {
@@ -163,7 +168,8 @@ impl Failure {
             | Failure::Refused
             | Failure::Reset => true,
             Failure::Downstream(s) | Failure::Own(s) => is_server_failure(s),
-            Failure::DeadlinePassed => false,
+            // The call already waited its pool's whole wait; it ends (HikariCP throws).
+            Failure::DeadlinePassed | Failure::PoolTimeout => false,
         }
     }
 }

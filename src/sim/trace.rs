@@ -294,6 +294,8 @@ pub enum RejectReason {
     Reset = 6,
     /// The service's rate limiter had no token for the request (429 / RESOURCE_EXHAUSTED).
     RateLimited = 7,
+    /// No connection of the caller's pool came free within its wait (the call never left).
+    PoolTimeout = 8,
 }
 
 impl RejectReason {
@@ -308,6 +310,7 @@ impl RejectReason {
             RejectReason::Refused => "refused",
             RejectReason::Reset => "reset",
             RejectReason::RateLimited => "rate-limited",
+            RejectReason::PoolTimeout => "pool-timeout",
         }
     }
 }

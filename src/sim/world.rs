@@ -210,6 +210,23 @@ pub struct Service {
     /// (adaptive LIFO as in Facebook's *Fail at Scale*).
     #[serde(default)]
     pub lifo_above: Option<u32>,
+    /// Load-dependent slowdown (the Universal Scalability Law's contention and coherence):
+    /// each `work` step of a request handler takes its sampled time multiplied by
+    /// `1 + contention·(N−1) + coherence·N·(N−1)`, `N` the busy workers when it starts.
+    /// `None`: no slowdown.
+    #[serde(default)]
+    pub slowdown: Option<Slowdown>,
+}
+
+/// The Universal Scalability Law's two coefficients (Gunther), as shares from 0 to 1: with `N`
+/// requests in service, each one's service time is multiplied by
+/// `1 + contention·(N−1) + coherence·N·(N−1)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Slowdown {
+    /// α: serialisation on a shared resource (a lock, a GC pause), linear in `N`.
+    pub contention: f64,
+    /// β: pairwise coordination (cache-line or lock hand-offs), quadratic in `N`.
+    pub coherence: f64,
 }
 
 /// A token bucket refilled continuously at `per_second` tokens a second, holding at most
@@ -304,7 +321,16 @@ impl Service {
             rate_limit: None,
             shed_after: None,
             lifo_above: None,
+            slowdown: None,
         }
+    }
+    /// Slow each `work` step down with the busy workers (see `Slowdown`).
+    pub fn slowdown(mut self, contention: f64, coherence: f64) -> Service {
+        self.slowdown = Some(Slowdown {
+            contention,
+            coherence,
+        });
+        self
     }
     /// Admit at most `per_second` requests a second, `burst` at once (see `RateLimit`).
     pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Service {
@@ -877,6 +903,22 @@ pub struct Call {
     /// `retry` or `hedge`, not both.
     #[serde(default)]
     pub hedge: Option<HedgePolicy>,
+    /// A connection pool for this call site (per caller replica): at most `size` of its calls
+    /// in flight; the others wait for a connection, first come first served, for at most
+    /// `wait`, then fail without a status. `None`: no pool, no limit.
+    #[serde(default)]
+    pub pool: Option<Pool>,
+}
+
+/// A call site's connection pool (HikariCP's `maximumPoolSize` and `connectionTimeout`; Apache
+/// HttpClient's `maxPerRoute` and `connectionRequestTimeout`). A call holds its connection from
+/// its first attempt until it ends, retries and backoff included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pool {
+    /// Connections (≥ 1).
+    pub size: u32,
+    /// Longest a call waits for a connection (> 0).
+    pub wait: SimTime,
 }
 
 /// gRPC's retry throttling (gRFC A6, `retryThrottling`), for one call site: a token count that
@@ -934,6 +976,7 @@ impl Call {
             cache: None,
             retry_budget: None,
             hedge: None,
+            pool: None,
         }
     }
     /// Read through the cache `name`.
@@ -985,6 +1028,11 @@ impl Call {
         self
     }
     /// Hedge: up to `max_attempts` attempts, one more every `delay`.
+    /// A connection pool of `size` connections, waiting at most `wait` for one (see `Pool`).
+    pub fn pool(mut self, size: u32, wait: SimTime) -> Call {
+        self.pool = Some(Pool { size, wait });
+        self
+    }
     pub fn hedge(mut self, max_attempts: u32, delay: SimTime) -> Call {
         self.hedge = Some(HedgePolicy {
             max_attempts,

@@ -608,6 +608,15 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
                 <td class="num">{ fmt::count(c.attempt_timeouts) }</td>
                 { error_cell(c.timed_out + c.failed, ended) }
                 <td class="num">{ fmt::count(waiting.get(i).copied().unwrap_or(0)) }</td>
+                <td class="num">{
+                    match run.sim.call_pool(i) {
+                        Some((size, in_use, queued)) => format!(
+                            "{in_use}/{size} · {queued} · {}",
+                            fmt::count(c.pool_timeouts)
+                        ),
+                        None => "—".to_string(),
+                    }
+                }</td>
             </tr>
         }
     });
@@ -762,7 +771,7 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
                     <div>
                         <table class="metrics-table" data-testid="calls-table">
                             <caption>{ "Calls (per call site, retries in handlers included)" }</caption>
-                            <thead><tr><th>{ "Call site" }</th><th class="num">{ "Attempts" }</th><th class="num">{ "Retries" }</th><th class="num" title="Hedged attempts sent / retries and hedges refused by the retry budget">{ "Hedges / throttled" }</th><th class="num">{ "Attempt timeouts" }</th><th class="num">{ "Failed" }</th><th class="num">{ "Waiting" }</th></tr></thead>
+                            <thead><tr><th>{ "Call site" }</th><th class="num">{ "Attempts" }</th><th class="num">{ "Retries" }</th><th class="num" title="Hedged attempts sent / retries and hedges refused by the retry budget">{ "Hedges / throttled" }</th><th class="num">{ "Attempt timeouts" }</th><th class="num">{ "Failed" }</th><th class="num">{ "Waiting" }</th><th class="num" title="Connection pool: connections in use / its size · calls waiting for one · calls that gave up waiting (pool-wait)">{ "Pool: in use · waiting · timeouts" }</th></tr></thead>
                             <tbody>{ for calls }</tbody>
                         </table>
                         { rows_note(&calls_shown, m.calls.len(), "call sites", "attempts", filtered) }

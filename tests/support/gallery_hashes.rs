@@ -12,7 +12,7 @@ pub const GOLDEN: &str = include_str!("../golden/gallery-hashes.txt");
 /// The tests that name what the engine does, mechanism by mechanism. A hash says only *that* a
 /// trace changed; these say *which* behaviour did, so they run before any pinned hash is updated.
 pub const BEHAVIOUR_TESTS: &str = "cargo test --no-default-features --test sim_calls \
-     --test sim_messaging --test sim_faults --test sim_api --test sim_hedging --test scenario_lower \
+     --test sim_messaging --test sim_faults --test sim_api --test sim_hedging --test sim_slowdown --test scenario_lower \
      --test gallery";
 
 /// The table's line that records why its hashes last changed.

@@ -17,6 +17,8 @@
 //! are a bit mask in `Calls::hedged`, with what each needs when it ends; the first success or
 //! fatal answer resolves the call and abandons the others (their answers are recorded late).
 
+use std::collections::VecDeque;
+
 use super::breakers::Admission;
 use super::caches::Lookup;
 use super::net::Msg;
@@ -86,6 +88,25 @@ pub(crate) struct CallRt {
     /// A hedged call: its attempts in flight are in `Calls::hedged` (then `waiting` means
     /// "any", and `sent`, `replica` and `probe` describe the attempt that just ended).
     hedged: bool,
+    /// Its place in its call site's connection pool: `NO_POOL`, `POOL_WAITING` or `POOL_HELD`.
+    pooled: u8,
+}
+
+const NO_POOL: u8 = 0;
+const POOL_WAITING: u8 = 1;
+const POOL_HELD: u8 = 2;
+
+/// A call site's connection pool: connections in use and the calls waiting for one, first
+/// come first served. A waiter that left (timed out, freed) stays in `waiting` until popped,
+/// recognised by its generation or its `pooled` state.
+#[derive(Clone, Debug, Default)]
+struct PoolRt {
+    in_use: u32,
+    waiting: VecDeque<(Id<CallRt>, u32)>,
+    /// Calls waiting now (`waiting` less those that left).
+    waiters: u32,
+    /// A release is handing connections to waiters (see `pool_release`).
+    releasing: bool,
 }
 
 /// The most attempts a hedged call makes (gRPC's client-side limit on `maxAttempts`).
@@ -114,6 +135,8 @@ pub(crate) struct Calls {
     tokens: Vec<u32>,
     /// Per call slot, the attempts in flight of a hedged call (grown on the first hedged call).
     hedged: Vec<Hedged>,
+    /// Per call site, its connection pool (unused without one).
+    pools: Vec<PoolRt>,
 }
 
 impl Calls {
@@ -124,6 +147,7 @@ impl Calls {
                 .iter()
                 .map(|c| c.budget.map_or(0, |b| b.max_milli))
                 .collect(),
+            pools: vec![PoolRt::default(); prog.calls.len()],
             ..Calls::default()
         }
     }
@@ -132,6 +156,13 @@ impl Calls {
     #[inline]
     pub(crate) fn len(&self) -> u32 {
         self.calls.len()
+    }
+
+    /// Call site `spec`'s pool now: connections in use and calls waiting for one.
+    pub(crate) fn pool_load(&self, spec: usize) -> (u32, u32) {
+        self.pools
+            .get(spec)
+            .map_or((0, 0), |p| (p.in_use, p.waiters))
     }
 
     /// Calls still outstanding, per call site (`n` sites).
@@ -185,6 +216,8 @@ pub(crate) enum CallEv {
         gen: u32,
         attempt: u16,
     },
+    /// A call's wait for a pooled connection ended, unless it has one by now.
+    PoolWait { call: Id<CallRt>, gen: u32 },
 }
 
 impl Event for CallEv {
@@ -195,6 +228,7 @@ impl Event for CallEv {
             CallEv::Timeout { call, gen, attempt } => (0, call.raw(), gen, u32::from(attempt)),
             CallEv::Retry { call, gen } => (1, call.raw(), gen, 0),
             CallEv::Hedge { call, gen, attempt } => (2, call.raw(), gen, u32::from(attempt)),
+            CallEv::PoolWait { call, gen } => (3, call.raw(), gen, 0),
         }
     }
     #[inline(always)]
@@ -213,6 +247,7 @@ impl Event for CallEv {
                 gen: y,
                 attempt: z as u16,
             },
+            3 => CallEv::PoolWait { call, gen: y },
             v => unreachable!("variant {v}: only `pack` makes these"),
         }
     }
@@ -267,6 +302,10 @@ impl Sim {
                 self.hedge_fire(call, gen, attempt);
                 EventKind::Hedge
             }
+            CallEv::PoolWait { call, gen } => {
+                self.pool_wait_over(call, gen);
+                EventKind::PoolWait
+            }
         }
     }
 
@@ -318,9 +357,15 @@ impl Sim {
             key,
             at: calls.task_calls.len() as u32,
             hedged: hedge.is_some(),
+            pooled: NO_POOL,
         });
         if matches!(owner, Owner::Task { .. }) {
             calls.task_calls.push(c);
+        }
+        if let Some((size, wait)) = self.prog.calls[spec.ix()].pool {
+            if !self.pool_acquire(c, size, wait) {
+                return None;
+            }
         }
         if role == CacheRole::Parked {
             let cache = self.prog.calls[spec.ix()]
@@ -367,6 +412,9 @@ impl Sim {
             if let Some(&moved) = calls.task_calls.get(call.at as usize) {
                 calls.calls[moved].at = call.at;
             }
+        }
+        if call.pooled == POOL_WAITING {
+            calls.pools[call.spec.ix()].waiters -= 1;
         }
         if call.probe {
             if let Some(edge) = self.prog.calls[call.spec.ix()].edge {
@@ -417,6 +465,128 @@ impl Sim {
                 CacheRole::None | CacheRole::Fill => {}
             }
         }
+        if call.pooled == POOL_HELD {
+            self.pool_release(call.spec);
+        }
+    }
+
+    /// Take a connection of call `c`'s pool (`size` connections) if one is free: `true`. Else
+    /// the call waits for one, at most `wait` (or to its deadline): `false`.
+    fn pool_acquire(&mut self, c: Id<CallRt>, size: u32, wait: SimTime) -> bool {
+        let now = self.k.now();
+        let call = self.calls.calls[c];
+        let gen = self.calls.calls.gen(c);
+        let p = &mut self.calls.pools[call.spec.ix()];
+        let m = &mut self.k.metrics_mut().calls[call.spec.ix()];
+        if p.in_use < size {
+            p.in_use += 1;
+            m.pool_max_in_use = m.pool_max_in_use.max(p.in_use);
+            self.calls.calls[c].pooled = POOL_HELD;
+            return true;
+        }
+        p.waiting.push_back((c, gen));
+        p.waiters += 1;
+        m.pool_waited += 1;
+        m.pool_max_waiting = m.pool_max_waiting.max(p.waiters);
+        self.calls.calls[c].pooled = POOL_WAITING;
+        let until = now.saturating_add(wait).min(call.deadline);
+        self.k.schedule(until, CallEv::PoolWait { call: c, gen });
+        false
+    }
+
+    /// A connection of call site `spec`'s pool is free again: hand it to the oldest call still
+    /// waiting, which sends its first attempt now. A call that ends at once frees it again;
+    /// the loop (not recursion) hands it on, so a long queue never deepens the stack.
+    fn pool_release(&mut self, spec: CallId) {
+        let size = self.prog.calls[spec.ix()]
+            .pool
+            .expect("only a pooled call holds a connection")
+            .0;
+        let p = &mut self.calls.pools[spec.ix()];
+        p.in_use -= 1;
+        if p.releasing {
+            return;
+        }
+        p.releasing = true;
+        loop {
+            let p = &mut self.calls.pools[spec.ix()];
+            if p.in_use >= size {
+                break;
+            }
+            let Some((w, gen)) = p.waiting.pop_front() else {
+                break;
+            };
+            if !self.calls.calls.is_current(w, gen) || self.calls.calls[w].pooled != POOL_WAITING {
+                continue;
+            }
+            let p = &mut self.calls.pools[spec.ix()];
+            p.waiters -= 1;
+            p.in_use += 1;
+            self.calls.calls[w].pooled = POOL_HELD;
+            if !self.owner_alive(w) {
+                self.free_call(w);
+                continue;
+            }
+            if let Some(result) = self.begin_call(w) {
+                self.resolve(w, result);
+            }
+        }
+        self.calls.pools[spec.ix()].releasing = false;
+    }
+
+    /// Call `c`'s wait for a connection ended: if it still has none, it fails without being
+    /// sent (its deadline first: a timeout; else the pool's wait: `pool-timeout`).
+    fn pool_wait_over(&mut self, c: Id<CallRt>, gen: u32) {
+        if !self.calls.calls.is_current(c, gen) || self.calls.calls[c].pooled != POOL_WAITING {
+            return;
+        }
+        if !self.owner_alive(c) {
+            self.free_call(c);
+            return;
+        }
+        let call = self.calls.calls[c];
+        self.calls.calls[c].pooled = NO_POOL;
+        self.calls.pools[call.spec.ix()].waiters -= 1;
+        let now = self.k.now();
+        let spec = &self.prog.calls[call.spec.ix()];
+        let (kind, outcome, failure) = if call.deadline <= now {
+            (Kind::Timeout, Outcome::Timeout, Failure::Timeout)
+        } else {
+            (
+                spec.protocol.request_kind(),
+                Outcome::Rejected(RejectReason::PoolTimeout),
+                Failure::PoolTimeout,
+            )
+        };
+        let hop = if kind == Kind::Timeout {
+            Hop {
+                kind,
+                from: spec.callee,
+                to: call.caller,
+                name: spec.name,
+                label: NameId::EMPTY,
+                trace: call.trace,
+                cause: call.cause,
+                attempt: 1,
+            }
+        } else {
+            Hop {
+                kind,
+                from: call.caller,
+                to: spec.callee,
+                name: spec.name,
+                label: NameId::EMPTY,
+                trace: call.trace,
+                cause: call.cause,
+                attempt: 1,
+            }
+        };
+        if failure == Failure::PoolTimeout {
+            self.k.metrics_mut().calls[call.spec.ix()].pool_timeouts += 1;
+        }
+        let rec = self.k.emit_hop(&hop, call.started, now, outcome, false);
+        self.calls.calls[c].cause = Some(rec);
+        self.resolve(c, Err(failure));
     }
 
     fn owner_alive(&self, c: Id<CallRt>) -> bool {
@@ -1059,7 +1229,7 @@ fn may_retry(spec: &CallSpec, f: Failure) -> bool {
         Failure::BreakerOpen => true,
         Failure::Timeout => spec.repeatable,
         Failure::Downstream(s) => spec.repeatable && spec.retry_on.contains(&s),
-        Failure::DeadlinePassed => false,
+        Failure::DeadlinePassed | Failure::PoolTimeout => false,
         // The request never reached a handler: safe to send again whatever the method (urllib3
         // retries connect errors for every method; gRPC retries an RPC that never left).
         Failure::Refused => true,

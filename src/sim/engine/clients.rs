@@ -328,7 +328,8 @@ impl Sim {
                 return;
             }
             // Nor is a refused or reset connection (gRPC libraries report it as UNAVAILABLE).
-            Err(Failure::Refused | Failure::Reset) => {
+            // Nor is an exhausted connection pool (HikariCP throws, no request is sent).
+            Err(Failure::Refused | Failure::Reset | Failure::PoolTimeout) => {
                 m.connection_errors += 1;
                 m.errors += 1;
                 return;

@@ -61,6 +61,8 @@ pub enum EventKind {
     Retry,
     /// A hedged call's delay ended (its next attempt may be sent).
     Hedge,
+    /// A call's wait for a connection of its pool ended.
+    PoolWait,
     /// A client's next rate-driven request.
     ClientRequest,
     /// A client burst.

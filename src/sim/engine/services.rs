@@ -794,7 +794,13 @@ impl Sim {
             self.services.tasks[t].pc += 1;
             match step {
                 StepP::Work(d) => {
-                    let dur = d.sample(self.k.rng());
+                    let mut dur = d.sample(self.k.rng());
+                    let task = &self.services.tasks[t];
+                    if let Some((a, b)) = self.prog.services[task.service.ix()].slowdown {
+                        if let Origin::Request { .. } = task.origin {
+                            dur = slowed(dur, a, b, self.services.rt[task.service.ix()].busy);
+                        }
+                    }
                     let gen = self.services.tasks.gen(t);
                     self.services.tasks[t].working_since = Some(now);
                     self.k
@@ -1180,5 +1186,52 @@ impl Sim {
             let m = self.prog.consumers[c.ix()].mailbox;
             self.try_dispatch(m);
         }
+    }
+}
+
+/// Longest a slowed-down `work` step may take: the language's longest duration, 1,000,000 s.
+const MAX_SLOWED: u128 = 1_000_000_000_000;
+
+/// `dur` slowed down by the Universal Scalability Law with `n` requests in service:
+/// multiplied by `1 + α(n−1) + βn(n−1)`, α and β in millionths; exact in integers, rounded to
+/// the nearest microsecond, at most `MAX_SLOWED`.
+fn slowed(dur: SimTime, alpha_ppm: u64, beta_ppm: u64, n: u32) -> SimTime {
+    let n = u128::from(n.max(1));
+    // At most 10^6 + 2·10^6·2^64: no overflow; the product saturates (then is capped).
+    let factor_ppm =
+        1_000_000 + u128::from(alpha_ppm) * (n - 1) + u128::from(beta_ppm) * n * (n - 1);
+    let us = u128::from(dur.as_micros())
+        .saturating_mul(factor_ppm)
+        .saturating_add(500_000)
+        / 1_000_000;
+    SimTime::from_micros(us.min(MAX_SLOWED) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slowed_is_the_usl_factor_rounded_and_capped() {
+        let ms = SimTime::from_millis;
+        assert_eq!(slowed(ms(10), 100_000, 10_000, 1), ms(10));
+        assert_eq!(slowed(ms(10), 100_000, 10_000, 0), ms(10));
+        assert_eq!(
+            slowed(ms(10), 100_000, 10_000, 3),
+            SimTime::from_micros(12_600)
+        );
+        // 1 µs × 1.5 rounds to 2 µs; × 1.4 to 1 µs.
+        assert_eq!(
+            slowed(SimTime::from_micros(1), 500_000, 0, 2),
+            SimTime::from_micros(2)
+        );
+        assert_eq!(
+            slowed(SimTime::from_micros(1), 400_000, 0, 2),
+            SimTime::from_micros(1)
+        );
+        // A factor of about 10^8 on 1 s is capped at 1,000,000 s.
+        let capped = slowed(SimTime::from_secs(1), 0, 1_000_000, 10_000);
+        assert_eq!(capped, SimTime::from_secs(1_000_000));
+        assert_eq!(slowed(SimTime::MAX, 1_000_000, 1_000_000, u32::MAX), capped);
     }
 }

@@ -213,6 +213,13 @@ impl Sim {
     pub fn calls_waiting(&self) -> Vec<u64> {
         self.calls.outstanding(self.prog.calls.len())
     }
+    /// Call site `i`'s connection pool now (metrics index): `(connections, in use, waiting)`;
+    /// `None` if it has no pool.
+    pub fn call_pool(&self, i: usize) -> Option<(u32, u32, u32)> {
+        let (size, _) = self.prog.calls.get(i)?.pool?;
+        let (in_use, waiting) = self.calls.pool_load(i);
+        Some((size, in_use, waiting))
+    }
     /// Display label of call site `i` (metrics index), e.g. `gateway -> orders CreateOrder`.
     pub fn call_site_label(&self, i: usize) -> String {
         match self.prog.calls.get(i) {
