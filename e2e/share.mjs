@@ -47,6 +47,9 @@ let firstRun = { events: 0, log: '' };
 try {
   await check('the URL reflects the applied scenario (#s=1.…), replaced in place', async () => {
     await open(page, server.url);
+    // The address bar takes the link once the run is built, which a busy machine can delay
+    // past the editor's first paint: wait for it (bounded) rather than read it at once.
+    await page.waitForFunction(() => location.hash.startsWith('#s=1.'), null, { timeout: 15000 }).catch(() => {});
     const historyBefore = await page.evaluate(() => history.length);
     assert((await hash(page)).startsWith('#s=1.'), `on load the fragment is a link: ${(await hash(page)).slice(0, 20)}`);
     const gallery = await page.$$eval('[data-testid=gallery] option', (os) =>
