@@ -135,7 +135,14 @@ try {
     await pause(page);
     await tab(page, 'timeline');
     await frames(page, 2);
-    const probe = await page.getAttribute('[data-testid=timeline-canvas]', 'data-probe');
+    // The probe is read until two frames agree, so the click lands on the scene it describes.
+    let probe = null;
+    for (let i = 0; i < 20; i++) {
+      const p = await page.getAttribute('[data-testid=timeline-canvas]', 'data-probe');
+      if (p && p === probe) break;
+      probe = p;
+      await frames(page, 2);
+    }
     assert(probe, 'the timeline reports a clickable arrow');
     const [x, y, id] = probe.split(' ').map(Number);
     await page.click('[data-testid=timeline-canvas]', { position: { x, y } });

@@ -171,17 +171,8 @@ pub fn TimelineView(props: &TimelineProps) -> Html {
                     (Vec::new(), 0)
                 };
                 let _ = c.set_attribute("data-arrows", &drawn.to_string());
-                // A point on one drawn arrow, so end-to-end tests can click it. The point is
-                // rounded the way the test clicks it, and must pick that same arrow: where
-                // arrows cross, the midpoint of one can be nearer another.
-                let probe = list.iter().find_map(|h| {
-                    let (x, y) = (((h.x1 + h.x2) / 2.0).round(), ((h.y1 + h.y2) / 2.0).round());
-                    let clickable = !h.bar
-                        && x > LEFT
-                        && (h.x2 - h.x1).abs() + (h.y2 - h.y1).abs() > 12.0
-                        && pick(&list, x, y) == Some(h.id);
-                    clickable.then(|| format!("{x:.0} {y:.0} {}", h.id.0))
-                });
+                // A point on one drawn arrow, so end-to-end tests can click it.
+                let probe = scene::probe(&list).map(|(x, y, id)| format!("{x:.0} {y:.0} {}", id.0));
                 let _ = match probe {
                     Some(p) => c.set_attribute("data-probe", &p),
                     None => c.remove_attribute("data-probe"),

@@ -171,6 +171,30 @@ pub fn pick(hits: &[Hit], x: f64, y: f64) -> Option<RecordId> {
     best.map(|(_, id)| id)
 }
 
+/// A point on one drawn arrow for end-to-end tests to click, with the arrow it selects. The
+/// point is whole pixels (as a test clicks) and every point within 2 px of it picks that same
+/// arrow: a browser may report the click a pixel off (sub-pixel layout, offsets rounded to
+/// integers), and where arrows cross, a point on one can be nearer another. Points along each
+/// arrow are tried from its middle outwards.
+pub fn probe(hits: &[Hit]) -> Option<(f64, f64, RecordId)> {
+    const ALONG: [f64; 5] = [0.5, 0.35, 0.65, 0.2, 0.8];
+    hits.iter()
+        .filter(|h| !h.bar && (h.x2 - h.x1).abs() + (h.y2 - h.y1).abs() > 12.0)
+        .flat_map(|h| {
+            ALONG.iter().map(move |t| {
+                let x = (h.x1 + t * (h.x2 - h.x1)).round();
+                let y = (h.y1 + t * (h.y2 - h.y1)).round();
+                (x, y, h.id)
+            })
+        })
+        .find(|&(x, y, id)| {
+            x > LEFT + 2.0
+                && (-2..=2).all(|dx| {
+                    (-2..=2).all(|dy| pick(hits, x + f64::from(dx), y + f64::from(dy)) == Some(id))
+                })
+        })
+}
+
 fn seg_dist(x: f64, y: f64, h: &Hit) -> f64 {
     let (dx, dy) = (h.x2 - h.x1, h.y2 - h.y1);
     let len2 = dx * dx + dy * dy;

@@ -310,3 +310,35 @@ fn a_dense_window_draws_arrows_on_the_same_pixels_once() {
     let arrow_hits = s.hits.iter().filter(|h| !h.bar).count();
     assert!(arrow_hits >= kept, "every arrow drawn can be clicked");
 }
+
+#[test]
+fn the_probe_point_picks_its_arrow_a_pixel_or_two_either_way() {
+    let arrow = |id, x1, y1, x2, y2| Hit {
+        id: RecordId(id),
+        x1,
+        y1,
+        x2,
+        y2,
+        bar: false,
+    };
+    // Two arrows crossing at their midpoints: the probe moves along the first, away from the
+    // crossing, to a point that picks it from every neighbouring pixel.
+    let hits = [
+        arrow(1, 200.0, 100.0, 300.0, 200.0),
+        arrow(2, 200.0, 200.0, 300.0, 100.0),
+    ];
+    let (x, y, id) = probe(&hits).expect("a clickable point");
+    assert_eq!(id, RecordId(1));
+    assert_ne!((x, y), (250.0, 150.0), "the crossing is ambiguous");
+    for dx in -2..=2 {
+        for dy in -2..=2 {
+            assert_eq!(pick(&hits, x + f64::from(dx), y + f64::from(dy)), Some(id));
+        }
+    }
+    // Arrows too short, left of the lane names, or bars: no probe.
+    assert_eq!(probe(&[arrow(3, 200.0, 100.0, 205.0, 104.0)]), None);
+    assert_eq!(probe(&[arrow(4, 10.0, 100.0, 100.0, 200.0)]), None);
+    let mut bar = arrow(5, 200.0, 100.0, 300.0, 200.0);
+    bar.bar = true;
+    assert_eq!(probe(&[bar]), None);
+}
