@@ -176,10 +176,20 @@ pub fn pick(hits: &[Hit], x: f64, y: f64) -> Option<RecordId> {
 /// arrow: a browser may report the click a pixel off (sub-pixel layout, offsets rounded to
 /// integers), and where arrows cross, a point on one can be nearer another. Points along each
 /// arrow are tried from its middle outwards.
+///
+/// This runs on every frame, so its cost is bounded: at most `PROBED` arrows are tried, and each
+/// candidate point is checked against only the hits whose boxes come within reach of it (a
+/// dense retry storm draws thousands of arrows; checking every one against every other was a
+/// half-second frame).
 pub fn probe(hits: &[Hit]) -> Option<(f64, f64, RecordId)> {
     const ALONG: [f64; 5] = [0.5, 0.35, 0.65, 0.2, 0.8];
+    const PROBED: usize = 32;
+    // pick() reaches 6 px from an arrow and 2 px beyond a bar; the probe looks 2 px around.
+    const REACH: f64 = 6.0 + 2.0 + 1.0;
+    let mut near: Vec<Hit> = Vec::new();
     hits.iter()
         .filter(|h| !h.bar && (h.x2 - h.x1).abs() + (h.y2 - h.y1).abs() > 12.0)
+        .take(PROBED)
         .flat_map(|h| {
             ALONG.iter().map(move |t| {
                 let x = (h.x1 + t * (h.x2 - h.x1)).round();
@@ -188,10 +198,23 @@ pub fn probe(hits: &[Hit]) -> Option<(f64, f64, RecordId)> {
             })
         })
         .find(|&(x, y, id)| {
-            x > LEFT + 2.0
-                && (-2..=2).all(|dx| {
-                    (-2..=2).all(|dy| pick(hits, x + f64::from(dx), y + f64::from(dy)) == Some(id))
-                })
+            if x <= LEFT + 2.0 {
+                return false;
+            }
+            near.clear();
+            near.extend(
+                hits.iter()
+                    .filter(|h| {
+                        x >= h.x1.min(h.x2) - REACH
+                            && x <= h.x1.max(h.x2) + REACH
+                            && y >= h.y1.min(h.y2) - REACH
+                            && y <= h.y1.max(h.y2) + REACH
+                    })
+                    .cloned(),
+            );
+            (-2..=2).all(|dx| {
+                (-2..=2).all(|dy| pick(&near, x + f64::from(dx), y + f64::from(dy)) == Some(id))
+            })
         })
 }
 
