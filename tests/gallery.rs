@@ -802,3 +802,115 @@ fn a_death_spiral_after_a_burst_and_a_concurrency_limit_at_the_knee_recovers() {
         plain_spiral.goodput(sim.now())
     );
 }
+
+#[test]
+fn a_slow_database_exhausts_a_pool_that_waits_long_and_a_short_pool_wait_keeps_the_rest_up() {
+    let r = run("pool-exhaustion");
+    let buyers = r.responses("orders", "buyers");
+    let browsers = r.responses("orders", "browsers");
+    let g_buyers = r.responses("guarded-orders", "guarded-buyers");
+    let g_browsers = r.responses("guarded-orders", "guarded-browsers");
+    // Before the database slows down (at 20 s) both sides answer everything in time.
+    for rs in [&buyers, &browsers, &g_buyers, &g_browsers] {
+        let (ok, total) = success(rs, 0, 19);
+        assert!(
+            total > 700 && ok == total,
+            "{ok}/{total} before the slowdown"
+        );
+    }
+    // While it is slow (requests sent from 22 s to 38 s): the calls waiting 30 s for a
+    // connection hold every worker of `orders`, so even the catalog, which never touches the
+    // database, times out; `guarded-orders` gives up on a connection after 50 ms and its
+    // catalog answers everything.
+    let (b_ok, b_total) = success(&browsers, 22, 38);
+    let (gb_ok, gb_total) = success(&g_browsers, 22, 38);
+    let (o_ok, o_total) = success(&buyers, 22, 38);
+    let (go_ok, go_total) = success(&g_buyers, 22, 38);
+    println!(
+        "22-38 s: browsers {b_ok}/{b_total}, guarded {gb_ok}/{gb_total}; \
+         buyers {o_ok}/{o_total}, guarded {go_ok}/{go_total}"
+    );
+    assert!(
+        b_total > 700 && b_ok * 50 < b_total,
+        "browsers {b_ok}/{b_total}"
+    );
+    assert!(
+        gb_total > 700 && gb_ok == gb_total,
+        "guarded browsers {gb_ok}/{gb_total}"
+    );
+    // The orders themselves: 4 connections held about 410 ms each serve about 10 a second
+    // either way, but the plain side serves them after their callers gave up; the guarded
+    // side's are in time, and the rest are told at once (503 after the 50 ms wait).
+    assert!(
+        o_total > 700 && o_ok * 50 < o_total,
+        "buyers {o_ok}/{o_total}"
+    );
+    assert!(
+        go_ok > 16 * 8 && go_ok < 16 * 12,
+        "guarded buyers {go_ok}/{go_total}"
+    );
+    assert!(median_ms(&g_buyers, 22, 38) < 100.0);
+    let m = r.sim.metrics();
+    let site = |label: &str| {
+        let i = (0..m.calls.len())
+            .find(|&i| r.sim.call_site_label(i) == label)
+            .unwrap_or_else(|| panic!("no call site {label}"));
+        m.calls[i]
+    };
+    let (plain, guarded) = (
+        site("orders -> db GET /row"),
+        site("guarded-orders -> guarded-db GET /row"),
+    );
+    println!("pools: plain {plain:?}\nguarded {guarded:?}");
+    // Both pools were full; the plain one never timed out a wait (30 s is longer than the
+    // slowdown), the guarded one turned hundreds away, which the buyers saw as 503.
+    assert_eq!((plain.pool_max_in_use, guarded.pool_max_in_use), (4, 4));
+    assert_eq!(plain.pool_timeouts, 0);
+    assert!(guarded.pool_timeouts > 400, "{guarded:?}");
+    assert_eq!(r.client("guarded-buyers").timeouts, 0);
+    // The plain side's wait moved into its service's backlog, where the catalog queued too.
+    let backlog = |s: &str| m.services[r.nth_of(NodeKind::Service, s)].max_backlog();
+    println!(
+        "max backlog orders {} guarded {}",
+        backlog("orders"),
+        backlog("guarded-orders")
+    );
+    assert!(backlog("orders") > 1000 && backlog("guarded-orders") == 0);
+    // Once the database is fast again (at 40 s) the plain side drains its backlog within a
+    // second and recovers too: the slowdown was the trigger, the long wait the cascade.
+    for rs in [&buyers, &browsers] {
+        let (ok, total) = success(rs, 41, 59);
+        assert!(ok == total, "{ok}/{total} after the slowdown");
+    }
+    // Over the whole run, goodput per second.
+    let now = r.sim.now();
+    let g = |c: &str| r.client(c).goodput(now);
+    println!(
+        "goodput/s browsers {:.1} guarded {:.1}; buyers {:.1} guarded {:.1}",
+        g("browsers"),
+        g("guarded-browsers"),
+        g("buyers"),
+        g("guarded-buyers")
+    );
+    assert!(g("guarded-browsers") > 49.0 && g("browsers") * 1.4 < g("guarded-browsers"));
+    // Without its pool the guarded side would send every order to the slow database, and
+    // 50 calls a second of 410 ms need more workers than it has: the pool, with its short
+    // wait, is the bulkhead that keeps the catalog's workers free.
+    let e = gallery::find("pool-exhaustion").expect("gallery entry");
+    let unpooled = e.text.replace(" pool 4 pool-wait 50ms", "");
+    let mut sim = Sim::new(
+        scenario::compile(&unpooled).expect("compiles").world,
+        e.seed,
+    )
+    .expect("engine accepts the world");
+    sim.run_to_end();
+    let i = sim
+        .nodes()
+        .iter()
+        .find(|n| n.name == "guarded-browsers" && n.kind == NodeKind::Client)
+        .expect("client")
+        .index as usize;
+    let unpooled = sim.metrics().clients[i].goodput(sim.now());
+    println!("goodput/s guarded-browsers without the pool {unpooled:.1}");
+    assert!(unpooled * 1.25 < g("guarded-browsers"), "{unpooled:.1}");
+}

@@ -570,4 +570,53 @@ at 10s burst spiral-web 300
 at 10s burst limited-web 300
 "#,
     },
+    Example {
+        id: "pool-exhaustion",
+        title: "Connection-pool exhaustion behind a slow database, and a short pool wait",
+        explanation: "Two copies of an orders service, 16 workers each, get 50 orders a second (which read a row from a database through a pool of 4 connections) and 50 catalog views a second (which never touch the database), from callers who give up after 1 s. At 20 s the database slows down for 20 s (400 ms more per round trip): 4 connections now serve only about 10 orders a second. The plain service waits up to 30 s for a connection (HikariCP's default connectionTimeout): the waiting calls hold every worker within a second, the backlog grows past 1,500, and from 22 s to 38 s not one catalog view is answered in time, nor any order (the pool serves orders whose callers gave up). The guarded service waits 50 ms, then answers 503 (Metrics → Calls: pool timeouts): its orders fail fast while about 10 a second still succeed, and its catalog answers every request in 5 ms. A pool is a bulkhead only if waiting for it is bounded; without any pool the orders would hold the workers anyway.",
+        seed: 3,
+        text: r#"scenario "pool-exhaustion" seed 3 duration 60s
+
+network latency 1ms..3ms
+
+service orders workers 16 time 5ms
+service guarded-orders workers 16 time 5ms
+service db workers 8 time exp(5ms)
+service guarded-db workers 8 time exp(5ms)
+
+client buyers rate 50/s poisson -> orders GET /order timeout 1s
+client browsers rate 50/s poisson -> orders GET /catalog timeout 1s
+client guarded-buyers rate 50/s poisson -> guarded-orders GET /order timeout 1s
+client guarded-browsers rate 50/s poisson -> guarded-orders GET /catalog timeout 1s
+
+orders GET /order:
+  work
+  call db GET /row pool 4 pool-wait 30s
+  reply 200
+
+orders GET /catalog:
+  work
+  reply 200
+
+guarded-orders GET /order:
+  work
+  call guarded-db GET /row pool 4 pool-wait 50ms
+  reply 200
+
+guarded-orders GET /catalog:
+  work
+  reply 200
+
+db GET /row:
+  work
+  reply 200
+
+guarded-db GET /row:
+  work
+  reply 200
+
+at 20s slow orders <-> db +200ms for 20s
+at 20s slow guarded-orders <-> guarded-db +200ms for 20s
+"#,
+    },
 ];
