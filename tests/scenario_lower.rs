@@ -370,6 +370,23 @@ fn service_rate_limit_with_its_burst() {
 }
 
 #[test]
+fn service_rate_limit_per_caller() {
+    assert_eq!(
+        world("service s rate-limit 100/s burst 20 per-caller\n").services[0],
+        Service::new("s").rate_limit_per_caller(100.0, 20)
+    );
+    // With the default burst, and with replicas (each replica keeps a bucket per caller).
+    assert_eq!(
+        world("service s per-caller rate-limit 2.5/s replicas 2\n").services[0].rate_limit,
+        Some(RateLimit {
+            per_second: 2.5,
+            burst: 3,
+            per_caller: true
+        })
+    );
+}
+
+#[test]
 fn service_rate_limit_alone_holds_one_second_of_the_rate() {
     assert_eq!(
         world("service s rate-limit 100/s\n").services[0],
@@ -380,14 +397,16 @@ fn service_rate_limit_alone_holds_one_second_of_the_rate() {
         world("service s rate-limit 2.5/s\n").services[0].rate_limit,
         Some(RateLimit {
             per_second: 2.5,
-            burst: 3
+            burst: 3,
+            per_caller: false
         })
     );
     assert_eq!(
         world("service s rate-limit 6/m\n").services[0].rate_limit,
         Some(RateLimit {
             per_second: 0.1,
-            burst: 1
+            burst: 1,
+            per_caller: false
         })
     );
 }

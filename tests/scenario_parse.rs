@@ -240,7 +240,7 @@ fn syntax_errors_are_all_reported_with_positions() {
             "2:19: workers must be between 1 and 10000, not 0 `0`",
             "3:16: `5` has no unit [distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`] `5`",
             "4:16: the range `8ms..2ms` is reversed; write the smaller bound first [distributions: `20ms`, `2ms..8ms`, `exp(40ms)`, `20ms±5ms`, `lognormal(20ms, 10ms)`] `8ms..2ms`",
-            "5:11: unknown option `wrkers` for `service` [did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `contention`, `coherence`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `wrkers`",
+            "5:11: unknown option `wrkers` for `service` [did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `per-caller`, `contention`, `coherence`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `wrkers`",
         ],
     );
 }
@@ -250,7 +250,7 @@ fn columns_count_chars_not_bytes() {
     // `µ` and `±` are two bytes each; the error is reported at the char column.
     check_errors(
         "service a time 1µs±1µs bogus\n",
-        &["1:24: unknown option `bogus` for `service` [`service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `contention`, `coherence`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `bogus`"],
+        &["1:24: unknown option `bogus` for `service` [`service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `per-caller`, `contention`, `coherence`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`] `bogus`"],
     );
 }
 
@@ -404,7 +404,7 @@ fn diagnostics_render_like_a_compiler() {
     let ds = parse("service a wrkers 2\n").unwrap_err();
     assert_eq!(
         ds[0].render("shop.sb"),
-        "shop.sb:1:11: unknown option `wrkers` for `service`\n  hint: did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `contention`, `coherence`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`"
+        "shop.sb:1:11: unknown option `wrkers` for `service`\n  hint: did you mean `workers`? `service` takes `workers`, `time`, `backlog`, `lifo`, `lifo-above`, `shed-after`, `rate-limit`, `burst`, `per-caller`, `contention`, `coherence`, `replicas`, `lb`, `eject-after`, `eject-for`, `max-ejected`"
     );
     assert_eq!((ds[0].end_line, ds[0].end_col), (1, 17));
 }
@@ -630,6 +630,31 @@ fn admission_options_format_canonically() {
          service api workers 4 backlog 400 lifo shed-after 200ms rate-limit 100/s burst 20\n\
          service web time 5ms lifo-above 50\n\
          service lim rate-limit 0.5/s\n",
+    );
+}
+
+#[test]
+fn per_caller_rate_limits_format_canonically() {
+    check_format(
+        "service api per-caller burst 20 rate-limit 6000/m workers 4\n\
+         service b rate-limit 2/s   per-caller replicas 3\n",
+        "scenario \"untitled\" seed 1 duration 60s\n\
+         \n\
+         service api workers 4 rate-limit 100/s burst 20 per-caller\n\
+         service b rate-limit 2/s per-caller replicas 3\n",
+    );
+}
+
+#[test]
+fn per_caller_without_a_rate_limit_says_where_and_why() {
+    check_errors(
+        "service a per-caller\nservice b workers 2 burst 5 per-caller\n\
+         service c rate-limit 1/s per-caller per-caller\n",
+        &[
+            "1:11: `per-caller` gives each caller its own rate limit bucket, but there is no rate limit [add `rate-limit 100/s` (or another rate) before it] `per-caller`",
+            "2:21: `burst` is the size of a rate limit's bucket [add `rate-limit 100/s` (or another rate) before it] `burst`",
+            "3:37: `per-caller` is given twice [keep one of them] `per-caller`",
+        ],
     );
 }
 

@@ -215,6 +215,7 @@ fn random_model(seed: u64) -> Scenario {
                     shed_after: None,
                     rate_limit: None,
                     burst: None,
+                    per_caller: false,
                     contention: None,
                     coherence: None,
                 };
@@ -237,6 +238,10 @@ fn random_model(seed: u64) -> Scenario {
                 if g.chance(20) {
                     s.contention = g.maybe(|g| Percent::from_percent(1 + g.below(50) as u32));
                     s.coherence = g.maybe(|g| Percent::from_percent(1 + g.below(5) as u32));
+                }
+                // A bucket per caller, drawn last for the same reason.
+                if s.rate_limit.is_some() {
+                    s.per_caller = g.chance(50);
                 }
                 s
             }),
@@ -633,6 +638,8 @@ const WORDS: &[&str] = &[
     "loss",
     "errors",
     "burst",
+    "rate-limit",
+    "per-caller",
     "POST",
     "GET",
     "/x",

@@ -208,6 +208,115 @@ fn a_quiet_spell_refills_the_bucket_only_to_its_burst() {
     assert_eq!(sim.metrics().services[0].rate_limited, 3);
 }
 
+/// A greedy client `g` sending 4 requests at once and a polite one `p` sending 1 a millisecond
+/// later, to a service of 8 workers limited to 1/s with a bucket of 2.
+fn greedy_and_polite(s: Service) -> World {
+    world(s)
+        .client(burst("g", get(), SimTime::ZERO, 4))
+        .client(burst("p", get(), ms(1), 1))
+}
+
+#[test]
+fn per_caller_buckets_limit_the_greedy_caller_and_not_the_polite_one() {
+    // Each caller has its own bucket of 2: the greedy client's first 2 pass and its other 2
+    // are refused; the polite client's request finds its own full bucket.
+    let sim = run(greedy_and_polite(
+        svc(10).workers(8).rate_limit_per_caller(1.0, 2),
+    ));
+    check(
+        &sim,
+        "
+        0.000ms 1.000ms g -> s rest GET /x OK attempt 1
+        0.000ms 1.000ms g -> s rest GET /x OK attempt 1
+        0.000ms 1.000ms g -> s rest GET /x REJECTED(rate-limited) attempt 1
+        0.000ms 1.000ms g -> s rest GET /x REJECTED(rate-limited) attempt 1
+        1.000ms 2.000ms p -> s rest GET /x OK attempt 1
+        1.000ms 2.000ms s -> g rest-reply GET /x 429 attempt 1
+        1.000ms 2.000ms s -> g rest-reply GET /x 429 attempt 1
+        1.000ms 11.000ms s -> s work GET /x OK attempt 1
+        1.000ms 11.000ms s -> s work GET /x OK attempt 1
+        2.000ms 12.000ms s -> s work GET /x OK attempt 1
+        11.000ms 12.000ms s -> g rest-reply GET /x 200 attempt 1
+        11.000ms 12.000ms s -> g rest-reply GET /x 200 attempt 1
+        12.000ms 13.000ms s -> p rest-reply GET /x 200 attempt 1
+        ",
+    );
+    let m = sim.metrics();
+    assert_eq!(m.services[0].rate_limited, 2);
+    assert_eq!(m.clients[0].outcomes.get(&Status::Http(429)), Some(&2));
+    assert_eq!(m.clients[1].outcomes.get(&Status::Http(200)), Some(&1));
+    assert_eq!(m.clients[1].outcomes.get(&Status::Http(429)), None);
+}
+
+#[test]
+fn one_bucket_for_all_callers_starves_the_polite_one_too() {
+    // The same load with one bucket for the service: the greedy client empties it, and the
+    // polite client's request, a millisecond later, is refused as well.
+    let sim = run(greedy_and_polite(svc(10).workers(8).rate_limit(1.0, 2)));
+    assert_eq!(
+        lines_with(&sim, "REJECTED"),
+        norm(
+            "
+            0.000ms 1.000ms g -> s rest GET /x REJECTED(rate-limited) attempt 1
+            0.000ms 1.000ms g -> s rest GET /x REJECTED(rate-limited) attempt 1
+            1.000ms 2.000ms p -> s rest GET /x REJECTED(rate-limited) attempt 1
+        "
+        )
+    );
+    let m = sim.metrics();
+    assert_eq!(m.services[0].rate_limited, 3);
+    assert_eq!(m.clients[1].outcomes.get(&Status::Http(429)), Some(&1));
+}
+
+#[test]
+fn a_callers_bucket_refills_at_the_rate_and_only_to_its_burst() {
+    // 10/s per caller, bucket of 2. The greedy client sends 3 at 0 (one refused), then 3 more
+    // at 5 s: its bucket holds only 2 again, however long the quiet spell. The polite client's
+    // first 2, at 5 s, take its own bucket, made full when it is first used.
+    let w = world(svc(1).workers(8).rate_limit_per_caller(10.0, 2))
+        .client(burst("g", get(), SimTime::ZERO, 3).burst(SimTime::from_secs(5), 3))
+        .client(burst("p", get(), SimTime::from_secs(5), 2));
+    let sim = run(w);
+    let m = sim.metrics();
+    assert_eq!(m.services[0].rate_limited, 2);
+    assert_eq!(m.clients[0].outcomes.get(&Status::Http(429)), Some(&2));
+    assert_eq!(m.clients[1].outcomes.get(&Status::Http(200)), Some(&2));
+}
+
+#[test]
+fn each_replica_of_a_calling_service_is_a_caller_of_its_own() {
+    // Service `f` with 2 replicas (round-robin) calls `s` once per request; `s` allows each
+    // caller 1 request (a bucket of 1 at 1/s). Two requests to `f` reach both replicas, whose
+    // calls each find a full bucket; a third reaches `f#1` again, whose bucket is empty.
+    let w = World::new()
+        .duration(SimTime::from_secs(10))
+        .network(net1ms())
+        .service(svc(10).workers(8).rate_limit_per_caller(1.0, 1))
+        .service(Service::new("f").replicas(2).workers(8).rest(
+            HttpMethod::Get,
+            "/f",
+            Handler::new().call(get()),
+        ))
+        .client(burst(
+            "c",
+            Call::rest("f", HttpMethod::Get, "/f"),
+            SimTime::ZERO,
+            3,
+        ));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "-> s rest"),
+        norm(
+            "
+            1.000ms 2.000ms f#1 -> s rest GET /x OK attempt 1
+            1.000ms 2.000ms f#2 -> s rest GET /x OK attempt 1
+            1.000ms 2.000ms f#1 -> s rest GET /x REJECTED(rate-limited) attempt 1
+        "
+        )
+    );
+    assert_eq!(sim.metrics().services[0].rate_limited, 1);
+}
+
 #[test]
 fn a_request_that_waited_longer_than_shed_after_is_shed_when_a_worker_frees() {
     // One worker, 100 ms a request, shed-after 100 ms; four requests at once. The second has

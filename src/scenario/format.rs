@@ -129,6 +129,9 @@ fn item_line(kind: &ItemKind) -> String {
             if let Some(n) = v.burst {
                 let _ = write!(s, " burst {n}");
             }
+            if v.per_caller {
+                s.push_str(" per-caller");
+            }
             if let Some(p) = v.contention {
                 let _ = write!(s, " contention {p}");
             }

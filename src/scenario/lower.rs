@@ -273,6 +273,7 @@ pub fn lower_checked(s: &Scenario) -> sim::World {
                     svc.rate_limit = Some(sim::RateLimit {
                         per_second: r.per_sec_f64(),
                         burst,
+                        per_caller: v.per_caller,
                     });
                 }
                 if v.contention.is_some() || v.coherence.is_some() {

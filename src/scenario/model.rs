@@ -190,6 +190,9 @@ pub struct Service {
     /// The bucket's size (`burst 20`); by default one second of the rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burst: Option<u32>,
+    /// Each calling node has its own bucket (`per-caller`); only with `rate_limit`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_caller: bool,
     /// Universal Scalability Law contention α (`contention 5%`): each request's `work` takes
     /// `1 + α(N−1) + βN(N−1)` times as long with `N` busy workers.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -755,7 +755,7 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
         (None, None, None, None, None);
     let (mut replicas, mut lb, mut eject_after, mut eject_for, mut max_ejected) =
         (None, None, None, None, None);
-    let (mut contention, mut coherence) = (None, None);
+    let (mut contention, mut coherence, mut per_caller) = (None, None, None);
     // The first option that only a replicated service can have, to point at.
     let mut needs_replicas: Option<Token<'_>> = None;
     while !cur.at_end() {
@@ -770,6 +770,7 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
                 "shed-after",
                 "rate-limit",
                 "burst",
+                "per-caller",
                 "contention",
                 "coherence",
                 "replicas",
@@ -810,6 +811,7 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
                 set_once(&mut max_ejected, key, p)?
             }
             "lifo" => set_once(&mut lifo, key, key)?,
+            "per-caller" => set_once(&mut per_caller, key, key)?,
             "lifo-above" => set_once(
                 &mut lifo_above,
                 key,
@@ -844,6 +846,13 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
                 .hint("add `rate-limit 100/s` (or another rate) before it"),
         );
     }
+    if let (None, Some(key)) = (rate_limit, per_caller) {
+        return Err(Problem::new(
+            key.span,
+            "`per-caller` gives each caller its own rate limit bucket, but there is no rate limit",
+        )
+        .hint("add `rate-limit 100/s` (or another rate) before it"));
+    }
     if let Some(key) = needs_replicas {
         if replicas.unwrap_or(1) < 2 {
             return Err(Problem::new(
@@ -864,6 +873,7 @@ fn service(cur: &mut Cursor<'_, '_>) -> PResult<ItemKind> {
         shed_after,
         rate_limit,
         burst: burst.map(|(n, _)| n),
+        per_caller: per_caller.is_some(),
         contention,
         coherence,
         replicas,

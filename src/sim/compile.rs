@@ -195,7 +195,7 @@ pub(crate) struct ServiceP {
     pub node: NodeId,
     pub workers: u32,
     pub backlog: u32,
-    /// The token bucket of each replica, if any.
+    /// The token bucket of each replica (or of each caller at each replica), if any.
     pub rate_limit: Option<TokenBucket>,
     /// Longest a request may wait for a worker before it is shed; `SimTime::MAX`: no limit.
     pub shed_after: SimTime,
@@ -216,6 +216,8 @@ pub(crate) struct TokenBucket {
     pub per_minute_milli: u64,
     /// A full bucket, in units.
     pub cap: u64,
+    /// Each calling node has its own bucket of this size (else one for every caller).
+    pub per_caller: bool,
 }
 
 impl TokenBucket {
@@ -731,6 +733,7 @@ impl<'w> Compiler<'w> {
                     Some(TokenBucket {
                         per_minute_milli,
                         cap: u64::from(r.burst) * TokenBucket::UNIT,
+                        per_caller: r.per_caller,
                     })
                 }
             };

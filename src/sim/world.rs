@@ -237,6 +237,11 @@ pub struct RateLimit {
     pub per_second: f64,
     /// Bucket size: requests that may pass at once after a quiet spell (≥ 1).
     pub burst: u32,
+    /// Each calling node (a client, a replica of a calling service) has its own bucket of this
+    /// size at each replica, as an Envoy local rate limit descriptor keyed on the caller's
+    /// identity; `false`: one bucket for all callers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_caller: bool,
 }
 
 fn one() -> u32 {
@@ -334,7 +339,21 @@ impl Service {
     }
     /// Admit at most `per_second` requests a second, `burst` at once (see `RateLimit`).
     pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Service {
-        self.rate_limit = Some(RateLimit { per_second, burst });
+        self.rate_limit = Some(RateLimit {
+            per_second,
+            burst,
+            per_caller: false,
+        });
+        self
+    }
+    /// Admit at most `per_second` requests a second, `burst` at once, from each calling node
+    /// (see `RateLimit::per_caller`).
+    pub fn rate_limit_per_caller(mut self, per_second: f64, burst: u32) -> Service {
+        self.rate_limit = Some(RateLimit {
+            per_second,
+            burst,
+            per_caller: true,
+        });
         self
     }
     /// Shed requests that waited longer than `d` for a worker.

@@ -185,6 +185,27 @@ struct ServiceRt {
     refilled: SimTime,
 }
 
+/// Bucket `b` holding `tokens` as of `refilled`, at `now`: refilled for the time since, then one
+/// token taken. `None` if there was one; else how long until there will be.
+fn take_from(
+    tokens: &mut u64,
+    refilled: &mut SimTime,
+    b: TokenBucket,
+    now: SimTime,
+) -> Option<SimTime> {
+    let elapsed = (now - *refilled).as_micros();
+    *tokens = tokens
+        .saturating_add(b.per_minute_milli.saturating_mul(elapsed))
+        .min(b.cap);
+    *refilled = now;
+    if *tokens >= TokenBucket::UNIT {
+        *tokens -= TokenBucket::UNIT;
+        return None;
+    }
+    let missing = TokenBucket::UNIT - *tokens;
+    Some(SimTime::from_micros(missing.div_ceil(b.per_minute_milli)))
+}
+
 /// What an endpoint that dedupes knows of an idempotency key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum KeyState {
@@ -208,6 +229,10 @@ pub(crate) struct Services {
     /// Idempotency keys seen by endpoints that dedupe. Kept for the whole run (real stores
     /// expire keys after hours, longer than any run here).
     keys: BTreeMap<Key, KeyState>,
+    /// The buckets of rate limits `per-caller`, by (service replica, calling node): (tokens in
+    /// `TokenBucket::UNIT`s, as of when). A pair not here yet has a full bucket, which is what
+    /// a bucket made full at the start would still hold.
+    caller_buckets: BTreeMap<(u32, NodeId), (u64, SimTime)>,
 }
 
 impl Services {
@@ -226,6 +251,7 @@ impl Services {
             tasks: Slab::default(),
             runnable: VecDeque::new(),
             keys: BTreeMap::new(),
+            caller_buckets: BTreeMap::new(),
         }
     }
 
@@ -306,22 +332,25 @@ impl Services {
         (rt.busy, rt.backlog.len() as u32)
     }
 
-    /// Service `s`'s bucket `b` at `now`: refilled for the time since it was last looked at,
-    /// then one token taken. `None` if there was one; else how long until there will be.
-    fn take_token(&mut self, s: ServiceId, b: TokenBucket, now: SimTime) -> Option<SimTime> {
-        let rt = &mut self.rt[s.ix()];
-        let elapsed = (now - rt.refilled).as_micros();
-        rt.tokens = rt
-            .tokens
-            .saturating_add(b.per_minute_milli.saturating_mul(elapsed))
-            .min(b.cap);
-        rt.refilled = now;
-        if rt.tokens >= TokenBucket::UNIT {
-            rt.tokens -= TokenBucket::UNIT;
-            return None;
+    /// Service `s`'s bucket `b` at `now` (the caller's own if `b` is per caller): refilled for
+    /// the time since it was last looked at, then one token taken. `None` if there was one;
+    /// else how long until there will be.
+    fn take_token(
+        &mut self,
+        s: ServiceId,
+        caller: NodeId,
+        b: TokenBucket,
+        now: SimTime,
+    ) -> Option<SimTime> {
+        if b.per_caller {
+            let (tokens, refilled) = self
+                .caller_buckets
+                .entry((s.raw(), caller))
+                .or_insert((b.cap, now));
+            return take_from(tokens, refilled, b, now);
         }
-        let missing = TokenBucket::UNIT - rt.tokens;
-        Some(SimTime::from_micros(missing.div_ceil(b.per_minute_milli)))
+        let rt = &mut self.rt[s.ix()];
+        take_from(&mut rt.tokens, &mut rt.refilled, b, now)
     }
 
     /// Every service's live task list matches a scan of every slot (tests only).
@@ -548,7 +577,7 @@ impl Sim {
         // The rate limiter comes first, in front of the handler (Envoy's local rate limit is
         // an HTTP filter before the router): no token, no worker, no backlog, no key lookup.
         if let Some(bucket) = limit {
-            if let Some(wait) = self.services.take_token(svc, bucket, now) {
+            if let Some(wait) = self.services.take_token(svc, msg.hop.from, bucket, now) {
                 self.rate_limited(msg, svc, endpoint, call, gen, protocol, wait);
                 return;
             }
