@@ -560,6 +560,45 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_to_a_replicated_service_shows_all_its_replicas() {
+        let mut run = run_of("lb-sinkhole");
+        let n = |name: &str| run.sim.node_id(name).expect(name);
+        let replicas = [n("catalog#1"), n("catalog#2"), n("catalog#3")];
+        assert_eq!(
+            run.group_of(replicas[1]).map(|g| g.0.as_str()),
+            Some("catalog")
+        );
+        assert_eq!(run.group_of(n("shop")), None);
+        run.advance(SimTime::from_secs(2), u64::MAX, &mut || false);
+        let all = LogFilter {
+            node: Some(replicas[0]),
+            replicas: true,
+            ..LogFilter::default()
+        };
+        let rows = run.log_rows(&all).to_vec();
+        let records = run.sim.trace().records();
+        for r in replicas {
+            assert!(rows.iter().any(|&i| {
+                let rec = records[i as usize];
+                rec.from == r || rec.to == r
+            }));
+        }
+        let one = LogFilter {
+            node: Some(replicas[0]),
+            ..LogFilter::default()
+        };
+        let first = run.log_rows(&one).len();
+        assert!(first > 0 && first < rows.len());
+        // The graph the view draws stacks it, once per orientation and expansion.
+        let none = Rc::default();
+        let t = run.view_topology(false, &none);
+        assert!(Rc::ptr_eq(&t, &run.view_topology(false, &none)));
+        assert!(!t.nodes[replicas[1].0 as usize].shown);
+        let open = Rc::new(BTreeSet::from(["catalog".to_string()]));
+        assert!(run.view_topology(false, &open).nodes[replicas[1].0 as usize].shown);
+    }
+
+    #[test]
     fn step_processes_exactly_one_event() {
         let mut run = run_of("rest-chain");
         run.advance(SimTime::from_millis(500), u64::MAX, &mut || false);
