@@ -265,6 +265,31 @@ try {
     await page.click('[data-testid=reset]');
   });
 
+  await check('a replicated service is one stacked node that expands into its replicas', async () => {
+    await page.selectOption('[data-testid=gallery]', 'lb-sinkhole');
+    await tab(page, 'topology');
+    await blur(page);
+    await page.waitForSelector('[data-node="catalog"][data-stack="3"]');
+    assert((await page.locator('[data-node="catalog#2"]').count()) === 0, 'collapsed: no replica nodes');
+    const expand = page.locator('[data-testid=expand-replicas][aria-label*=" catalog"]');
+    assert((await expand.getAttribute('aria-expanded')) === 'false', 'the expand button says collapsed');
+    await page.screenshot({ path: join(out, 'playground-stacked.png') });
+    await expand.click();
+    await page.waitForSelector('[data-node="catalog#2"]');
+    for (const r of ['catalog#1', 'catalog#2', 'catalog#3']) {
+      assert((await page.locator(`[data-node="${r}"]`).count()) === 1, `expanded: ${r} drawn`);
+    }
+    assert((await page.locator('[data-node="guarded-catalog"][data-stack="3"]').count()) === 1, 'the other stays stacked');
+    await page.screenshot({ path: join(out, 'playground-expanded.png') });
+    await page.click('[data-testid=collapse-replicas]');
+    await page.waitForSelector('[data-node="catalog"][data-stack="3"]');
+    // A click on the stack filters the log to all its replicas.
+    await page.click('[data-node="catalog"]');
+    await page.waitForSelector('.banner');
+    assert((await page.textContent('.banner')).includes('catalog (all 3 replicas)'), 'banner names the service');
+    await page.click('.banner button:has-text("Clear filter")');
+  });
+
   await check('screenshots of each view', async () => {
     await page.selectOption('[data-testid=gallery]', gallery[0].id);
     await setSpeed(page, '10×');

@@ -220,6 +220,7 @@ fn view_area(state: &State, tabs: bool) -> Html {
         <ViewArea
             tab={state.tab}
             clock={state.clock}
+            expanded={state.expanded.clone()}
             playing={state.mode != Mode::Paused}
             selected={state.selected}
             filter={state.filter.clone()}

@@ -457,7 +457,11 @@ fn filter_bar(run: &super::run::Run, f: &LogFilter, d: &UseReducerDispatcher<Sta
             d.dispatch(Action::SetFilter(next));
         })
     };
-    let on_node = set(Rc::new(|f, v| f.node = v.parse::<u32>().ok().map(NodeId)));
+    // `g<id>`: all the replicas of the service whose first replica is `id`.
+    let on_node = set(Rc::new(|f, v| {
+        f.replicas = v.starts_with('g');
+        f.node = v.trim_start_matches('g').parse::<u32>().ok().map(NodeId);
+    }));
     let on_mech = set(Rc::new(|f, v| f.mechanism = Mechanism::from_slug(&v)));
     let on_outcome = set(Rc::new(|f, v| {
         f.outcome = v
@@ -488,8 +492,13 @@ fn filter_bar(run: &super::run::Run, f: &LogFilter, d: &UseReducerDispatcher<Sta
         <div class="filters" role="search" aria-label="Filter messages">
             <select aria-label="Service" data-testid="filter-node" onchange={on_node}>
                 <option value="" selected={f.node.is_none()}>{ "All nodes" }</option>
+                { for run.groups.iter().filter_map(|(name, m)| m.first().map(|&first| (name, m.len(), first))).map(|(name, n, first)| html! {
+                    <option value={format!("g{}", first.0)} selected={f.replicas && f.node == Some(first)}>
+                        { format!("{name} (all {n} replicas)") }
+                    </option>
+                }) }
                 { for listed.iter().map(|&i| html! {
-                    <option value={i.to_string()} selected={f.node == Some(NodeId(i as u32))}>{ &nodes[i].name }</option>
+                    <option value={i.to_string()} selected={!f.replicas && f.node == Some(NodeId(i as u32))}>{ &nodes[i].name }</option>
                 }) }
                 if hidden > 0 {
                     <option value="more" disabled=true data-testid="filter-node-more">

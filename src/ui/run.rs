@@ -7,6 +7,7 @@
 //! their own cells inside `Run`, so reading never needs the run itself mutably.
 
 use std::cell::{Ref, RefCell};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use super::state::{Clock, LogFilter, OutcomeFilter};
@@ -103,6 +104,8 @@ fn pcts(v: &mut [u32]) -> [u32; 3] {
 /// The log rows (trace indices) matching one filter, extended as the trace grows.
 struct LogRows {
     filter: LogFilter,
+    /// The nodes the filter's `node` stands for.
+    nodes: Vec<NodeId>,
     needle: String,
     node_hit: Vec<bool>,
     name_hit: Vec<bool>,
@@ -121,6 +124,8 @@ pub struct FaultSpan {
     pub end: Option<SimTime>,
 }
 
+type ViewTopology = (bool, Rc<BTreeSet<String>>, Rc<Topology>);
+
 /// A run being played: the engine and the views' indices over its trace.
 pub struct Run {
     pub id: u32,
@@ -129,6 +134,10 @@ pub struct Run {
     pub topology: Topology,
     /// The same graph with layers top to bottom, for narrow screens.
     pub topology_vertical: Topology,
+    /// Replicated services: name and replica nodes.
+    pub groups: Vec<(String, Vec<NodeId>)>,
+    /// The topology view's graph last asked for: (vertical, expanded services, graph).
+    view_topology: RefCell<Option<ViewTopology>>,
     /// Timeline lanes, top to bottom (clients, then services/queues/topics by layer).
     pub lanes: Vec<NodeId>,
     /// Lane of each node (index = `NodeId`).
@@ -174,6 +183,8 @@ impl Run {
         let mut run = Run {
             id,
             duration: world.run.duration,
+            groups: super::topology_layout::replica_groups(&sim),
+            view_topology: RefCell::new(None),
             topology,
             topology_vertical,
             lanes: order.iter().map(|&n| NodeId(n as u32)).collect(),
@@ -205,6 +216,38 @@ impl Run {
         run
     }
 
+    /// The graph the topology view draws: replicated services stacked but those `expanded`.
+    pub fn view_topology(&self, vertical: bool, expanded: &Rc<BTreeSet<String>>) -> Rc<Topology> {
+        let mut cell = self.view_topology.borrow_mut();
+        if let Some((v, e, t)) = cell.as_ref() {
+            if *v == vertical && e == expanded {
+                return t.clone();
+            }
+        }
+        let base = if vertical {
+            &self.topology_vertical
+        } else {
+            &self.topology
+        };
+        let t = Rc::new(base.grouped(self.sim.nodes(), &self.groups, expanded));
+        *cell = Some((vertical, expanded.clone(), t.clone()));
+        t
+    }
+
+    /// The replicated service `n` is a replica of: (name, replicas).
+    pub fn group_of(&self, n: NodeId) -> Option<&(String, Vec<NodeId>)> {
+        self.groups.iter().find(|g| g.1.contains(&n))
+    }
+
+    /// The nodes a log filter's `node` stands for.
+    fn filter_nodes(&self, f: &LogFilter) -> Vec<NodeId> {
+        match (f.node, f.replicas) {
+            (Some(n), true) => self.group_of(n).map_or(vec![n], |g| g.1.clone()),
+            (Some(n), false) => vec![n],
+            (None, _) => Vec::new(),
+        }
+    }
+
     fn new_log(&self, filter: &LogFilter) -> LogRows {
         let needle = filter.text.trim().to_ascii_lowercase();
         let hit = |names: &[String]| -> Vec<bool> {
@@ -214,6 +257,7 @@ impl Run {
                 .collect()
         };
         LogRows {
+            nodes: self.filter_nodes(filter),
             filter: filter.clone(),
             node_hit: hit(&self.lower_nodes),
             name_hit: hit(&self.lower_names),
@@ -439,10 +483,8 @@ pub fn in_log(r: &Record) -> bool {
 
 fn matches(sim: &Sim, r: &Record, log: &LogRows) -> bool {
     let f = &log.filter;
-    if let Some(n) = f.node {
-        if r.from != n && r.to != n {
-            return false;
-        }
+    if f.node.is_some() && !log.nodes.iter().any(|&n| r.from == n || r.to == n) {
+        return false;
     }
     if let Some(m) = f.mechanism {
         if sim.mechanism(r) != m {
@@ -515,6 +557,45 @@ mod tests {
         assert!(!run.advance(SimTime::from_secs(10), 50, &mut || false));
         assert_eq!(run.sim.events_processed(), 50);
         assert!(run.sim.now() < SimTime::from_secs(10));
+    }
+
+    #[test]
+    fn a_filter_to_a_replicated_service_shows_all_its_replicas() {
+        let mut run = run_of("lb-sinkhole");
+        let n = |name: &str| run.sim.node_id(name).expect(name);
+        let replicas = [n("catalog#1"), n("catalog#2"), n("catalog#3")];
+        assert_eq!(
+            run.group_of(replicas[1]).map(|g| g.0.as_str()),
+            Some("catalog")
+        );
+        assert_eq!(run.group_of(n("shop")), None);
+        run.advance(SimTime::from_secs(2), u64::MAX, &mut || false);
+        let all = LogFilter {
+            node: Some(replicas[0]),
+            replicas: true,
+            ..LogFilter::default()
+        };
+        let rows = run.log_rows(&all).to_vec();
+        let records = run.sim.trace().records();
+        for r in replicas {
+            assert!(rows.iter().any(|&i| {
+                let rec = records[i as usize];
+                rec.from == r || rec.to == r
+            }));
+        }
+        let one = LogFilter {
+            node: Some(replicas[0]),
+            ..LogFilter::default()
+        };
+        let first = run.log_rows(&one).len();
+        assert!(first > 0 && first < rows.len());
+        // The graph the view draws stacks it, once per orientation and expansion.
+        let none = Rc::default();
+        let t = run.view_topology(false, &none);
+        assert!(Rc::ptr_eq(&t, &run.view_topology(false, &none)));
+        assert!(!t.nodes[replicas[1].0 as usize].shown);
+        let open = Rc::new(BTreeSet::from(["catalog".to_string()]));
+        assert!(run.view_topology(false, &open).nodes[replicas[1].0 as usize].shown);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Topology layout: the communication paths of a world as edges, and node positions layered left
 //! to right by call direction (longest-path layering with cycles broken, barycentre ordering within
 //! a layer, one grid slot per node so nodes never overlap); many nodes with no edges at all go in a
-//! compact grid under the graph. Pure geometry; no DOM.
+//! compact grid under the graph. A replicated service's replicas (`orders#1`, …) are one group:
+//! drawn as one stacked node that edges and messages go to, unless expanded into its replicas
+//! (`Topology::grouped`). Each box is as wide as its name needs. Pure geometry; no DOM.
 //!
 //! ```text
 //!  client ──► gateway ──► orders ──► payments-q ──► payments
@@ -10,9 +12,17 @@
 
 use std::collections::BTreeMap;
 
-use crate::sim::{NodeId, NodeKind, Sim, Source, Step, Target, World};
+use crate::sim::{NodeId, NodeInfo, NodeKind, Sim, Source, Step, Target, World};
 
+/// The narrowest box; a longer name gets a wider one (`box_width`), up to `MAX_NODE_W`.
 pub const NODE_W: f64 = 124.0;
+/// The widest box; a name longer than fits is cut with an ellipsis (its full name in the title).
+pub const MAX_NODE_W: f64 = 300.0;
+/// Room per character of a name (13 px, semibold), and the padding either side together.
+const CHAR_W: f64 = 7.8;
+const NAME_PAD: f64 = 24.0;
+/// A stacked node's extra room: its `×3` and the expand button.
+const STACK_EXTRA: f64 = 30.0;
 pub const NODE_H: f64 = 44.0;
 const COL: f64 = 178.0;
 const ROW: f64 = 80.0;
@@ -66,6 +76,57 @@ pub struct TopoNode {
     /// Centre of the node.
     pub x: f64,
     pub y: f64,
+    /// Width of its box.
+    pub w: f64,
+    /// The replica group it belongs to (index into `Topology::groups`).
+    pub group: Option<usize>,
+    /// Drawn: false for the replicas of a collapsed group but its first, which stands for the
+    /// group (they sit where it is).
+    pub shown: bool,
+}
+
+/// A replicated service: its replicas' nodes in order. Collapsed, the first stands for all
+/// (one stacked node, `drawn_as`); expanded, each is drawn as a node of its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// The service's name (`orders`; its replicas are `orders#1`, …).
+    pub name: String,
+    pub members: Vec<NodeId>,
+    pub expanded: bool,
+}
+
+/// The replicated services of a run: name and replica nodes, in declared order.
+pub fn replica_groups(sim: &Sim) -> Vec<(String, Vec<NodeId>)> {
+    sim.balancers()
+        .into_iter()
+        .map(|b| {
+            let name = sim
+                .names()
+                .get(b.service.0 as usize)
+                .cloned()
+                .unwrap_or_default();
+            (name, b.replicas.iter().map(|r| r.node).collect())
+        })
+        .collect()
+}
+
+/// What a node's box shows as its name: a subscription's own part of `topic/sub`.
+pub fn label(kind: NodeKind, name: &str) -> &str {
+    match kind {
+        NodeKind::Subscription => name.rsplit('/').next().unwrap_or(name),
+        _ => name,
+    }
+}
+
+/// Width of a box whose name is `label`, with `extra` room beside it: wide enough for the name,
+/// never narrower than `NODE_W` nor wider than `MAX_NODE_W`.
+pub fn box_width(label: &str, extra: f64) -> f64 {
+    (label.chars().count() as f64 * CHAR_W + NAME_PAD + extra).clamp(NODE_W, MAX_NODE_W)
+}
+
+/// How many characters of a name fit a box `w` wide with `extra` room used beside the name.
+pub fn fits(w: f64, extra: f64) -> usize {
+    ((w - NAME_PAD - extra) / CHAR_W).floor().max(3.0) as usize
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -98,9 +159,50 @@ pub struct Topology {
     pub vertical: bool,
     /// Unconnected nodes laid out in a grid under the graph, if any.
     pub unlinked: Option<Unlinked>,
+    /// Replicated services (empty when laid out with every replica on its own, `build`).
+    pub groups: Vec<Group>,
+    /// The node drawn for each node (index = `NodeId`): itself, or for a replica of a collapsed
+    /// group the group's stacked node (its first replica).
+    pub drawn_as: Vec<NodeId>,
     /// The first edge from one node to another, by (from, to): messages look their edge up
     /// every frame, and a big world has thousands.
     first_edge: BTreeMap<(NodeId, NodeId), usize>,
+}
+
+/// Edges being collected: one per (from, to, kind), labels merged, in the order first seen.
+#[derive(Default)]
+struct EdgeSet {
+    edges: Vec<TopoEdge>,
+    seen: BTreeMap<(NodeId, NodeId, EdgeKind), usize>,
+}
+
+impl EdgeSet {
+    fn add(&mut self, from: NodeId, to: NodeId, kind: EdgeKind, label: &str) {
+        // Where each (from, to, kind) edge is, so merging labels stays linear in the edges.
+        if let Some(e) = self
+            .seen
+            .get(&(from, to, kind))
+            .map(|&i| &mut self.edges[i])
+        {
+            for l in label.split(", ").filter(|l| !l.is_empty()) {
+                if !e.label.split(", ").any(|x| x == l) {
+                    if !e.label.is_empty() {
+                        e.label.push_str(", ");
+                    }
+                    e.label.push_str(l);
+                }
+            }
+        } else {
+            self.seen.insert((from, to, kind), self.edges.len());
+            self.edges.push(TopoEdge {
+                from,
+                to,
+                kind,
+                label: label.to_string(),
+                back: false,
+            });
+        }
+    }
 }
 
 type P = (f64, f64);
@@ -108,134 +210,97 @@ type P = (f64, f64);
 impl Topology {
     /// Edges from the world's structure, laid out.
     /// `vertical` lays the layers out top to bottom (for narrow screens) instead of left to right.
+    /// Every replica a node of its own: what the timeline's lanes follow.
     pub fn build(world: &World, sim: &Sim, vertical: bool) -> Topology {
-        let nodes = sim.nodes();
-        // A replicated service's name stands for each of its replicas' nodes.
-        let id = |name: &str| sim.node_ids(name);
-        let mut edges: Vec<TopoEdge> = Vec::new();
-        // Where each (from, to, kind) edge is, so merging labels stays linear in the edges.
-        let mut seen: BTreeMap<(NodeId, NodeId, EdgeKind), usize> = BTreeMap::new();
-        let mut add_one = |from: NodeId, to: NodeId, kind: EdgeKind, label: &str| {
-            if let Some(e) = seen.get(&(from, to, kind)).map(|&i| &mut edges[i]) {
-                if !label.is_empty() && !e.label.split(", ").any(|l| l == label) {
-                    e.label.push_str(", ");
-                    e.label.push_str(label);
+        let edges = links(world, sim);
+        Topology::lay_out(sim.nodes(), edges, Vec::new(), vertical)
+    }
+
+    /// The same graph with each replicated service in `groups` (name, replicas) drawn as one
+    /// stacked node, except those named in `expanded`, whose replicas are drawn each on its own.
+    pub fn grouped(
+        &self,
+        nodes: &[NodeInfo],
+        groups: &[(String, Vec<NodeId>)],
+        expanded: &std::collections::BTreeSet<String>,
+    ) -> Topology {
+        let groups = groups
+            .iter()
+            .map(|(name, members)| Group {
+                name: name.clone(),
+                members: members.clone(),
+                expanded: expanded.contains(name),
+            })
+            .collect();
+        Topology::lay_out(nodes, self.edges.clone(), groups, self.vertical)
+    }
+
+    /// Lays out `nodes` joined by `links` (one per pair and kind, every replica on its own),
+    /// with collapsed `groups` drawn as one node each.
+    fn lay_out(
+        nodes: &[NodeInfo],
+        links: Vec<TopoEdge>,
+        groups: Vec<Group>,
+        vertical: bool,
+    ) -> Topology {
+        let mut drawn_as: Vec<NodeId> = (0..nodes.len() as u32).map(NodeId).collect();
+        let mut group_of = vec![None; nodes.len()];
+        for (g, group) in groups.iter().enumerate() {
+            for &m in &group.members {
+                if let Some(slot) = group_of.get_mut(m.0 as usize) {
+                    *slot = Some(g);
                 }
-            } else {
-                seen.insert((from, to, kind), edges.len());
-                edges.push(TopoEdge {
-                    from,
-                    to,
-                    kind,
-                    label: label.to_string(),
-                    back: false,
-                });
-            }
-        };
-        let mut add = |from: &[NodeId], to: &[NodeId], kind: EdgeKind, label: &str| {
-            for &a in from {
-                for &b in to {
-                    add_one(a, b, kind, label);
+                if let (false, Some(&first), Some(d)) = (
+                    group.expanded,
+                    group.members.first(),
+                    drawn_as.get_mut(m.0 as usize),
+                ) {
+                    *d = first;
                 }
             }
-        };
-        let call_edge = |target: &Target| -> (Vec<NodeId>, EdgeKind, String) {
-            match target {
-                Target::Rest {
-                    service,
-                    method,
-                    path,
-                } => (
-                    id(service),
-                    EdgeKind::Rest,
-                    format!("{} {path}", method.as_str()),
+        }
+        let shown: Vec<bool> = (0..nodes.len())
+            .map(|i| drawn_as[i].0 as usize == i)
+            .collect();
+        let mut set = EdgeSet::default();
+        for e in &links {
+            let (a, b) = (drawn_as[e.from.0 as usize], drawn_as[e.to.0 as usize]);
+            // Between two replicas of one collapsed group: inside the stack, not an edge.
+            if a == b && e.from != e.to {
+                continue;
+            }
+            set.add(a, b, e.kind, &e.label);
+        }
+        let mut edges = set.edges;
+        let width_of: Vec<f64> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| match group_of[i].map(|g| &groups[g]) {
+                Some(g) if !g.expanded => box_width(
+                    &g.name,
+                    STACK_EXTRA + (g.members.len().to_string().len() as f64 + 2.0) * CHAR_W,
                 ),
-                Target::Rpc { service, method } => (id(service), EdgeKind::Rpc, method.clone()),
-            }
-        };
-        for c in &world.clients {
-            let from = id(&c.name);
-            let (to, kind, label) = call_edge(&c.call.target);
-            add(&from, &to, kind, &label);
-        }
-        for s in &world.services {
-            let from = id(&s.name);
-            let handlers = s
-                .endpoints
-                .iter()
-                .map(|e| &e.handler)
-                .chain(s.consumers.iter().map(|c| &c.handler));
-            for h in handlers {
-                for step in &h.steps {
-                    match step {
-                        Step::Call(call) => {
-                            let (to, kind, label) = call_edge(&call.target);
-                            add(&from, &to, kind, &label);
-                        }
-                        Step::Parallel(calls) => {
-                            for call in calls {
-                                let (to, kind, label) = call_edge(&call.target);
-                                add(&from, &to, kind, &label);
-                            }
-                        }
-                        Step::Publish { topic, message, .. } => {
-                            add(&from, &id(topic), EdgeKind::PubSub, message)
-                        }
-                        Step::Enqueue { queue, message } => {
-                            add(&from, &id(queue), EdgeKind::Queue, message)
-                        }
-                        Step::Work { .. }
-                        | Step::Reply(_)
-                        | Step::RetryAfter(_)
-                        | Step::Fail { .. }
-                        | Step::Ack
-                        | Step::Nack => {}
-                    }
-                }
-            }
-            for c in &s.consumers {
-                match &c.source {
-                    Source::Queue(q) => add(&id(q), &from, EdgeKind::Queue, ""),
-                    Source::Subscription {
-                        topic,
-                        subscription,
-                    } => add(
-                        &id(&format!("{topic}/{subscription}")),
-                        &from,
-                        EdgeKind::PubSub,
-                        "",
-                    ),
-                }
-            }
-        }
-        for q in &world.queues {
-            if let Some(dlq) = &q.dlq {
-                add(&id(&q.name), &id(dlq), EdgeKind::DeadLetter, "dead letters");
-            }
-        }
-        for t in &world.topics {
-            for s in &t.subscriptions {
-                let sub = id(&format!("{}/{}", t.name, s.name));
-                add(&id(&t.name), &sub, EdgeKind::PubSub, "");
-                if let Some(dlq) = &s.dlq {
-                    add(&sub, &id(dlq), EdgeKind::DeadLetter, "dead letters");
-                }
-            }
-        }
+                _ => box_width(label(n.kind, &n.name), 0.0),
+            })
+            .collect();
         let pairs: Vec<(usize, usize)> = edges
             .iter()
             .map(|e| (e.from.0 as usize, e.to.0 as usize))
             .collect();
-        // Nodes with no edge at all: past a handful they leave the layers for a grid.
+        // Nodes with no edge at all: past a handful they leave the layers for a grid. The
+        // replicas hidden in a stack are neither: they sit where their stack is.
         let mut linked = vec![false; nodes.len()];
         for &(a, b) in &pairs {
             linked[a] = true;
             linked[b] = true;
         }
-        let unlinked = linked.iter().filter(|&&l| !l).count();
+        let loose = |i: usize| shown[i] && !linked[i];
+        let unlinked = (0..nodes.len()).filter(|&i| loose(i)).count();
         let grid = unlinked > UNLINKED_GRID_AFTER;
         // The nodes laid out in layers, and each one's index among them.
-        let laid: Vec<usize> = (0..nodes.len()).filter(|&i| !grid || linked[i]).collect();
+        let laid: Vec<usize> = (0..nodes.len())
+            .filter(|&i| shown[i] && (!grid || linked[i]))
+            .collect();
         let mut index = vec![usize::MAX; nodes.len()];
         for (k, &i) in laid.iter().enumerate() {
             index[i] = k;
@@ -252,26 +317,42 @@ impl Topology {
         }
         let layers = layer.iter().max().map_or(1, |m| m + 1);
         let mut per_layer = vec![0usize; layers];
-        for &l in &layer {
+        // Each layer's widest box: the layers' columns are as wide as their boxes need.
+        let mut layer_w = vec![NODE_W; layers];
+        for (k, &l) in layer.iter().enumerate() {
             per_layer[l] += 1;
+            layer_w[l] = layer_w[l].max(width_of[laid[k]]);
         }
+        let widest = layer_w.iter().copied().fold(NODE_W, f64::max);
         let rows = per_layer.iter().copied().max().unwrap_or(1).max(1);
-        // Along the layers and across them, in either orientation.
-        let (along, across) = if vertical {
-            (V_LAYER, V_ROW)
+        // Where each layer's centre is along the layers (left to right: past the wider boxes
+        // before it; top to bottom: a fixed step).
+        let mut layer_at = Vec::with_capacity(layers);
+        let mut at = 0.0;
+        for (l, &lw) in layer_w.iter().enumerate() {
+            if vertical {
+                layer_at.push(l as f64 * V_LAYER);
+            } else {
+                layer_at.push(at + lw / 2.0 - NODE_W / 2.0);
+                at += lw + COL - NODE_W;
+            }
+        }
+        // Across the layers: top to bottom, nodes side by side need room for the widest box.
+        let across = if vertical {
+            V_ROW.max(widest + V_ROW - NODE_W)
         } else {
-            (COL, ROW)
+            ROW
         };
         let (mut width, mut height) = if laid.is_empty() {
             (0.0, 0.0)
         } else if vertical {
             (
-                PAD_X * 2.0 + (rows - 1) as f64 * across + NODE_W + PAD_SIDE,
-                PAD_TOP + PAD_BOTTOM + (layers - 1) as f64 * along + NODE_H,
+                PAD_X * 2.0 + (rows - 1) as f64 * across + widest + PAD_SIDE,
+                PAD_TOP + PAD_BOTTOM + (layers - 1) as f64 * V_LAYER + NODE_H,
             )
         } else {
             (
-                PAD_X * 2.0 + (layers - 1) as f64 * along + NODE_W,
+                PAD_X * 2.0 + at - (COL - NODE_W),
                 PAD_TOP + PAD_BOTTOM + (rows - 1) as f64 * across + NODE_H,
             )
         };
@@ -285,40 +366,59 @@ impl Topology {
                 layer: 0,
                 x: 0.0,
                 y: 0.0,
+                w: width_of[i],
+                group: group_of[i],
+                shown: shown[i],
             })
             .collect();
+        // Top to bottom, the first box's left edge leaves room for the widest.
+        let left = if vertical { widest / 2.0 } else { NODE_W / 2.0 };
         for (k, &i) in laid.iter().enumerate() {
             let l = layer[k];
             // Centre each layer across.
             let offset = (rows - per_layer[l]) as f64 * across / 2.0;
-            let (a, c) = (l as f64 * along, offset + slot[k] as f64 * across);
+            let (a, c) = (layer_at[l], offset + slot[k] as f64 * across);
             let (x, y) = if vertical { (c, a) } else { (a, c) };
             let n = &mut topo_nodes[i];
             n.layer = l;
-            n.x = PAD_X + NODE_W / 2.0 + x;
+            n.x = PAD_X + left + x;
             n.y = PAD_TOP + NODE_H / 2.0 + y;
         }
         let mut caption = None;
         if grid {
             // As wide as the graph (at least a few columns), row after row, in node order; after
             // the last layer, so the timeline lists them after the connected nodes.
+            let grid_w = (0..nodes.len())
+                .filter(|&i| loose(i))
+                .map(|i| width_of[i])
+                .fold(NODE_W, f64::max);
+            let grid_col = GRID_COL - NODE_W + grid_w;
             let min_cols = if vertical { 3 } else { 8 };
             let cols =
-                ((((width - 2.0 * PAD_X - NODE_W) / GRID_COL).max(0.0) as usize) + 1).max(min_cols);
+                ((((width - 2.0 * PAD_X - grid_w) / grid_col).max(0.0) as usize) + 1).max(min_cols);
             let top = height + GRID_CAPTION;
-            for (k, i) in (0..nodes.len()).filter(|&i| !linked[i]).enumerate() {
+            for (k, i) in (0..nodes.len()).filter(|&i| loose(i)).enumerate() {
                 let n = &mut topo_nodes[i];
                 n.layer = if laid.is_empty() { 0 } else { layers };
-                n.x = PAD_X + NODE_W / 2.0 + (k % cols) as f64 * GRID_COL;
+                n.x = PAD_X + grid_w / 2.0 + (k % cols) as f64 * grid_col;
                 n.y = top + NODE_H / 2.0 + (k / cols) as f64 * GRID_ROW;
             }
             let grid_rows = unlinked.div_ceil(cols);
-            width = width.max(PAD_X * 2.0 + (cols.min(unlinked) - 1) as f64 * GRID_COL + NODE_W);
+            width = width.max(PAD_X * 2.0 + (cols.min(unlinked) - 1) as f64 * grid_col + grid_w);
             height = top + (grid_rows - 1) as f64 * GRID_ROW + NODE_H + PAD_BOTTOM;
             caption = Some(Unlinked {
                 count: unlinked,
                 caption_y: top - 14.0,
             });
+        }
+        // A collapsed group's other replicas sit where its stacked node is.
+        for i in 0..nodes.len() {
+            let d = drawn_as[i].0 as usize;
+            if d != i {
+                let (layer, x, y) = (topo_nodes[d].layer, topo_nodes[d].x, topo_nodes[d].y);
+                let n = &mut topo_nodes[i];
+                (n.layer, n.x, n.y) = (layer, x, y);
+            }
         }
         let mut first_edge = BTreeMap::new();
         for (i, e) in edges.iter().enumerate() {
@@ -331,13 +431,22 @@ impl Topology {
             height,
             vertical,
             unlinked: caption,
+            groups,
+            drawn_as,
             first_edge,
         }
     }
 
-    /// The first edge from `from` to `to`, if any.
+    /// The node drawn for `n`: itself, or the stacked node of its collapsed group.
+    pub fn drawn(&self, n: NodeId) -> NodeId {
+        self.drawn_as.get(n.0 as usize).copied().unwrap_or(n)
+    }
+
+    /// The first edge from `from` to `to` (or what is drawn for them), if any.
     pub fn edge(&self, from: NodeId, to: NodeId) -> Option<&TopoEdge> {
-        self.first_edge.get(&(from, to)).map(|&i| &self.edges[i])
+        self.first_edge
+            .get(&(self.drawn(from), self.drawn(to)))
+            .map(|&i| &self.edges[i])
     }
 
     /// Cubic Bézier control points of an edge: right side to left side going forward; a loop
@@ -347,7 +456,7 @@ impl Topology {
         let b = &self.nodes[e.to.0 as usize];
         if self.vertical {
             return if e.back || b.layer <= a.layer {
-                let (x1, x2) = (a.x + NODE_W / 2.0, b.x + NODE_W / 2.0);
+                let (x1, x2) = (a.x + a.w / 2.0, b.x + b.w / 2.0);
                 let side = x1.max(x2) + 26.0;
                 [(x1, a.y), (side, a.y), (side, b.y), (x2, b.y)]
             } else {
@@ -361,7 +470,7 @@ impl Topology {
             let low = y1.max(y2) + 26.0;
             [(a.x, y1), (a.x, low), (b.x, low), (b.x, y2)]
         } else {
-            let (x1, x2) = (a.x + NODE_W / 2.0, b.x - NODE_W / 2.0);
+            let (x1, x2) = (a.x + a.w / 2.0, b.x - b.w / 2.0);
             let dx = (x2 - x1) / 2.0;
             [(x1, a.y), (x1 + dx, a.y), (x2 - dx, b.y), (x2, b.y)]
         }
@@ -378,11 +487,109 @@ impl Topology {
             return Some(bezier(&self.curve(e), 1.0 - f));
         }
         let (a, b) = (
-            self.nodes.get(from.0 as usize)?,
-            self.nodes.get(to.0 as usize)?,
+            self.nodes.get(self.drawn(from).0 as usize)?,
+            self.nodes.get(self.drawn(to).0 as usize)?,
         );
         Some((a.x + (b.x - a.x) * f, a.y + (b.y - a.y) * f))
     }
+}
+
+/// How the world's nodes talk: one edge per (from, to, kind), labels merged, every replica of a
+/// replicated service on its own (its name stands for each replica's node).
+fn links(world: &World, sim: &Sim) -> Vec<TopoEdge> {
+    let id = |name: &str| sim.node_ids(name);
+    let mut set = EdgeSet::default();
+    let mut add = |from: &[NodeId], to: &[NodeId], kind: EdgeKind, label: &str| {
+        for &a in from {
+            for &b in to {
+                set.add(a, b, kind, label);
+            }
+        }
+    };
+    let call_edge = |target: &Target| -> (Vec<NodeId>, EdgeKind, String) {
+        match target {
+            Target::Rest {
+                service,
+                method,
+                path,
+            } => (
+                id(service),
+                EdgeKind::Rest,
+                format!("{} {path}", method.as_str()),
+            ),
+            Target::Rpc { service, method } => (id(service), EdgeKind::Rpc, method.clone()),
+        }
+    };
+    for c in &world.clients {
+        let from = id(&c.name);
+        let (to, kind, label) = call_edge(&c.call.target);
+        add(&from, &to, kind, &label);
+    }
+    for s in &world.services {
+        let from = id(&s.name);
+        let handlers = s
+            .endpoints
+            .iter()
+            .map(|e| &e.handler)
+            .chain(s.consumers.iter().map(|c| &c.handler));
+        for h in handlers {
+            for step in &h.steps {
+                match step {
+                    Step::Call(call) => {
+                        let (to, kind, label) = call_edge(&call.target);
+                        add(&from, &to, kind, &label);
+                    }
+                    Step::Parallel(calls) => {
+                        for call in calls {
+                            let (to, kind, label) = call_edge(&call.target);
+                            add(&from, &to, kind, &label);
+                        }
+                    }
+                    Step::Publish { topic, message, .. } => {
+                        add(&from, &id(topic), EdgeKind::PubSub, message)
+                    }
+                    Step::Enqueue { queue, message } => {
+                        add(&from, &id(queue), EdgeKind::Queue, message)
+                    }
+                    Step::Work { .. }
+                    | Step::Reply(_)
+                    | Step::RetryAfter(_)
+                    | Step::Fail { .. }
+                    | Step::Ack
+                    | Step::Nack => {}
+                }
+            }
+        }
+        for c in &s.consumers {
+            match &c.source {
+                Source::Queue(q) => add(&id(q), &from, EdgeKind::Queue, ""),
+                Source::Subscription {
+                    topic,
+                    subscription,
+                } => add(
+                    &id(&format!("{topic}/{subscription}")),
+                    &from,
+                    EdgeKind::PubSub,
+                    "",
+                ),
+            }
+        }
+    }
+    for q in &world.queues {
+        if let Some(dlq) = &q.dlq {
+            add(&id(&q.name), &id(dlq), EdgeKind::DeadLetter, "dead letters");
+        }
+    }
+    for t in &world.topics {
+        for s in &t.subscriptions {
+            let sub = id(&format!("{}/{}", t.name, s.name));
+            add(&id(&t.name), &sub, EdgeKind::PubSub, "");
+            if let Some(dlq) = &s.dlq {
+                add(&sub, &id(dlq), EdgeKind::DeadLetter, "dead letters");
+            }
+        }
+    }
+    set.edges
 }
 
 /// Point at parameter `t` of a cubic Bézier curve.
@@ -536,37 +743,170 @@ mod tests {
         assert_eq!(back, vec![true, false]);
     }
 
+    /// No two drawn boxes overlap, every box is inside the graph, forward edges go forward.
+    fn assert_tidy(t: &Topology, what: &str) {
+        let shown: Vec<&TopoNode> = t.nodes.iter().filter(|n| n.shown).collect();
+        for (i, a) in shown.iter().enumerate() {
+            assert!(
+                a.x - a.w / 2.0 >= 0.0 && a.x + a.w / 2.0 <= t.width,
+                "{what}: {} sticks out sideways",
+                a.name
+            );
+            assert!(
+                a.y - NODE_H / 2.0 >= 0.0 && a.y + NODE_H / 2.0 <= t.height,
+                "{what}: {} sticks out",
+                a.name
+            );
+            for b in &shown[i + 1..] {
+                let apart = (a.x - b.x).abs() >= (a.w + b.w) / 2.0 || (a.y - b.y).abs() >= NODE_H;
+                assert!(apart, "{what}: {} overlaps {}", a.name, b.name);
+            }
+        }
+        for edge in t.edges.iter().filter(|e| !e.back) {
+            let (a, b) = (&t.nodes[edge.from.0 as usize], &t.nodes[edge.to.0 as usize]);
+            assert!(a.shown && b.shown, "{what}: an edge to a hidden replica");
+            assert!(b.layer > a.layer, "{what}: {} -> {}", a.name, b.name);
+        }
+    }
+
     #[test]
     fn gallery_layouts_have_no_overlapping_nodes_and_forward_calls() {
         for e in GALLERY {
             let c = compile(e.text).expect("compiles");
             let sim = Sim::new(c.world.clone(), c.seed).expect("engine");
+            let groups = replica_groups(&sim);
             for vertical in [false, true] {
                 let t = Topology::build(&c.world, &sim, vertical);
                 assert_eq!(t.nodes.len(), sim.nodes().len());
-                for (i, a) in t.nodes.iter().enumerate() {
-                    assert!(
-                        a.x - NODE_W / 2.0 >= 0.0 && a.x + NODE_W / 2.0 <= t.width,
-                        "{}",
-                        e.id
-                    );
-                    assert!(
-                        a.y - NODE_H / 2.0 >= 0.0 && a.y + NODE_H / 2.0 <= t.height,
-                        "{}",
-                        e.id
-                    );
-                    for b in &t.nodes[i + 1..] {
-                        let apart = (a.x - b.x).abs() >= NODE_W || (a.y - b.y).abs() >= NODE_H;
-                        assert!(apart, "{}: {} overlaps {}", e.id, a.name, b.name);
-                    }
-                }
-                for edge in t.edges.iter().filter(|e| !e.back) {
-                    let (a, b) = (&t.nodes[edge.from.0 as usize], &t.nodes[edge.to.0 as usize]);
-                    assert!(b.layer > a.layer, "{}: {} -> {}", e.id, a.name, b.name);
-                }
+                assert!(t.nodes.iter().all(|n| n.shown));
+                assert_tidy(&t, e.id);
                 assert!(!t.edges.is_empty(), "{}", e.id);
+                let stacked = t.grouped(sim.nodes(), &groups, &Default::default());
+                assert_eq!(stacked.nodes.len(), sim.nodes().len());
+                assert_tidy(&stacked, e.id);
+                let all: std::collections::BTreeSet<String> =
+                    groups.iter().map(|g| g.0.clone()).collect();
+                let open = t.grouped(sim.nodes(), &groups, &all);
+                assert_eq!(open.edges, t.edges, "{}: expanded is the plain graph", e.id);
+                assert_tidy(&open, e.id);
             }
         }
+    }
+
+    fn lb_sinkhole() -> (World, Sim) {
+        let text = GALLERY
+            .iter()
+            .find(|e| e.id == "lb-sinkhole")
+            .expect("entry")
+            .text;
+        let c = compile(text).expect("compiles");
+        let sim = Sim::new(c.world.clone(), c.seed).expect("engine");
+        (c.world, sim)
+    }
+
+    #[test]
+    fn a_replicated_service_is_one_stacked_node_until_expanded() {
+        let (world, sim) = lb_sinkhole();
+        let groups = replica_groups(&sim);
+        let names: Vec<&str> = groups.iter().map(|g| g.0.as_str()).collect();
+        assert_eq!(names, ["catalog", "guarded-catalog"]);
+        assert!(groups.iter().all(|g| g.1.len() == 3));
+        let plain = Topology::build(&world, &sim, false);
+        let n = |name: &str| sim.node_id(name).expect(name);
+        let (shop, c1, c2, c3) = (n("shop"), n("catalog#1"), n("catalog#2"), n("catalog#3"));
+        // Each replica its own node: an edge to each.
+        assert!(plain.edge(shop, c1).is_some() && plain.edge(shop, c2).is_some());
+        assert_ne!(plain.along(shop, c1, 0.5), plain.along(shop, c3, 0.5));
+
+        let t = plain.grouped(sim.nodes(), &groups, &Default::default());
+        // Collapsed: one node per group, one edge from each caller, shared by every replica.
+        assert_eq!(
+            t.nodes.iter().filter(|n| n.shown).count(),
+            sim.nodes().len() - 4
+        );
+        assert_eq!(t.edges.len(), plain.edges.len() - 4);
+        let to_catalog: Vec<&TopoEdge> = t.edges.iter().filter(|e| e.from == shop).collect();
+        assert_eq!(to_catalog.len(), 1);
+        assert_eq!(to_catalog[0].to, c1);
+        assert_eq!(to_catalog[0].label, "GET /item");
+        for r in [c1, c2, c3] {
+            assert_eq!(t.drawn(r), c1);
+            assert_eq!(t.nodes[r.0 as usize].group, Some(0));
+            assert_eq!(
+                (t.nodes[r.0 as usize].x, t.nodes[r.0 as usize].y),
+                (t.nodes[c1.0 as usize].x, t.nodes[c1.0 as usize].y)
+            );
+            assert_eq!(t.edge(shop, r), t.edge(shop, c1));
+            // A message to (or the reply from) any replica travels the group's one edge.
+            assert_eq!(t.along(shop, r, 0.5), t.along(shop, c1, 0.5));
+            assert_eq!(t.along(r, shop, 0.25), t.along(shop, c1, 0.75));
+        }
+        assert!(!t.nodes[c2.0 as usize].shown && t.nodes[c1.0 as usize].shown);
+        // Room for the name, its ×3 and the expand button.
+        assert!(t.nodes[c1.0 as usize].w >= box_width("guarded", 0.0));
+
+        // Expanding one group draws its replicas again; the other stays stacked.
+        let open: std::collections::BTreeSet<String> = ["catalog".to_string()].into();
+        let t = plain.grouped(sim.nodes(), &groups, &open);
+        assert!([c1, c2, c3]
+            .iter()
+            .all(|&r| t.nodes[r.0 as usize].shown && t.drawn(r) == r));
+        assert_eq!(t.edges.iter().filter(|e| e.from == shop).count(), 3);
+        let g2 = n("guarded-catalog#2");
+        assert_eq!(t.drawn(g2), n("guarded-catalog#1"));
+        let ys: Vec<f64> = [c1, c2, c3]
+            .iter()
+            .map(|r| t.nodes[r.0 as usize].y)
+            .collect();
+        assert!(
+            ys[0] < ys[1] && ys[1] < ys[2],
+            "replicas in order, one under another: {ys:?}"
+        );
+        assert_tidy(&t, "lb-sinkhole, catalog expanded");
+    }
+
+    #[test]
+    fn boxes_are_as_wide_as_their_names() {
+        assert_eq!(box_width("web", 0.0), NODE_W);
+        let long = "inventory-reservations-service";
+        let w = box_width(long, 0.0);
+        assert!(w > NODE_W && w < MAX_NODE_W);
+        assert!(fits(w, 0.0) >= long.len(), "the whole name fits");
+        assert_eq!(box_width(&"x".repeat(200), 0.0), MAX_NODE_W);
+        assert!(fits(MAX_NODE_W, 0.0) < 200);
+        assert_eq!(label(NodeKind::Subscription, "orders/emails"), "emails");
+
+        let text = "scenario \"wide\" seed 1 duration 10s\n\
+            service inventory-reservations-service\n\
+            service long-named-payments-svc replicas 2\n\
+            client web rate 10/s -> inventory-reservations-service GET /a\n\
+            inventory-reservations-service GET /a:\n  call long-named-payments-svc GET /b\n  reply 200\n\
+            long-named-payments-svc GET /b:\n  work 1ms\n  reply 200\n";
+        let c = compile(text).expect("compiles");
+        let sim = Sim::new(c.world.clone(), c.seed).expect("engine");
+        let groups = replica_groups(&sim);
+        for vertical in [false, true] {
+            let plain = Topology::build(&c.world, &sim, vertical);
+            assert_tidy(&plain, "wide");
+            let inv = &plain.nodes[sim.node_id(long).expect("node").0 as usize];
+            assert!(inv.w >= long.len() as f64 * CHAR_W, "{}", inv.w);
+            let t = plain.grouped(sim.nodes(), &groups, &Default::default());
+            assert_tidy(&t, "wide, stacked");
+            let stack = &t.nodes[groups[0].1[0].0 as usize];
+            assert!(fits(stack.w, STACK_EXTRA + 3.0 * CHAR_W) >= groups[0].0.len());
+        }
+    }
+
+    #[test]
+    fn edges_merge_their_labels_once() {
+        let mut set = EdgeSet::default();
+        let (a, b) = (NodeId(0), NodeId(1));
+        set.add(a, b, EdgeKind::Rest, "GET /a");
+        set.add(a, b, EdgeKind::Rest, "GET /b");
+        set.add(a, b, EdgeKind::Rest, "GET /a, GET /c");
+        set.add(a, b, EdgeKind::Rpc, "");
+        assert_eq!(set.edges.len(), 2);
+        assert_eq!(set.edges[0].label, "GET /a, GET /b, GET /c");
     }
 
     /// A client calling a chain of `chain` services, and `n - chain` services calling nothing.
@@ -616,14 +956,7 @@ mod tests {
                     n.name
                 );
             }
-            for (i, a) in t.nodes.iter().enumerate() {
-                assert!(a.x - NODE_W / 2.0 >= 0.0 && a.x + NODE_W / 2.0 <= t.width);
-                assert!(a.y - NODE_H / 2.0 >= 0.0 && a.y + NODE_H / 2.0 <= t.height);
-                for b in &t.nodes[i + 1..] {
-                    let apart = (a.x - b.x).abs() >= NODE_W || (a.y - b.y).abs() >= NODE_H;
-                    assert!(apart, "{} overlaps {}", a.name, b.name);
-                }
-            }
+            assert_tidy(&t, "chain");
             // A grid, not a column 295 rows tall; narrow enough for a phone when vertical.
             if vertical {
                 assert!(t.width < 640.0, "{} px wide", t.width);

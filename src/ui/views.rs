@@ -18,6 +18,8 @@ pub struct ViewAreaProps {
     pub playing: bool,
     pub selected: Option<RecordId>,
     pub filter: LogFilter,
+    /// Replicated services drawn replica by replica.
+    pub expanded: std::rc::Rc<std::collections::BTreeSet<String>>,
     /// Show the tab strip (an embed shows one view, without tabs).
     #[prop_or(true)]
     pub tabs: bool,
@@ -48,7 +50,8 @@ pub fn ViewArea(props: &ViewAreaProps) -> Html {
         let clock = props.clock;
         match props.tab {
             Tab::Topology => html! {
-                <TopologyView {clock} node={props.filter.node} selected={props.selected} />
+                <TopologyView {clock} node={props.filter.node} replicas={props.filter.replicas}
+                              expanded={props.expanded.clone()} selected={props.selected} />
             },
             Tab::Log => html! {
                 <LogView {clock} filter={props.filter.clone()} selected={props.selected} playing={props.playing} />

@@ -143,6 +143,8 @@ impl OutcomeFilter {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogFilter {
     pub node: Option<NodeId>,
+    /// `node` stands for every replica of its replicated service.
+    pub replicas: bool,
     pub mechanism: Option<Mechanism>,
     pub outcome: OutcomeFilter,
     pub text: String,

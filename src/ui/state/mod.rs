@@ -54,6 +54,9 @@ pub struct State {
     /// Selected trace record, shared by the log, the timeline and the detail panel.
     pub selected: Option<RecordId>,
     pub filter: LogFilter,
+    /// Replicated services the topology draws replica by replica (the others are one stacked
+    /// node each). UI state only, never in the scenario text.
+    pub expanded: Rc<std::collections::BTreeSet<String>>,
     /// Why the link the page was opened with could not be loaded (a dismissible banner).
     pub link_error: Option<Rc<str>>,
     /// The editor shows text that came from a share link and the user has not adopted it yet:
@@ -115,6 +118,11 @@ pub enum Action {
     SetFilter(LogFilter),
     /// Filter the log to one node (topology click), or clear that part of the filter.
     FilterNode(Option<NodeId>),
+    /// Filter the log to every replica of the replicated service `NodeId` (its first replica)
+    /// is one of (a click on its stacked node).
+    FilterReplicas(NodeId),
+    /// Draw a replicated service replica by replica, or as one stacked node again.
+    ToggleReplicas(String),
     /// Close the bad-link banner.
     DismissLinkError,
     /// The rest of the app has arrived: take this opening state (see `Phase`), keeping
@@ -169,6 +177,7 @@ impl State {
             clock: Clock::default(),
             selected: None,
             filter: LogFilter::default(),
+            expanded: Rc::default(),
             link_error: None,
             hold_autosave: false,
             hold_url: false,
@@ -287,6 +296,7 @@ impl State {
         };
         self.selected = None;
         self.filter.node = None;
+        self.filter.replicas = false;
         if matches!(self.mode, Mode::RunToEnd | Mode::SeekTo { .. }) {
             self.mode = Mode::Paused;
         }
@@ -461,7 +471,21 @@ impl Reducible for State {
             }
             Action::Select(selected) => next.selected = selected,
             Action::SetFilter(filter) => next.filter = filter,
-            Action::FilterNode(node) => next.filter.node = node,
+            Action::FilterNode(node) => {
+                next.filter.node = node;
+                next.filter.replicas = false;
+            }
+            Action::FilterReplicas(node) => {
+                next.filter.node = Some(node);
+                next.filter.replicas = true;
+            }
+            Action::ToggleReplicas(name) => {
+                let mut set = (*self.expanded).clone();
+                if !set.remove(&name) {
+                    set.insert(name);
+                }
+                next.expanded = Rc::new(set);
+            }
             Action::DismissLinkError => next.link_error = None,
             Action::Boot(opened) => {
                 let Phase::Booting { edited } = self.phase else {

@@ -7,8 +7,10 @@ use yew::prelude::*;
 use super::super::context::use_shared;
 use super::super::run::Run;
 use super::super::state::Action;
-use super::super::topology_layout::{Topology, NODE_H, NODE_W};
+use super::super::topology_layout::{fits, label, Topology, NODE_H};
 use crate::sim::{NodeId, NodeKind};
+use std::collections::BTreeSet;
+use std::rc::Rc;
 
 /// Live numbers shown on one node.
 #[derive(Default, Clone, Copy, PartialEq)]
@@ -29,13 +31,19 @@ pub struct Live {
 pub struct Fixed {
     pub run_id: u32,
     pub vertical: bool,
+    pub expanded: Rc<BTreeSet<String>>,
     pub paths: Vec<AttrValue>,
     pub titles: Vec<AttrValue>,
     pub names: Vec<AttrValue>,
 }
 
 impl Fixed {
-    pub fn new(run: &Run, topo: &Topology) -> Fixed {
+    pub fn new(run: &Run, topo: &Topology, expanded: Rc<BTreeSet<String>>) -> Fixed {
+        // A stacked node is named for its service.
+        let end = |n: NodeId| match topo.nodes[n.0 as usize].group.map(|g| &topo.groups[g]) {
+            Some(g) if !g.expanded => g.name.clone(),
+            _ => run.node_name(n).to_string(),
+        };
         let paths = topo
             .edges
             .iter()
@@ -53,8 +61,8 @@ impl Fixed {
             .map(|e| {
                 AttrValue::from(format!(
                     "{} → {}{}{}",
-                    run.node_name(e.from),
-                    run.node_name(e.to),
+                    end(e.from),
+                    end(e.to),
                     if e.label.is_empty() { "" } else { ": " },
                     e.label
                 ))
@@ -68,6 +76,7 @@ impl Fixed {
         Fixed {
             run_id: run.id,
             vertical: topo.vertical,
+            expanded,
             paths,
             titles,
             names,
@@ -103,6 +112,8 @@ pub struct NodeProps {
     /// Centre.
     pub x: f64,
     pub y: f64,
+    /// Width of its box.
+    pub w: f64,
     pub live: Live,
     pub selected: bool,
     /// Found by name: highlighted.
@@ -133,10 +144,7 @@ pub fn NodeView(p: &NodeProps) -> Html {
         NodeKind::Client => ("client", "client".to_string()),
     };
     let name: &str = &p.name;
-    let label = match p.kind {
-        NodeKind::Subscription => name.rsplit('/').next().unwrap_or(name).to_string(),
-        _ => name.to_string(),
-    };
+    let label = label(p.kind, name);
     let id = p.id;
     let onclick = {
         let d = shared.dispatch.clone();
@@ -155,7 +163,7 @@ pub fn NodeView(p: &NodeProps) -> Html {
         })
     };
     let has_depth = matches!(p.kind, NodeKind::Queue | NodeKind::Subscription);
-    let (w, h) = (NODE_W, NODE_H);
+    let (w, h) = (p.w, NODE_H);
     html! {
         <g class={classes!("node", kind_class, l.crashed.then_some("crashed"), l.partitioned.then_some("partitioned"), l.ejected.then_some("ejected"), selected.then_some("selected"), p.found.then_some("found"))}
            transform={format!("translate({:.1},{:.1})", p.x - w / 2.0, p.y - h / 2.0)}
@@ -165,7 +173,7 @@ pub fn NodeView(p: &NodeProps) -> Html {
            {onclick} {onkeydown}>
             <title>{ p.name.clone() }</title>
             <rect class="body" width={w.to_string()} height={h.to_string()} rx={if p.kind == NodeKind::Topic { "22" } else { "8" }} />
-            <text class="name" x={(w / 2.0).to_string()} y="19" text-anchor="middle">{ truncate(&label, 17) }</text>
+            <text class="name" x={(w / 2.0).to_string()} y="19" text-anchor="middle">{ truncate(label, fits(w, 0.0)) }</text>
             <text class="caption" x={(w / 2.0).to_string()} y="34" text-anchor="middle">{ caption }</text>
             if has_depth {
                 <g class={classes!("badge", "depth", (l.depth >= 100).then_some("high"))}
@@ -192,6 +200,181 @@ pub fn NodeView(p: &NodeProps) -> Html {
                     <title>{ "taken out of its load balancer's rotation (outlier ejection)" }</title>
                 </g>
             }
+        </g>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct StackProps {
+    /// The first replica's node, which stands for the service.
+    pub id: NodeId,
+    /// The service's name.
+    pub name: AttrValue,
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    /// Each replica's live numbers, in order.
+    pub replicas: Vec<Live>,
+    pub selected: bool,
+}
+
+/// A replicated service drawn as one node: a card with two cards behind it, its name and replica
+/// count, a strip with one pill per replica (busy, waiting, ejected, crashed), and a button that
+/// expands it into its replicas. Clicking it filters the log to all its replicas.
+#[function_component]
+pub fn StackView(p: &StackProps) -> Html {
+    let shared = use_shared();
+    let (id, selected, w, h) = (p.id, p.selected, p.w, NODE_H);
+    let filter = {
+        let d = shared.dispatch.clone();
+        move || {
+            d.dispatch(if selected {
+                Action::FilterNode(None)
+            } else {
+                Action::FilterReplicas(id)
+            })
+        }
+    };
+    let onclick = {
+        let f = filter.clone();
+        Callback::from(move |_: MouseEvent| f())
+    };
+    let onkeydown = Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " {
+            e.prevent_default();
+            e.stop_propagation();
+            filter();
+        }
+    });
+    let n = p.replicas.len();
+    let count = format!("×{n}");
+    let name_room = fits(w, 30.0 + (count.len() as f64) * 7.8);
+    let (busy, workers, waiting) = p.replicas.iter().fold((0, 0, 0), |a, l| {
+        (a.0 + l.busy, a.1 + l.workers, a.2 + l.backlog)
+    });
+    let down = p.replicas.iter().filter(|l| l.crashed).count();
+    let ejected = p.replicas.iter().filter(|l| l.ejected).count();
+    let mut state = format!("{busy}/{workers} busy");
+    if waiting > 0 {
+        state.push_str(&format!(" · {waiting} waiting"));
+    }
+    if down > 0 {
+        state.push_str(&format!(" · {down} crashed"));
+    }
+    if ejected > 0 {
+        state.push_str(&format!(" · {ejected} ejected"));
+    }
+    // The strip: one pill per replica, centred under the name.
+    let pill = ((w - 24.0) / n.max(1) as f64 - 3.0).clamp(4.0, 16.0);
+    let strip_w = n as f64 * (pill + 3.0) - 3.0;
+    let x0 = (w - strip_w) / 2.0;
+    let name = p.name.clone();
+    let toggle = {
+        let d = shared.dispatch.clone();
+        let name = name.to_string();
+        move || d.dispatch(Action::ToggleReplicas(name.clone()))
+    };
+    let on_expand = {
+        let t = toggle.clone();
+        Callback::from(move |e: MouseEvent| {
+            e.stop_propagation();
+            t()
+        })
+    };
+    let on_expand_key = Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " {
+            e.prevent_default();
+            e.stop_propagation();
+            toggle();
+        }
+    });
+    let (tx, ty) = (p.x - w / 2.0, p.y - h / 2.0);
+    html! {
+        <g class="stack-wrap">
+            <g class={classes!("node", "service", "stack", (down == n && n > 0).then_some("crashed"), selected.then_some("selected"))}
+               transform={format!("translate({tx:.1},{ty:.1})")}
+               tabindex="0" role="button" aria-pressed={selected.to_string()}
+               aria-label={format!("service {name}, {n} replicas: filter the log to all of them")}
+               data-node={name.clone()} data-stack={n.to_string()}
+               {onclick} {onkeydown}>
+                <title>{ format!("{name}: {n} replicas behind a load balancer ({state})") }</title>
+                <rect class="shadow" x="8" y="-8" width={w.to_string()} height={h.to_string()} rx="8" />
+                <rect class="shadow" x="4" y="-4" width={w.to_string()} height={h.to_string()} rx="8" />
+                <rect class="body" width={w.to_string()} height={h.to_string()} rx="8" />
+                <text class="name" x="10" y="18">
+                    { truncate(&name, name_room) }
+                    <tspan class="count" dx="5">{ count }</tspan>
+                </text>
+                <g class="replicas" data-testid="replica-strip">
+                    { for p.replicas.iter().enumerate().map(|(i, l)| {
+                        let cls = if l.crashed { "down" } else if l.ejected { "ejected" }
+                            else if l.backlog > 0 { "waiting" } else if l.busy > 0 { "busy" } else { "idle" };
+                        html! {
+                            <rect class={classes!("pill", cls)} x={format!("{:.1}", x0 + i as f64 * (pill + 3.0))} y="27"
+                                  width={format!("{pill:.1}")} height="9" rx="3">
+                                <title>{ format!("{name}#{}: {}", i + 1, match cls {
+                                    "down" => "crashed".to_string(),
+                                    "ejected" => "ejected by its load balancer".to_string(),
+                                    _ => format!("{}/{} busy · {} waiting", l.busy, l.workers, l.backlog),
+                                }) }</title>
+                            </rect>
+                        }
+                    }) }
+                </g>
+            </g>
+            <g class="expand" role="button" tabindex="0" aria-expanded="false" data-testid="expand-replicas"
+               aria-label={format!("Show the {n} replicas of {name}")}
+               transform={format!("translate({:.1},{:.1})", tx + w - 13.0, ty + 13.0)}
+               onclick={on_expand} onkeydown={on_expand_key}>
+                <title>{ format!("Show {name}'s {n} replicas one by one") }</title>
+                <rect x="-9" y="-9" width="18" height="18" rx="4" />
+                <path d="M-4 0H4M0 -4V4" />
+            </g>
+        </g>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FrameProps {
+    pub name: AttrValue,
+    pub count: usize,
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+/// The frame around an expanded service's replicas, with the button that stacks them again.
+#[function_component]
+pub fn GroupFrame(p: &FrameProps) -> Html {
+    let shared = use_shared();
+    let toggle = {
+        let d = shared.dispatch.clone();
+        let name = p.name.to_string();
+        move || d.dispatch(Action::ToggleReplicas(name.clone()))
+    };
+    let onclick = {
+        let t = toggle.clone();
+        Callback::from(move |_: MouseEvent| t())
+    };
+    let onkeydown = Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " {
+            e.prevent_default();
+            toggle();
+        }
+    });
+    let name = p.name.clone();
+    html! {
+        <g class="group-frame" data-group={name.clone()}
+           transform={format!("translate({:.1},{:.1})", p.x, p.y)}>
+            <rect width={format!("{:.1}", p.w)} height={format!("{:.1}", p.h)} rx="12" />
+            <g class="expand" role="button" tabindex="0" aria-expanded="true" data-testid="collapse-replicas"
+               aria-label={format!("Stack the {} replicas of {name} into one node", p.count)}
+               transform={format!("translate({:.1},0)", p.w - 14.0)} {onclick} {onkeydown}>
+                <title>{ format!("Draw {name} as one node again") }</title>
+                <rect x="-9" y="-9" width="18" height="18" rx="4" />
+                <path d="M-4 0H4" />
+            </g>
         </g>
     }
 }

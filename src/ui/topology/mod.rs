@@ -20,8 +20,9 @@ use super::context::use_shared;
 use super::dom::Listener;
 use super::state::{Action, Clock, Tab};
 use super::topology_layout::EdgeKind;
+use super::topology_layout::NODE_H;
 use crate::sim::{Mechanism, NodeId, RecordId};
-use markup::{EdgeView, Fixed, NodeView};
+use markup::{EdgeView, Fixed, GroupFrame, Live, NodeView, StackView};
 use window::{edges_to_draw, find_node, visible_path, Pane, Rect};
 
 /// Above this many nodes the graph is drawn at its natural size in a scrolling pane and only the
@@ -34,6 +35,10 @@ pub struct TopologyProps {
     pub clock: Clock,
     /// The node the log is filtered to, if any.
     pub node: Option<NodeId>,
+    /// `node` stands for all the replicas of its service.
+    pub replicas: bool,
+    /// Replicated services drawn replica by replica (the others are one stacked node each).
+    pub expanded: Rc<std::collections::BTreeSet<String>>,
     /// The record selected in the log or the timeline: its path is highlighted.
     pub selected: Option<RecordId>,
 }
@@ -143,18 +148,23 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         .and_then(|w| w.inner_width().ok())
         .and_then(|w| w.as_f64())
         .is_some_and(|w| w < 640.0);
-    let topo = if narrow {
-        &run.topology_vertical
-    } else {
-        &run.topology
-    };
+    let topo_rc = run.view_topology(narrow, &props.expanded);
+    let topo = &*topo_rc;
     let big = topo.nodes.len() > BIG;
     *big_now.borrow_mut() = big;
     let fixed = {
         let mut f = fixed.borrow_mut();
         match f.as_ref() {
-            Some(x) if x.run_id == run.id && x.vertical == topo.vertical => x.clone(),
-            _ => f.insert(Rc::new(Fixed::new(run, topo))).clone(),
+            Some(x)
+                if x.run_id == run.id
+                    && x.vertical == topo.vertical
+                    && x.expanded == props.expanded =>
+            {
+                x.clone()
+            }
+            _ => f
+                .insert(Rc::new(Fixed::new(run, topo, props.expanded.clone())))
+                .clone(),
         }
     };
     let view = if big {
@@ -225,17 +235,51 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
     let nodes: Vec<Html> = topo
         .nodes
         .iter()
-        .filter(|n| view.has_node(n.x, n.y))
+        .filter(|n| n.shown && view.has_node(n.x, n.y))
         .map(|n| {
             drawn += 1;
             let l = live.get(n.id.0 as usize).copied().unwrap_or_default();
+            if let Some(g) = n.group.map(|g| &topo.groups[g]) {
+                if !g.expanded {
+                    let replicas: Vec<Live> = g.members.iter().map(|m| live.get(m.0 as usize).copied().unwrap_or_default()).collect();
+                    return html! {
+                        <StackView key={n.id.0} id={n.id} name={AttrValue::from(g.name.clone())}
+                                   x={n.x} y={n.y} w={n.w} {replicas}
+                                   selected={props.replicas && props.node == Some(n.id)} />
+                    };
+                }
+            }
             html! {
                 <NodeView key={n.id.0} id={n.id} kind={n.kind} name={fixed.names[n.id.0 as usize].clone()}
-                          x={n.x} y={n.y} live={l} selected={props.node == Some(n.id)}
+                          x={n.x} y={n.y} w={n.w} live={l} selected={!props.replicas && props.node == Some(n.id)}
                           found={*found == Some((run.id, n.id))} />
             }
         })
         .collect();
+
+    // An expanded service: a frame around its replicas, with the button that stacks them again.
+    let frames: Vec<Html> =
+        topo.groups
+            .iter()
+            .filter(|g| g.expanded)
+            .filter_map(|g| {
+                let ns = g
+                    .members
+                    .iter()
+                    .filter_map(|m| topo.nodes.get(m.0 as usize));
+                let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+                for n in ns {
+                    x0 = x0.min(n.x - n.w / 2.0);
+                    x1 = x1.max(n.x + n.w / 2.0);
+                    y0 = y0.min(n.y - NODE_H / 2.0);
+                    y1 = y1.max(n.y + NODE_H / 2.0);
+                }
+                (x0 <= x1 && view.hits(x0, y0, x1, y1)).then(|| html! {
+                <GroupFrame name={AttrValue::from(g.name.clone())} count={g.members.len()}
+                            x={x0 - 8.0} y={y0 - 8.0} w={x1 - x0 + 16.0} h={y1 - y0 + 16.0} />
+            })
+            })
+            .collect();
 
     let flights = sim.in_flight();
     let dots = overlay::dots(sim, topo, &flights, big.then_some(&view));
@@ -369,7 +413,12 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
             }
             if let Some(n) = props.node {
                 <div class="banner" role="status">
-                    <span>{ "Message log filtered to " }<strong>{ run.node_name(n) }</strong></span>
+                    <span>{ "Message log filtered to " }<strong>{
+                        match run.group_of(n).filter(|_| props.replicas) {
+                            Some((name, m)) => format!("{name} (all {} replicas)", m.len()),
+                            None => run.node_name(n).to_string(),
+                        }
+                    }</strong></span>
                     <button class="btn small" onclick={show_log}>{ "Show log" }</button>
                     <button class="btn small" onclick={clear}>{ "Clear filter" }</button>
                 </div>
@@ -392,6 +441,7 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
                             { format!("{} nodes with no connections, in the order declared", super::fmt::count(u.count as u64)) }
                         </text>
                     }
+                    <g class="frames">{ frames }</g>
                     <g class="nodes">{ nodes }</g>
                     <g class="edge-badges">{ edge_badges }</g>
                     <g class="dots" data-testid="dots">{ for dots }</g>

@@ -2,7 +2,7 @@
 //! shows (`Pane`, `Rect`), curves cut to the part in view, which edges to draw (at most
 //! `MAX_EDGES`), and finding a node by name. Pure geometry, no DOM.
 
-use super::super::topology_layout::{NODE_H, NODE_W};
+use super::super::topology_layout::{MAX_NODE_W, NODE_H};
 
 /// Most edges a big graph draws at once. One topic with 5,000 subscriptions has 10,000 edges,
 /// thousands of them passing through any view as tall curves on the same pixels; rasterising
@@ -74,9 +74,9 @@ impl Rect {
     /// Whether a node centred at (x, y), with room for its badges, reaches into the area.
     pub fn has_node(&self, x: f64, y: f64) -> bool {
         self.hits(
-            x - NODE_W / 2.0 - 20.0,
+            x - MAX_NODE_W / 2.0 - 20.0,
             y - NODE_H / 2.0 - 12.0,
-            x + NODE_W / 2.0 + 20.0,
+            x + MAX_NODE_W / 2.0 + 20.0,
             y + NODE_H / 2.0,
         )
     }
