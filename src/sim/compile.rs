@@ -327,6 +327,9 @@ pub(crate) struct CallSpec {
     pub hedge: Option<(u16, SimTime)>,
     /// Connection pool: connections and the longest wait for one. `None`: no pool.
     pub pool: Option<(u32, SimTime)>,
+    /// None of the blocks that keep per-call state beyond the call itself (balancer, cache,
+    /// retry budget, hedging, pool): the engine's hot path skips their bookkeeping in one test.
+    pub plain: bool,
 }
 
 /// A call site's retry budget (gRFC A6 `retryThrottling`), in thousandths of a token.
@@ -1165,6 +1168,11 @@ impl<'w> Compiler<'w> {
                 Some(name) => Some(self.cache_ref(name, at)?),
                 None => None,
             },
+            plain: balancer.is_none()
+                && call.cache.is_none()
+                && budget.is_none()
+                && hedge.is_none()
+                && call.pool.is_none(),
             budget,
             hedge,
             pool: call.pool.map(|p| (p.size, p.wait)),

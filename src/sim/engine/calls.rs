@@ -321,25 +321,9 @@ impl Sim {
         deadline: SimTime,
     ) -> Option<Result<Status, Failure>> {
         let now = self.k.now();
-        let budget = self.prog.calls[spec.ix()].timeout;
-        let hedge = self.prog.calls[spec.ix()].hedge;
-        let deadline = deadline.min(now.saturating_add(budget));
-        let (mut role, mut key) = (CacheRole::None, 0);
-        if let Some(cache) = self.prog.calls[spec.ix()].cache {
-            key = self.cache_key(cache);
-            role = match self.cache_lookup(cache, key, caller, trace, cause) {
-                Lookup::Hit => {
-                    let ok = self.prog.calls[spec.ix()].protocol.ok();
-                    self.k.metrics_mut().calls[spec.ix()].ok += 1;
-                    return Some(Ok(ok));
-                }
-                Lookup::Fetch { lead: false } => CacheRole::Fill,
-                Lookup::Fetch { lead: true } => CacheRole::Lead,
-                Lookup::Join => CacheRole::Parked,
-            };
-        }
-        let calls = &mut self.calls;
-        let c = calls.calls.insert(CallRt {
+        let sp = &self.prog.calls[spec.ix()];
+        let deadline = deadline.min(now.saturating_add(sp.timeout));
+        let new = CallRt {
             spec,
             owner,
             caller,
@@ -353,15 +337,44 @@ impl Sim {
             started: now,
             probe: false,
             replica: 0,
-            role,
-            key,
-            at: calls.task_calls.len() as u32,
-            hedged: hedge.is_some(),
+            role: CacheRole::None,
+            key: 0,
+            at: 0,
+            hedged: sp.hedge.is_some(),
             pooled: NO_POOL,
-        });
-        if matches!(owner, Owner::Task { .. }) {
-            calls.task_calls.push(c);
+        };
+        if sp.plain {
+            // Most calls use none of the blocks below: one test instead of one per block.
+            let c = self.new_call(new);
+            let result = self.next_attempt(c);
+            if result.is_some() {
+                self.free_call(c);
+            }
+            return result;
         }
+        self.start_call_with_blocks(new)
+    }
+
+    /// Start a call that uses a cache, a pool, a balancer, a budget or hedging.
+    #[inline(never)]
+    fn start_call_with_blocks(&mut self, mut new: CallRt) -> Option<Result<Status, Failure>> {
+        let (spec, caller, trace, cause, deadline) =
+            (new.spec, new.caller, new.trace, new.cause, new.deadline);
+        if let Some(cache) = self.prog.calls[spec.ix()].cache {
+            new.key = self.cache_key(cache);
+            new.role = match self.cache_lookup(cache, new.key, caller, trace, cause) {
+                Lookup::Hit => {
+                    let ok = self.prog.calls[spec.ix()].protocol.ok();
+                    self.k.metrics_mut().calls[spec.ix()].ok += 1;
+                    return Some(Ok(ok));
+                }
+                Lookup::Fetch { lead: false } => CacheRole::Fill,
+                Lookup::Fetch { lead: true } => CacheRole::Lead,
+                Lookup::Join => CacheRole::Parked,
+            };
+        }
+        let (role, key) = (new.role, new.key);
+        let c = self.new_call(new);
         if let Some((size, wait)) = self.prog.calls[spec.ix()].pool {
             if !self.pool_acquire(c, size, wait) {
                 return None;
@@ -393,6 +406,18 @@ impl Sim {
         result
     }
 
+    /// Keep a new call; a task's call is also listed in `task_calls`.
+    #[inline(always)]
+    fn new_call(&mut self, mut new: CallRt) -> Id<CallRt> {
+        let calls = &mut self.calls;
+        new.at = calls.task_calls.len() as u32;
+        let c = calls.calls.insert(new);
+        if matches!(new.owner, Owner::Task { .. }) {
+            calls.task_calls.push(c);
+        }
+        c
+    }
+
     /// The first attempt (or, for a hedged call, the first of its hedges); `Some` if the call
     /// is over without waiting.
     fn begin_call(&mut self, c: Id<CallRt>) -> Option<Result<Status, Failure>> {
@@ -413,8 +438,26 @@ impl Sim {
                 calls.calls[moved].at = call.at;
             }
         }
+        let spec = &self.prog.calls[call.spec.ix()];
+        if !spec.plain {
+            self.free_call_with_blocks(c, call);
+            return;
+        }
+        if call.probe {
+            if let Some(edge) = spec.edge {
+                self.breakers.release_probe(edge);
+            }
+        }
+        let calls = &mut self.calls;
+        calls.calls[c].probe = false;
+        calls.calls.remove(c);
+    }
+
+    /// `free_call` for a call that uses a cache, a pool, a balancer, a budget or hedging.
+    #[inline(never)]
+    fn free_call_with_blocks(&mut self, c: Id<CallRt>, call: CallRt) {
         if call.pooled == POOL_WAITING {
-            calls.pools[call.spec.ix()].waiters -= 1;
+            self.calls.pools[call.spec.ix()].waiters -= 1;
         }
         if call.probe {
             if let Some(edge) = self.prog.calls[call.spec.ix()].edge {
@@ -627,8 +670,11 @@ impl Sim {
 
     fn send_attempt(&mut self, c: Id<CallRt>) -> Result<(), Failure> {
         let now = self.k.now();
-        let call = self.calls.calls[c];
-        let spec = &self.prog.calls[call.spec.ix()];
+        let x = &self.calls.calls[c];
+        let (spec_id, owner, deadline, caller, trace, cause, attempt) = (
+            x.spec, x.owner, x.deadline, x.caller, x.trace, x.cause, x.attempt,
+        );
+        let spec = &self.prog.calls[spec_id.ix()];
         let (protocol, mut callee, name, attempt_timeout, edge, mut endpoint, keyed, balancer) = (
             spec.protocol,
             spec.callee,
@@ -641,15 +687,15 @@ impl Sim {
         );
         let hop = Hop {
             kind: protocol.request_kind(),
-            from: call.caller,
+            from: caller,
             to: callee,
             name,
             label: NameId::EMPTY,
-            trace: call.trace,
-            cause: call.cause,
-            attempt: call.attempt,
+            trace,
+            cause,
+            attempt,
         };
-        if call.deadline <= now {
+        if deadline <= now {
             let rec = self.k.emit_hop(
                 &hop,
                 now,
@@ -673,7 +719,7 @@ impl Sim {
                         false,
                     );
                     self.calls.calls[c].cause = Some(rec);
-                    if let Owner::Client(cl) = call.owner {
+                    if let Owner::Client(cl) = owner {
                         self.k.metrics_mut().clients[cl.ix()].breaker_rejections += 1;
                     }
                     return Err(Failure::BreakerOpen);
@@ -682,13 +728,13 @@ impl Sim {
         }
         if let Some(b) = balancer {
             let r = self.balancer_pick(b);
-            endpoint = self.prog.calls[call.spec.ix()].targets[usize::from(r)];
+            endpoint = self.prog.calls[spec_id.ix()].targets[usize::from(r)];
             callee = self.prog.endpoints[endpoint.ix()].node;
             self.calls.calls[c].replica = r;
         }
         let hop = Hop { to: callee, ..hop };
-        self.k.metrics_mut().calls[call.spec.ix()].attempts += 1;
-        let attempt_deadline = call.deadline.min(now.saturating_add(attempt_timeout));
+        self.k.metrics_mut().calls[spec_id.ix()].attempts += 1;
+        let attempt_deadline = deadline.min(now.saturating_add(attempt_timeout));
         let gen = self.calls.calls.gen(c);
         self.send(
             hop,
@@ -708,7 +754,6 @@ impl Sim {
         x.waiting = true;
         x.sent = now;
         if attempt_deadline < SimTime::MAX {
-            let attempt = x.attempt;
             self.k.schedule(
                 attempt_deadline,
                 CallEv::Timeout {
@@ -773,6 +818,50 @@ impl Sim {
     /// The call is over: tell its owner (and, if it fetched for a coalescing cache, the calls
     /// that waited for it).
     fn resolve(&mut self, c: Id<CallRt>, result: Result<Status, Failure>) {
+        let (spec, owner, started) = {
+            let x = &self.calls.calls[c];
+            (x.spec, x.owner, x.started)
+        };
+        let waiters = if self.prog.calls[spec.ix()].plain {
+            Vec::new()
+        } else {
+            self.resolve_blocks(c, result)
+        };
+        let m = &mut self.k.metrics_mut().calls[spec.ix()];
+        match result {
+            Ok(_) => m.ok += 1,
+            Err(Failure::Timeout | Failure::DeadlinePassed) => m.timed_out += 1,
+            Err(_) => m.failed += 1,
+        }
+        self.free_call(c);
+        match owner {
+            Owner::Task { task, gen } => {
+                if self.services.task_alive(task, gen) {
+                    self.task_call_done(task, spec, result);
+                }
+            }
+            Owner::Client(cl) => self.client_done(cl, started, spec, result),
+        }
+        for w in waiters {
+            if self.calls.calls.is_live(w) && self.calls.calls[w].role == CacheRole::Parked {
+                self.calls.calls[w].role = CacheRole::None;
+                if self.owner_alive(w) {
+                    self.resolve(w, result);
+                } else {
+                    self.free_call(w);
+                }
+            }
+        }
+    }
+
+    /// What `resolve` does for a cache or a retry budget: fill the cache, hand the outcome to
+    /// the calls that waited for this fetch (returned), count a success in the budget.
+    #[inline(never)]
+    fn resolve_blocks(
+        &mut self,
+        c: Id<CallRt>,
+        result: Result<Status, Failure>,
+    ) -> Vec<Id<CallRt>> {
         let call = self.calls.calls[c];
         let mut waiters = Vec::new();
         if let Some(cache) = self.prog.calls[call.spec.ix()].cache {
@@ -787,31 +876,7 @@ impl Sim {
         if result.is_ok() {
             self.budget_success(call.spec);
         }
-        let m = &mut self.k.metrics_mut().calls[call.spec.ix()];
-        match result {
-            Ok(_) => m.ok += 1,
-            Err(Failure::Timeout | Failure::DeadlinePassed) => m.timed_out += 1,
-            Err(_) => m.failed += 1,
-        }
-        self.free_call(c);
-        match call.owner {
-            Owner::Task { task, gen } => {
-                if self.services.task_alive(task, gen) {
-                    self.task_call_done(task, call.spec, result);
-                }
-            }
-            Owner::Client(cl) => self.client_done(cl, call.started, call.spec, result),
-        }
-        for w in waiters {
-            if self.calls.calls.is_live(w) && self.calls.calls[w].role == CacheRole::Parked {
-                self.calls.calls[w].role = CacheRole::None;
-                if self.owner_alive(w) {
-                    self.resolve(w, result);
-                } else {
-                    self.free_call(w);
-                }
-            }
-        }
+        waiters
     }
 
     pub(super) fn response_arrived(
@@ -1201,24 +1266,27 @@ impl Sim {
     /// Report an attempt's outcome (the answer's status; `None`: no answer, as a timeout or a
     /// broken connection) to the callee's balancer and the edge's breaker, if there are.
     fn attempt_feedback(&mut self, c: Id<CallRt>, status: Option<Status>) {
-        let call = self.calls.calls[c];
-        let spec = &self.prog.calls[call.spec.ix()];
+        let x = &self.calls.calls[c];
+        let (spec, replica, trace, cause, probe, sent) =
+            (x.spec, x.replica, x.trace, x.cause, x.probe, x.sent);
+        let spec = &self.prog.calls[spec.ix()];
+        let edge = spec.edge;
         if let Some(b) = spec.balancer {
-            self.balancers.attempt_over(b, call.replica);
+            self.balancers.attempt_over(b, replica);
             let server_error = status.is_none_or(is_5xx);
-            self.balancer_feedback(b, call.replica, server_error, call.trace, call.cause);
+            self.balancer_feedback(b, replica, server_error, trace, cause);
         }
-        let ok = status.is_some_and(|s| !is_server_failure(s));
-        let Some(edge) = self.prog.calls[call.spec.ix()].edge else {
+        let Some(edge) = edge else {
             return;
         };
+        let ok = status.is_some_and(|s| !is_server_failure(s));
         self.calls.calls[c].probe = false;
         // resilience4j counts a call slower than the threshold as slow; here, as failed.
         let slow = self.prog.edges[edge.ix()]
             .policy
             .slow_call
-            .is_some_and(|limit| self.k.now() - call.sent > limit);
-        self.breaker_feedback(edge, call.probe, call.trace, call.cause, ok && !slow);
+            .is_some_and(|limit| self.k.now() - sent > limit);
+        self.breaker_feedback(edge, probe, trace, cause, ok && !slow);
     }
 }
 
