@@ -224,6 +224,11 @@ try {
     await page.selectOption('[data-testid=gallery]', gallery[1].id);
     await page.selectOption('[data-testid=gallery]', 'restore');
     assert((await page.inputValue('textarea.code')) === bad, 'the own scenario comes back');
+    // And by a visible button beside the picker, not only the picker's last entry.
+    await page.selectOption('[data-testid=gallery]', gallery[1].id);
+    await page.click('[data-testid=restore]');
+    await page.waitForFunction((t) => document.querySelector('textarea.code').value === t, bad, { timeout: 5000 });
+    assert((await page.locator('[data-testid=restore]').count()) === 0, 'the button goes once the own text is back');
     await page.selectOption('[data-testid=gallery]', gallery[0].id);
   });
 

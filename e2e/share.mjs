@@ -82,6 +82,8 @@ try {
     await other.evaluate(() => localStorage.setItem('switchboard.draft', 'scenario "mine" seed 5\n'));
     await open(other, link);
     assert((await other.inputValue('textarea.code')) === edited, 'the editor holds the link text');
+    const picker = await other.$eval('[data-testid=gallery]', (s) => s.selectedOptions[0].textContent);
+    assert(picker === 'Shared scenario (from the link)', `the picker names a shared scenario (${picker})`);
     const n = await stepN(other, 40);
     assert(n === firstRun.events, `same event count: ${n} vs ${firstRun.events}`);
     const log = await logText(other);

@@ -125,6 +125,7 @@ pub fn App() -> Html {
                         dirty={!state.is_booting() && state.draft_is_dirty()}
                         loading={state.is_booting()}
                         keeps_text={keep}
+                        from_link={state.hold_autosave}
                     />
                     }
                     { view_area(&state, true) }

@@ -32,6 +32,10 @@ pub struct EditorProps {
     /// This page keeps the user's text (not framed): it may read and save the own scenario a
     /// gallery pick replaces.
     pub keeps_text: bool,
+    /// The text came from someone's share link and is not yet the user's own
+    /// (`State::hold_autosave`): the picker calls it a shared scenario.
+    #[prop_or_default]
+    pub from_link: bool,
 }
 
 /// UTF-16 offset of a 1-based (line, col-in-chars) position in `text`, for `setSelectionRange`.
@@ -123,6 +127,14 @@ pub fn Editor(props: &EditorProps) -> Html {
             }
         })
     };
+    let on_restore = {
+        let dispatch = shared.dispatch.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(text) = drafts::custom(keep) {
+                dispatch.dispatch(Action::LoadText(text));
+            }
+        })
+    };
     let click = |a: Action| {
         let d = shared.dispatch.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(a.clone()))
@@ -181,7 +193,9 @@ pub fn Editor(props: &EditorProps) -> Html {
                     <span>{ "Gallery" }</span>
                     <select aria-label="Gallery scenario" data-testid="gallery" onchange={on_pick}>
                         if example.is_none() {
-                            <option value="custom" selected=true>{ "Your scenario (edited)" }</option>
+                            <option value="custom" selected=true>{
+                                if props.from_link { "Shared scenario (from the link)" } else { "Your scenario" }
+                            }</option>
                         }
                         { for gallery::GALLERY.iter().map(|e| html! {
                             <option value={e.id} selected={props.example == Some(e.id)}>{ e.title }</option>
@@ -191,6 +205,14 @@ pub fn Editor(props: &EditorProps) -> Html {
                         }
                     </select>
                 </label>
+                // After a gallery pick the text it replaced stays one visible click away.
+                if *has_custom && example.is_some() {
+                    <button class="btn small" data-testid="restore"
+                            title="Back to the text you had before picking a gallery scenario"
+                            onclick={on_restore}>
+                        { "↩ Your scenario" }
+                    </button>
+                }
             </div>
             if let Some(e) = example {
                 <details class="explain" open=true>
