@@ -295,6 +295,36 @@ try {
     await page.click('.banner button:has-text("Clear filter")');
   });
 
+  await check('the topology marks a failing service apart from a healthy one', async () => {
+    const text = [
+      'scenario "health" seed 1 duration 20s',
+      'service good workers 4 time 5ms',
+      'service bad workers 4 time 5ms',
+      'client a rate 40/s -> good GET /x',
+      'client b rate 40/s -> bad GET /x',
+      'good GET /x:', '  work', '  reply 200',
+      'bad GET /x:', '  work', '  fail 60% 503', '  reply 200', '',
+    ].join('\n');
+    await page.fill('textarea.code', text);
+    await page.click('[data-testid=apply]');
+    await tab(page, 'topology');
+    await blur(page);
+    await page.waitForSelector('[data-node="bad"]');
+    await setSpeed(page, '10×');
+    await page.click('[data-testid=play]');
+    await page.waitForFunction(() => parseFloat(document.querySelector('[data-testid=sim-time]').textContent) >= 8, null, { timeout: 30000 });
+    await pause(page);
+    await frames(page, 3);
+    const cls = async (n) => (await page.getAttribute(`[data-node="${n}"]`, 'class')) ?? '';
+    assert(/\bfailing\b/.test(await cls('bad')), `the failing service is marked (${await cls('bad')})`);
+    assert(!/\b(failing|erring)\b/.test(await cls('good')), `the healthy one is not (${await cls('good')})`);
+    const badge = await page.textContent('[data-node="bad"] [data-testid=error-badge] text');
+    const pct = parseInt(badge, 10);
+    assert(pct >= 45 && pct <= 75, `its badge shows about 60% errors (${badge})`);
+    assert((await page.locator('[data-node="good"] [data-testid=error-badge]').count()) === 0, 'no badge on the healthy one');
+    await page.screenshot({ path: join(out, 'playground-health.png') });
+  });
+
   await check('screenshots of each view', async () => {
     await page.selectOption('[data-testid=gallery]', gallery[0].id);
     await setSpeed(page, '10×');

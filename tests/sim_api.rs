@@ -550,3 +550,37 @@ fn trace_limit_keeps_the_newest_records_with_global_ids() {
     assert_eq!(kept.trace().get(RecordId(0)), None);
     assert_eq!(kept.metrics(), full.metrics());
 }
+
+/// A service's view counts the replies of all its endpoints and the errors among them, as the
+/// topology's recent error share needs (it subtracts earlier totals).
+#[test]
+fn a_service_view_sums_its_endpoints_replies_and_errors() {
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(Network::latency(Dist::constant_ms(1)))
+        .service(
+            Service::new("s")
+                .rest(HttpMethod::Get, "/ok", Handler::new())
+                .rest(
+                    HttpMethod::Get,
+                    "/bad",
+                    Handler::new().reply(Status::Http(503)),
+                ),
+        )
+        .service(Service::new("idle").rest(HttpMethod::Get, "/x", Handler::new()))
+        .client(
+            Client::new("good", Call::rest("s", HttpMethod::Get, "/ok"), 0.0)
+                .burst(SimTime::ZERO, 3),
+        )
+        .client(
+            Client::new("bad", Call::rest("s", HttpMethod::Get, "/bad"), 0.0)
+                .burst(SimTime::ZERO, 2),
+        );
+    let mut sim = Sim::new(w, 1).expect("valid");
+    let before = sim.services();
+    assert_eq!((before[0].replies, before[0].errors), (0, 0));
+    sim.run_to_end();
+    let after = sim.services();
+    assert_eq!((after[0].replies, after[0].errors), (5, 2));
+    assert_eq!((after[1].replies, after[1].errors), (0, 0));
+}

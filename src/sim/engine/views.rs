@@ -61,6 +61,10 @@ pub struct ServiceView {
     pub workers: u32,
     /// Currently crashed.
     pub crashed: bool,
+    /// Replies its endpoints sent so far, and how many of them were errors (the endpoints'
+    /// metrics summed; a view keeps its own history to show a recent share).
+    pub replies: u64,
+    pub errors: u64,
 }
 
 /// Live state of a client of users (a closed loop).
@@ -312,11 +316,19 @@ impl Sim {
     }
     /// Busy workers, backlog and crash state of every service now.
     pub fn services(&self) -> Vec<ServiceView> {
+        let mut answered = vec![(0u64, 0u64); self.prog.services.len()];
+        for (ep, m) in self.prog.endpoints.iter().zip(&self.k.metrics().endpoints) {
+            if let Some(a) = answered.get_mut(ep.service.ix()) {
+                a.0 += m.replies.values().sum::<u64>();
+                a.1 += m.errors;
+            }
+        }
         self.prog
             .services
             .iter()
+            .zip(answered)
             .enumerate()
-            .map(|(i, p)| {
+            .map(|(i, (p, (replies, errors)))| {
                 let (busy, backlog) = self.services.load(Id::new(i as u32));
                 ServiceView {
                     node: p.node,
@@ -324,6 +336,8 @@ impl Sim {
                     backlog,
                     workers: p.workers,
                     crashed: self.faults.crashed(Id::new(i as u32)),
+                    replies,
+                    errors,
                 }
             })
             .collect()

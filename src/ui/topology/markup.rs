@@ -8,6 +8,7 @@ use super::super::context::use_shared;
 use super::super::run::Run;
 use super::super::state::Action;
 use super::super::topology_layout::{fits, label, Topology, NODE_H};
+use super::health::Health;
 use crate::sim::{NodeId, NodeKind};
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -24,6 +25,8 @@ pub struct Live {
     pub partitioned: bool,
     /// A replica its load balancer has taken out of rotation.
     pub ejected: bool,
+    /// The share of its recent replies that were errors (services).
+    pub health: Health,
 }
 
 /// What stays the same for a whole run in one orientation: edge paths and titles and node names,
@@ -165,7 +168,7 @@ pub fn NodeView(p: &NodeProps) -> Html {
     let has_depth = matches!(p.kind, NodeKind::Queue | NodeKind::Subscription);
     let (w, h) = (p.w, NODE_H);
     html! {
-        <g class={classes!("node", kind_class, l.crashed.then_some("crashed"), l.partitioned.then_some("partitioned"), l.ejected.then_some("ejected"), selected.then_some("selected"), p.found.then_some("found"))}
+        <g class={classes!("node", kind_class, health_class(l), l.crashed.then_some("crashed"), l.partitioned.then_some("partitioned"), l.ejected.then_some("ejected"), selected.then_some("selected"), p.found.then_some("found"))}
            transform={format!("translate({:.1},{:.1})", p.x - w / 2.0, p.y - h / 2.0)}
            tabindex="0" role="button" aria-pressed={selected.to_string()}
            aria-label={format!("{} {}: filter the log to it", kind_class, name)}
@@ -181,6 +184,14 @@ pub fn NodeView(p: &NodeProps) -> Html {
                     <rect x="-18" y="-9" width="36" height="18" rx="9" />
                     <text text-anchor="middle" y="4">{ compact(l.depth) }</text>
                     <title>{ format!("{} messages waiting", l.depth) }</title>
+                </g>
+            }
+            if let (Some(pct), false) = (l.health.pct(), l.crashed) {
+                <g class={classes!("badge", "errors", matches!(l.health, Health::Failing(_)).then_some("high"))}
+                   transform={format!("translate({:.1},0)", w - 4.0)} data-testid="error-badge">
+                    <rect x="-74" y="-9" width="74" height="18" rx="9" />
+                    <text x="-37" y="4" text-anchor="middle">{ format!("{pct}% errors") }</text>
+                    <title>{ format!("{pct}% of its replies in the last 5 s of the run were errors") }</title>
                 </g>
             }
             if l.crashed {
@@ -201,6 +212,17 @@ pub fn NodeView(p: &NodeProps) -> Html {
                 </g>
             }
         </g>
+    }
+}
+
+/// The node's class for its health: `failing` or `erring` by its recent error share, else
+/// `saturated` when every worker is busy and requests wait.
+fn health_class(l: Live) -> Option<&'static str> {
+    match l.health {
+        Health::Failing(_) => Some("failing"),
+        Health::Erring(_) => Some("erring"),
+        Health::Fine if l.workers > 0 && l.busy >= l.workers && l.backlog > 0 => Some("saturated"),
+        Health::Fine => None,
     }
 }
 
@@ -253,6 +275,17 @@ pub fn StackView(p: &StackProps) -> Html {
         (a.0 + l.busy, a.1 + l.workers, a.2 + l.backlog)
     });
     let down = p.replicas.iter().filter(|l| l.crashed).count();
+    // The stack looks as its worst replica does.
+    let worst = p
+        .replicas
+        .iter()
+        .copied()
+        .max_by_key(|l| match l.health {
+            Health::Failing(p) => 200 + u32::from(p),
+            Health::Erring(p) => 100 + u32::from(p),
+            Health::Fine => u32::from(l.busy >= l.workers && l.backlog > 0),
+        })
+        .unwrap_or_default();
     let ejected = p.replicas.iter().filter(|l| l.ejected).count();
     let mut state = format!("{busy}/{workers} busy");
     if waiting > 0 {
@@ -291,7 +324,7 @@ pub fn StackView(p: &StackProps) -> Html {
     let (tx, ty) = (p.x - w / 2.0, p.y - h / 2.0);
     html! {
         <g class="stack-wrap">
-            <g class={classes!("node", "service", "stack", (down == n && n > 0).then_some("crashed"), selected.then_some("selected"))}
+            <g class={classes!("node", "service", "stack", health_class(worst), (down == n && n > 0).then_some("crashed"), selected.then_some("selected"))}
                transform={format!("translate({tx:.1},{ty:.1})")}
                tabindex="0" role="button" aria-pressed={selected.to_string()}
                aria-label={format!("service {name}, {n} replicas: filter the log to all of them")}
@@ -308,6 +341,7 @@ pub fn StackView(p: &StackProps) -> Html {
                 <g class="replicas" data-testid="replica-strip">
                     { for p.replicas.iter().enumerate().map(|(i, l)| {
                         let cls = if l.crashed { "down" } else if l.ejected { "ejected" }
+                            else if matches!(l.health, Health::Failing(_)) { "failing" }
                             else if l.backlog > 0 { "waiting" } else if l.busy > 0 { "busy" } else { "idle" };
                         html! {
                             <rect class={classes!("pill", cls)} x={format!("{:.1}", x0 + i as f64 * (pill + 3.0))} y="27"
@@ -315,6 +349,8 @@ pub fn StackView(p: &StackProps) -> Html {
                                 <title>{ format!("{name}#{}: {}", i + 1, match cls {
                                     "down" => "crashed".to_string(),
                                     "ejected" => "ejected by its load balancer".to_string(),
+                                    "failing" => format!("{}% errors lately · {}/{} busy · {} waiting",
+                                        l.health.pct().unwrap_or(0), l.busy, l.workers, l.backlog),
                                     _ => format!("{}/{} busy · {} waiting", l.busy, l.workers, l.backlog),
                                 }) }</title>
                             </rect>

@@ -1,13 +1,14 @@
 //! Topology view: services, queues, topics, subscriptions and clients as an SVG graph laid out by
 //! `topology_layout`; edges styled by mechanism; messages in flight as dots moving along the edges
-//! in simulated time; badges for queue depth, busy workers, breaker state, crashed and partitioned
-//! nodes. Clicking (or Enter on) a node filters the message log to it. A big graph (over `BIG`
+//! in simulated time; badges for queue depth, busy workers, a service's recent error share
+//! (`health`), breaker state, crashed and partitioned nodes. Clicking (or Enter on) a node filters the message log to it. A big graph (over `BIG`
 //! nodes) is shown at its natural size in a scrolling pane with only the part in view drawn (at
 //! most `MAX_EDGES` edges), and a box to find a node by name. This file is the component (the
 //! pane, finding, the view bar and the SVG's frame); the layout is `topology_layout`'s, the
 //! window of a big graph `window`'s, the run's live overlay (numbers, badges, dots) `overlay`'s
 //! and the edge and node markup `markup`'s.
 
+mod health;
 mod markup;
 mod overlay;
 mod window;
@@ -75,6 +76,7 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
         });
     }
     let fixed = use_mut_ref(|| None::<Rc<Fixed>>);
+    let recent = use_mut_ref(health::Recent::default);
     // A node found by name, in which run: highlighted, and focused once after it is drawn.
     let found = use_state_eq(|| None::<(u32, NodeId)>);
     let focus_found = use_mut_ref(|| false);
@@ -176,7 +178,7 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
     };
     let sim = &run.sim;
 
-    let (live, partitions) = overlay::live(sim, topo.nodes.len());
+    let (live, partitions) = overlay::live(sim, topo.nodes.len(), &mut recent.borrow_mut(), run.id);
     let is_cut = |a: NodeId, b: NodeId| overlay::is_cut(&partitions, a, b);
 
     let hot = props

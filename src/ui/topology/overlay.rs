@@ -1,11 +1,12 @@
 //! What the graph shows of the run as it plays, over the fixed markup: each node's live numbers
-//! (busy workers, backlog, depth, crashed, partitioned, ejected), the breaker and partition badges on the
+//! (busy workers, backlog, recent error share, depth, crashed, partitioned, ejected), the breaker and partition badges on the
 //! edges, and the dots of the messages in flight.
 
 use yew::prelude::*;
 
 use super::super::run::Run;
 use super::super::topology_layout::{bezier, Topology, NODE_H};
+use super::health::Recent;
 use super::markup::Live;
 use super::window::Rect;
 use crate::sim::{BreakerState, InFlight, NodeId, Partition, Sim};
@@ -14,14 +15,19 @@ use crate::sim::{BreakerState, InFlight, NodeId, Partition, Sim};
 const MAX_DOTS: usize = 400;
 
 /// Each node's live numbers (index = `NodeId`, `nodes` of them) and the partitions in force.
-pub fn live(sim: &Sim, nodes: usize) -> (Vec<Live>, Vec<Partition>) {
+/// `recent` keeps the services' reply totals of run `run` for their recent error share.
+pub fn live(sim: &Sim, nodes: usize, recent: &mut Recent, run: u32) -> (Vec<Live>, Vec<Partition>) {
     let mut live = vec![Live::default(); nodes];
-    for s in sim.services() {
+    let services = sim.services();
+    let totals: Vec<(u64, u64)> = services.iter().map(|s| (s.replies, s.errors)).collect();
+    let health = recent.observe(run, sim.now(), &totals);
+    for (s, h) in services.iter().zip(health) {
         if let Some(l) = live.get_mut(s.node.0 as usize) {
             l.busy = s.busy;
             l.workers = s.workers;
             l.backlog = s.backlog;
             l.crashed = s.crashed;
+            l.health = h;
         }
     }
     for m in sim.mailboxes() {
