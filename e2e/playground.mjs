@@ -190,6 +190,8 @@ try {
     await tab(page, 'log');
     const routes = await page.$$eval('[data-testid=log-rows] .log-row .c-route', (cs) => cs.map((c) => c.textContent));
     assert(routes.length > 0 && routes.every((r) => r.includes('payments')), 'every row involves payments');
+    const times = await page.$$eval('[data-testid=log-rows] .log-row .c-time', (cs) => cs.map((c) => parseFloat(c.textContent)));
+    assert(times.length > 1 && times.every((t, i) => i === 0 || t >= times[i - 1]), `the time column reads down in order (${times.slice(0, 8)})`);
     await page.selectOption('[data-testid=filter-node]', '');
     await page.keyboard.press('Escape');
   });

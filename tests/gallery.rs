@@ -215,6 +215,30 @@ fn every_entry_runs_to_its_duration_within_the_budget() {
     }
 }
 
+/// The message log lists records in trace order and shows each one's `recv` (when it arrived,
+/// ended or was decided): that column must never go back in time down the log.
+#[test]
+fn records_are_appended_in_the_order_of_their_recv_time() {
+    for e in gallery::GALLERY {
+        let r = run(e.id);
+        let records = r.sim.trace().records();
+        let back = records
+            .iter()
+            .zip(records.iter().skip(1))
+            .map(|(a, b)| [*a, *b])
+            .find(|w| w[1].recv < w[0].recv);
+        assert!(
+            back.is_none(),
+            "{}: #{} at {:?} comes after #{} at {:?}",
+            e.id,
+            back.map_or(0, |w| w[1].id.0),
+            back.map(|w| w[1].recv),
+            back.map_or(0, |w| w[0].id.0),
+            back.map(|w| w[0].recv),
+        );
+    }
+}
+
 #[test]
 fn the_default_entry_is_deterministic() {
     let a = run(gallery::default_example().id);

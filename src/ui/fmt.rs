@@ -73,6 +73,27 @@ pub fn percent(part: u64, whole: u64) -> String {
     format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
+/// `s` in at most `n` characters, cut in the middle (`order-e…emails`): names that differ
+/// only at their ends (`payments-q`, `payments-dlq`) stay told apart. A subscription's name
+/// (`topic/sub`) keeps its `/sub` whole when that leaves room for a few of the topic's.
+pub fn middle(s: &str, n: usize) -> String {
+    let len = s.chars().count();
+    if len <= n || n < 3 {
+        return s.to_string();
+    }
+    let sub = s.rfind('/').map_or(0, |i| s[i..].chars().count());
+    let tail = if sub > 0 && sub + 4 <= n - 1 {
+        sub
+    } else {
+        (n - 1) / 2
+    };
+    let head = n - 1 - tail;
+    let mut t: String = s.chars().take(head).collect();
+    t.push('…');
+    t.extend(s.chars().skip(len - tail));
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +113,17 @@ mod tests {
         assert_eq!(dur(SimTime(412_000)), "412 ms");
         assert_eq!(dur(SimTime(1_250_000)), "1.25 s");
         assert_eq!(dur(SimTime(125_000_000)), "2 min 5 s");
+    }
+
+    #[test]
+    fn long_names_are_cut_in_the_middle() {
+        assert_eq!(middle("payments-dlq", 14), "payments-dlq");
+        assert_eq!(middle("order-events-to-emails", 14), "order-e…emails");
+        assert_eq!(middle("order-events-to-emails", 14).chars().count(), 14);
+        assert_eq!(middle("ünïcödé-names-everywhere", 9), "ünïc…here");
+        assert_eq!(middle("abc", 2), "abc");
+        assert_eq!(middle("order-events/emails", 14), "order-…/emails");
+        assert_eq!(middle("t/a-very-long-subscription", 14), "t/a-ver…iption");
     }
 
     #[test]

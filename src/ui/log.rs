@@ -18,6 +18,9 @@ use crate::sim::{Mechanism, NodeId, RecordId};
 
 /// Height of one row, in pixels (matches `.log-row` in style.css).
 pub const ROW_H: f64 = 26.0;
+/// Longest node name in the route column before it is cut in the middle (the full route is
+/// the cell's tooltip).
+const ROUTE_NAME: usize = 14;
 /// Rows rendered above and below the visible ones.
 const OVERSCAN: usize = 6;
 /// Hard cap on rows in the DOM.
@@ -302,15 +305,22 @@ pub fn LogView(props: &LogProps) -> Html {
             <div key={r.id.0} class={classes!("log-row", selected.then_some("selected"), outcome_class(r.outcome))}
                  role="row" aria-rowindex={(first + k + 2).to_string()} aria-selected={selected.to_string()}
                  data-id={r.id.0.to_string()} {onclick}>
-                <span role="gridcell" class="c-time">{ fmt::stamp(r.send) }</span>
-                <span role="gridcell" class="c-route">
-                    <span class="from">{ run_ref.node_name(r.from) }</span>
+                // The time the row happened (arrived, ended, was decided): rows are in that
+                // order, so the column reads down in order; the send time is in the tooltip.
+                <span role="gridcell" class="c-time"
+                      title={format!("at {} s (sent at {} s)", fmt::stamp(r.recv), fmt::stamp(r.send))}>
+                    { fmt::stamp(r.recv) }
+                </span>
+                <span role="gridcell" class="c-route"
+                      title={format!("{} → {}", run_ref.node_name(r.from), run_ref.node_name(r.to))}>
+                    <span class="from">{ fmt::middle(run_ref.node_name(r.from), ROUTE_NAME) }</span>
                     <span class="arrow">{ "→" }</span>
-                    <span class="to">{ run_ref.node_name(r.to) }</span>
+                    <span class="to">{ fmt::middle(run_ref.node_name(r.to), ROUTE_NAME) }</span>
                 </span>
                 <span role="gridcell" class="c-mech"><span class={classes!("chip", mech.colour())}>{ mech.label() }</span></span>
                 <span role="gridcell" class="c-name"><span class="kind">{ kind_word(r.kind) }</span>{ " " }{ name_text(run_ref, &r) }</span>
-                <span role="gridcell" class={classes!("c-outcome", outcome_class(r.outcome))}>
+                <span role="gridcell" class={classes!("c-outcome", outcome_class(r.outcome))}
+                      title={format!("{}{}", r.outcome, if r.late { " · late" } else { "" })}>
                     { r.outcome.to_string() }{ if r.late { " · late" } else { "" } }
                 </span>
                 <span role="gridcell" class="c-latency">{ fmt::dur(r.duration()) }</span>
