@@ -82,7 +82,7 @@ pub fn middle(s: &str, n: usize) -> String {
         return s.to_string();
     }
     let sub = s.rfind('/').map_or(0, |i| s[i..].chars().count());
-    let tail = if sub > 0 && sub + 4 <= n - 1 {
+    let tail = if sub > 0 && sub + 4 < n {
         sub
     } else {
         (n - 1) / 2
