@@ -126,6 +126,15 @@ try {
     assert(await isPlaying(page), 'Space plays');
     await page.keyboard.press('Space');
     assert(!(await isPlaying(page)), 'Space pauses');
+    // From a reset, the first step puts a request on the wire and records nothing yet: the log
+    // says where the message is going rather than staying blank.
+    const was = await page.$eval('[role=tab][aria-selected=true]', (t) => t.id);
+    await page.click('[data-testid=reset]');
+    await tab(page, 'log');
+    await page.click('[data-testid=step]');
+    const empty = await page.textContent('[data-testid=log] [data-testid=empty-state]');
+    assert(/on its way/.test(empty) && /lands at \d/.test(empty), `the empty log tells of the message in flight (${empty})`);
+    await page.click(`#${was}`);
   });
 
   await check('log and timeline share the selection; clicking a node filters the log', async () => {

@@ -332,7 +332,25 @@ pub fn LogView(props: &LogProps) -> Html {
     let filters = html! {
         <FilterBar run_id={props.clock.run_id} filter={props.filter.clone()} />
     };
-    let nothing = if total_records == 0 {
+    // Before the first record: messages may already be on the wire (the first Step sends a
+    // request that lands later); say so rather than show an empty log with "1 in flight".
+    let flying = if total_records == 0 {
+        run_ref.sim.in_flight()
+    } else {
+        Vec::new()
+    };
+    let nothing = if let Some(first) = flying.iter().min_by_key(|m| m.arrives) {
+        let n = flying.len();
+        Some(empty_state(
+            if n == 1 { "A message is on its way" } else { "Messages are on their way" },
+            &format!(
+                "{n} in flight: {} → {} lands at {} s. A message appears here when it arrives (or is lost), with its time, route, outcome and latency; Step (→) again.",
+                run_ref.node_name(first.from),
+                run_ref.node_name(first.to),
+                fmt::stamp(first.arrives),
+            ),
+        ))
+    } else if total_records == 0 {
         Some(empty_state(
             "No messages yet",
             "Press Play (Space) or Step (→): every message appears here with its time, route, outcome and latency.",
