@@ -333,6 +333,9 @@ try {
     const pct = parseInt(badge, 10);
     assert(pct >= 45 && pct <= 75, `its badge shows about 60% errors (${badge})`);
     assert((await page.locator('[data-node="good"] [data-testid=error-badge]').count()) === 0, 'no badge on the healthy one');
+    const failing = await page.$$eval('g[data-health=failing] title', (ts) => ts.map((t) => t.textContent));
+    assert(failing.length === 1 && failing[0].startsWith('b → bad'), `the calls into it are marked failing (${failing})`);
+    assert(/\d+% of its calls failed/.test(failing[0]), `the edge says how many failed (${failing[0]})`);
     await page.screenshot({ path: join(out, 'playground-health.png') });
   });
 

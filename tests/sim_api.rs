@@ -583,4 +583,15 @@ fn a_service_view_sums_its_endpoints_replies_and_errors() {
     let after = sim.services();
     assert_eq!((after[0].replies, after[0].errors), (5, 2));
     assert_eq!((after[1].replies, after[1].errors), (0, 0));
+    // Each client's call site runs from the client to `s`: what the topology's edges count.
+    let (s, good, bad) = (
+        sim.node_id("s").unwrap(),
+        sim.node_id("good").unwrap(),
+        sim.node_id("bad").unwrap(),
+    );
+    assert_eq!(sim.call_site_nodes(0), Some((good, s, false)));
+    assert_eq!(sim.call_site_nodes(1), Some((bad, s, false)));
+    assert_eq!(sim.call_site_nodes(2), None);
+    let calls = &sim.metrics().calls;
+    assert_eq!((calls[0].ok, calls[1].failed), (3, 2));
 }

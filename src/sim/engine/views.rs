@@ -224,6 +224,12 @@ impl Sim {
         let (in_use, waiting) = self.calls.pool_load(i);
         Some((size, in_use, waiting))
     }
+    /// The caller and callee nodes of call site `i` (metrics index), and whether the callee is
+    /// replicated (then the node is its first replica; the site's calls go to all of them).
+    pub fn call_site_nodes(&self, i: usize) -> Option<(NodeId, NodeId, bool)> {
+        let c = self.prog.calls.get(i)?;
+        Some((c.caller, c.callee, c.balancer.is_some()))
+    }
     /// Display label of call site `i` (metrics index), e.g. `gateway -> orders CreateOrder`.
     pub fn call_site_label(&self, i: usize) -> String {
         match self.prog.calls.get(i) {

@@ -7,7 +7,7 @@ use yew::prelude::*;
 use super::super::context::use_shared;
 use super::super::run::Run;
 use super::super::state::Action;
-use super::super::topology_layout::{fits, label, Topology, NODE_H};
+use super::super::topology_layout::{fits, label, EdgeKind, Topology, NODE_H};
 use super::health::Health;
 use crate::sim::{NodeId, NodeKind};
 use std::collections::BTreeSet;
@@ -38,6 +38,10 @@ pub struct Fixed {
     pub paths: Vec<AttrValue>,
     pub titles: Vec<AttrValue>,
     pub names: Vec<AttrValue>,
+    /// Per call site (metrics index), the REST or RPC edge its calls travel, if one is drawn
+    /// for it alone (not a replicated callee drawn replica by replica: its calls are spread
+    /// over several edges the site's counts cannot split).
+    pub call_edges: Vec<Option<usize>>,
 }
 
 impl Fixed {
@@ -76,6 +80,28 @@ impl Fixed {
             .iter()
             .map(|n| AttrValue::from(n.name.clone()))
             .collect();
+        let call_edge: std::collections::BTreeMap<(NodeId, NodeId), usize> = topo
+            .edges
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| matches!(e.kind, EdgeKind::Rest | EdgeKind::Rpc))
+            .map(|(i, e)| ((e.from, e.to), i))
+            .collect();
+        let spread = |n: NodeId| {
+            topo.nodes
+                .get(n.0 as usize)
+                .and_then(|n| n.group)
+                .is_some_and(|g| topo.groups[g].expanded)
+        };
+        let call_edges = (0..run.sim.metrics().calls.len())
+            .map(|i| {
+                let (from, to, replicated) = run.sim.call_site_nodes(i)?;
+                if replicated && spread(to) {
+                    return None;
+                }
+                call_edge.get(&(topo.drawn(from), topo.drawn(to))).copied()
+            })
+            .collect();
         Fixed {
             run_id: run.id,
             vertical: topo.vertical,
@@ -83,6 +109,7 @@ impl Fixed {
             paths,
             titles,
             names,
+            call_edges,
         }
     }
 }
@@ -95,14 +122,39 @@ pub struct EdgeProps {
     pub marker: &'static str,
     pub cut: bool,
     pub hot: bool,
+    /// The recent share of failed calls along it (REST and RPC edges).
+    #[prop_or_default]
+    pub health: Health,
 }
 
-/// One edge; re-rendered only when it is cut or highlighted or its run changes.
+/// One edge; re-rendered only when it is cut, highlighted, its health or its run changes.
 #[function_component]
 pub fn EdgeView(p: &EdgeProps) -> Html {
+    let (class, title) = match p.health {
+        Health::Fine => (None, p.title.clone()),
+        h => (
+            Some(if matches!(h, Health::Failing(_)) {
+                "failing"
+            } else {
+                "erring"
+            }),
+            AttrValue::from(format!(
+                "{} · {}% of its calls failed in the last 5 s",
+                p.title,
+                h.pct().unwrap_or(0)
+            )),
+        ),
+    };
+    // A failing edge's arrowhead turns red with it (the dead-letter marker is the red one).
+    let marker = if class == Some("failing") && !p.marker.is_empty() {
+        "url(#arrow-dlq)"
+    } else {
+        p.marker
+    };
     html! {
-        <g class={classes!(p.cut.then_some("cut"), p.hot.then_some("hot"))}>
-            <path class={p.class} d={p.d.clone()} marker-end={p.marker}><title>{ p.title.clone() }</title></path>
+        <g class={classes!(p.cut.then_some("cut"), p.hot.then_some("hot"), class)}
+           data-health={class}>
+            <path class={p.class} d={p.d.clone()} marker-end={marker}><title>{ title }</title></path>
         </g>
     }
 }

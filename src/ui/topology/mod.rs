@@ -77,6 +77,7 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
     }
     let fixed = use_mut_ref(|| None::<Rc<Fixed>>);
     let recent = use_mut_ref(health::Recent::default);
+    let recent_edges = use_mut_ref(health::Recent::default);
     // A node found by name, in which run: highlighted, and focused once after it is drawn.
     let found = use_state_eq(|| None::<(u32, NodeId)>);
     let focus_found = use_mut_ref(|| false);
@@ -180,6 +181,13 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
 
     let (live, partitions) = overlay::live(sim, topo.nodes.len(), &mut recent.borrow_mut(), run.id);
     let is_cut = |a: NodeId, b: NodeId| overlay::is_cut(&partitions, a, b);
+    let edge_health = overlay::edge_health(
+        sim,
+        &fixed.call_edges,
+        topo.edges.len(),
+        &mut recent_edges.borrow_mut(),
+        run.id,
+    );
 
     let hot = props
         .selected
@@ -227,7 +235,8 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
             };
             html! {
                 <EdgeView key={i} {d} title={fixed.titles[i].clone()}
-                          class={e.kind.class()} {marker} cut={is_cut(e.from, e.to)} hot={is_hot} />
+                          class={e.kind.class()} {marker} cut={is_cut(e.from, e.to)} hot={is_hot}
+                          health={edge_health.get(i).copied().unwrap_or_default()} />
             }
         });
 

@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use super::super::run::Run;
 use super::super::topology_layout::{bezier, Topology, NODE_H};
-use super::health::Recent;
+use super::health::{Health, Recent};
 use super::markup::Live;
 use super::window::Rect;
 use crate::sim::{BreakerState, InFlight, NodeId, Partition, Sim};
@@ -52,6 +52,26 @@ pub fn live(sim: &Sim, nodes: usize, recent: &mut Recent, run: u32) -> (Vec<Live
         }
     }
     (live, partitions)
+}
+
+/// Each drawn edge's recent share of failed calls (index = edge), from the call sites'
+/// running totals (calls ended, and those that failed or ran out of time) along `call_edges`.
+pub fn edge_health(
+    sim: &Sim,
+    call_edges: &[Option<usize>],
+    edges: usize,
+    recent: &mut Recent,
+    run: u32,
+) -> Vec<Health> {
+    let mut totals = vec![(0u64, 0u64); edges];
+    for (m, e) in sim.metrics().calls.iter().zip(call_edges) {
+        if let Some(t) = e.and_then(|e| totals.get_mut(e)) {
+            let failed = m.failed + m.timed_out;
+            t.0 += m.ok + failed;
+            t.1 += failed;
+        }
+    }
+    recent.observe(run, sim.now(), &totals)
 }
 
 /// Whether a partition separates `a` from `b`.
