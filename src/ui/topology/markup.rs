@@ -187,10 +187,8 @@ pub fn NodeView(p: &NodeProps) -> Html {
             "service",
             if l.crashed {
                 "down".to_string()
-            } else if l.backlog > 0 {
-                format!("{}/{} busy · {} waiting", l.busy, l.workers, l.backlog)
             } else {
-                format!("{}/{} busy", l.busy, l.workers)
+                service_caption(l, p.w)
             },
         ),
         NodeKind::Queue => ("queue", format!("queue · {} unacked", l.unacked)),
@@ -477,27 +475,74 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
+/// A service's busy workers and waiting requests, in words that fit a box `w` wide (about 6 px
+/// a character at the caption's size): `4/4 busy · 400 waiting`, else `4/4 · 400 waiting`,
+/// else `4/4 · 400 wait`, else `400 waiting` (the backlog matters most then).
+fn service_caption(l: Live, w: f64) -> String {
+    let room = ((w - 12.0) / 6.0).max(0.0) as usize;
+    let (busy, workers) = (compact(l.busy), compact(l.workers));
+    if l.backlog == 0 {
+        return format!("{busy}/{workers} busy");
+    }
+    let waiting = compact(l.backlog);
+    [
+        format!("{busy}/{workers} busy · {waiting} waiting"),
+        format!("{busy}/{workers} · {waiting} waiting"),
+        format!("{busy}/{workers} · {waiting} wait"),
+    ]
+    .into_iter()
+    .find(|c| c.chars().count() <= room)
+    .unwrap_or_else(|| format!("{waiting} waiting"))
+}
+
 /// `1234` → `1.2k`, to fit a badge.
 fn compact(n: u32) -> String {
     if n < 1_000 {
         n.to_string()
     } else if n < 100_000 {
         format!("{}.{}k", n / 1_000, (n % 1_000) / 100)
-    } else {
+    } else if n < 1_000_000 {
         format!("{}k", n / 1_000)
+    } else {
+        format!("{}.{}M", n / 1_000_000, (n % 1_000_000) / 100_000)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{compact, truncate};
+    use super::{compact, service_caption, truncate, Live};
 
     #[test]
     fn badges_and_labels_stay_short() {
         assert_eq!(compact(999), "999");
         assert_eq!(compact(1_234), "1.2k");
         assert_eq!(compact(250_000), "250k");
+        assert_eq!(compact(4_000_000), "4.0M");
         assert_eq!(truncate("payments", 17), "payments");
         assert_eq!(truncate("a-very-long-service-name", 10), "a-very-lo…");
+    }
+
+    #[test]
+    fn a_service_caption_fits_its_box() {
+        let l = |busy, workers, backlog| Live {
+            busy,
+            workers,
+            backlog,
+            ..Live::default()
+        };
+        assert_eq!(service_caption(l(2, 4, 0), 124.0), "2/4 busy");
+        assert_eq!(service_caption(l(4, 4, 12), 200.0), "4/4 busy · 12 waiting");
+        assert_eq!(service_caption(l(4, 4, 400), 124.0), "4/4 · 400 waiting");
+        assert_eq!(
+            service_caption(l(16, 16, 12_345), 124.0),
+            "16/16 · 12.3k wait"
+        );
+        for (b, w, q) in [(4, 4, 400), (64, 64, 99_999), (1_000, 1_000, 4_000_000)] {
+            let c = service_caption(l(b, w, q), 124.0);
+            assert!(
+                c.chars().count() * 6 <= 124,
+                "{c} is too long for the narrowest box"
+            );
+        }
     }
 }
