@@ -21,9 +21,12 @@ export PATH="$HOME/.cargo/bin:$ROOT/e2e/node_modules/.bin:$PATH"
 # the wasm-bindgen tests keep the stock std and panics with messages. Needs RUSTC_BOOTSTRAP on
 # stable. Reference types are off so that binaryen 108's wasm-split can read the module (Trunk's
 # post_build hook splits it, scripts/split.mjs); wasm-bindgen then keeps JS objects in a JS array.
+# The crate's release profile is opt-level 3 for the native CLI; this environment makes the
+# wasm's opt-level "z" (smallest bundle).
 # A plain `trunk build --release` without this fails at the split, with a hint;
 # `SWITCHBOARD_NO_SPLIT=1 trunk build --release` builds it whole.
 RELEASE_WASM_ENV=(
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=z
   RUSTC_BOOTSTRAP=1
   CARGO_UNSTABLE_BUILD_STD=std,panic_abort
   CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
