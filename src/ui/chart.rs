@@ -103,7 +103,11 @@ pub fn tick(v: f64, top: f64, unit: Unit) -> String {
 
 /// The three tick labels of an axis from 0 to `top`: top, middle, zero.
 pub fn ticks(top: f64, unit: Unit) -> [String; 3] {
-    [tick(top, top, unit), tick(top / 2.0, top, unit), tick(0.0, top, unit)]
+    [
+        tick(top, top, unit),
+        tick(top / 2.0, top, unit),
+        tick(0.0, top, unit),
+    ]
 }
 
 /// A value read at a hover, in `unit`.
@@ -287,7 +291,10 @@ mod tests {
         assert_eq!(ticks(250.0, Unit::Micros), ["250 µs", "125 µs", "0"]);
         assert_eq!(ticks(1_000_000.0, Unit::Micros), ["1 s", "0.5 s", "0"]);
         assert_eq!(ticks(100.0, Unit::Percent), ["100%", "50%", "0"]);
-        assert_eq!(ticks(25_000.0, Unit::Count), ["25\u{202F}000", "12\u{202F}500", "0"]);
+        assert_eq!(
+            ticks(25_000.0, Unit::Count),
+            ["25\u{202F}000", "12\u{202F}500", "0"]
+        );
         // Every round top's middle tick is exact.
         for top in [0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 25.0, 50.0] {
             let mid: f64 = ticks(top, Unit::Count)[1].parse().expect("a number");

@@ -125,7 +125,9 @@ impl Charts {
             bucket: SimTime((duration.0 / 200).max(10_000)),
             messages: Vec::new(),
             all: Buckets::default(),
-            clients: (0..k.min(TRACKED_CLIENTS)).map(|_| Buckets::default()).collect(),
+            clients: (0..k.min(TRACKED_CLIENTS))
+                .map(|_| Buckets::default())
+                .collect(),
             client_of_node,
             client_of_trace: Vec::new(),
         }
@@ -497,7 +499,9 @@ impl Run {
                 .unwrap_or(false);
             let trace = self.sim.trace();
             self.charts.add(r, to_client, || {
-                r.cause.and_then(|c| trace.get(c)).map_or(r.send, |c| c.send)
+                r.cause
+                    .and_then(|c| trace.get(c))
+                    .map_or(r.send, |c| c.send)
             });
         }
         self.synced = records.len();
@@ -833,7 +837,10 @@ mod tests {
         retried.advance(SimTime::from_secs(12), u64::MAX, &mut || false);
         let handler_retries: u64 = retried.sim.metrics().calls.iter().map(|c| c.retries).sum();
         let charted = sum(&retried.charts.all.retries);
-        assert!(charted > 0 && charted + 100 >= handler_retries, "{charted} vs {handler_retries}");
+        assert!(
+            charted > 0 && charted + 100 >= handler_retries,
+            "{charted} vs {handler_retries}"
+        );
         assert!(sum(&retried.charts.clients[0].retries) > sum(&retried.charts.clients[1].retries));
     }
 }

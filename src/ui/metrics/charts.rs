@@ -8,6 +8,7 @@
 //! Each frame costs one pass over the charts' buckets (at most a few hundred per line); a
 //! client's latency percentiles are computed once per finished bucket (`run::Buckets`).
 
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::super::chart::{
@@ -124,6 +125,7 @@ pub fn series_lines(series: Vec<SeriesIn>, measures: &[(&str, &'static str)]) ->
     }
     let mut legend: Vec<Key> = series
         .iter()
+        .filter(|s| s.measures.iter().any(Option::is_some))
         .map(|s| Key {
             label: s.name.clone(),
             class: s.class,
@@ -178,8 +180,6 @@ fn pointer_frac(e: &PointerEvent) -> Option<f64> {
     let x = (f64::from(e.client_x()) - rect.left()) / rect.width() * CHART_W;
     Some(((x - PLOT.x) / PLOT.w).clamp(0.0, 1.0))
 }
-
-use wasm_bindgen::JsCast;
 
 /// One chart: title, legend, axes with ticks, fault bands, lines, and the hover's rule and
 /// values.
@@ -275,7 +275,9 @@ pub fn chart(
             "Escape" => None,
             _ => return,
         };
+        // The page's → (step one event) is not for a focused chart.
         e.prevent_default();
+        e.stop_propagation();
         set.emit(to);
     });
     let set = hover.set.clone();
@@ -384,7 +386,10 @@ pub fn chart_clients(run: &Run) -> Vec<(String, Option<usize>)> {
         .map(|&i| (names[i].to_string(), Some(i)))
         .collect();
     out.push((
-        format!("{} others", fmt::count((names.len() - shown.rows.len()) as u64)),
+        format!(
+            "{} others",
+            fmt::count((names.len() - shown.rows.len()) as u64)
+        ),
         None,
     ));
     out
@@ -431,7 +436,11 @@ fn client_series(
                         Some(b) => rate(f(b), current, bucket_s),
                         None => {
                             let parts: Vec<&[u32]> = shown.iter().map(|b| f(b)).collect();
-                            rate(&rest(f(&run.charts.all), &parts, current), current, bucket_s)
+                            rate(
+                                &rest(f(&run.charts.all), &parts, current),
+                                current,
+                                bucket_s,
+                            )
                         }
                     })
                 })
@@ -801,6 +810,14 @@ mod tests {
         others.measures[1] = None;
         let three = series_lines(vec![series("web", "s-a", 2), others], &measures);
         assert_eq!(three.lines.len(), 3);
+        // A series with nothing known is left out of the legend too.
+        let none = SeriesIn {
+            name: "others".into(),
+            class: "s-rest",
+            measures: vec![None, None],
+        };
+        let four = series_lines(vec![series("web", "s-a", 2), none], &measures);
+        assert_eq!(four.legend.iter().filter(|k| k.series).count(), 1);
     }
 
     /// Two clients give two series on the client charts, named after them; a fault band per
@@ -853,9 +870,13 @@ mod tests {
             .iter()
             .map(|x| x.measures[0].as_ref().expect("known").iter().sum::<f64>())
             .sum();
-        let all: f64 = rate(&run.charts.all.replies, current, run.charts.bucket.as_secs_f64())
-            .iter()
-            .sum();
+        let all: f64 = rate(
+            &run.charts.all.replies,
+            current,
+            run.charts.bucket.as_secs_f64(),
+        )
+        .iter()
+        .sum();
         assert!((sum - all).abs() < 1e-6);
     }
 }
