@@ -279,7 +279,7 @@ try {
       const bands = await page.locator(`[data-testid=${id}] [data-fault-band]`).count();
       assert(bands === 1, `${id}: ${bands} fault bands (the two slowdowns share one window)`);
     }
-    const box = await page.locator('[data-testid=chart-throughput] svg').boundingBox();
+    const box = await page.locator('[data-testid=chart-throughput] .chart-plot > svg').boundingBox();
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
     await page.waitForSelector('[data-testid=chart-latency] .hover-rule');
     const readout = await page.textContent('[data-testid=chart-throughput] .chart-readout');

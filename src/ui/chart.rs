@@ -120,6 +120,30 @@ pub fn value(v: f64, unit: Unit) -> String {
     }
 }
 
+/// Buckets a rate is averaged over: about one second of them (1 to 10), so that a few
+/// requests per bucket (30/s in 110 ms buckets) read as a rate rather than as noise.
+pub fn rate_window(bucket: SimTime) -> usize {
+    (1_000_000u64.div_ceil(bucket.0.max(1)) as usize).clamp(1, 10)
+}
+
+/// Per-second rates of `counts` over the first `upto` buckets of `bucket_s` seconds, each the
+/// mean of its bucket and the `window - 1` before it (fewer at the start). One pass.
+pub fn trailing_rate(counts: &[u32], upto: usize, bucket_s: f64, window: usize) -> Vec<f64> {
+    let window = window.max(1);
+    let at = |i: usize| u64::from(counts.get(i).copied().unwrap_or(0));
+    let mut sum = 0u64;
+    (0..upto)
+        .map(|i| {
+            sum += at(i);
+            if i >= window {
+                sum -= at(i - window);
+            }
+            let n = (i + 1).min(window);
+            sum as f64 / (n as f64 * bucket_s)
+        })
+        .collect()
+}
+
 /// The plot area of a chart, in SVG units.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Plot {
@@ -309,6 +333,18 @@ mod tests {
         assert_eq!(value(3.0, Unit::Count), "3");
         assert_eq!(value(2.5, Unit::Count), "2.5");
         assert_eq!(value(42.34, Unit::Percent), "42.3%");
+    }
+
+    #[test]
+    fn rates_average_the_last_second() {
+        assert_eq!(rate_window(SimTime::from_millis(110)), 10);
+        assert_eq!(rate_window(SimTime::from_millis(300)), 4);
+        assert_eq!(rate_window(SimTime::from_secs(5)), 1);
+        assert_eq!(rate_window(SimTime::from_millis(10)), 10);
+        // Buckets of 0.5 s, a window of 2: the start averages what there is.
+        let r = trailing_rate(&[1, 3, 5], 4, 0.5, 2);
+        assert_eq!(r, vec![2.0, 4.0, 8.0, 5.0]);
+        assert_eq!(trailing_rate(&[4, 4], 2, 1.0, 1), vec![4.0, 4.0]);
     }
 
     #[test]

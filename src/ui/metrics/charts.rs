@@ -12,7 +12,8 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::super::chart::{
-    self, downsample, fault_bands, hover_index, nice_max, Band, FaultWindow, Plot, Unit,
+    self, downsample, fault_bands, hover_index, nice_max, rate_window, trailing_rate, Band,
+    FaultWindow, Plot, Unit,
 };
 use super::super::fmt;
 use super::super::run::{Buckets, Run};
@@ -181,6 +182,15 @@ fn pointer_frac(e: &PointerEvent) -> Option<f64> {
     Some(((x - PLOT.x) / PLOT.w).clamp(0.0, 1.0))
 }
 
+/// A legend's sample of a line: its stroke, in the key's colour.
+fn swatch(dash: Dash) -> Html {
+    html! {
+        <svg class="swatch" width="14" height="6" viewBox="0 0 14 6" aria-hidden="true">
+            <line class={classes!("series", dash.class())} x1="0" y1="3" x2="14" y2="3" />
+        </svg>
+    }
+}
+
 /// One chart: title, legend, axes with ticks, fault bands, lines, and the hover's rule and
 /// values.
 pub fn chart(
@@ -240,22 +250,30 @@ pub fn chart(
         });
         html! { <g class="hover"><line class="hover-rule" x1={format!("{x:.1}")} x2={format!("{x:.1}")} y1={p.y.to_string()} y2={(p.y + p.h).to_string()} />{ for dots }</g> }
     });
-    let readout = match at {
-        Some((_, i)) => {
-            let frac = i as f64 / (n.max(2) - 1) as f64;
-            let t = SimTime((end.0 as f64 * frac) as u64);
-            let values = lines.iter().filter_map(|l| {
-                let j = hover_index(frac, l.values.len())?;
-                Some(html! {
-                    <span class={classes!("key", l.class, l.dash.class())}>
-                        { format!("{} {}", l.label, chart::value(l.values[j], unit)) }
-                    </span>
-                })
-            });
-            html! { <><span class="readout-time">{ fmt::clock(t) }</span>{ for values }</> }
+    let readout = at.map(|(_, i)| {
+        let frac = i as f64 / (n.max(2) - 1) as f64;
+        let t = SimTime((end.0 as f64 * frac) as u64);
+        let values = lines.iter().filter_map(|l| {
+            let j = hover_index(frac, l.values.len())?;
+            Some(html! {
+                <span class={classes!("key", l.class)}>
+                    { swatch(l.dash) }{ format!("{} {}", l.label, chart::value(l.values[j], unit)) }
+                </span>
+            })
+        });
+        // Beside the rule, on the side with more room (in % of the chart's width).
+        let rule = 100.0 * p.x_of(i, n) / CHART_W;
+        let css = if frac < 0.5 {
+            format!("left: calc({rule:.2}% + 8px)")
+        } else {
+            format!("right: calc({:.2}% + 8px)", 100.0 - rule)
+        };
+        html! {
+            <div class="chart-readout" data-testid="chart-readout" data-css={css}>
+                <span class="readout-time">{ fmt::clock(t) }</span>{ for values }
+            </div>
         }
-        None => html! {},
-    };
+    });
     let set = hover.set.clone();
     let on_move = Callback::from(move |e: PointerEvent| set.emit(pointer_frac(&e)));
     let on_down = on_move.clone();
@@ -288,7 +306,7 @@ pub fn chart(
     });
     let legend = data.legend.iter().map(|k| {
         html! {
-            <span class={classes!("key", k.class, k.dash.class())} data-series={k.series.then(|| k.label.clone())}>{ &k.label }</span>
+            <span class={classes!("key", k.class)} data-series={k.series.then(|| k.label.clone())}>{ swatch(k.dash) }{ &k.label }</span>
         }
     });
     html! {
@@ -297,6 +315,7 @@ pub fn chart(
                 <span class="chart-title">{ title }</span>
                 <span class="chart-legend">{ for legend }</span>
             </figcaption>
+            <div class="chart-plot">
             <svg viewBox={format!("0 0 {CHART_W} {CHART_H}")} role="img" tabindex="0"
                  aria-label={format!("{title}: hover, or use the arrow keys, for the values at a time")}
                  onpointermove={on_move} onpointerdown={on_down} onpointerleave={on_leave}
@@ -317,7 +336,8 @@ pub fn chart(
                     <text class="tick" x={(p.x + p.w / 2.0).to_string()} y={(p.y + p.h / 2.0).to_string()} text-anchor="middle">{ "no data yet" }</text>
                 }
             </svg>
-            <div class="chart-readout small" aria-live="polite">{ readout }</div>
+            { for readout }
+            </div>
         </figure>
     }
 }
@@ -395,11 +415,10 @@ pub fn chart_clients(run: &Run) -> Vec<(String, Option<usize>)> {
     out
 }
 
-/// A series' per-bucket counts as rates per second, up to `current` buckets.
-fn rate(v: &[u32], current: usize, bucket_s: f64) -> Vec<f64> {
-    (0..current)
-        .map(|i| f64::from(v.get(i).copied().unwrap_or(0)) / bucket_s)
-        .collect()
+/// A series' per-bucket counts as rates per second (averaged over about a second), up to
+/// `current` buckets of `bucket`.
+fn rate(v: &[u32], current: usize, bucket: SimTime) -> Vec<f64> {
+    trailing_rate(v, current, bucket.as_secs_f64(), rate_window(bucket))
 }
 
 /// "Others": the whole run's counts less those of the series shown.
@@ -419,7 +438,7 @@ fn client_series(
     current: usize,
     fields: &[fn(&Buckets) -> &[u32]],
 ) -> Vec<SeriesIn> {
-    let bucket_s = run.charts.bucket.as_secs_f64();
+    let bucket = run.charts.bucket;
     let shown: Vec<&Buckets> = clients
         .iter()
         .filter_map(|(_, i)| i.and_then(|i| run.charts.clients.get(i)))
@@ -428,19 +447,15 @@ fn client_series(
         .iter()
         .enumerate()
         .map(|(k, (name, i))| {
-            let bucket = i.and_then(|i| run.charts.clients.get(i));
+            let counts = i.and_then(|i| run.charts.clients.get(i));
             let measures = fields
                 .iter()
                 .map(|f| {
-                    Some(match bucket {
-                        Some(b) => rate(f(b), current, bucket_s),
+                    Some(match counts {
+                        Some(b) => rate(f(b), current, bucket),
                         None => {
                             let parts: Vec<&[u32]> = shown.iter().map(|b| f(b)).collect();
-                            rate(
-                                &rest(f(&run.charts.all), &parts, current),
-                                current,
-                                bucket_s,
-                            )
+                            rate(&rest(f(&run.charts.all), &parts, current), current, bucket)
                         }
                     })
                 })
@@ -458,7 +473,6 @@ fn client_series(
 pub fn charts(run: &Run, filter: &str, hover: &Hover) -> Html {
     let now = run.sim.now();
     let bucket = run.charts.bucket;
-    let bucket_s = bucket.as_secs_f64();
     let current = ((now.0 / bucket.0) as usize + 1).min(run.charts.messages.len());
     let clients = chart_clients(run);
     let many = clients.len() > 1;
@@ -474,19 +488,19 @@ pub fn charts(run: &Run, filter: &str, hover: &Hover) -> Html {
                 label: "messages".into(),
                 class: "s-a",
                 dash: Dash::Solid,
-                values: rate(&run.charts.messages, current, bucket_s),
+                values: rate(&run.charts.messages, current, bucket),
             },
             Line {
                 label: "client replies".into(),
                 class: "s-b",
                 dash: Dash::Solid,
-                values: rate(&all.replies, current, bucket_s),
+                values: rate(&all.replies, current, bucket),
             },
             Line {
                 label: "errors".into(),
                 class: "s-err",
                 dash: Dash::Solid,
-                values: rate(&all.errors, current, bucket_s),
+                values: rate(&all.errors, current, bucket),
             },
         ])
     };
@@ -502,8 +516,8 @@ pub fn charts(run: &Run, filter: &str, hover: &Hover) -> Html {
                 name: String::new(),
                 class: "s-a",
                 measures: vec![
-                    Some(rate(&all.retries, current, bucket_s)),
-                    Some(rate(&all.rejections, current, bucket_s)),
+                    Some(rate(&all.retries, current, bucket)),
+                    Some(rate(&all.rejections, current, bucket)),
                 ],
             }],
             &retry_measures,
@@ -870,13 +884,9 @@ mod tests {
             .iter()
             .map(|x| x.measures[0].as_ref().expect("known").iter().sum::<f64>())
             .sum();
-        let all: f64 = rate(
-            &run.charts.all.replies,
-            current,
-            run.charts.bucket.as_secs_f64(),
-        )
-        .iter()
-        .sum();
+        let all: f64 = rate(&run.charts.all.replies, current, run.charts.bucket)
+            .iter()
+            .sum();
         assert!((sum - all).abs() < 1e-6);
     }
 }
