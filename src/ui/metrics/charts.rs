@@ -261,12 +261,15 @@ pub fn chart(
                 </span>
             })
         });
-        // Beside the rule, on the side with more room (in % of the chart's width).
+        // Under the plot, so the lines stay in view: from the rule towards the side with more
+        // room near an edge, centred under the chart in the middle (in % of its width).
         let rule = 100.0 * p.x_of(i, n) / CHART_W;
-        let css = if frac < 0.5 {
-            format!("left: calc({rule:.2}% + 8px)")
+        let css = if frac < 0.25 {
+            format!("left: max(0px, calc({rule:.2}% - 16px))")
+        } else if frac > 0.75 {
+            format!("right: max(0px, calc({:.2}% - 16px))", 100.0 - rule)
         } else {
-            format!("right: calc({:.2}% + 8px)", 100.0 - rule)
+            "left: 50%; transform: translateX(-50%)".to_string()
         };
         html! {
             <div class="chart-readout" data-testid="chart-readout" data-css={css}>
