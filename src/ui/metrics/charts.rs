@@ -173,7 +173,10 @@ pub struct Hover {
 
 /// Where a pointer is over a chart's SVG, as a fraction of the plot's width.
 fn pointer_frac(e: &PointerEvent) -> Option<f64> {
-    let svg: web_sys::Element = e.current_target()?.dyn_into().ok()?;
+    // Yew delegates events to its root, so `current_target` is not the chart: the chart is
+    // the plot SVG the pointer is in.
+    let target: web_sys::Element = e.target()?.dyn_into().ok()?;
+    let svg = target.closest("svg.plot").ok()??;
     let rect = svg.get_bounding_client_rect();
     if rect.width() <= 0.0 {
         return None;
@@ -319,7 +322,7 @@ pub fn chart(
                 <span class="chart-legend">{ for legend }</span>
             </figcaption>
             <div class="chart-plot">
-            <svg viewBox={format!("0 0 {CHART_W} {CHART_H}")} role="img" tabindex="0"
+            <svg class="plot" viewBox={format!("0 0 {CHART_W} {CHART_H}")} role="img" tabindex="0"
                  aria-label={format!("{title}: hover, or use the arrow keys, for the values at a time")}
                  onpointermove={on_move} onpointerdown={on_down} onpointerleave={on_leave}
                  onkeydown={on_key} onfocus={on_focus} onblur={on_blur}>
