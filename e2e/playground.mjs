@@ -281,7 +281,7 @@ try {
     }
     const box = await page.locator('[data-testid=chart-throughput] .chart-plot > svg').boundingBox();
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
-    await page.waitForSelector('[data-testid=chart-latency] .hover-rule');
+    await page.waitForSelector('[data-testid=chart-latency] .hover-rule', { state: 'attached' });
     const readout = await page.textContent('[data-testid=chart-throughput] .chart-readout');
     assert(/shoppers-a replies .*\/s/.test(readout), `hover values: ${readout}`);
     await page.screenshot({ path: join(out, 'playground-metrics-series.png') });
