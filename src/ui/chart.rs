@@ -54,21 +54,24 @@ pub fn nice_max(v: f64) -> f64 {
 }
 
 /// `v` with the fewest decimals (at most 3) that show it exactly, integers of five digits and
-/// more grouped by thin spaces: `1`, `0.5`, `1.25`, `12 500`.
+/// more grouped by thin spaces: `1`, `0.5`, `1.25`, `12 500`. Decided by arithmetic, never by
+/// parsing the text back: `f64` parsing would bring its 20 KB power table into the first-load
+/// half of the split wasm (data segments all stay there).
 pub fn number(v: f64) -> String {
     if !v.is_finite() {
         return "0".to_string();
     }
     let v = if v == 0.0 { 0.0 } else { v };
+    let mut scale = 1.0;
     for d in 0..=3usize {
-        let s = format!("{v:.d$}");
-        let back: f64 = s.parse().unwrap_or(v);
-        if (back - v).abs() <= 1e-9 * v.abs().max(1.0) {
+        let scaled = v * scale;
+        if (scaled - libm::round(scaled)).abs() <= 1e-6 * scaled.abs().max(1.0) {
             if d == 0 && v.abs() >= 10_000.0 {
-                return fmt::count(v.abs() as u64);
+                return fmt::count(libm::round(v.abs()) as u64);
             }
-            return s;
+            return format!("{v:.d$}");
         }
+        scale *= 10.0;
     }
     format!("{v:.3}")
 }
