@@ -264,18 +264,16 @@ pub fn chart(
                 </span>
             })
         });
-        // Under the plot, so the lines stay in view: from the rule towards the side with more
-        // room near an edge, centred under the chart in the middle (in % of its width).
-        let rule = 100.0 * p.x_of(i, n) / CHART_W;
-        let css = if frac < 0.25 {
-            format!("left: max(0px, calc({rule:.2}% - 16px))")
+        // Under the plot, so the lines stay in view: at the edge the rule is near, or centred.
+        let side = if frac < 0.25 {
+            "at-left"
         } else if frac > 0.75 {
-            format!("right: max(0px, calc({:.2}% - 16px))", 100.0 - rule)
+            "at-right"
         } else {
-            "left: 50%; transform: translateX(-50%)".to_string()
+            "at-mid"
         };
         html! {
-            <div class="chart-readout" data-testid="chart-readout" data-css={css}>
+            <div class={classes!("chart-readout", side)} data-testid="chart-readout">
                 <span class="readout-time">{ fmt::clock(t) }</span>{ for values }
             </div>
         }

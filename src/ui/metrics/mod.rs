@@ -171,17 +171,6 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
             Callback::from(move |at: Option<f64>| hover_at.set(at))
         },
     };
-    // The hover's values sit beside its rule: placed through the CSSOM (`data-css`), which a
-    // strict Content-Security-Policy allows where it refuses `style=`.
-    let root = use_node_ref();
-    {
-        let (root, hovering) = (root.clone(), hover.at.is_some());
-        use_effect(move || {
-            if let (true, Some(el)) = (hovering, root.cast::<web_sys::Element>()) {
-                super::dom::apply_css(&el);
-            }
-        });
-    }
     let cell = shared.run.0.borrow();
     let Some(run) = cell.as_ref() else {
         return html! {};
@@ -421,7 +410,7 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
     let pct_head = html! { <><th class="num">{ "p50" }</th><th class="num">{ "p95" }</th><th class="num">{ "p99" }</th></> };
 
     html! {
-        <div class="metrics" data-testid="metrics" ref={root}>
+        <div class="metrics" data-testid="metrics">
             if big {
                 <div class="metrics-bar">
                     <span class="small muted">{ format!(
