@@ -3,7 +3,8 @@
 //! and in flight). With two clients or more, each client is a series of its own (a colour, named
 //! in the legend) and each measure a line style; with one, the lines are as they always were.
 //! Every chart shades the scenario's fault windows, and a hover (or the arrow keys on a focused
-//! chart) shows a rule and the values at that time on every chart at once.
+//! chart) draws a rule at that time on every chart at once and lists the values of the chart
+//! pointed at.
 //!
 //! Each frame costs one pass over the charts' buckets (at most a few hundred per line); a
 //! client's latency percentiles are computed once per finished bucket (`run::Buckets`).
@@ -163,12 +164,15 @@ pub fn series_lines(series: Vec<SeriesIn>, measures: &[(&str, &'static str)]) ->
     Lines { lines, legend }
 }
 
-/// The hover shared by every chart: where it is (a fraction of the plot's width) and how to
-/// move it.
+/// Where the hover is: a fraction of the plot's width, and the chart the pointer (or the focus)
+/// is on, the one whose values are listed; every chart draws the rule.
+pub type HoverAt = Option<(f64, &'static str)>;
+
+/// The hover shared by every chart, and how to move it.
 #[derive(Clone, PartialEq)]
 pub struct Hover {
-    pub at: Option<f64>,
-    pub set: Callback<Option<f64>>,
+    pub at: HoverAt,
+    pub set: Callback<HoverAt>,
 }
 
 /// Where a pointer is over a chart's SVG, as a fraction of the plot's width.
@@ -198,7 +202,7 @@ fn swatch(dash: Dash) -> Html {
 /// values.
 pub fn chart(
     title: &str,
-    id: &str,
+    id: &'static str,
     data: Lines,
     end: SimTime,
     unit: Unit,
@@ -243,7 +247,8 @@ pub fn chart(
     let at = hover
         .at
         .filter(|_| has_data)
-        .and_then(|f| hover_index(f, n).map(|i| (f, i)));
+        .and_then(|(f, _)| hover_index(f, n).map(|i| (f, i)));
+    let listed = hover.at.is_some_and(|(_, on)| on == id);
     let rule = at.map(|(_, i)| {
         let x = p.x_of(i, n);
         let dots = lines.iter().filter_map(|l| {
@@ -253,7 +258,7 @@ pub fn chart(
         });
         html! { <g class="hover"><line class="hover-rule" x1={format!("{x:.1}")} x2={format!("{x:.1}")} y1={p.y.to_string()} y2={(p.y + p.h).to_string()} />{ for dots }</g> }
     });
-    let readout = at.map(|(_, i)| {
+    let readout = at.filter(|_| listed).map(|(_, i)| {
         let frac = i as f64 / (n.max(2) - 1) as f64;
         let t = SimTime((end.0 as f64 * frac) as u64);
         let values = lines.iter().filter_map(|l| {
@@ -279,13 +284,14 @@ pub fn chart(
         }
     });
     let set = hover.set.clone();
-    let on_move = Callback::from(move |e: PointerEvent| set.emit(pointer_frac(&e)));
+    let on_move =
+        Callback::from(move |e: PointerEvent| set.emit(pointer_frac(&e).map(|f| (f, id))));
     let on_down = on_move.clone();
     let set = hover.set.clone();
     let on_leave = Callback::from(move |_: PointerEvent| set.emit(None));
     let set = hover.set.clone();
     let on_blur = Callback::from(move |_: FocusEvent| set.emit(None));
-    let (set, current) = (hover.set.clone(), hover.at);
+    let (set, current) = (hover.set.clone(), hover.at.map(|(f, _)| f));
     let step = 1.0 / (n.max(2) - 1) as f64;
     let on_key = Callback::from(move |e: KeyboardEvent| {
         let from = current.unwrap_or(1.0);
@@ -300,12 +306,12 @@ pub fn chart(
         // The page's → (step one event) is not for a focused chart.
         e.prevent_default();
         e.stop_propagation();
-        set.emit(to);
+        set.emit(to.map(|f| (f, id)));
     });
     let set = hover.set.clone();
     let on_focus = Callback::from(move |_: FocusEvent| {
         if current.is_none() {
-            set.emit(Some(1.0));
+            set.emit(Some((1.0, id)));
         }
     });
     let legend = data.legend.iter().map(|k| {

@@ -163,12 +163,12 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
             filter.set(input.value());
         })
     };
-    let hover_at = use_state(|| None::<f64>);
+    let hover_at = use_state(|| None::<(f64, &'static str)>);
     let hover = charts::Hover {
         at: *hover_at,
         set: {
             let hover_at = hover_at.clone();
-            Callback::from(move |at: Option<f64>| hover_at.set(at))
+            Callback::from(move |at: charts::HoverAt| hover_at.set(at))
         },
     };
     let cell = shared.run.0.borrow();
