@@ -1,7 +1,8 @@
 // End-to-end test of the live playground against the release bundle: every gallery scenario
 // plays and fills the log, the timeline and the topology; step is exactly one event; a syntax
 // error shows line:col while the last good run stays; the edited text survives a reload;
-// selection is shared by the log and the timeline; run-to-end finishes and can be cancelled.
+// selection is shared by the log and the timeline; run-to-end finishes and can be cancelled;
+// the metrics charts draw a series per client, fault bands and values on hover.
 // Screenshots of each view land in e2e/out/playground-*.png.
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -278,6 +279,29 @@ try {
     assert((await row.count()) === 1, 'a row for the handler call site');
     const retries = Number((await row.locator('td').nth(1).textContent()).replace(/[^0-9]/g, ''));
     assert(retries > 1000, `naive-api retried ${retries} times`);
+    await page.click('[data-testid=reset]');
+  });
+
+  await check('metrics: two clients are two series, a fault is a band, a hover reads values', async () => {
+    await page.selectOption('[data-testid=gallery]', 'circuit-breaker');
+    await page.click('[data-testid=run-to-end]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]').textContent.startsWith('Finished'), null, { timeout: 60000 });
+    await tab(page, 'metrics');
+    const series = await page.$$eval('[data-testid=chart-throughput] [data-series]', (ks) => ks.map((k) => k.dataset.series));
+    assert(series.join() === 'shoppers-a,shoppers-b', `throughput series: ${series}`);
+    const retries = await page.locator('[data-testid=chart-retries] [data-series]').count();
+    assert(retries === 2, `retries chart has ${retries} series`);
+    for (const id of ['chart-throughput', 'chart-retries', 'chart-latency']) {
+      const bands = await page.locator(`[data-testid=${id}] [data-fault-band]`).count();
+      assert(bands === 1, `${id}: ${bands} fault bands (the two slowdowns share one window)`);
+    }
+    const box = await page.locator('[data-testid=chart-throughput] .chart-plot > svg').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await page.waitForSelector('[data-testid=chart-latency] .hover-rule', { state: 'attached' });
+    const readout = await page.textContent('[data-testid=chart-throughput] .chart-readout');
+    assert(/shoppers-a replies .*\/s/.test(readout), `hover values: ${readout}`);
+    await page.screenshot({ path: join(out, 'playground-metrics-series.png') });
+    await page.mouse.move(0, 0);
     await page.click('[data-testid=reset]');
   });
 

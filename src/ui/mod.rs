@@ -4,6 +4,7 @@
 //! and the dispatcher reach components through `context`, not props.
 
 mod app;
+mod chart;
 mod context;
 pub mod crash;
 mod detail;

@@ -13,7 +13,9 @@ use std::rc::Rc;
 use super::state::{Clock, LogFilter, OutcomeFilter};
 use super::topology_layout::Topology;
 use crate::scenario::Compiled;
-use crate::sim::{Kind, NodeId, NodeKind, Outcome, Record, RecordId, Sim, SimTime};
+use crate::sim::{
+    Kind, NodeId, NodeKind, Outcome, Record, RecordId, RejectReason, Sim, SimTime, TraceId,
+};
 
 /// Records longer than this (fault windows, long spans) are listed apart, so the timeline finds
 /// them without scanning the whole trace.
@@ -30,16 +32,23 @@ impl PartialEq for RunHandle {
     }
 }
 
-/// Per-bucket counts for the metrics charts.
-pub struct Charts {
-    /// Width of one bucket.
-    pub bucket: SimTime,
-    /// Messages that arrived (or were lost), per bucket.
-    pub messages: Vec<u32>,
-    /// Replies (and timeouts) reaching clients, per bucket.
+/// Clients given series of their own on the charts (in world order); the rest count only in
+/// the whole run's series, so a link naming 10,000 clients costs what 64 do.
+pub const TRACKED_CLIENTS: usize = 64;
+const UNTRACKED: u8 = u8::MAX;
+
+/// One series' counts per chart bucket: the whole run's, or one client's.
+#[derive(Default)]
+pub struct Buckets {
+    /// Replies (and timeouts) reaching the client, per bucket (by arrival).
     pub replies: Vec<u32>,
     /// Of those, failures.
     pub errors: Vec<u32>,
+    /// Attempts after a call's first (retries, and hedges), handlers' included, per bucket (by
+    /// sending): a handler's retry counts for the client whose request it serves.
+    pub retries: Vec<u32>,
+    /// Attempts an open circuit breaker refused, handlers' included, per bucket.
+    pub rejections: Vec<u32>,
     /// Client-visible latencies (µs) of the replies, per bucket (a finished bucket's are sorted
     /// in place when its percentiles are first asked for).
     latencies: RefCell<Vec<Vec<u32>>>,
@@ -47,35 +56,23 @@ pub struct Charts {
     percentiles: RefCell<Vec<[u32; 3]>>,
 }
 
-impl Charts {
-    fn new(duration: SimTime) -> Charts {
-        Charts {
-            bucket: SimTime((duration.0 / 200).max(10_000)),
-            messages: Vec::new(),
-            replies: Vec::new(),
-            errors: Vec::new(),
-            latencies: RefCell::new(Vec::new()),
-            percentiles: RefCell::new(Vec::new()),
+impl Buckets {
+    fn grow(&mut self, n: usize) {
+        if self.replies.len() < n {
+            self.replies.resize(n, 0);
+            self.errors.resize(n, 0);
+            self.retries.resize(n, 0);
+            self.rejections.resize(n, 0);
+            self.latencies.get_mut().resize(n, Vec::new());
         }
     }
 
-    fn slot(&mut self, t: SimTime) -> usize {
-        let i = (t.0 / self.bucket.0).min(100_000) as usize;
-        if i >= self.messages.len() {
-            self.messages.resize(i + 1, 0);
-            self.replies.resize(i + 1, 0);
-            self.errors.resize(i + 1, 0);
-            self.latencies.get_mut().resize(i + 1, Vec::new());
-        }
-        i
-    }
-
-    /// p50/p95/p99 (µs) of client-visible latency per bucket up to `now`; buckets before the
-    /// current one are final and computed only once.
-    pub fn percentiles(&self, now: SimTime) -> Vec<[u32; 3]> {
+    /// p50/p95/p99 (µs) of client-visible latency per bucket of `bucket` up to `now`; buckets
+    /// before the current one are final and computed only once.
+    pub fn percentiles(&self, now: SimTime, bucket: SimTime) -> Vec<[u32; 3]> {
         let mut latencies = self.latencies.borrow_mut();
         let mut done = self.percentiles.borrow_mut();
-        let current = (now.0 / self.bucket.0) as usize;
+        let current = (now.0 / bucket.0.max(1)) as usize;
         let finished = current.min(latencies.len());
         while done.len() < finished {
             let i = done.len();
@@ -86,6 +83,128 @@ impl Charts {
             out.push(pcts(&mut last.clone()));
         }
         out
+    }
+}
+
+/// Per-bucket counts for the metrics charts: every message, the whole run's client series and
+/// each client's (the first `TRACKED_CLIENTS`).
+pub struct Charts {
+    /// Width of one bucket.
+    pub bucket: SimTime,
+    /// Messages that arrived (or were lost), per bucket.
+    pub messages: Vec<u32>,
+    /// Every client together.
+    pub all: Buckets,
+    /// Each tracked client, in world order (grown as it sees records).
+    pub clients: Vec<Buckets>,
+    /// The tracked client a node is (`UNTRACKED` for others and non-clients).
+    client_of_node: Vec<u8>,
+    /// The tracked client whose request each trace id is (`UNTRACKED` when not tracked).
+    client_of_trace: Vec<u8>,
+}
+
+impl Charts {
+    fn new(duration: SimTime, sim: &Sim) -> Charts {
+        let mut k = 0usize;
+        let client_of_node = sim
+            .nodes()
+            .iter()
+            .map(|n| {
+                if n.kind != NodeKind::Client {
+                    return UNTRACKED;
+                }
+                k += 1;
+                if k <= TRACKED_CLIENTS {
+                    (k - 1) as u8
+                } else {
+                    UNTRACKED
+                }
+            })
+            .collect();
+        Charts {
+            bucket: SimTime((duration.0 / 200).max(10_000)),
+            messages: Vec::new(),
+            all: Buckets::default(),
+            clients: (0..k.min(TRACKED_CLIENTS))
+                .map(|_| Buckets::default())
+                .collect(),
+            client_of_node,
+            client_of_trace: Vec::new(),
+        }
+    }
+
+    fn slot(&mut self, t: SimTime) -> usize {
+        let i = (t.0 / self.bucket.0).min(100_000) as usize;
+        if i >= self.messages.len() {
+            self.messages.resize(i + 1, 0);
+        }
+        self.all.grow(i + 1);
+        i
+    }
+
+    fn client_of(&self, n: NodeId) -> u8 {
+        self.client_of_node
+            .get(n.0 as usize)
+            .copied()
+            .unwrap_or(UNTRACKED)
+    }
+
+    /// The tracked client whose request `r` belongs to.
+    fn client_of_record(&mut self, r: &Record) -> Option<&mut Buckets> {
+        if r.trace == TraceId::NONE {
+            return None;
+        }
+        let t = r.trace.0 as usize;
+        let from = self.client_of(r.from);
+        if from != UNTRACKED {
+            if self.client_of_trace.len() <= t {
+                self.client_of_trace.resize(t + 1, UNTRACKED);
+            }
+            self.client_of_trace[t] = from;
+        }
+        let k = self.client_of_trace.get(t).copied().unwrap_or(UNTRACKED);
+        self.clients.get_mut(usize::from(k))
+    }
+
+    /// Count one record; `started` gives when the request a client reply answers began.
+    fn add(&mut self, r: &Record, to_client: bool, started: impl FnOnce() -> SimTime) {
+        let i = self.slot(r.recv);
+        if r.kind.is_hop() {
+            self.messages[i] += 1;
+        }
+        let request = matches!(r.kind, Kind::RestRequest | Kind::RpcRequest);
+        let retry = request && r.attempt > 1;
+        let rejected = request && r.outcome == Outcome::Rejected(RejectReason::BreakerOpen);
+        if retry || rejected {
+            let s = self.slot(r.send);
+            let count = |b: &mut Buckets, at: usize| {
+                b.grow(at + 1);
+                b.retries[at] += u32::from(retry);
+                b.rejections[at] += u32::from(rejected);
+            };
+            count(&mut self.all, s);
+            if let Some(b) = self.client_of_record(r) {
+                count(b, s);
+            }
+        } else if r.trace != TraceId::NONE {
+            // Learn which client each trace is as its first record passes.
+            let _ = self.client_of_record(r);
+        }
+        let reply = matches!(
+            r.kind,
+            Kind::RestResponse | Kind::RpcResponse | Kind::Timeout
+        );
+        if to_client && reply && !r.late {
+            let latency = (r.recv - started()).0.min(u64::from(u32::MAX)) as u32;
+            let failed = !r.outcome.is_success();
+            let k = self.client_of(r.to);
+            for b in std::iter::once(&mut self.all).chain(self.clients.get_mut(usize::from(k))) {
+                b.grow(i + 1);
+                b.replies[i] += 1;
+                b.errors[i] += u32::from(failed);
+                b.latencies.get_mut()[i].push(latency);
+            }
+        }
     }
 }
 
@@ -191,7 +310,7 @@ impl Run {
             lane_of,
             long: Vec::new(),
             long_max: SimTime::ZERO,
-            charts: Charts::new(world.run.duration),
+            charts: Charts::new(world.run.duration, &sim),
             faults: Vec::new(),
             log_total: 0,
             is_client: sim
@@ -373,31 +492,17 @@ impl Run {
                 }
                 _ => {}
             }
-            let i = self.charts.slot(r.recv);
-            if r.kind.is_hop() {
-                self.charts.messages[i] += 1;
-            }
             let to_client = self
                 .is_client
                 .get(r.to.0 as usize)
                 .copied()
                 .unwrap_or(false);
-            let reply = matches!(
-                r.kind,
-                Kind::RestResponse | Kind::RpcResponse | Kind::Timeout
-            );
-            if to_client && reply && !r.late {
-                self.charts.replies[i] += 1;
-                if !r.outcome.is_success() {
-                    self.charts.errors[i] += 1;
-                }
-                let started = r
-                    .cause
-                    .and_then(|c| self.sim.trace().get(c))
-                    .map_or(r.send, |c| c.send);
-                let latency = (r.recv - started).0.min(u64::from(u32::MAX)) as u32;
-                self.charts.latencies.get_mut()[i].push(latency);
-            }
+            let trace = self.sim.trace();
+            self.charts.add(r, to_client, || {
+                r.cause
+                    .and_then(|c| trace.get(c))
+                    .map_or(r.send, |c| c.send)
+            });
         }
         self.synced = records.len();
         let mut log = self.log.take();
@@ -691,9 +796,51 @@ mod tests {
     fn charts_count_client_replies_with_latency() {
         let mut run = run_of("rest-chain");
         run.advance(SimTime::from_secs(5), u64::MAX, &mut || false);
-        let replies: u32 = run.charts.replies.iter().sum();
+        let replies: u32 = run.charts.all.replies.iter().sum();
         assert!(replies > 100, "{replies}");
-        let p = run.charts.percentiles(run.sim.now());
+        let p = run.charts.all.percentiles(run.sim.now(), run.charts.bucket);
         assert!(p.iter().any(|b| b[0] > 0 && b[0] <= b[1] && b[1] <= b[2]));
+        // One client: its series is the whole run's.
+        assert_eq!(run.charts.clients.len(), 1);
+        assert_eq!(run.charts.clients[0].replies, run.charts.all.replies);
+    }
+
+    /// Each client's series counts its own replies, and the retries and breaker rejections made
+    /// for its requests, handlers' included; together they are the whole run's.
+    #[test]
+    fn charts_keep_a_series_per_client_with_retries_and_rejections() {
+        let mut run = run_of("circuit-breaker");
+        run.advance(SimTime::from_secs(20), u64::MAX, &mut || false);
+        let c = &run.charts;
+        assert_eq!(c.clients.len(), 2);
+        let sum = |v: &[u32]| v.iter().map(|&n| u64::from(n)).sum::<u64>();
+        for field in [
+            |b: &Buckets| b.replies.clone(),
+            |b: &Buckets| b.errors.clone(),
+            |b: &Buckets| b.retries.clone(),
+            |b: &Buckets| b.rejections.clone(),
+        ] {
+            assert_eq!(
+                sum(&field(&c.all)),
+                sum(&field(&c.clients[0])) + sum(&field(&c.clients[1]))
+            );
+        }
+        let m = run.sim.metrics();
+        for k in 0..2 {
+            assert_eq!(sum(&c.clients[k].replies), m.clients[k].completed);
+        }
+        // Only the protected page has a breaker: its client sees the rejections.
+        assert_eq!(sum(&c.clients[0].rejections), 0);
+        assert!(sum(&c.clients[1].rejections) > 0);
+        // Retries in handlers count for the client they serve.
+        let mut retried = run_of("retry-storm");
+        retried.advance(SimTime::from_secs(12), u64::MAX, &mut || false);
+        let handler_retries: u64 = retried.sim.metrics().calls.iter().map(|c| c.retries).sum();
+        let charted = sum(&retried.charts.all.retries);
+        assert!(
+            charted > 0 && charted + 100 >= handler_retries,
+            "{charted} vs {handler_retries}"
+        );
+        assert!(sum(&retried.charts.clients[0].retries) > sum(&retried.charts.clients[1].retries));
     }
 }

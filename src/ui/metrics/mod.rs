@@ -1,8 +1,7 @@
 //! Metrics view: tables per endpoint/method, consumer, client and queue/subscription (count,
 //! throughput, errors, p50/p95/p99; per client also goodput next to throughput, and the users
-//! thinking and waiting of a closed loop), and small SVG time-series charts — throughput,
-//! client-visible latency percentiles, users thinking and waiting (when a client has users) and
-//! queue depth — that grow while the run plays.
+//! thinking and waiting of a closed loop), and the time-series charts of `charts` (a series per
+//! client, fault bands, values on hover) that grow while the run plays.
 //!
 //! A small link can name 10,000 queues or endpoints, and this view is drawn on every frame while
 //! the run plays: a table draws at most `MAX_ROWS` rows (the busiest, with a note saying how many
@@ -19,60 +18,17 @@ use super::state::Clock;
 use super::views::empty_state;
 use crate::sim::{Histogram, NodeKind, SimTime};
 
-/// Points per chart line at most (each point is the peak of the buckets it covers).
-const MAX_POINTS: usize = 240;
+mod charts;
+
 /// Rows a table draws at most; past it, the busiest ones and a note.
 pub const MAX_ROWS: usize = 50;
 /// Lines the depth chart draws at most, the "others" line included.
 pub const MAX_LINES: usize = 6;
-const CHART_W: f64 = 360.0;
-const CHART_H: f64 = 130.0;
-const PAD_L: f64 = 44.0;
-const PAD_B: f64 = 18.0;
-const PAD_T: f64 = 8.0;
 
 #[derive(Properties, PartialEq)]
 pub struct MetricsProps {
     /// Only to re-render as the run moves (the numbers come from the run itself).
     pub clock: Clock,
-}
-
-/// One line of a chart: legend text, CSS class, values at evenly spaced times from 0 to `end`.
-struct Line {
-    label: String,
-    class: &'static str,
-    values: Vec<f64>,
-}
-
-/// Group `v` into at most `MAX_POINTS` points, keeping each group's peak.
-fn downsample(v: &[f64]) -> Vec<f64> {
-    if v.len() <= MAX_POINTS {
-        return v.to_vec();
-    }
-    let per = v.len().div_ceil(MAX_POINTS);
-    v.chunks(per)
-        .map(|c| c.iter().copied().fold(0.0, f64::max))
-        .collect()
-}
-
-/// A round number ≥ `v` for the top of an axis.
-pub fn nice_max(v: f64) -> f64 {
-    if v.is_nan() || v <= 0.0 || !v.is_finite() {
-        return 1.0;
-    }
-    let mut p = 1.0;
-    while p * 10.0 < v {
-        p *= 10.0;
-    }
-    while p > v {
-        p /= 10.0;
-    }
-    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        if p * m >= v {
-            return p * m;
-        }
-    }
-    p * 10.0
 }
 
 /// The rows of a table to draw, and how many matched the filter.
@@ -115,20 +71,6 @@ pub fn name_matches(name: &str, needle: &str) -> bool {
     n.is_empty() || (h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n)))
 }
 
-/// The per-point maximum of several series, each cut at `upto(series)` points.
-fn highest_of<'a>(series: impl Iterator<Item = &'a [crate::sim::SeriesPoint]>) -> Vec<f64> {
-    let mut out: Vec<u32> = Vec::new();
-    for points in series {
-        if out.len() < points.len() {
-            out.resize(points.len(), 0);
-        }
-        for (o, p) in out.iter_mut().zip(points) {
-            *o = (*o).max(p.max_depth);
-        }
-    }
-    out.into_iter().map(f64::from).collect()
-}
-
 /// The note under a table that shows only some of its rows; none when it shows them all.
 fn rows_note(shown: &Shown, total: usize, what: &str, by: &str, filtered: bool) -> Html {
     let drawn = shown.rows.len();
@@ -157,114 +99,6 @@ fn rows_note(shown: &Shown, total: usize, what: &str, by: &str, filtered: bool) 
         )
     };
     html! { <p class="table-note muted small" data-testid="rows-note">{ text }</p> }
-}
-
-fn chart(title: &str, id: &str, lines: Vec<Line>, end: SimTime, fmt_y: fn(f64) -> String) -> Html {
-    let lines: Vec<Line> = lines
-        .into_iter()
-        .map(|l| Line {
-            values: downsample(&l.values),
-            ..l
-        })
-        .collect();
-    let top = nice_max(
-        lines
-            .iter()
-            .flat_map(|l| l.values.iter().copied())
-            .fold(0.0, f64::max),
-    );
-    let (pw, ph) = (CHART_W - PAD_L - 8.0, CHART_H - PAD_T - PAD_B);
-    let has_data = lines.iter().any(|l| l.values.len() > 1);
-    let polylines = lines.iter().map(|l| {
-        let n = l.values.len().max(2) - 1;
-        let mut pts = String::with_capacity(l.values.len() * 12);
-        for (i, y) in l.values.iter().enumerate() {
-            let x = PAD_L + pw * i as f64 / n as f64;
-            let y = PAD_T + ph - ph * (y / top).clamp(0.0, 1.0);
-            pts.push_str(&format!("{x:.1},{y:.1} "));
-        }
-        html! { <polyline class={classes!("series", l.class)} points={pts} /> }
-    });
-    html! {
-        <figure class="chart" data-testid={id.to_string()}>
-            <figcaption>
-                <span class="chart-title">{ title }</span>
-                <span class="chart-legend">
-                    { for lines.iter().map(|l| html! { <span class={classes!("key", l.class)}>{ &l.label }</span> }) }
-                </span>
-            </figcaption>
-            <svg viewBox={format!("0 0 {CHART_W} {CHART_H}")} role="img" aria-label={title.to_string()}>
-                <line class="axis" x1={PAD_L.to_string()} y1={(PAD_T + ph).to_string()} x2={(PAD_L + pw).to_string()} y2={(PAD_T + ph).to_string()} />
-                <line class="grid" x1={PAD_L.to_string()} y1={PAD_T.to_string()} x2={(PAD_L + pw).to_string()} y2={PAD_T.to_string()} />
-                <line class="grid" x1={PAD_L.to_string()} y1={(PAD_T + ph / 2.0).to_string()} x2={(PAD_L + pw).to_string()} y2={(PAD_T + ph / 2.0).to_string()} />
-                <text class="tick" x={(PAD_L - 4.0).to_string()} y={(PAD_T + 4.0).to_string()} text-anchor="end">{ fmt_y(top) }</text>
-                <text class="tick" x={(PAD_L - 4.0).to_string()} y={(PAD_T + ph / 2.0 + 4.0).to_string()} text-anchor="end">{ fmt_y(top / 2.0) }</text>
-                <text class="tick" x={(PAD_L - 4.0).to_string()} y={(PAD_T + ph + 4.0).to_string()} text-anchor="end">{ "0" }</text>
-                <text class="tick" x={PAD_L.to_string()} y={(CHART_H - 4.0).to_string()} text-anchor="start">{ "0 s" }</text>
-                <text class="tick" x={(PAD_L + pw).to_string()} y={(CHART_H - 4.0).to_string()} text-anchor="end">{ fmt::clock(end) }</text>
-                if has_data {
-                    { for polylines }
-                } else {
-                    <text class="tick" x={(PAD_L + pw / 2.0).to_string()} y={(PAD_T + ph / 2.0).to_string()} text-anchor="middle">{ "no data yet" }</text>
-                }
-            </svg>
-        </figure>
-    }
-}
-
-fn per_s(v: f64) -> String {
-    fmt::rate(v)
-}
-
-fn ms(v: f64) -> String {
-    fmt::dur(SimTime(v as u64))
-}
-
-fn depth(v: f64) -> String {
-    fmt::count(v as u64)
-}
-
-fn pct(v: f64) -> String {
-    format!("{v:.0}%")
-}
-
-/// Each cache's hit ratio (in %) per interval up to now (the first six caches); an interval
-/// with no lookups repeats the last value.
-fn cache_lines(run: &Run) -> Option<Vec<Line>> {
-    let caches = &run.sim.metrics().caches;
-    if caches.is_empty() {
-        return None;
-    }
-    let now = run.sim.now();
-    let views = run.sim.caches();
-    let classes = ["s-a", "s-b", "s-c", "s-d", "s-e", "s-f"];
-    Some(
-        caches
-            .iter()
-            .zip(&views)
-            .take(classes.len())
-            .enumerate()
-            .map(|(i, (c, v))| {
-                let current = (now.0 / c.interval.0.max(1)) as usize + 1;
-                let mut last = 0.0;
-                let values = (0..current)
-                    .map(|b| {
-                        if let Some(&(hits, lookups)) = c.buckets.get(b) {
-                            if lookups > 0 {
-                                last = 100.0 * f64::from(hits) / f64::from(lookups);
-                            }
-                        }
-                        last
-                    })
-                    .collect();
-                Line {
-                    label: run.name(v.name).to_string(),
-                    class: classes[i],
-                    values,
-                }
-            })
-            .collect(),
-    )
 }
 
 fn pct_cells(h: &Histogram) -> Html {
@@ -318,162 +152,6 @@ fn users_cell(users: Option<crate::sim::UsersView>) -> Html {
     }
 }
 
-fn charts(run: &Run, filter: &str) -> Html {
-    let now = run.sim.now();
-    let bucket_s = run.charts.bucket.as_secs_f64();
-    let current = ((now.0 / run.charts.bucket.0) as usize + 1).min(run.charts.messages.len());
-    let rate = |v: &[u32]| -> Vec<f64> {
-        v.iter()
-            .take(current)
-            .map(|&n| f64::from(n) / bucket_s)
-            .collect()
-    };
-    let throughput = vec![
-        Line {
-            label: "messages".into(),
-            class: "s-a",
-            values: rate(&run.charts.messages),
-        },
-        Line {
-            label: "client replies".into(),
-            class: "s-b",
-            values: rate(&run.charts.replies),
-        },
-        Line {
-            label: "errors".into(),
-            class: "s-err",
-            values: rate(&run.charts.errors),
-        },
-    ];
-    let p = run.charts.percentiles(now);
-    let latency = ["p50", "p95", "p99"]
-        .iter()
-        .enumerate()
-        .map(|(k, label)| Line {
-            label: (*label).into(),
-            class: ["s-a", "s-b", "s-err"][k],
-            values: p.iter().map(|b| f64::from(b[k])).collect(),
-        })
-        .collect();
-    let run: &Run = run;
-    let depth_lines = depth_lines(run, filter);
-    let users = users_lines(run);
-    let caches = cache_lines(run);
-    html! {
-        <div class="charts">
-            { chart("Throughput", "chart-throughput", throughput, now, per_s) }
-            { chart("Client-visible latency", "chart-latency", latency, now, ms) }
-            if let Some(users) = users {
-                { chart("Users (closed-loop clients)", "chart-users", users, now, depth) }
-            }
-            if let Some(caches) = caches {
-                { chart("Cache hit ratio", "chart-caches", caches, now, pct) }
-            }
-            if run.sim.metrics().mailboxes.is_empty() {
-                <figure class="chart empty"><figcaption><span class="chart-title">{ "Queue depth" }</span></figcaption>
-                    <p class="muted small">{ "This scenario has no queues or subscriptions." }</p></figure>
-            } else {
-                { chart("Queue depth (peak per interval)", "chart-depth", depth_lines, now, depth) }
-            }
-        </div>
-    }
-}
-
-/// The users chart's lines, thinking and waiting, summed over every client of users; `None`
-/// when no client has users.
-fn users_lines(run: &Run) -> Option<Vec<Line>> {
-    let now = run.sim.now();
-    let mut thinking: Vec<f64> = Vec::new();
-    let mut waiting: Vec<f64> = Vec::new();
-    let mut any = false;
-    for series in run
-        .sim
-        .metrics()
-        .clients
-        .iter()
-        .filter_map(|c| c.users_series.as_ref())
-    {
-        any = true;
-        // Up to now: a series ends at its last change, and holds its last point after it.
-        let n = ((now.0 / series.interval.0.max(1)) as usize + 1).min(100_000);
-        if thinking.len() < n {
-            thinking.resize(n, 0.0);
-            waiting.resize(n, 0.0);
-        }
-        let Some(last) = series.points.last() else {
-            continue;
-        };
-        for i in 0..n {
-            let p = series.points.get(i).unwrap_or(last);
-            thinking[i] += f64::from(p.in_flight);
-            waiting[i] += f64::from(p.depth);
-        }
-    }
-    any.then(|| {
-        vec![
-            Line {
-                label: "thinking".into(),
-                class: "s-a",
-                values: thinking,
-            },
-            Line {
-                label: "waiting".into(),
-                class: "s-b",
-                values: waiting,
-            },
-        ]
-    })
-}
-
-/// The depth chart's lines: one per mailbox matching `filter` when at most `MAX_LINES` do;
-/// otherwise the `MAX_LINES - 1` highest peaks and one line of the highest depth of all others.
-fn depth_lines(run: &Run, filter: &str) -> Vec<Line> {
-    const CLASSES: [&str; MAX_LINES] = ["s-a", "s-b", "s-c", "s-d", "s-e", "s-f"];
-    let now = run.sim.now();
-    let boxes = &run.sim.metrics().mailboxes;
-    let name = |i: usize| run.sim.mailbox_node(i).map_or("", |n| run.node_name(n));
-    let keep = |i: usize| name_matches(name(i), filter);
-    let upto = |i: usize| {
-        let series = &boxes[i].series;
-        let n = ((now.0 / series.interval.0.max(1)) as usize + 1).min(series.points.len());
-        &series.points[..n]
-    };
-    let line = |i: usize, class| Line {
-        label: name(i).to_string(),
-        class,
-        values: upto(i).iter().map(|p| f64::from(p.max_depth)).collect(),
-    };
-    let shown = pick_rows(boxes.len(), MAX_LINES, |i| boxes[i].max_depth(), keep);
-    if shown.matching <= MAX_LINES {
-        return shown
-            .rows
-            .iter()
-            .enumerate()
-            .map(|(k, &i)| line(i, CLASSES[k]))
-            .collect();
-    }
-    let top = &shown.rows[..MAX_LINES - 1];
-    let mut lines: Vec<Line> = top
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| line(i, CLASSES[k]))
-        .collect();
-    // Idle mailboxes (no depth ever) add nothing to the maximum: skipped without a look at
-    // their series.
-    let others = (0..boxes.len())
-        .filter(|&i| boxes[i].max_depth() > 0 && !top.contains(&i) && keep(i))
-        .map(upto);
-    lines.push(Line {
-        label: format!(
-            "{} others (highest)",
-            fmt::count((shown.matching - top.len()) as u64)
-        ),
-        class: "s-rest",
-        values: highest_of(others),
-    });
-    lines
-}
-
 #[function_component]
 pub fn MetricsView(_props: &MetricsProps) -> Html {
     let shared = use_shared();
@@ -484,6 +162,14 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
             filter.set(input.value());
         })
+    };
+    let hover_at = use_state(|| None::<(f64, &'static str)>);
+    let hover = charts::Hover {
+        at: *hover_at,
+        set: {
+            let hover_at = hover_at.clone();
+            Callback::from(move |at: charts::HoverAt| hover_at.set(at))
+        },
     };
     let cell = shared.run.0.borrow();
     let Some(run) = cell.as_ref() else {
@@ -515,7 +201,7 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
         (big, needle)
     };
     let filtered = !needle.is_empty();
-    let charts = charts(run, &needle);
+    let charts = charts::charts(run, &needle, &hover);
     let run: &Run = run;
     let now = run.sim.now();
     let m = run.sim.metrics();
@@ -826,24 +512,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn axis_tops_are_round() {
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(nice_max(7.0), 10.0);
-        assert_eq!(nice_max(12.0), 20.0);
-        assert_eq!(nice_max(230.0), 250.0);
-        assert_eq!(nice_max(f64::NAN), 1.0);
-    }
-
-    #[test]
-    fn downsampling_keeps_peaks_and_caps_points() {
-        let mut v = vec![1.0; 1_000];
-        v[500] = 9.0;
-        let d = downsample(&v);
-        assert!(d.len() <= MAX_POINTS);
-        assert!(d.contains(&9.0));
-    }
-
-    #[test]
     fn small_tables_show_every_row_in_declared_order() {
         let w = [3, 9, 1];
         let s = pick_rows(3, MAX_ROWS, |i| w[i], |_| true);
@@ -886,45 +554,5 @@ mod tests {
         assert!(name_matches("Q-ünï", "q-ünï"));
         assert!(name_matches("PAYMENTS", "payMents"));
         assert!(!name_matches("orders", "pay"));
-    }
-
-    /// The users chart sums every client of users, holds a client's last point up to now, and
-    /// is absent when no client has users.
-    #[test]
-    fn the_users_chart_sums_closed_loop_clients_up_to_now() {
-        use crate::scenario::compile;
-        let text = "scenario \"u\" duration 10s\nservice a time 10ms\n\
-                    client one users 2 think 100ms until 1s -> a GET /x\n\
-                    client two users 3 think 200ms -> a GET /x\n\
-                    client open rate 1/s -> a GET /x\na GET /x:\n  work\n";
-        let c = compile(text).expect("compiles");
-        let mut run = Run::new(1, &c, c.seed);
-        run.advance(SimTime::from_secs(2), u64::MAX, &mut || false);
-        let lines = users_lines(&run).expect("two clients of users");
-        let (thinking, waiting) = (&lines[0].values, &lines[1].values);
-        // 20 ms points up to 2 s; at 0 every one of the 5 users thinks.
-        assert_eq!(thinking.len(), 101);
-        assert_eq!((thinking[0], waiting[0]), (5.0, 0.0));
-        // Past `until` client `one` has left; `two`'s 3 users are all somewhere.
-        let last = thinking.len() - 1;
-        assert_eq!(thinking[last] + waiting[last], 3.0);
-        let open =
-            compile("service a\nclient c rate 1/s -> a GET /x\na GET /x:\n").expect("compiles");
-        let mut run = Run::new(1, &open, open.seed);
-        run.advance(SimTime::from_secs(1), u64::MAX, &mut || false);
-        assert!(users_lines(&run).is_none());
-    }
-
-    #[test]
-    fn the_others_line_is_the_highest_of_each_point() {
-        use crate::sim::SeriesPoint;
-        let p = |d: u32| SeriesPoint {
-            max_depth: d,
-            ..SeriesPoint::default()
-        };
-        let a = [p(1), p(5)];
-        let b = [p(3), p(2), p(7)];
-        let v = highest_of([&a[..], &b[..]].into_iter());
-        assert_eq!(v, vec![3.0, 5.0, 7.0]);
     }
 }
