@@ -145,6 +145,88 @@ fn restarted_consumer_takes_up_its_queue_at_the_restart() {
 }
 
 #[test]
+fn a_crashed_consumer_extends_no_lease_so_its_message_comes_back_at_the_visibility_timeout() {
+    // `worker` extends the visibility of a message it still handles, up to 1 s. It crashes at
+    // 20 ms, mid-handling: nothing handles the message any more, so nothing extends it, and
+    // at its 50 ms timeout (52 ms) it is back in `q`; the restart at 70 ms hands it over again.
+    let w = base()
+        .service(Service::new("producer").rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "M"),
+        ))
+        .queue(Queue::new("q").visibility(ms(50)))
+        .service(
+            Service::new("worker")
+                .time(Dist::constant_ms(100))
+                .consume("q", 1, Handler::new().work().ack())
+                .max_extension(SimTime::from_secs(1)),
+        )
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        )
+        .fault(Fault::crash("worker", ms(20), ms(50)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "q [M]"),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> worker deliver q [M] OK attempt 1",
+            "3.000ms 20.000ms worker -> worker work q [M] DROPPED(crashed) attempt 1",
+            "2.000ms 52.000ms q -> worker timeout q [M] REDELIVERED attempt 1",
+            "70.000ms 71.000ms q -> worker deliver q [M] OK attempt 2",
+            "71.000ms 171.000ms worker -> worker work q [M] OK attempt 2",
+            "171.000ms 172.000ms worker -> q ack q [M] OK attempt 2",
+        ]
+    );
+    let m = &sim.metrics().mailboxes[0];
+    // Both extensions are the second delivery's (at 120 and 170 ms), handled by a live worker.
+    assert_eq!((m.extensions, m.deliveries, m.acked), (2, 2, 1));
+}
+
+#[test]
+fn a_delivery_sent_before_a_crash_is_lost_though_it_lands_after_the_restart() {
+    // A 10 ms network; `worker` is down from 22 ms to 25 ms. The message reaches `q` at 20 ms
+    // and is sent to `worker` at once; it lands at 30 ms, after the restart, but was meant for
+    // the worker's previous life, so it is dropped, and comes back only at its 100 ms
+    // visibility timeout.
+    let w = World::new()
+        .duration(ms(400))
+        .network(Network::latency(Dist::constant_ms(10)))
+        .service(Service::new("producer").rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "M"),
+        ))
+        .queue(Queue::new("q").visibility(ms(100)))
+        .service(Service::new("worker").time(Dist::constant_ms(10)).consume(
+            "q",
+            1,
+            Handler::new().work().ack(),
+        ))
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        )
+        .fault(Fault::crash("worker", ms(22), ms(3)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "q [M]"),
+        vec![
+            "10.000ms 20.000ms producer -> q enqueue q [M] OK attempt 1",
+            "20.000ms 30.000ms q -> producer ack q [M] OK attempt 1",
+            "20.000ms 30.000ms q -> worker deliver q [M] DROPPED(crashed) attempt 1",
+            "20.000ms 120.000ms q -> worker timeout q [M] REDELIVERED attempt 1",
+            "120.000ms 130.000ms q -> worker deliver q [M] OK attempt 2",
+            "130.000ms 140.000ms worker -> worker work q [M] OK attempt 2",
+            "140.000ms 150.000ms worker -> q ack q [M] OK attempt 2",
+        ]
+    );
+}
+
+#[test]
 fn partition_holds_messages_until_tcp_retransmits_after_it_heals() {
     // Partition 100–200 ms. Messages sent into it are not lost: TCP retransmits after 200 ms,
     // 400 ms… (RTO doubling), so each gets through with the first retransmission after the

@@ -733,6 +733,41 @@ fn a_confirm_slower_than_the_timeout_ends_the_wait_and_the_retrys_confirm_is_lat
 }
 
 #[test]
+fn a_retrys_late_confirm_does_not_resume_a_producer_that_has_moved_on() {
+    // As above (a 1 ms confirm timeout on a 1 ms network), but the handler works 10 ms after
+    // its enqueue: the first confirm (3 ms) resumes it; the retry's confirm arrives (4 ms)
+    // while that work runs, finds nobody waiting for it (LATE), and does not cut the work
+    // short: the producer answers when its work ends (13 ms).
+    let w = base()
+        .service(
+            Service::new("producer")
+                .time(Dist::constant_ms(10))
+                .rest(
+                    HttpMethod::Post,
+                    "/send",
+                    Handler::new().enqueue("q", "M").work(),
+                ),
+        )
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        )
+        .queue(Queue::new("q").confirms(ms(1), 1));
+    let sim = run(w);
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "1.000ms 2.000ms q -> producer timeout q [M] TIMEOUT attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "2.000ms 3.000ms producer -> q enqueue q [M] OK attempt 2",
+            "3.000ms 4.000ms q -> producer ack q [M] OK attempt 2 LATE",
+            "13.000ms 14.000ms producer -> c rest-reply POST /send 200 attempt 1",
+        ]
+    );
+}
+
+#[test]
 fn a_message_back_from_its_visibility_timeout_is_never_refused_by_a_full_queue() {
     // Capacity 1, two consumer slots whose handlers take 100 ms and fail. Two messages are
     // accepted (each is in flight, not waiting, when the next arrives); both come back at
