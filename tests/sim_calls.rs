@@ -1196,6 +1196,34 @@ fn a_key_is_honoured_only_when_the_caller_sends_one_and_the_endpoint_dedupes() {
 }
 
 #[test]
+fn an_endpoint_counts_a_refusal_as_an_error_and_a_replayed_success_as_none() {
+    // One worker, no backlog, two requests at once: the second is refused (503) without a
+    // handler, and still counts as one of the endpoint's errors.
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(
+            Service::new("svc")
+                .backlog(0)
+                .time(Dist::constant_ms(10))
+                .rest(HttpMethod::Get, "/x", Handler::new().work()),
+        )
+        .client(burst_client(
+            "c",
+            Call::rest("svc", HttpMethod::Get, "/x"),
+            2,
+        ));
+    let sim = run(w);
+    let e = &sim.metrics().endpoints[0];
+    assert_eq!((e.requests, e.rejected, e.errors), (2, 1, 1));
+    // A retry answered 200 from the key store is a success: no error.
+    let sim = post_with_retry(Call::idempotency_key, true);
+    let e = &sim.metrics().endpoints[0];
+    assert_eq!((e.replayed, e.errors), (1, 0));
+    assert_eq!(e.replies.get(&Status::Http(200)), Some(&2));
+}
+
+#[test]
 fn a_key_still_in_progress_gets_409() {
     // The retry arrives (after a 5 ms backoff) while the first request is being handled: the
     // IETF Idempotency-Key draft answers 409 Conflict, which is not retried.
