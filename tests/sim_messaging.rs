@@ -697,6 +697,32 @@ fn lost_enqueue_fails_the_producer_only_after_its_confirm_timeout() {
 }
 
 #[test]
+fn each_send_that_gets_no_confirm_times_out_under_its_own_attempt() {
+    // Everything between producer and queue is lost for 200 ms, and the queue allows one
+    // retry: the first send times out as attempt 1, the retry as attempt 2, then the producer
+    // fails (503).
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").confirms(ms(50), 1))
+        .fault(Fault::loss(
+            LinkSelector::Between("producer".into(), "q".into()),
+            1.0,
+            SimTime::ZERO,
+            ms(200),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] DROPPED(loss) attempt 1",
+            "1.000ms 51.000ms q -> producer timeout q [M] TIMEOUT attempt 1",
+            "51.000ms 52.000ms producer -> q enqueue q [M] DROPPED(loss) attempt 2",
+            "51.000ms 101.000ms q -> producer timeout q [M] TIMEOUT attempt 2",
+            "101.000ms 102.000ms producer -> c rest-reply POST /send 503 attempt 1",
+        ]
+    );
+}
+
+#[test]
 fn publisher_waits_for_the_topic_confirm() {
     // A publish resumes its handler only when the topic's confirm arrives: a round trip.
     let sim = run(pubsub_world());
@@ -763,6 +789,59 @@ fn a_retrys_late_confirm_does_not_resume_a_producer_that_has_moved_on() {
             "2.000ms 3.000ms producer -> q enqueue q [M] OK attempt 2",
             "3.000ms 4.000ms q -> producer ack q [M] OK attempt 2 LATE",
             "13.000ms 14.000ms producer -> c rest-reply POST /send 200 attempt 1",
+        ]
+    );
+}
+
+/// A producer whose `POST /send` runs `handler` (its `work` 100 ms), one request at t = 0, and
+/// queue `q` confirming within 50 ms, with one retry.
+fn producer_of(handler: Handler) -> World {
+    base()
+        .service(
+            Service::new("producer")
+                .time(Dist::constant_ms(100))
+                .rest(HttpMethod::Post, "/send", handler),
+        )
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        )
+        .queue(Queue::new("q").confirms(ms(50), 1))
+}
+
+#[test]
+fn the_confirm_timer_of_an_answered_send_does_nothing() {
+    // The confirm comes at 3 ms; the handler then works 100 ms, past the send's 50 ms confirm
+    // timer (51 ms), which finds the send answered: no timeout, no second send.
+    let sim = run(producer_of(Handler::new().enqueue("q", "M").work()));
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "103.000ms 104.000ms producer -> c rest-reply POST /send 200 attempt 1",
+        ]
+    );
+    // Two enqueues, the second lost: at 51 ms the first send's timer finds the handler waiting
+    // for another send, and does nothing; the second send's own timer (53 ms) sends it again.
+    let sim = run(
+        producer_of(Handler::new().enqueue("q", "M").enqueue("q", "N")).fault(Fault::loss(
+            LinkSelector::Between("producer".into(), "q".into()),
+            1.0,
+            ms(3),
+            ms(5),
+        )),
+    );
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "3.000ms 4.000ms producer -> q enqueue q [N] DROPPED(loss) attempt 1",
+            "3.000ms 53.000ms q -> producer timeout q [N] TIMEOUT attempt 1",
+            "53.000ms 54.000ms producer -> q enqueue q [N] OK attempt 2",
+            "54.000ms 55.000ms q -> producer ack q [N] OK attempt 2",
+            "55.000ms 56.000ms producer -> c rest-reply POST /send 200 attempt 1",
         ]
     );
 }
