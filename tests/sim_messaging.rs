@@ -44,6 +44,22 @@ fn base() -> World {
 }
 
 #[test]
+fn a_consumers_latency_runs_from_its_delivery_to_its_handlers_end() {
+    // Three messages reach `q` at 2 ms; the one worker takes them one after another, 10 ms
+    // each: each is handled in 10 ms from its delivery's arrival, whatever it waited in `q`.
+    let w = producer(base(), "q", 3).queue(Queue::new("q")).service(
+        Service::new("worker").time(Dist::constant_ms(10)).consume(
+            "q",
+            1,
+            Handler::new().work().ack(),
+        ),
+    );
+    let sim = run(w);
+    let l = &sim.metrics().consumers[0].latency;
+    assert_eq!((l.count(), l.min(), l.max()), (3, ms(10), ms(10)));
+}
+
+#[test]
 fn queue_is_fifo_and_consumer_acks() {
     let w = producer(base(), "q", 3).queue(Queue::new("q")).service(
         Service::new("worker").time(Dist::constant_ms(10)).consume(
