@@ -227,6 +227,41 @@ fn a_delivery_sent_before_a_crash_is_lost_though_it_lands_after_the_restart() {
 }
 
 #[test]
+fn a_crash_keeps_the_answers_an_endpoint_stored_for_idempotency_keys() {
+    // The first attempt times out at 20 ms, but its work ends at 31 ms and the answer is stored
+    // under the call's key. `orders` is down from 40 to 50 ms; a store of keys outlives the
+    // process (only a key still in progress is forgotten), so the retry at 70 ms gets the
+    // stored 200 without doing the work again.
+    let call = Call::rest("orders", HttpMethod::Post, "/orders")
+        .attempt_timeout(ms(20))
+        .idempotency_key()
+        .retry(RetryPolicy::retries(1).backoff(ms(50)));
+    let w = base()
+        .service(
+            Service::new("orders")
+                .time(Dist::constant_ms(30))
+                .rest(HttpMethod::Post, "/orders", Handler::new().work())
+                .dedupe(),
+        )
+        .client(Client::new("shop", call, 0.0).burst(SimTime::ZERO, 1))
+        .fault(Fault::crash("orders", ms(40), ms(10)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "POST /orders"),
+        vec![
+            "0.000ms 1.000ms shop -> orders rest POST /orders OK attempt 1",
+            "0.000ms 20.000ms orders -> shop timeout POST /orders TIMEOUT attempt 1",
+            "1.000ms 31.000ms orders -> orders work POST /orders OK attempt 1",
+            "31.000ms 32.000ms orders -> shop rest-reply POST /orders 200 attempt 1 LATE",
+            "70.000ms 71.000ms shop -> orders rest POST /orders OK attempt 2",
+            "71.000ms 72.000ms orders -> shop rest-reply POST /orders 200 attempt 2",
+        ]
+    );
+    let e = &sim.metrics().endpoints[0];
+    assert_eq!((e.repeats, e.replayed), (0, 1));
+}
+
+#[test]
 fn partition_holds_messages_until_tcp_retransmits_after_it_heals() {
     // Partition 100–200 ms. Messages sent into it are not lost: TCP retransmits after 200 ms,
     // 400 ms… (RTO doubling), so each gets through with the first retransmission after the
