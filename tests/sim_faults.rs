@@ -262,6 +262,37 @@ fn a_crash_keeps_the_answers_an_endpoint_stored_for_idempotency_keys() {
 }
 
 #[test]
+fn a_key_in_progress_when_its_service_crashes_is_forgotten_so_the_retry_is_served() {
+    // `orders` crashes at 10 ms, in the middle of the first attempt's work, and is back at
+    // 15 ms. The request was lost with the process, so its key is no longer in progress: the
+    // retry is served (not answered 409 Conflict).
+    let call = Call::rest("orders", HttpMethod::Post, "/orders")
+        .idempotency_key()
+        .retry(RetryPolicy::retries(1).backoff(ms(50)));
+    let w = base()
+        .service(
+            Service::new("orders")
+                .time(Dist::constant_ms(30))
+                .rest(HttpMethod::Post, "/orders", Handler::new().work())
+                .dedupe(),
+        )
+        .client(Client::new("shop", call, 0.0).burst(SimTime::ZERO, 1))
+        .fault(Fault::crash("orders", ms(10), ms(5)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "POST /orders"),
+        vec![
+            "0.000ms 1.000ms shop -> orders rest POST /orders OK attempt 1",
+            "1.000ms 10.000ms orders -> orders work POST /orders DROPPED(crashed) attempt 1",
+            "10.000ms 11.000ms orders -> shop rest-reply POST /orders REJECTED(reset) attempt 1",
+            "61.000ms 62.000ms shop -> orders rest POST /orders OK attempt 2",
+            "62.000ms 92.000ms orders -> orders work POST /orders OK attempt 2",
+            "92.000ms 93.000ms orders -> shop rest-reply POST /orders 200 attempt 2",
+        ]
+    );
+}
+
+#[test]
 fn partition_holds_messages_until_tcp_retransmits_after_it_heals() {
     // Partition 100–200 ms. Messages sent into it are not lost: TCP retransmits after 200 ms,
     // 400 ms… (RTO doubling), so each gets through with the first retransmission after the
