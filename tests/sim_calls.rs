@@ -70,11 +70,11 @@ fn requests_in_the_service_are_the_busy_workers_plus_the_waiting_ones() {
     let w = World::new()
         .duration(ms(100))
         .network(net1ms())
-        .service(
-            Service::new("svc")
-                .time(Dist::constant_ms(10))
-                .rest(HttpMethod::Get, "/x", Handler::new().work()),
-        )
+        .service(Service::new("svc").time(Dist::constant_ms(10)).rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().work(),
+        ))
         .client(burst_client(
             "c",
             Call::rest("svc", HttpMethod::Get, "/x"),

@@ -283,6 +283,21 @@ fn full_queue_rejects_and_pushes_back_on_the_producer() {
 }
 
 #[test]
+fn a_drop_oldest_queue_with_nothing_waiting_refuses_instead() {
+    // Capacity 0: the queue is full with nothing waiting, so there is no oldest message to
+    // drop, and the new one is refused (nack, 503) as under `reject`.
+    let sim =
+        run(producer(base(), "q", 1)
+            .queue(Queue::new("q").capacity(0).overflow(Overflow::DropOldest)));
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.accepted, m.rejected, m.evicted), (0, 1, 0));
+    assert_eq!(
+        sim.metrics().clients[0].outcomes.get(&Status::Http(503)),
+        Some(&1)
+    );
+}
+
+#[test]
 fn drop_oldest_evicts_the_oldest_waiting_message() {
     let w =
         producer(base(), "q", 3).queue(Queue::new("q").capacity(2).overflow(Overflow::DropOldest));
@@ -781,15 +796,11 @@ fn a_retrys_late_confirm_does_not_resume_a_producer_that_has_moved_on() {
     // while that work runs, finds nobody waiting for it (LATE), and does not cut the work
     // short: the producer answers when its work ends (13 ms).
     let w = base()
-        .service(
-            Service::new("producer")
-                .time(Dist::constant_ms(10))
-                .rest(
-                    HttpMethod::Post,
-                    "/send",
-                    Handler::new().enqueue("q", "M").work(),
-                ),
-        )
+        .service(Service::new("producer").time(Dist::constant_ms(10)).rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "M").work(),
+        ))
         .client(
             Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
                 .burst(SimTime::ZERO, 1),
@@ -813,11 +824,11 @@ fn a_retrys_late_confirm_does_not_resume_a_producer_that_has_moved_on() {
 /// queue `q` confirming within 50 ms, with one retry.
 fn producer_of(handler: Handler) -> World {
     base()
-        .service(
-            Service::new("producer")
-                .time(Dist::constant_ms(100))
-                .rest(HttpMethod::Post, "/send", handler),
-        )
+        .service(Service::new("producer").time(Dist::constant_ms(100)).rest(
+            HttpMethod::Post,
+            "/send",
+            handler,
+        ))
         .client(
             Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
                 .burst(SimTime::ZERO, 1),
