@@ -465,6 +465,32 @@ fn delivery_cause_chain_reaches_the_client_request() {
 }
 
 #[test]
+fn a_confirm_is_caused_by_the_send_it_answers() {
+    // The broker's ack to the producer hangs under the enqueue it confirms, which hangs under
+    // the client's request: enqueue → confirm, not request → confirm.
+    let sim = run(producer(base(), "q", 1).queue(Queue::new("q")));
+    let recs = sim.trace().records();
+    let producer = sim.node_id("producer").expect("producer");
+    let kinds_above = |r: &Record| {
+        let mut kinds = vec![r.kind];
+        let mut cur = *r;
+        while let Some(c) = cur.cause {
+            cur = recs[c.0 as usize];
+            kinds.push(cur.kind);
+        }
+        kinds
+    };
+    let confirm = recs
+        .iter()
+        .find(|r| r.kind == Kind::Ack && r.to == producer)
+        .expect("confirm");
+    assert_eq!(
+        kinds_above(confirm),
+        vec![Kind::Ack, Kind::Enqueue, Kind::RestRequest]
+    );
+}
+
+#[test]
 fn capacity_counts_waiting_messages_not_deliveries_in_flight() {
     // Capacity 1, two messages at once: the first is delivered at once (in flight, not yet
     // acked), so the second still finds room. As with RabbitMQ's `max-length`, only ready
