@@ -355,6 +355,31 @@ fn pubsub_world() -> World {
 }
 
 #[test]
+fn a_full_subscription_refuses_a_copy_and_counts_it() {
+    // Capacity 1 and nobody consuming: of three publishes, the subscription keeps the first
+    // copy and refuses (and counts) the other two; the topic still confirms every publish.
+    let w = base()
+        .service(Service::new("pub").workers(10).rest(
+            HttpMethod::Post,
+            "/eu",
+            Handler::new().publish("events", "E"),
+        ))
+        .topic(Topic::new("events").subscription(Subscription::new("all").capacity(1)))
+        .client(
+            Client::new("c", Call::rest("pub", HttpMethod::Post, "/eu"), 0.0)
+                .burst(SimTime::ZERO, 3),
+        );
+    let sim = run(w);
+    assert_eq!(lines_with(&sim, "REJECTED(queue-full)").len(), 2);
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.accepted, m.rejected), (1, 2));
+    assert_eq!(
+        sim.metrics().clients[0].outcomes.get(&Status::Http(200)),
+        Some(&3)
+    );
+}
+
+#[test]
 fn pubsub_fans_out_with_per_subscription_backlogs_and_filters() {
     let sim = run(pubsub_world());
     let fanouts = lines_with(&sim, "fanout");
