@@ -225,6 +225,52 @@ fn third_nack_dead_letters() {
 }
 
 #[test]
+fn a_dead_letter_refused_by_a_full_dlq_is_dropped_and_counted_there() {
+    // One attempt allowed and a DLQ of capacity 0: the first nack dead-letters the message, the
+    // DLQ has no room, so it is dropped (overflow) and the DLQ counts a refusal.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").max_attempts(1).dlq("q-dlq"))
+        .queue(Queue::new("q-dlq").capacity(0))
+        .service(Service::new("w").consume("q", 1, Handler::new().nack()));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "dead-letter"),
+        vec!["4.000ms 4.000ms q -> q-dlq dead-letter q-dlq [M] DROPPED(overflow) attempt 1"]
+    );
+    let (q, dlq) = (&sim.metrics().mailboxes[0], &sim.metrics().mailboxes[1]);
+    assert_eq!((q.dead_letters, dlq.accepted, dlq.rejected), (1, 0, 1));
+}
+
+#[test]
+fn the_visibility_timer_of_a_nacked_message_waiting_again_does_nothing() {
+    // The handler nacks at once, then works 100 ms: the message waits in `q` again from 4 ms,
+    // with its only consumer busy. Its first delivery's visibility timer (52 ms) finds it
+    // waiting, not in flight, and does nothing; the next delivery is when the worker is free.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").visibility(ms(50)).max_attempts(2))
+        .service(Service::new("w").time(Dist::constant_ms(100)).consume(
+            "q",
+            1,
+            Handler::new().nack().work(),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "q [M]"),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> w deliver q [M] OK attempt 1",
+            "3.000ms 4.000ms w -> q nack q [M] REDELIVERED attempt 1",
+            "3.000ms 103.000ms w -> w work q [M] OK attempt 1",
+            "103.000ms 104.000ms q -> w deliver q [M] OK attempt 2",
+            "104.000ms 105.000ms w -> q nack q [M] DEAD-LETTERED attempt 2",
+            "105.000ms 105.000ms q -> q dead-letter q [M] DROPPED(no-dlq) attempt 2",
+            "104.000ms 204.000ms w -> w work q [M] OK attempt 2",
+        ]
+    );
+    assert_eq!(sim.metrics().mailboxes[0].redeliveries, 1);
+}
+
+#[test]
 fn visibility_expiry_counts_towards_max_attempts_and_no_dlq_discards() {
     let w = producer(base(), "q", 1)
         .queue(Queue::new("q").visibility(ms(20)).max_attempts(2))
