@@ -769,6 +769,17 @@ fn a_crashed_process_refuses_new_requests_and_resets_those_in_progress() {
 }
 
 #[test]
+fn a_connection_error_is_one_of_the_clients_errors() {
+    // `svc` is down for the whole run: every request is refused, with no status, and each is
+    // a connection error and an error of the client's.
+    let sim = run(steady(10).fault(Fault::crash("svc", SimTime::ZERO, ms(1_000))));
+    let c = &sim.metrics().clients[0];
+    assert_eq!((c.completed, c.ok), (c.sent, 0));
+    assert_eq!((c.connection_errors, c.errors), (c.sent, c.sent));
+    assert!(c.sent > 1);
+}
+
+#[test]
 fn a_crash_frees_the_calls_its_tasks_were_waiting_for_and_no_others() {
     // `a` and `b` each call `db` (100 ms of work, no timeout) for a client request at 0 ms; `a`
     // crashes at 50 ms (down until 150 ms). Its handler's call to `db` is let go at the crash,
