@@ -157,6 +157,31 @@ fn grpc_gets_resource_exhausted_with_pushback_in_whole_milliseconds() {
 }
 
 #[test]
+fn the_pushback_is_only_what_a_partly_refilled_bucket_still_lacks() {
+    // 1/s, bucket of 1: the first request takes the token at 1 ms; the second arrives 500 ms
+    // later, when the bucket holds half a token again, and is asked to wait the 500 ms the
+    // other half takes (not a whole token's second): its retry goes at 502 + 500 ms.
+    let call = Call::rpc("s", "X")
+        .timeout(SimTime::from_secs(5))
+        .retry(RetryPolicy::retries(1).backoff(ms(10)))
+        .retry_on(vec![Status::Grpc(GrpcCode::ResourceExhausted)]);
+    let client = Client::new("c", call, 0.0)
+        .burst(SimTime::ZERO, 1)
+        .burst(ms(500), 1);
+    let sim = run(world(svc(10).rate_limit(1.0, 1)).client(client));
+    assert_eq!(
+        lines_with(&sim, "attempt 2"),
+        norm(
+            "
+            1002.000ms 1003.000ms c -> s rpc X OK attempt 2
+            1003.000ms 1013.000ms s -> s work X OK attempt 2
+            1013.000ms 1014.000ms s -> c rpc-reply X OK attempt 2
+        "
+        )
+    );
+}
+
+#[test]
 fn the_limiter_comes_before_the_backlog() {
     // Backlog 0 and a bucket of 2: the first request takes the worker, the second has a token
     // but no room (503, backlog full), the third has no token (429), whatever the backlog.

@@ -526,6 +526,37 @@ fn the_pending_limit_counts_outstanding_calls() {
 }
 
 #[test]
+fn the_pending_limit_counts_stored_messages() {
+    // 1,000 requests a second, each enqueuing one message to a queue nobody consumes: each
+    // request leaves its message stored and its producer's confirm timer queued (5 s), so
+    // 1,000 pending things are passed after about 500 requests (checked every 256 events: at
+    // 513 ms), not after about 1,000 as if stored messages were not counted.
+    let w = World::new()
+        .duration(SimTime::from_secs(10))
+        .pending_limit(1_000)
+        .network(Network::latency(Dist::constant_ms(1)))
+        .service(Service::new("p").workers(100).rest(
+            HttpMethod::Post,
+            "/x",
+            Handler::new().enqueue("q", "M"),
+        ))
+        .queue(Queue::new("q"))
+        .client(Client::new(
+            "c",
+            Call::rest("p", HttpMethod::Post, "/x"),
+            1_000.0,
+        ));
+    let mut sim = Sim::new(w, 1).expect("valid");
+    assert_eq!(
+        sim.run_to_end(),
+        StopReason::PendingLimit {
+            limit: 1_000,
+            at: ms(513)
+        }
+    );
+}
+
+#[test]
 fn a_link_override_is_the_unordered_pair() {
     // Declared as s <-> c; applies to c -> s requests and s -> c responses alike.
     let w = ok_world().link(Link::between("s", "c").latency(Dist::constant_ms(3)));

@@ -63,6 +63,31 @@ fn worker_pool_and_bounded_backlog() {
 }
 
 #[test]
+fn requests_in_the_service_are_the_busy_workers_plus_the_waiting_ones() {
+    // One worker, 10 ms a request, 3 arriving at 1 ms: 3 in the service (one running, two
+    // waiting) from 1 to 11 ms, 2 to 21 ms, 1 to 31 ms: 60 request-ms in the first 100 ms, a
+    // time-average of 0.6. The backlog's share: 2 × 10 + 1 × 10 = 30, an average of 0.3.
+    let w = World::new()
+        .duration(ms(100))
+        .network(net1ms())
+        .service(Service::new("svc").time(Dist::constant_ms(10)).rest(
+            HttpMethod::Get,
+            "/x",
+            Handler::new().work(),
+        ))
+        .client(burst_client(
+            "c",
+            Call::rest("svc", HttpMethod::Get, "/x"),
+            3,
+        ));
+    let sim = run(w);
+    let m = &sim.metrics().services[0];
+    let (in_system, backlog) = (m.mean_in_system(ms(100)), m.mean_backlog(ms(100)));
+    assert!((in_system - 0.6).abs() < 1e-9, "{in_system}");
+    assert!((backlog - 0.3).abs() < 1e-9, "{backlog}");
+}
+
+#[test]
 fn rest_timeout_gives_504_and_records_late_response() {
     let w = World::new()
         .duration(SimTime::from_secs(1))
@@ -1148,6 +1173,54 @@ fn an_idempotency_key_gets_the_stored_answer_without_repeating_the_work() {
     );
     let e = &sim.metrics().endpoints[0];
     assert_eq!((e.repeats, e.replayed), (0, 1));
+}
+
+#[test]
+fn a_key_is_honoured_only_when_the_caller_sends_one_and_the_endpoint_dedupes() {
+    // A deduping endpoint has nothing to match a retry without a key by, and an endpoint that
+    // does not dedupe ignores the key it is sent: either way the retry does the work again.
+    for sim in [
+        post_with_retry(Call::idempotent, true),
+        post_with_retry(Call::idempotency_key, false),
+    ] {
+        assert_eq!(
+            lines_with(&sim, "orders -> orders work"),
+            vec![
+                "1.000ms 31.000ms orders -> orders work POST /orders OK attempt 1",
+                "71.000ms 101.000ms orders -> orders work POST /orders OK attempt 2",
+            ]
+        );
+        let e = &sim.metrics().endpoints[0];
+        assert_eq!((e.repeats, e.replayed), (1, 0));
+    }
+}
+
+#[test]
+fn an_endpoint_counts_a_refusal_as_an_error_and_a_replayed_success_as_none() {
+    // One worker, no backlog, two requests at once: the second is refused (503) without a
+    // handler, and still counts as one of the endpoint's errors.
+    let w = World::new()
+        .duration(SimTime::from_secs(1))
+        .network(net1ms())
+        .service(
+            Service::new("svc")
+                .backlog(0)
+                .time(Dist::constant_ms(10))
+                .rest(HttpMethod::Get, "/x", Handler::new().work()),
+        )
+        .client(burst_client(
+            "c",
+            Call::rest("svc", HttpMethod::Get, "/x"),
+            2,
+        ));
+    let sim = run(w);
+    let e = &sim.metrics().endpoints[0];
+    assert_eq!((e.requests, e.rejected, e.errors), (2, 1, 1));
+    // A retry answered 200 from the key store is a success: no error.
+    let sim = post_with_retry(Call::idempotency_key, true);
+    let e = &sim.metrics().endpoints[0];
+    assert_eq!((e.replayed, e.errors), (1, 0));
+    assert_eq!(e.replies.get(&Status::Http(200)), Some(&2));
 }
 
 #[test]

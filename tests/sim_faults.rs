@@ -145,6 +145,154 @@ fn restarted_consumer_takes_up_its_queue_at_the_restart() {
 }
 
 #[test]
+fn a_crashed_consumer_extends_no_lease_so_its_message_comes_back_at_the_visibility_timeout() {
+    // `worker` extends the visibility of a message it still handles, up to 1 s. It crashes at
+    // 20 ms, mid-handling: nothing handles the message any more, so nothing extends it, and
+    // at its 50 ms timeout (52 ms) it is back in `q`; the restart at 70 ms hands it over again.
+    let w = base()
+        .service(Service::new("producer").rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "M"),
+        ))
+        .queue(Queue::new("q").visibility(ms(50)))
+        .service(
+            Service::new("worker")
+                .time(Dist::constant_ms(100))
+                .consume("q", 1, Handler::new().work().ack())
+                .max_extension(SimTime::from_secs(1)),
+        )
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        )
+        .fault(Fault::crash("worker", ms(20), ms(50)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "q [M]"),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> worker deliver q [M] OK attempt 1",
+            "3.000ms 20.000ms worker -> worker work q [M] DROPPED(crashed) attempt 1",
+            "2.000ms 52.000ms q -> worker timeout q [M] REDELIVERED attempt 1",
+            "70.000ms 71.000ms q -> worker deliver q [M] OK attempt 2",
+            "71.000ms 171.000ms worker -> worker work q [M] OK attempt 2",
+            "171.000ms 172.000ms worker -> q ack q [M] OK attempt 2",
+        ]
+    );
+    let m = &sim.metrics().mailboxes[0];
+    // Both extensions are the second delivery's (at 120 and 170 ms), handled by a live worker.
+    assert_eq!((m.extensions, m.deliveries, m.acked), (2, 2, 1));
+}
+
+#[test]
+fn a_delivery_sent_before_a_crash_is_lost_though_it_lands_after_the_restart() {
+    // A 10 ms network; `worker` is down from 22 ms to 25 ms. The message reaches `q` at 20 ms
+    // and is sent to `worker` at once; it lands at 30 ms, after the restart, but was meant for
+    // the worker's previous life, so it is dropped, and comes back only at its 100 ms
+    // visibility timeout.
+    let w = World::new()
+        .duration(ms(400))
+        .network(Network::latency(Dist::constant_ms(10)))
+        .service(Service::new("producer").rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "M"),
+        ))
+        .queue(Queue::new("q").visibility(ms(100)))
+        .service(Service::new("worker").time(Dist::constant_ms(10)).consume(
+            "q",
+            1,
+            Handler::new().work().ack(),
+        ))
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        )
+        .fault(Fault::crash("worker", ms(22), ms(3)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "q [M]"),
+        vec![
+            "10.000ms 20.000ms producer -> q enqueue q [M] OK attempt 1",
+            "20.000ms 30.000ms q -> producer ack q [M] OK attempt 1",
+            "20.000ms 30.000ms q -> worker deliver q [M] DROPPED(crashed) attempt 1",
+            "20.000ms 120.000ms q -> worker timeout q [M] REDELIVERED attempt 1",
+            "120.000ms 130.000ms q -> worker deliver q [M] OK attempt 2",
+            "130.000ms 140.000ms worker -> worker work q [M] OK attempt 2",
+            "140.000ms 150.000ms worker -> q ack q [M] OK attempt 2",
+        ]
+    );
+}
+
+#[test]
+fn a_crash_keeps_the_answers_an_endpoint_stored_for_idempotency_keys() {
+    // The first attempt times out at 20 ms, but its work ends at 31 ms and the answer is stored
+    // under the call's key. `orders` is down from 40 to 50 ms; a store of keys outlives the
+    // process (only a key still in progress is forgotten), so the retry at 70 ms gets the
+    // stored 200 without doing the work again.
+    let call = Call::rest("orders", HttpMethod::Post, "/orders")
+        .attempt_timeout(ms(20))
+        .idempotency_key()
+        .retry(RetryPolicy::retries(1).backoff(ms(50)));
+    let w = base()
+        .service(
+            Service::new("orders")
+                .time(Dist::constant_ms(30))
+                .rest(HttpMethod::Post, "/orders", Handler::new().work())
+                .dedupe(),
+        )
+        .client(Client::new("shop", call, 0.0).burst(SimTime::ZERO, 1))
+        .fault(Fault::crash("orders", ms(40), ms(10)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "POST /orders"),
+        vec![
+            "0.000ms 1.000ms shop -> orders rest POST /orders OK attempt 1",
+            "0.000ms 20.000ms orders -> shop timeout POST /orders TIMEOUT attempt 1",
+            "1.000ms 31.000ms orders -> orders work POST /orders OK attempt 1",
+            "31.000ms 32.000ms orders -> shop rest-reply POST /orders 200 attempt 1 LATE",
+            "70.000ms 71.000ms shop -> orders rest POST /orders OK attempt 2",
+            "71.000ms 72.000ms orders -> shop rest-reply POST /orders 200 attempt 2",
+        ]
+    );
+    let e = &sim.metrics().endpoints[0];
+    assert_eq!((e.repeats, e.replayed), (0, 1));
+}
+
+#[test]
+fn a_key_in_progress_when_its_service_crashes_is_forgotten_so_the_retry_is_served() {
+    // `orders` crashes at 10 ms, in the middle of the first attempt's work, and is back at
+    // 15 ms. The request was lost with the process, so its key is no longer in progress: the
+    // retry is served (not answered 409 Conflict).
+    let call = Call::rest("orders", HttpMethod::Post, "/orders")
+        .idempotency_key()
+        .retry(RetryPolicy::retries(1).backoff(ms(50)));
+    let w = base()
+        .service(
+            Service::new("orders")
+                .time(Dist::constant_ms(30))
+                .rest(HttpMethod::Post, "/orders", Handler::new().work())
+                .dedupe(),
+        )
+        .client(Client::new("shop", call, 0.0).burst(SimTime::ZERO, 1))
+        .fault(Fault::crash("orders", ms(10), ms(5)));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "POST /orders"),
+        vec![
+            "0.000ms 1.000ms shop -> orders rest POST /orders OK attempt 1",
+            "1.000ms 10.000ms orders -> orders work POST /orders DROPPED(crashed) attempt 1",
+            "10.000ms 11.000ms orders -> shop rest-reply POST /orders REJECTED(reset) attempt 1",
+            "61.000ms 62.000ms shop -> orders rest POST /orders OK attempt 2",
+            "62.000ms 92.000ms orders -> orders work POST /orders OK attempt 2",
+            "92.000ms 93.000ms orders -> shop rest-reply POST /orders 200 attempt 2",
+        ]
+    );
+}
+
+#[test]
 fn partition_holds_messages_until_tcp_retransmits_after_it_heals() {
     // Partition 100–200 ms. Messages sent into it are not lost: TCP retransmits after 200 ms,
     // 400 ms… (RTO doubling), so each gets through with the first retransmission after the
@@ -618,6 +766,17 @@ fn a_crashed_process_refuses_new_requests_and_resets_those_in_progress() {
     assert_eq!((c.completed, c.connection_errors), (2, 2));
     assert!(c.outcomes.is_empty());
     assert!(sim.calls_waiting().iter().all(|&n| n == 0));
+}
+
+#[test]
+fn a_connection_error_is_one_of_the_clients_errors() {
+    // `svc` is down for the whole run: every request is refused, with no status, and each is
+    // a connection error and an error of the client's.
+    let sim = run(steady(10).fault(Fault::crash("svc", SimTime::ZERO, ms(1_000))));
+    let c = &sim.metrics().clients[0];
+    assert_eq!((c.completed, c.ok), (c.sent, 0));
+    assert_eq!((c.connection_errors, c.errors), (c.sent, c.sent));
+    assert!(c.sent > 1);
 }
 
 #[test]

@@ -44,6 +44,22 @@ fn base() -> World {
 }
 
 #[test]
+fn a_consumers_latency_runs_from_its_delivery_to_its_handlers_end() {
+    // Three messages reach `q` at 2 ms; the one worker takes them one after another, 10 ms
+    // each: each is handled in 10 ms from its delivery's arrival, whatever it waited in `q`.
+    let w = producer(base(), "q", 3).queue(Queue::new("q")).service(
+        Service::new("worker").time(Dist::constant_ms(10)).consume(
+            "q",
+            1,
+            Handler::new().work().ack(),
+        ),
+    );
+    let sim = run(w);
+    let l = &sim.metrics().consumers[0].latency;
+    assert_eq!((l.count(), l.min(), l.max()), (3, ms(10), ms(10)));
+}
+
+#[test]
 fn queue_is_fifo_and_consumer_acks() {
     let w = producer(base(), "q", 3).queue(Queue::new("q")).service(
         Service::new("worker").time(Dist::constant_ms(10)).consume(
@@ -209,6 +225,52 @@ fn third_nack_dead_letters() {
 }
 
 #[test]
+fn a_dead_letter_refused_by_a_full_dlq_is_dropped_and_counted_there() {
+    // One attempt allowed and a DLQ of capacity 0: the first nack dead-letters the message, the
+    // DLQ has no room, so it is dropped (overflow) and the DLQ counts a refusal.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").max_attempts(1).dlq("q-dlq"))
+        .queue(Queue::new("q-dlq").capacity(0))
+        .service(Service::new("w").consume("q", 1, Handler::new().nack()));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "dead-letter"),
+        vec!["4.000ms 4.000ms q -> q-dlq dead-letter q-dlq [M] DROPPED(overflow) attempt 1"]
+    );
+    let (q, dlq) = (&sim.metrics().mailboxes[0], &sim.metrics().mailboxes[1]);
+    assert_eq!((q.dead_letters, dlq.accepted, dlq.rejected), (1, 0, 1));
+}
+
+#[test]
+fn the_visibility_timer_of_a_nacked_message_waiting_again_does_nothing() {
+    // The handler nacks at once, then works 100 ms: the message waits in `q` again from 4 ms,
+    // with its only consumer busy. Its first delivery's visibility timer (52 ms) finds it
+    // waiting, not in flight, and does nothing; the next delivery is when the worker is free.
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").visibility(ms(50)).max_attempts(2))
+        .service(Service::new("w").time(Dist::constant_ms(100)).consume(
+            "q",
+            1,
+            Handler::new().nack().work(),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        lines_with(&sim, "q [M]"),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> w deliver q [M] OK attempt 1",
+            "3.000ms 4.000ms w -> q nack q [M] REDELIVERED attempt 1",
+            "3.000ms 103.000ms w -> w work q [M] OK attempt 1",
+            "103.000ms 104.000ms q -> w deliver q [M] OK attempt 2",
+            "104.000ms 105.000ms w -> q nack q [M] DEAD-LETTERED attempt 2",
+            "105.000ms 105.000ms q -> q dead-letter q [M] DROPPED(no-dlq) attempt 2",
+            "104.000ms 204.000ms w -> w work q [M] OK attempt 2",
+        ]
+    );
+    assert_eq!(sim.metrics().mailboxes[0].redeliveries, 1);
+}
+
+#[test]
 fn visibility_expiry_counts_towards_max_attempts_and_no_dlq_discards() {
     let w = producer(base(), "q", 1)
         .queue(Queue::new("q").visibility(ms(20)).max_attempts(2))
@@ -267,6 +329,21 @@ fn full_queue_rejects_and_pushes_back_on_the_producer() {
 }
 
 #[test]
+fn a_drop_oldest_queue_with_nothing_waiting_refuses_instead() {
+    // Capacity 0: the queue is full with nothing waiting, so there is no oldest message to
+    // drop, and the new one is refused (nack, 503) as under `reject`.
+    let sim =
+        run(producer(base(), "q", 1)
+            .queue(Queue::new("q").capacity(0).overflow(Overflow::DropOldest)));
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.accepted, m.rejected, m.evicted), (0, 1, 0));
+    assert_eq!(
+        sim.metrics().clients[0].outcomes.get(&Status::Http(503)),
+        Some(&1)
+    );
+}
+
+#[test]
 fn drop_oldest_evicts_the_oldest_waiting_message() {
     let w =
         producer(base(), "q", 3).queue(Queue::new("q").capacity(2).overflow(Overflow::DropOldest));
@@ -321,6 +398,31 @@ fn pubsub_world() -> World {
             Client::new("c", Call::rest("pub", HttpMethod::Post, "/eu"), 0.0)
                 .burst(SimTime::ZERO, 3),
         )
+}
+
+#[test]
+fn a_full_subscription_refuses_a_copy_and_counts_it() {
+    // Capacity 1 and nobody consuming: of three publishes, the subscription keeps the first
+    // copy and refuses (and counts) the other two; the topic still confirms every publish.
+    let w = base()
+        .service(Service::new("pub").workers(10).rest(
+            HttpMethod::Post,
+            "/eu",
+            Handler::new().publish("events", "E"),
+        ))
+        .topic(Topic::new("events").subscription(Subscription::new("all").capacity(1)))
+        .client(
+            Client::new("c", Call::rest("pub", HttpMethod::Post, "/eu"), 0.0)
+                .burst(SimTime::ZERO, 3),
+        );
+    let sim = run(w);
+    assert_eq!(lines_with(&sim, "REJECTED(queue-full)").len(), 2);
+    let m = &sim.metrics().mailboxes[0];
+    assert_eq!((m.accepted, m.rejected), (1, 2));
+    assert_eq!(
+        sim.metrics().clients[0].outcomes.get(&Status::Http(200)),
+        Some(&3)
+    );
 }
 
 #[test]
@@ -431,6 +533,32 @@ fn delivery_cause_chain_reaches_the_client_request() {
         ]
     );
     assert!(recs.iter().all(|r| r.cause.is_none_or(|c| c < r.id)));
+}
+
+#[test]
+fn a_confirm_is_caused_by_the_send_it_answers() {
+    // The broker's ack to the producer hangs under the enqueue it confirms, which hangs under
+    // the client's request: enqueue → confirm, not request → confirm.
+    let sim = run(producer(base(), "q", 1).queue(Queue::new("q")));
+    let recs = sim.trace().records();
+    let producer = sim.node_id("producer").expect("producer");
+    let kinds_above = |r: &Record| {
+        let mut kinds = vec![r.kind];
+        let mut cur = *r;
+        while let Some(c) = cur.cause {
+            cur = recs[c.0 as usize];
+            kinds.push(cur.kind);
+        }
+        kinds
+    };
+    let confirm = recs
+        .iter()
+        .find(|r| r.kind == Kind::Ack && r.to == producer)
+        .expect("confirm");
+    assert_eq!(
+        kinds_above(confirm),
+        vec![Kind::Ack, Kind::Enqueue, Kind::RestRequest]
+    );
 }
 
 #[test]
@@ -697,6 +825,32 @@ fn lost_enqueue_fails_the_producer_only_after_its_confirm_timeout() {
 }
 
 #[test]
+fn each_send_that_gets_no_confirm_times_out_under_its_own_attempt() {
+    // Everything between producer and queue is lost for 200 ms, and the queue allows one
+    // retry: the first send times out as attempt 1, the retry as attempt 2, then the producer
+    // fails (503).
+    let w = producer(base(), "q", 1)
+        .queue(Queue::new("q").confirms(ms(50), 1))
+        .fault(Fault::loss(
+            LinkSelector::Between("producer".into(), "q".into()),
+            1.0,
+            SimTime::ZERO,
+            ms(200),
+        ));
+    let sim = run(w);
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] DROPPED(loss) attempt 1",
+            "1.000ms 51.000ms q -> producer timeout q [M] TIMEOUT attempt 1",
+            "51.000ms 52.000ms producer -> q enqueue q [M] DROPPED(loss) attempt 2",
+            "51.000ms 101.000ms q -> producer timeout q [M] TIMEOUT attempt 2",
+            "101.000ms 102.000ms producer -> c rest-reply POST /send 503 attempt 1",
+        ]
+    );
+}
+
+#[test]
 fn publisher_waits_for_the_topic_confirm() {
     // A publish resumes its handler only when the topic's confirm arrives: a round trip.
     let sim = run(pubsub_world());
@@ -730,6 +884,90 @@ fn a_confirm_slower_than_the_timeout_ends_the_wait_and_the_retrys_confirm_is_lat
         ]
     );
     assert_eq!(sim.mailboxes()[0].depth, 2);
+}
+
+#[test]
+fn a_retrys_late_confirm_does_not_resume_a_producer_that_has_moved_on() {
+    // As above (a 1 ms confirm timeout on a 1 ms network), but the handler works 10 ms after
+    // its enqueue: the first confirm (3 ms) resumes it; the retry's confirm arrives (4 ms)
+    // while that work runs, finds nobody waiting for it (LATE), and does not cut the work
+    // short: the producer answers when its work ends (13 ms).
+    let w = base()
+        .service(Service::new("producer").time(Dist::constant_ms(10)).rest(
+            HttpMethod::Post,
+            "/send",
+            Handler::new().enqueue("q", "M").work(),
+        ))
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        )
+        .queue(Queue::new("q").confirms(ms(1), 1));
+    let sim = run(w);
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "1.000ms 2.000ms q -> producer timeout q [M] TIMEOUT attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "2.000ms 3.000ms producer -> q enqueue q [M] OK attempt 2",
+            "3.000ms 4.000ms q -> producer ack q [M] OK attempt 2 LATE",
+            "13.000ms 14.000ms producer -> c rest-reply POST /send 200 attempt 1",
+        ]
+    );
+}
+
+/// A producer whose `POST /send` runs `handler` (its `work` 100 ms), one request at t = 0, and
+/// queue `q` confirming within 50 ms, with one retry.
+fn producer_of(handler: Handler) -> World {
+    base()
+        .service(Service::new("producer").time(Dist::constant_ms(100)).rest(
+            HttpMethod::Post,
+            "/send",
+            handler,
+        ))
+        .client(
+            Client::new("c", Call::rest("producer", HttpMethod::Post, "/send"), 0.0)
+                .burst(SimTime::ZERO, 1),
+        )
+        .queue(Queue::new("q").confirms(ms(50), 1))
+}
+
+#[test]
+fn the_confirm_timer_of_an_answered_send_does_nothing() {
+    // The confirm comes at 3 ms; the handler then works 100 ms, past the send's 50 ms confirm
+    // timer (51 ms), which finds the send answered: no timeout, no second send.
+    let sim = run(producer_of(Handler::new().enqueue("q", "M").work()));
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "103.000ms 104.000ms producer -> c rest-reply POST /send 200 attempt 1",
+        ]
+    );
+    // Two enqueues, the second lost: at 51 ms the first send's timer finds the handler waiting
+    // for another send, and does nothing; the second send's own timer (53 ms) sends it again.
+    let sim = run(
+        producer_of(Handler::new().enqueue("q", "M").enqueue("q", "N")).fault(Fault::loss(
+            LinkSelector::Between("producer".into(), "q".into()),
+            1.0,
+            ms(3),
+            ms(5),
+        )),
+    );
+    assert_eq!(
+        producer_lines(&sim),
+        vec![
+            "1.000ms 2.000ms producer -> q enqueue q [M] OK attempt 1",
+            "2.000ms 3.000ms q -> producer ack q [M] OK attempt 1",
+            "3.000ms 4.000ms producer -> q enqueue q [N] DROPPED(loss) attempt 1",
+            "3.000ms 53.000ms q -> producer timeout q [N] TIMEOUT attempt 1",
+            "53.000ms 54.000ms producer -> q enqueue q [N] OK attempt 2",
+            "54.000ms 55.000ms q -> producer ack q [N] OK attempt 2",
+            "55.000ms 56.000ms producer -> c rest-reply POST /send 200 attempt 1",
+        ]
+    );
 }
 
 #[test]

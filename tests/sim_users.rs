@@ -166,6 +166,29 @@ fn users_begin_thinking_at_from_and_leave_at_until() {
 }
 
 #[test]
+fn a_client_sends_nothing_at_its_stop_time_or_at_a_rate_of_zero() {
+    // `stop` is exclusive: a steady client starting at its stop time sends nothing, though its
+    // first request would fall exactly on it; a steady 0/s ramping to 0/s sends nothing.
+    let at_stop = Client::new("c", get_x(), 10.0).start(ms(100)).stop(ms(100));
+    let zero = Client::new("c", get_x(), 0.0).ramp(0.0, ms(100));
+    for client in [at_stop, zero] {
+        let sim = run_whole(world(300, client));
+        assert_eq!(sim.metrics().clients[0].sent, 0);
+    }
+}
+
+#[test]
+fn a_burst_of_a_rate_driven_client_adds_requests_not_users() {
+    // A client with no users: its burst of 2 at 50 ms sends 2 requests, and nobody is counted
+    // as a user waiting for an answer, then or after.
+    let sim = run_whole(world(200, Client::new("c", get_x(), 0.0).burst(ms(50), 2)));
+    let c = &sim.metrics().clients[0];
+    assert_eq!((c.sent, c.ok), (2, 2));
+    assert_eq!(c.users_waiting(), 0);
+    assert_eq!(c.mean_waiting(sim.now()), 0.0);
+}
+
+#[test]
 fn a_burst_adds_users_who_send_at_once_and_then_loop() {
     // One user thinking 100 ms, and a burst of 2 at 50 ms: the two new users send at 50 ms,
     // have their answers at 62 ms, think, and send again at 162 ms.
