@@ -154,6 +154,7 @@ try {
     if (copied) {
       const clip = await page.evaluate(() => navigator.clipboard.readText());
       assert(clip === link, `clipboard holds the link (${clip.slice(0, 60)})`);
+      assert((await page.inputValue('[data-testid=share-url]')) === link, 'the popover shows the copied link too');
     } else {
       const shown = await page.inputValue('[data-testid=share-url]');
       assert(shown === link, 'the fallback shows the link');

@@ -271,9 +271,12 @@ pub fn ShareButton(props: &LinkProps) -> Html {
     let popover = match &*shared {
         _ if !props.open => Html::default(),
         Shared::Closed => Html::default(),
+        // The link is shown as well as copied: the reader sees what went to the clipboard.
         Shared::Copied { url } => html! {
             <div class="share-pop" role="status" data-testid="share-pop">
                 <p class="share-ok" data-testid="share-copied">{ "Link copied" }</p>
+                <input class="share-url" type="text" readonly=true value={url.to_string()}
+                       aria-label="The link" data-testid="share-url" onfocus={select_all.clone()} />
                 { long_warning(url.len()) }
                 <button class="btn small" onclick={close}>{ "Close" }</button>
             </div>
