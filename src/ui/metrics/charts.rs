@@ -18,8 +18,8 @@ use super::super::chart::{
 };
 use super::super::fmt;
 use super::super::run::{Buckets, Run};
-use super::{name_matches, pick_rows, MAX_LINES};
-use crate::sim::{NodeKind, SeriesPoint, SimTime};
+use super::{client_names, name_matches, pick_rows, MAX_LINES};
+use crate::sim::{SeriesPoint, SimTime};
 
 const CHART_W: f64 = 360.0;
 const CHART_H: f64 = 130.0;
@@ -395,13 +395,7 @@ fn cache_lines(run: &Run) -> Option<Lines> {
 /// `MAX_LINES - 1` that sent most (of those with series of their own) and "others".
 /// (name, index into `Charts::clients`, `None` for "others").
 pub fn chart_clients(run: &Run) -> Vec<(String, Option<usize>)> {
-    let names: Vec<&str> = run
-        .sim
-        .nodes()
-        .iter()
-        .filter(|n| n.kind == NodeKind::Client)
-        .map(|n| n.name.as_str())
-        .collect();
+    let names = client_names(run);
     let tracked = run.charts.clients.len();
     let m = run.sim.metrics();
     if names.len() <= MAX_LINES {

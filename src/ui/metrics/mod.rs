@@ -72,6 +72,16 @@ pub fn name_matches(name: &str, needle: &str) -> bool {
 }
 
 /// The note under a table that shows only some of its rows; none when it shows them all.
+/// The clients' names, in declared order (the index of each client's metrics).
+pub fn client_names(run: &Run) -> Vec<&str> {
+    run.sim
+        .nodes()
+        .iter()
+        .filter(|n| n.kind == NodeKind::Client)
+        .map(|n| n.name.as_str())
+        .collect()
+}
+
 fn rows_note(shown: &Shown, total: usize, what: &str, by: &str, filtered: bool) -> Html {
     let drawn = shown.rows.len();
     if drawn == total {
@@ -245,13 +255,7 @@ pub fn MetricsView(_props: &MetricsProps) -> Html {
             </tr>
         }
     });
-    let client_names: Vec<&str> = run
-        .sim
-        .nodes()
-        .iter()
-        .filter(|n| n.kind == NodeKind::Client)
-        .map(|n| n.name.as_str())
-        .collect();
+    let client_names = client_names(run);
     let client_name = |i: usize| client_names.get(i).copied().unwrap_or("client");
     let clients_shown = pick_rows(
         m.clients.len(),
